@@ -1,0 +1,305 @@
+"""One document model for every input format.
+
+Every ingest module builds a :class:`Document` through :class:`DocumentBuilder`: ordered blocks
+(paragraphs and tables as cell grids), each block and cell carrying a :class:`Span` into
+``Document.text``, the normalized text of the whole document. ``Document.raw_offsets`` maps every
+normalized character back to its position in the text the ingester read, so evidence can be shown
+in the source as printed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterator, Literal
+
+_EXTRA_MAP = str.maketrans(
+    {
+        "〔": "[",
+        "〕": "]",
+        "【": "[",
+        "】": "]",
+        "“": '"',
+        "”": '"',
+        "‘": "'",
+        "’": "'",
+        "\u00a0": " ",
+        "\u3000": " ",
+        "\u200b": "",
+        "\ufeff": "",
+        "\r": "",
+    }
+)
+
+
+def normalize_char(ch: str) -> str:
+    """NFKC plus the few mappings NFKC leaves alone (〔〕, curly quotes, zero-width spaces)."""
+    return unicodedata.normalize("NFKC", ch).translate(_EXTRA_MAP)
+
+
+def normalize(text: str) -> str:
+    """Normalize a whole string the way the document text is normalized."""
+    return "".join(normalize_char(c) for c in text)
+
+
+def normalize_with_offsets(raw: str) -> tuple[str, list[int]]:
+    """Normalize ``raw`` and return, for each output character, the index of its raw character."""
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(raw):
+        if ch.isascii():
+            if ch == "\r":
+                continue
+            out.append(ch)
+            offsets.append(i)
+            continue
+        norm = normalize_char(ch)
+        out.append(norm)
+        offsets.extend([i] * len(norm))
+    return "".join(out), offsets
+
+
+_SPACE_RE = re.compile(r"\s+")
+
+
+def squash(text: str) -> str:
+    """Normalized text without any whitespace: the form labels are compared in."""
+    return _SPACE_RE.sub("", normalize(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a piece of text sits: character offsets into ``Document.text`` and its page (1-based)."""
+
+    start: int
+    end: int
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None  # x0, top, x1, bottom in PDF points
+
+
+@dataclass(slots=True)
+class Cell:
+    """One table cell. ``text`` is normalized; an empty string is a printed blank."""
+
+    text: str
+    row: int
+    col: int
+    span: Span
+    rowspan: int = 1
+    colspan: int = 1
+    merged_from: tuple[int, int] | None = None  # set on slots covered by a spanning cell (not a blank)
+
+    @property
+    def covered(self) -> bool:
+        return self.merged_from is not None
+
+
+@dataclass(slots=True)
+class Table:
+    """A table as a rectangular grid; spanning cells are repeated in every slot they cover."""
+
+    rows: list[list[Cell]]
+    span: Span
+    index: int = 0
+    kind: Literal["table"] = "table"
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    def texts(self) -> list[list[str]]:
+        return [[c.text for c in r] for r in self.rows]
+
+
+@dataclass(slots=True)
+class Paragraph:
+    text: str
+    span: Span
+    index: int = 0
+    kind: Literal["paragraph"] = "paragraph"
+
+
+Block = Paragraph | Table
+
+
+@dataclass(slots=True)
+class Document:
+    """The normalized text of a report and its blocks in reading order."""
+
+    text: str
+    blocks: list[Block]
+    source_name: str = ""
+    source_type: str = ""  # pdf, docx, html, txt, md
+    raw_text: str = ""
+    raw_offsets: list[int] = field(default_factory=list)
+    pages: int | None = None
+    layout: str = ""  # a hint of the text layout: cells, markdown, layout, runtogether, html, docx, pdf
+
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    def paragraphs(self) -> list[Paragraph]:
+        return [b for b in self.blocks if isinstance(b, Paragraph)]
+
+    def iter_cells(self) -> Iterator[Cell]:
+        for t in self.tables():
+            for r in t.rows:
+                yield from r
+
+    def snippet(self, span: Span, context: int = 20) -> str:
+        """The text around a span, for showing evidence."""
+        a = max(0, span.start - context)
+        b = min(len(self.text), span.end + context)
+        return self.text[a:b]
+
+    def raw_span(self, span: Span) -> tuple[int, int] | None:
+        """The span's offsets in the raw text the ingester read, when the mapping is kept."""
+        if not self.raw_offsets or span.start >= len(self.raw_offsets):
+            return None
+        end = min(span.end, len(self.raw_offsets)) - 1
+        return self.raw_offsets[span.start], self.raw_offsets[max(end, span.start)] + 1
+
+    def page_of(self, offset: int) -> int | None:
+        for b in self.blocks:
+            if b.span.start <= offset < b.span.end:
+                return b.span.page
+        return None
+
+
+class DocumentBuilder:
+    """Appends paragraphs and tables, normalizing their text and recording spans.
+
+    Ingesters pass raw strings; the builder writes their normalized form into the document text
+    (paragraphs separated by newlines, table cells by tabs) and keeps the raw offsets.
+    """
+
+    def __init__(self, source_name: str = "", source_type: str = "", layout: str = "") -> None:
+        self._parts: list[str] = []
+        self._raw_parts: list[str] = []
+        self._offsets: list[int] = []
+        self._len = 0
+        self._raw_len = 0
+        self.blocks: list[Block] = []
+        self.source_name = source_name
+        self.source_type = source_type
+        self.layout = layout
+        self.pages: int | None = None
+
+    def _append(self, raw: str) -> tuple[int, int]:
+        norm, offs = normalize_with_offsets(raw)
+        start = self._len
+        self._parts.append(norm)
+        self._offsets.extend(o + self._raw_len for o in offs)
+        self._raw_parts.append(raw)
+        self._len += len(norm)
+        self._raw_len += len(raw)
+        return start, self._len
+
+    def _sep(self, s: str) -> None:
+        self._parts.append(s)
+        self._raw_parts.append(s)
+        self._offsets.extend(range(self._raw_len, self._raw_len + len(s)))
+        self._len += len(s)
+        self._raw_len += len(s)
+
+    def add_paragraph(self, raw: str, page: int | None = None, bbox=None) -> Paragraph | None:
+        text = raw.strip()
+        if not text:
+            return None
+        start, end = self._append(text)
+        self._sep("\n")
+        p = Paragraph(text=self._parts[-2], span=Span(start, end, page, bbox), index=len(self.blocks))
+        self.blocks.append(p)
+        return p
+
+    def add_table(
+        self,
+        grid: list[list[str | None]],
+        page: int | None = None,
+        pages: list[int] | None = None,
+        bboxes: list[list[tuple[float, float, float, float] | None]] | None = None,
+        spans: list[list[tuple[int, int]]] | None = None,
+    ) -> Table | None:
+        """Add a table from a grid of raw cell texts.
+
+        ``None`` marks a slot covered by a spanning cell (pdfplumber style): it becomes an empty
+        cell whose ``merged_from`` names the real cell to its left or above, so a covered slot is
+        never mistaken for a printed blank. ``pages`` gives a page per row (tables split over
+        pages), ``spans`` the (rowspan, colspan) of each real cell when the source knows them.
+        """
+        grid = [list(r) for r in grid if r is not None]
+        if not grid or not any(any((c or "").strip() for c in r) for r in grid):
+            return None
+        width = max(len(r) for r in grid)
+        for r in grid:
+            r.extend([""] * (width - len(r)))
+        t_start = self._len
+        rows: list[list[Cell]] = []
+        for ri, r in enumerate(grid):
+            row_page = pages[ri] if pages and ri < len(pages) else page
+            cells: list[Cell] = []
+            for ci, raw in enumerate(r):
+                if raw is None:
+                    cells.append(None)  # type: ignore[arg-type]  # filled below
+                    continue
+                text = " ".join(str(raw).split())  # wrapped lines inside a cell join with one space
+                start, end = self._append(text)
+                self._sep("\t")
+                bbox = bboxes[ri][ci] if bboxes and ri < len(bboxes) and ci < len(bboxes[ri]) else None
+                rs, cs = spans[ri][ci] if spans else (1, 1)
+                cells.append(
+                    Cell(
+                        text=normalize(text),
+                        row=ri,
+                        col=ci,
+                        span=Span(start, end, row_page, bbox),
+                        rowspan=rs,
+                        colspan=cs,
+                    )
+                )
+            self._sep("\n")
+            rows.append(cells)
+        for ri, r in enumerate(rows):
+            for ci, c in enumerate(r):
+                if c is not None:
+                    continue
+                src = _covering(rows, ri, ci)
+                r[ci] = Cell(
+                    text="",
+                    row=ri,
+                    col=ci,
+                    span=src.span if src else Span(t_start, t_start, page),
+                    merged_from=(src.row, src.col) if src else None,
+                )
+        table = Table(rows=rows, span=Span(t_start, self._len, page), index=len(self.blocks))
+        self.blocks.append(table)
+        return table
+
+    def build(self, raw_text: str | None = None) -> Document:
+        return Document(
+            text="".join(self._parts),
+            blocks=self.blocks,
+            source_name=self.source_name,
+            source_type=self.source_type,
+            raw_text=raw_text if raw_text is not None else "".join(self._raw_parts),
+            raw_offsets=self._offsets if raw_text is None else self._offsets,
+            pages=self.pages,
+            layout=self.layout,
+        )
+
+
+def _covering(rows: list[list[Cell | None]], ri: int, ci: int) -> Cell | None:
+    """The real cell a ``None`` slot belongs to: pdfplumber leaves merged slots to the right/below."""
+    for cj in range(ci - 1, -1, -1):
+        c = rows[ri][cj]
+        if c is not None and c.merged_from is None:
+            return c
+        if c is not None:
+            break
+    for rj in range(ri - 1, -1, -1):
+        if ci < len(rows[rj]):
+            c = rows[rj][ci]
+            if c is not None:
+                return c if c.merged_from is None else rows[c.merged_from[0]][c.merged_from[1]]
+    return None

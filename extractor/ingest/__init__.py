@@ -1,0 +1,71 @@
+"""Turn any report file into a :class:`~extractor.document.Document`.
+
+``load(path_or_bytes, name=...)`` sniffs the format from the bytes (and the name as a hint) and
+dispatches to the reader for PDF, DOCX, HTML or plain text. Every failure is an
+:class:`~extractor._errors.InputError` with a one-line Chinese and English message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from extractor._errors import EmptyInputError, TooLargeError, UnsupportedFormatError
+from extractor.document import Document
+
+MAX_BYTES = int(os.environ.get("XXGK_MAX_BYTES", 100 * 1024 * 1024))
+
+
+def sniff(data: bytes, name: str = "") -> str:
+    """The format of a file: pdf, docx, html or txt."""
+    head = data[:2048].lstrip()
+    ext = Path(name).suffix.lower().lstrip(".")
+    if head.startswith(b"%PDF") or ext == "pdf":
+        return "pdf"
+    if data[:4] == b"PK\x03\x04":
+        if ext in ("docx", "") or b"word/" in data[:65536]:
+            return "docx"
+        raise UnsupportedFormatError(name, zh="不支持的压缩文件（请解压后再提交，或使用批量模式）",
+                                     en="an archive (unpack it first, or use batch mode)")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise UnsupportedFormatError(name, zh="不支持旧版 Word (.doc) 文件，请另存为 .docx",
+                                     en="old binary Word (.doc) is not supported; save as .docx")
+    low = head[:512].lower()
+    if ext in ("html", "htm", "shtml", "xhtml") or low.startswith((b"<!doctype html", b"<html")) or b"<table" in data[:200000].lower():
+        return "html"
+    if ext in ("doc", "xls", "xlsx", "ppt", "pptx", "png", "jpg", "jpeg", "gif", "ofd", "wps"):
+        raise UnsupportedFormatError(name or ext)
+    return "txt"
+
+
+def load(source: str | os.PathLike | bytes, name: str = "") -> Document:
+    """Read a report from a path or bytes into a Document."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        name = name or path.name
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise TooLargeError(f"{size / 1e6:.0f} MB > {MAX_BYTES / 1e6:.0f} MB (XXGK_MAX_BYTES)")
+        data = path.read_bytes()
+    else:
+        data = bytes(source)
+        if len(data) > MAX_BYTES:
+            raise TooLargeError(f"{len(data) / 1e6:.0f} MB > {MAX_BYTES / 1e6:.0f} MB (XXGK_MAX_BYTES)")
+    if not data.strip():
+        raise EmptyInputError(name)
+    kind = sniff(data, name)
+    if kind == "pdf":
+        from extractor.ingest.pdf import read_pdf
+
+        return read_pdf(data, name)
+    if kind == "docx":
+        from extractor.ingest.docx import read_docx
+
+        return read_docx(data, name)
+    if kind == "html":
+        from extractor.ingest.html import read_html
+
+        return read_html(data, name)
+    from extractor.ingest.text import read_text
+
+    return read_text(data, name)

@@ -1,0 +1,149 @@
+"""Result types shared by every extractor, the rules, the store, the UI and the exports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Number = int | float
+ValueStatus = Literal["number", "blank", "dash", "slash", "text", "missing"]
+Severity = Literal["error", "warning", "info"]
+RuleKind = Literal["sum", "inequality", "range", "prose", "metadata", "cross_year", "extraction"]
+Agreement = Literal["agreed", "conflict", "rules_only", "llm_only"]
+
+
+class Evidence(BaseModel):
+    """Where a value sits in the source: the grounding of one extraction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    extractor: str = "rules"
+    kind: Literal["table", "prose", "flattened", "split", "llm"] = "table"
+    page: int | None = None
+    start: int = 0  # character offsets into Document.text
+    end: int = 0
+    text: str = ""  # the printed text of the cell or the sentence matched
+    block: int | None = None
+    row: int | None = None
+    col: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+class Value(BaseModel):
+    """One extracted cell. ``raw`` keeps what was printed; blank, "—", "/" and 0 stay distinct."""
+
+    key: str
+    value: Number | None = None
+    raw: str = ""
+    status: ValueStatus = "number"
+    unit: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    candidates: list[list[Number]] = Field(default_factory=list)  # ambiguous splits, for a person
+    grounded: bool = True
+    extractor: str = "rules"
+    agreement: Agreement | None = None
+    other: Number | None = None  # the other extractor's value when they disagree
+
+
+class Finding(BaseModel):
+    """A rule's verdict on a report, or a doubt about the extraction."""
+
+    rule: str
+    kind: RuleKind
+    category: Literal["report", "extraction"] = "report"
+    severity: Severity = "error"
+    message: str
+    keys: list[str] = Field(default_factory=list)
+    expected: Number | str | None = None
+    actual: Number | str | None = None
+    evidence: dict[str, list[Evidence]] = Field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReportMeta(BaseModel):
+    agency: str | None = None
+    year: int | None = None
+    template: Literal["2008", "2019", "2021"] | None = None
+    title: str | None = None
+    title_year: int | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    published: date | None = None
+    sections: list[str] = Field(default_factory=list)  # the 一…六 headings found
+    fee_statement: str | None = None  # the sentence on 信息处理费, when present
+    template_evidence: list[str] = Field(default_factory=list)
+
+
+class Usage(BaseModel):
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    cached_calls: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: "Usage") -> "Usage":
+        return Usage(
+            calls=self.calls + other.calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost=self.cost + other.cost,
+            cached_calls=self.cached_calls + other.cached_calls,
+            seconds=self.seconds + other.seconds,
+        )
+
+
+class Extraction(BaseModel):
+    """What one extractor returns for one document."""
+
+    extractor: str
+    model: str | None = None
+    template: Literal["2008", "2019", "2021"] | None = None
+    values: dict[str, Value] = Field(default_factory=dict)
+    prose_values: dict[str, Value] = Field(default_factory=dict)
+    doubts: list[Finding] = Field(default_factory=list)  # extraction findings
+    usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0
+
+    def flat(self) -> dict[str, Number | None]:
+        return {k: v.value for k, v in self.values.items()}
+
+
+class DocumentInfo(BaseModel):
+    name: str = ""
+    sha256: str = ""
+    type: str = ""
+    size: int = 0
+    pages: int | None = None
+    layout: str = ""
+
+
+class Result(BaseModel):
+    """The whole answer for one report: values with evidence, findings, usage."""
+
+    schema_version: int = 1
+    document: DocumentInfo = Field(default_factory=DocumentInfo)
+    meta: ReportMeta = Field(default_factory=ReportMeta)
+    extractor: str = "rules"
+    model: str | None = None
+    values: dict[str, Value] = Field(default_factory=dict)
+    prose_values: dict[str, Value] = Field(default_factory=dict)
+    findings: list[Finding] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0
+
+    @property
+    def template(self) -> str | None:
+        return self.meta.template
+
+    def flat(self) -> dict[str, Number | None]:
+        """{key: value} for every table value, the form gold files and score.py use."""
+        return {k: v.value for k, v in self.values.items()}
+
+    def report_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.category == "report"]
+
+    def extraction_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.category == "extraction"]
