@@ -7,6 +7,10 @@ import re
 from extractor._errors import DecodingError
 
 _META_RE = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+# a <meta> charset may sit after long inline scripts; look for it specifically in a wider window
+_META_TAG_RE = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_GB_FAMILY = ("gbk", "gb2312", "gb_2312-80", "x-gbk", "cp936", "gb_2312", "csgb2312", "euc-cn", "x-euc-cn")
+_MAX_REPLACED = 0.001  # share of characters a lenient decoding may replace (a stray bad byte on a web page)
 
 
 def decode(data: bytes, name: str = "", declared: str | None = None) -> str:
@@ -17,20 +21,42 @@ def decode(data: bytes, name: str = "", declared: str | None = None) -> str:
         return data.decode("utf-16")
     candidates: list[str] = []
     if declared is None:
-        m = _META_RE.search(data[:4096])
+        m = _META_TAG_RE.search(data[:32768]) or _META_RE.search(data[:4096])
         declared = m.group(1).decode("ascii", "ignore") if m else None
+    # Bytes that are valid UTF-8 and not plain ASCII are UTF-8 whatever the page declares: sites re-encode
+    # pages and keep the old <meta charset=gb2312>, and GB18030 would "decode" UTF-8 into mojibake.
+    candidates.append("utf-8")
     if declared:
         d = declared.lower()
-        candidates.append("gb18030" if d in ("gbk", "gb2312", "gb_2312-80", "x-gbk", "cp936") else d)
-    candidates += ["utf-8", "gb18030"]
-    for enc in candidates:
+        candidates.append("gb18030" if d in _GB_FAMILY else d)
+    candidates.append("gb18030")
+    for enc in dict.fromkeys(candidates):
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
         if _looks_like_text(text):
             return text
+    lenient = _lenient(data, dict.fromkeys(candidates))
+    if lenient is not None:
+        return lenient
     raise DecodingError(name)
+
+
+def _lenient(data: bytes, encodings) -> str | None:
+    """A decoding that replaces only a few stray bytes (one broken character in a long page)."""
+    best: tuple[int, str] | None = None
+    for enc in encodings:
+        try:
+            text = data.decode(enc, errors="replace")
+        except LookupError:
+            continue
+        bad = text.count("\ufffd")
+        if best is None or bad < best[0]:
+            best = (bad, text)
+    if best is None or not best[1] or best[0] > len(best[1]) * _MAX_REPLACED or not _looks_like_text(best[1]):
+        return None
+    return best[1]
 
 
 def _looks_like_text(text: str) -> bool:
