@@ -9,7 +9,7 @@ never become 1234.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 # Ideographs, CJK punctuation, kana, full-width forms, and the curly quotes / dashes Chinese text uses.
 _CJK = (

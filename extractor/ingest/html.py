@@ -35,8 +35,8 @@ BLOCK = frozenset({
 # A cell this long made of several blocks is an article in a layout table, not a statistics cell.
 PROSE_CELL_CHARS = 300
 
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
-_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _LEADING_INT = re.compile(r"\s*(\d+)")
 
 
