@@ -284,6 +284,37 @@ def test_synthetic_ruled_table_with_merged_cells():
     assert abs(ten.span.bbox[0] - 292) < 1 and abs(ten.span.bbox[2] - 322) < 1
 
 
+def test_justified_lines_merge_and_unindented_headings_break():
+    """30 CJK characters at 12 pt fill a 360-pt measure: full lines carry on, short or new-heading lines end."""
+    from reportlab.pdfgen import canvas
+
+    font = _cid_font()
+    body = "本机关坚持以公开为常态不公开为例外全面推进政务公开工作各项任务稳步落实取得成效" * 3
+    lines = [
+        (96, body[:28]),  # indented first line, runs to the right margin (x = 432)
+        (72, body[28:58]),
+        (72, body[58:87] + "。"),  # full, and ends a sentence
+        (72, "二、主动公开政府信息情况"),  # not indented, but a numbered heading
+        (96, body[:28]),
+        (72, body[28:40] + "。"),  # short last line
+        (72, body[40:70]),  # a new paragraph at the margin after a short line
+    ]
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.setFont(font, 12)
+    for i, (x, s) in enumerate(lines):
+        c.drawString(x, 760 - 20 * i, s)
+    c.showPage()
+    c.save()
+    paras = [p.text for p in read_pdf(buf.getvalue(), "prose.pdf").paragraphs()]
+    assert paras == [
+        body[:87] + "。",
+        "二、主动公开政府信息情况",
+        body[:40] + "。",
+        body[40:70],
+    ]
+
+
 def test_text_without_tables_gives_paragraphs_only():
     from reportlab.pdfgen import canvas
 
@@ -352,3 +383,13 @@ def test_image_only_pdf_needs_ocr():
     with pytest.raises(ImageOnlyError) as err:
         read_pdf(buf.getvalue(), "scan.pdf")
     assert "OCR" in str(err.value)
+
+
+def test_load_dispatches_pdf_paths_here():
+    from extractor.ingest import load
+
+    pdf = REAL / "2024-huaian-hongze-district.pdf"
+    if not pdf.exists():
+        pytest.skip(f"{pdf} is not available (the shared real reports are not mounted here)")
+    doc = load(pdf)
+    assert doc.source_name == pdf.name and doc.source_type == "pdf" and len(doc.tables()) == 5

@@ -39,6 +39,8 @@ BBox = tuple[float, float, float, float]
 _TOL = 3.0  # points: how far a rule may sit from a table edge and still belong to it
 _CID_RE = re.compile(r"^\(cid:\d+\)$")
 _PAGE_NO_RE = re.compile(r"^(?:[-—–－\s]*\d{1,4}[-—–－\s]*|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
+_SENTENCE_END = set("。！？；：!?;:")
+_HEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.、．](?!\d))")
 _ENCRYPTION_ERRORS = ("PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning", "PDFEncryptionAlgorithm")
 
 
@@ -97,6 +99,8 @@ class _Line:
     bottom: float
     size: float
     text: str = ""
+    font: str = ""  # the line's main CJK font, subset prefix removed
+
 
     @property
     def bbox(self) -> BBox:
@@ -347,6 +351,8 @@ def _lines(chars: list[dict[str, Any]], *, cell: bool) -> list[_Line]:
         ln = _Line(row, min(c["x0"] for c in row), min(c["top"] for c in row), max(c["x1"] for c in row),
                    max(c["bottom"] for c in row), sizes[len(sizes) // 2])
         ln.text = _join_chars(row, cell=cell)
+        fonts = Counter(str(c.get("fontname", "")).split("+")[-1] for c in row if _is_cjk(c["text"][0]))
+        ln.font = fonts.most_common(1)[0][0] if fonts else ""
         out.append(ln)
     return out
 
@@ -410,8 +416,16 @@ def _margins(pages: list[_Page]) -> _Margins:
 
 
 def _continues(prev: _Line, nxt: _Line, m: _Margins) -> bool:
-    """Does ``nxt`` carry on the paragraph of ``prev`` (prev runs to the margin, nxt is not indented)?"""
+    """Does ``nxt`` carry on the paragraph of ``prev`` (prev runs to the margin, nxt is not indented)?
+
+    A full line that ends a sentence followed by a numbered heading or a line in another font
+    (黑体 headings after 仿宋 body text) starts a new paragraph even without an indent.
+    """
     if not m.ok:
+        return False
+    if prev.text[-1:] in _SENTENCE_END and (
+        _HEADING_RE.match(nxt.text) or (prev.font and nxt.font and prev.font != nxt.font)
+    ):
         return False
     size = prev.size
     if abs(nxt.size - size) > 1.0:
