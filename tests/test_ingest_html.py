@@ -241,3 +241,25 @@ def test_load_routes_an_html_path(tmp_path):
     doc = load(path)
     assert doc.source_name == "年报.htm" and doc.source_type == "html"
     assert len(doc.tables()) == 1
+
+
+def test_word_exported_html_markup_and_spacer_row():
+    page = """<html xmlns:o="urn:schemas-microsoft-com:office:office"><body lang=ZH-CN><div class=WordSection1>
+    <p class=MsoNormal><span style='font-family:仿宋'>一、总体情况<span lang=EN-US><o:p></o:p></span></span></p>
+    <p class=MsoNormal><span lang=EN-US>2023</span><span>年，本机关</span><st1:chsdate Year="2023">全年</st1:chsdate>受理
+    <span lang=EN-US style='mso-spacerun:yes'>&nbsp;</span>申请</p>
+    <table class=MsoNormalTable border=1>
+     <tr><td width=100><p class=MsoNormal><span>项目<o:p></o:p></span></p></td>
+         <td width=100><p class=MsoNormal><span lang=EN-US>1<o:p></o:p></span></p></td></tr>
+     <![if !supportMisalignedColumns]>
+     <tr height=0><td width=100 style='border:none'></td><td width=100 style='border:none'></td></tr>
+     <![endif]>
+    </table></div></body></html>""".encode()
+    doc = read_html(page)
+    assert [p.text for p in doc.paragraphs()] == ["一、总体情况", "2023年,本机关全年受理申请"]
+    assert doc.tables()[0].texts() == [["项目", "1"]]  # the empty spacer row Word adds is dropped
+
+
+def test_control_characters_in_a_long_page_are_dropped():
+    doc = read_html(("<p>" + "正文" * 500 + "\x00\x07</p>").encode())
+    assert doc.paragraphs()[0].text == "正文" * 500

@@ -38,6 +38,7 @@ PROSE_CELL_CHARS = 300
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _LEADING_INT = re.compile(r"\s*(\d+)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # lxml refuses them in str input
 
 
 def read_html(data: bytes, name: str = "") -> Document:
@@ -49,7 +50,7 @@ def read_html(data: bytes, name: str = "") -> Document:
 
 
 def _parse(text: str, name: str) -> lxml.html.HtmlElement:
-    text = _XML_DECL.sub("", text, count=1)  # lxml refuses str input that declares an encoding
+    text = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))  # lxml refuses str declaring an encoding
     try:
         return lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as e:
