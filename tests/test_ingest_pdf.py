@@ -213,14 +213,14 @@ def _cid_font() -> str:
     return "STSong-Light"
 
 
-def _ruled_table_pdf() -> bytes:
+def _ruled_table_pdf(encrypt=None) -> bytes:
     """A heading and prose on invisible white boxes, then a ruled table with merged cells, then prose."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
     font = _cid_font()
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
+    c = canvas.Canvas(buf, pagesize=A4, encrypt=encrypt)
     H = A4[1]
 
     def text(x, top, s, size=10):
@@ -264,16 +264,19 @@ def _ruled_table_pdf() -> bytes:
     return buf.getvalue()
 
 
+SYNTHETIC_GRID = [
+    ["信息内容", "申请人情况", ""],
+    ["", "自然人", "法人"],
+    ["(二)部分公开(区分处理的,只计这一情形,不计其他情形)", "10", "0"],
+    ["行政许可", "5", "—"],
+]
+
+
 def test_synthetic_ruled_table_with_merged_cells():
     doc = read_pdf(_ruled_table_pdf(), "synthetic.pdf")
     assert doc.pages == 1 and len(doc.tables()) == 1  # the white boxes behind prose are not tables
     (table,) = doc.tables()
-    assert table.texts() == [
-        ["信息内容", "申请人情况", ""],
-        ["", "自然人", "法人"],
-        ["(二)部分公开(区分处理的,只计这一情形,不计其他情形)", "10", "0"],
-        ["行政许可", "5", "—"],
-    ]
+    assert table.texts() == SYNTHETIC_GRID
     assert table.rows[0][2].merged_from == (0, 1)
     assert table.rows[1][0].merged_from == (0, 0)
     assert not table.rows[3][2].covered  # a printed dash is a real cell
@@ -362,6 +365,17 @@ def test_encrypted_pdf():
     with pytest.raises(EncryptedFileError) as err:
         read_pdf(buf.getvalue(), "locked.pdf")
     assert "加密" in err.value.zh
+
+
+def test_owner_password_only_pdf_is_read_with_the_pdfium_text_fallback():
+    """Print/copy restrictions only: readable. pdfminer leaves this file's CID font unmapped, pdfium reads it."""
+    from reportlab.lib.pdfencrypt import StandardEncryption
+
+    data = _ruled_table_pdf(encrypt=StandardEncryption("", "owner-secret", canPrint=0, canCopy=0))
+    doc = read_pdf(data, "restricted.pdf")
+    (table,) = doc.tables()
+    assert table.texts() == SYNTHETIC_GRID
+    assert doc.paragraphs()[0].text == "三、收到和处理政府信息公开申请情况"
 
 
 def test_image_only_pdf_needs_ocr():

@@ -56,12 +56,15 @@ def read_pdf(data: bytes, name: str = "") -> Document:
     except Exception as exc:  # pdfminer raises many unrelated types for a broken file
         raise _input_error(exc, name) from exc
     try:
+        fallback = _PdfiumText(data)
         try:
-            pages = [_read_page(page, i + 1) for i, page in enumerate(pdf.pages)]
+            pages = [_read_page(page, i + 1, fallback) for i, page in enumerate(pdf.pages)]
         except XxgkError:
             raise
         except Exception as exc:
             raise _input_error(exc, name) from exc
+        finally:
+            fallback.close()
     finally:
         pdf.close()
     if not pages:
@@ -126,10 +129,15 @@ class _Page:
     n_images: int
 
 
-def _read_page(raw_page: Any, number: int) -> _Page:
+def _read_page(raw_page: Any, number: int, fallback: _PdfiumText) -> _Page:
     page = raw_page.dedupe_chars(tolerance=1)  # fake bold: the same glyph painted twice
     chars = [c for c in page.chars if c["text"] and not c["text"].isspace()]
     n_cid = sum(1 for c in chars if _CID_RE.match(c["text"]))
+    if chars and n_cid > len(chars) / 2:  # pdfminer found no Unicode mapping: ask pdfium
+        better = fallback.chars(number - 1, float(page.height))
+        if better:
+            chars = better
+            n_cid = 0
     items: list[tuple[float, _Line | _TableGrid]] = []
     free = chars
     if chars:
@@ -146,6 +154,53 @@ def _read_page(raw_page: Any, number: int) -> _Page:
     result = _Page(number, float(page.height), items, len(chars), n_cid, len(page.images))
     raw_page.close()  # drop pdfplumber's per-page object cache
     return result
+
+
+class _PdfiumText:
+    """Characters from pdfium, for pages whose fonts pdfminer cannot map to Unicode.
+
+    pdfium reads some font encodings pdfminer leaves as ``(cid:N)`` (e.g. strings inside the
+    font dictionaries of an encrypted file). Opened only when a page needs it.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._doc: Any = None
+
+    def chars(self, index: int, height: float) -> list[dict[str, Any]]:
+        try:
+            import pypdfium2 as pdfium
+            import pypdfium2.raw as pdfium_c
+        except ImportError:
+            return []
+        try:
+            if self._doc is None:
+                self._doc = pdfium.PdfDocument(self._data)
+            page = self._doc[index]
+            if page.get_rotation():
+                return []
+            top_edge = page.get_mediabox()[3]
+            text = page.get_textpage()
+            out: list[dict[str, Any]] = []
+            space = False
+            for i in range(text.count_chars()):
+                ch = chr(pdfium_c.FPDFText_GetUnicode(text, i))
+                if not ch.strip() or pdfium_c.FPDFText_IsGenerated(text, i):
+                    space = True  # loose boxes overlap, so a printed space is kept as a flag
+                    continue
+                if 0xD800 <= ord(ch) <= 0xDFFF:
+                    continue
+                left, bottom, right, top = text.get_charbox(i, loose=True)
+                out.append({"text": ch, "x0": left, "x1": right, "top": top_edge - top, "bottom": top_edge - bottom,
+                            "size": pdfium_c.FPDFText_GetFontSize(text, i), "fontname": "", "space_before": space})
+                space = False
+            return out if abs(top_edge - height) < 1 else []
+        except (pdfium.PdfiumError, ValueError, IndexError):  # best effort: pdfminer's result stands
+            return []
+
+    def close(self) -> None:
+        if self._doc is not None:
+            self._doc.close()
 
 
 def _check_text_layer(pages: list[_Page], name: str) -> None:
@@ -371,7 +426,7 @@ def _join_chars(row: list[dict[str, Any]], *, cell: bool) -> str:
             elif _is_cjk(a) or _is_cjk(b):
                 space = gap > 1.5 * size
             else:
-                space = gap > 0.15 * size
+                space = gap > 0.15 * size or bool(c.get("space_before"))
             if space:
                 parts.append(" ")
         parts.append(c["text"])
