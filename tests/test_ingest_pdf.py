@@ -213,7 +213,7 @@ def _cid_font() -> str:
     return "STSong-Light"
 
 
-def _ruled_table_pdf(encrypt=None) -> bytes:
+def _ruled_table_pdf(encrypt=None, watermark: str = "") -> bytes:
     """A heading and prose on invisible white boxes, then a ruled table with merged cells, then prose."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -259,6 +259,14 @@ def _ruled_table_pdf(encrypt=None) -> bytes:
     text(296, 227, "5")
     text(324, 227, "—")
     text(72, 262, "以上数据截至 12 月 31 日。")
+    if watermark:  # a grey diagonal stamp across the table
+        c.saveState()
+        c.translate(250, H - 240)
+        c.rotate(30)
+        c.setFillGray(0.8)
+        c.setFont(font, 28)
+        c.drawString(0, 0, watermark)
+        c.restoreState()
     c.showPage()
     c.save()
     return buf.getvalue()
@@ -316,6 +324,13 @@ def test_justified_lines_merge_and_unindented_headings_break():
         body[:40] + "。",
         body[40:70],
     ]
+
+
+def test_diagonal_watermark_stays_out_of_cells_and_text():
+    doc = read_pdf(_ruled_table_pdf(watermark="内部资料"), "stamped.pdf")
+    (table,) = doc.tables()
+    assert table.texts() == SYNTHETIC_GRID
+    assert not any(ch in doc.text for ch in "资料")
 
 
 def test_text_without_tables_gives_paragraphs_only():

@@ -131,7 +131,7 @@ class _Page:
 
 def _read_page(raw_page: Any, number: int, fallback: _PdfiumText) -> _Page:
     page = raw_page.dedupe_chars(tolerance=1)  # fake bold: the same glyph painted twice
-    chars = [c for c in page.chars if c["text"] and not c["text"].isspace()]
+    chars = _drop_watermark([c for c in page.chars if c["text"] and not c["text"].isspace()])
     n_cid = sum(1 for c in chars if _CID_RE.match(c["text"]))
     if chars and n_cid > len(chars) / 2:  # pdfminer found no Unicode mapping: ask pdfium
         better = fallback.chars(number - 1, float(page.height))
@@ -154,6 +154,22 @@ def _read_page(raw_page: Any, number: int, fallback: _PdfiumText) -> _Page:
     result = _Page(number, float(page.height), items, len(chars), n_cid, len(page.images))
     raw_page.close()  # drop pdfplumber's per-page object cache
     return result
+
+
+def _rotated(c: dict[str, Any]) -> bool:
+    m = c.get("matrix")
+    if not m:
+        return False
+    a, b = float(m[0]), float(m[1])
+    return abs(b) > 0.05 * max((a * a + b * b) ** 0.5, 1e-9)
+
+
+def _drop_watermark(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop rotated glyphs (a diagonal 水印 over the table) when most of the page is upright text."""
+    rotated = [c for c in chars if _rotated(c)]
+    if not rotated or len(rotated) > 0.2 * len(chars):
+        return chars
+    return [c for c in chars if not _rotated(c)]
 
 
 class _PdfiumText:
