@@ -305,3 +305,63 @@ def test_load_routes_a_docx_path(report, tmp_path):
     path.write_bytes(report)
     doc = load(path)
     assert doc.source_name == "年报.docx" and len(doc.tables()) == 4
+
+
+NUMBERING = f"""<w:numbering {W_NS}>
+<w:abstractNum w:abstractNumId="90">
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>
+  <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>
+  <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%3."/></w:lvl>
+</w:abstractNum>
+<w:num w:numId="90"><w:abstractNumId w:val="90"/></w:num>
+<w:num w:numId="91"><w:abstractNumId w:val="90"/>
+  <w:lvlOverride w:ilvl="0"><w:startOverride w:val="10"/></w:lvlOverride></w:num>
+</w:numbering>"""
+
+
+def _numbered(num_id: int, ilvl: int, text: str) -> str:
+    return (f'<w:p><w:pPr><w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr></w:pPr>'
+            f"<w:r><w:t>{text}</w:t></w:r></w:p>")
+
+
+def test_list_numbers_are_written_in_front_of_their_paragraphs():
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    defs = parse_xml(NUMBERING)
+    for i, an in enumerate(defs.findall(f"{{{docx.oxml.ns.nsmap['w']}}}abstractNum")):
+        numbering.insert(i, an)
+    for num in defs.findall(f"{{{docx.oxml.ns.nsmap['w']}}}num"):
+        numbering.append(num)
+    body = d.element.body
+    xml = "".join([
+        _numbered(90, 0, "总体情况"), _numbered(90, 1, "主动公开"), _numbered(90, 1, "依申请公开"),
+        _numbered(90, 0, "主动公开政府信息情况"), _numbered(90, 1, "规章"), _numbered(90, 2, "属于国家秘密"),
+        _numbered(90, 2, "其他法律行政法规禁止公开"), _numbered(91, 0, "第十项"),
+        "<w:tbl><w:tr><w:tc>" + _numbered(90, 2, "保护第三方合法权益") + "</w:tc><w:tc><w:p><w:r><w:t>7</w:t></w:r>"
+        "</w:p></w:tc></w:tr></w:tbl>",
+    ])
+    for el in parse_xml(f"<w:root {W_NS}>{xml}</w:root>"):
+        body.insert(len(body) - 1, el)
+    d.add_paragraph("普通项目", style="List Number")  # the default template's own decimal list
+    d.add_paragraph("圆点项目", style="List Bullet")  # bullets are not numbers: no label
+    buf = io.BytesIO()
+    d.save(buf)
+    doc = read_docx(buf.getvalue())
+    assert [p.text for p in doc.paragraphs()] == [
+        "一、总体情况", "(一)主动公开", "(二)依申请公开", "二、主动公开政府信息情况", "(一)规章",
+        "1.属于国家秘密", "2.其他法律行政法规禁止公开", "十、第十项", "1.普通项目", "圆点项目",
+    ]
+    assert doc.tables()[0].texts() == [["3.保护第三方合法权益", "7"]]
+
+
+@pytest.mark.parametrize(("n", "fmt", "text"), [
+    (1, "chineseCounting", "一"), (10, "chineseCounting", "十"), (11, "chineseCounting", "十一"),
+    (20, "chineseCounting", "二十"), (105, "chineseCountingThousand", "一百零五"), (110, "chineseCounting", "一百一十"),
+    (1005, "chineseCounting", "一千零五"), (12, "chineseLegalSimplified", "壹拾贰"), (3, "ideographTraditional", "丙"),
+    (2, "decimalEnclosedCircle", "②"), (7, "decimalFullWidth", "７"), (4, "upperRoman", "IV"), (28, "lowerLetter", "ab"),
+    (3, "bullet", ""),
+])
+def test_word_number_formats(n, fmt, text):
+    from extractor.ingest.docx_numbering import format_number
+
+    assert format_number(n, fmt) == text

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from extractor._errors import CorruptFileError, UnsupportedFormatError
 from extractor.document import Document, DocumentBuilder
 from extractor.ingest.cjk import clean, join_lines
+from extractor.ingest.docx_numbering import Numbering, prefix
 from extractor.ingest.grid import SpanGrid
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -33,14 +34,15 @@ _SKIP_RUN = frozenset({W + "del", W + "moveFrom", W + "pPr", W + "rPr", W + "ins
 
 def read_docx(data: bytes, name: str = "") -> Document:
     """Paragraphs and tables of a .docx body, in document order."""
-    body = _open_body(data, name)
+    body, numbering = _open(data, name)
     builder = DocumentBuilder(source_name=name, source_type="docx", layout="docx")
-    _Walker(builder).container(body)
+    _Walker(builder, numbering).container(body)
     return builder.build()
 
 
-def _open_body(data: bytes, name: str):
-    """The <w:body> element; a broken zip is corrupt, a zip without a Word document is unsupported."""
+def _open(data: bytes, name: str) -> tuple[object, Numbering]:
+    """The <w:body> element and the list numbering; a broken zip is corrupt, a zip without a Word
+    document is unsupported."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
@@ -55,7 +57,7 @@ def _open_body(data: bytes, name: str):
 
     try:
         document = docx.Document(io.BytesIO(data))
-        return document.element.body
+        return document.element.body, Numbering.of(document)
     except ValueError:
         # python-docx refuses macro-enabled documents and templates; their body XML is the same
         return _body_from_part(data, name)
@@ -63,18 +65,20 @@ def _open_body(data: bytes, name: str):
         raise CorruptFileError(f"{name}: {type(e).__name__}: {e}".strip(": ")) from e
 
 
-def _body_from_part(data: bytes, name: str):
+def _body_from_part(data: bytes, name: str) -> tuple[object, Numbering]:
     from docx.oxml import parse_xml
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             root = parse_xml(zf.read("word/document.xml"))
+            parts = {n: parse_xml(zf.read(f"word/{n}.xml")) for n in ("numbering", "styles")
+                     if f"word/{n}.xml" in zf.namelist()}
     except Exception as e:
         raise CorruptFileError(f"{name}: {type(e).__name__}: {e}".strip(": ")) from e
     body = root.find(W + "body")
     if body is None:
         raise CorruptFileError(name or "word/document.xml has no body")
-    return body
+    return body, Numbering(parts.get("numbering"), parts.get("styles"))
 
 
 def _children(el) -> Iterator:
@@ -133,8 +137,15 @@ def _paragraph_lines(p, boxes: list) -> list[str]:
 
 
 class _Walker:
-    def __init__(self, builder: DocumentBuilder) -> None:
+    def __init__(self, builder: DocumentBuilder, numbering: Numbering) -> None:
         self.b = builder
+        self.numbering = numbering
+
+    def lines(self, p, boxes: list) -> list[str]:
+        """A paragraph's lines, its list number (if any) in front of the first."""
+        lines = _paragraph_lines(p, boxes)
+        lines[0] = prefix(self.numbering.label(p), lines[0].strip())
+        return lines
 
     def container(self, el) -> None:
         """Body, a text box, or the single cell of a frame table: paragraphs and tables in order."""
@@ -146,7 +157,7 @@ class _Walker:
 
     def paragraph(self, p) -> None:
         boxes: list = []
-        for line in _paragraph_lines(p, boxes):
+        for line in self.lines(p, boxes):
             self.b.add_paragraph(clean(line))
         for box in boxes:
             self.container(box)
@@ -186,11 +197,9 @@ class _Walker:
         for child in _children(tc):
             if child.tag == W + "p":
                 boxes: list = []
-                lines.extend(_paragraph_lines(child, boxes))
+                lines.extend(self.lines(child, boxes))
                 for box in boxes:
-                    lines.extend(
-                        line for p in box.iter(W + "p") for line in _paragraph_lines(p, [])
-                    )
+                    lines.extend(line for p in box.iter(W + "p") for line in self.lines(p, []))
             elif child.tag == W + "tbl":
                 nested.append(child)
         return join_lines(lines)
