@@ -232,8 +232,8 @@ class DocumentBuilder:
         if not grid or not any(any((c or "").strip() for c in r) for r in grid):
             return None
         width = max(len(r) for r in grid)
-        for r in grid:
-            r.extend([""] * (width - len(r)))
+        for r in grid:  # a short row is padded with covered slots, not with printed blanks
+            r.extend([None] * (width - len(r)))
         t_start = self._len
         rows: list[list[Cell]] = []
         for ri, r in enumerate(grid):

@@ -1,0 +1,92 @@
+"""The public entry point: a report file in, a checked Result out."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from extractor._errors import ConfigError, NotAReportError
+from extractor.detect import detect, looks_like_report
+from extractor.document import Document
+from extractor.ingest import load
+from extractor.rules import validate
+from schemas.results import DocumentInfo, Extraction, Finding, Result
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    """What every backend offers: a Document in, an Extraction of the catalog's keys out."""
+
+    name: str
+
+    def extract(self, document: Document, template: str | None = None) -> Extraction: ...
+
+
+def get_extractor(name: str, **options) -> Extractor:
+    """The extractor registered under a name: rules (default), llm, hybrid."""
+    if name in ("rules", "reader", "table"):
+        from extractor.reader import TableReader
+
+        return TableReader()
+    if name in ("llm", "hybrid"):
+        try:
+            from extractor.llm.extractor import HybridExtractor, LLMExtractor
+        except ImportError as e:  # the [llm] extra is not installed
+            raise ConfigError(f"LLM 提取需要安装 xxgk[llm] / the LLM extractor needs `pip install xxgk[llm]` ({e})")
+        return LLMExtractor(**options) if name == "llm" else HybridExtractor(**options)
+    raise ConfigError(f"未知的提取器 / unknown extractor: {name} (rules, llm, hybrid)")
+
+
+def read_document(source: str | os.PathLike | bytes, name: str = "") -> tuple[Document, DocumentInfo]:
+    """Load a file into a Document and describe it (hash, type, size)."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        name = name or path.name
+    doc = load(source, name)
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    info = DocumentInfo(name=name, sha256=hashlib.sha256(data).hexdigest(), type=doc.source_type,
+                        size=len(data), pages=doc.pages, layout=doc.layout)
+    return doc, info
+
+
+def check_document(document: Document, extraction: Extraction, info: DocumentInfo | None = None) -> Result:
+    """Detect metadata, validate the extraction and assemble the Result."""
+    meta = detect(document)
+    if extraction.template and extraction.template != meta.template:
+        meta.template = extraction.template  # type: ignore[assignment]
+    report = validate(extraction.values, extraction.prose_values, meta, meta.template, document.text)
+    findings: list[Finding] = [*report, *extraction.doubts]
+    return Result(
+        document=info or DocumentInfo(name=document.source_name, type=document.source_type, pages=document.pages,
+                                      layout=document.layout),
+        meta=meta,
+        extractor=extraction.extractor,
+        model=extraction.model,
+        values=extraction.values,
+        prose_values=extraction.prose_values,
+        findings=findings,
+        usage=extraction.usage,
+        seconds=extraction.seconds,
+    )
+
+
+def extract(source: str | os.PathLike | bytes, *, name: str = "", extractor: str | Extractor = "rules",
+            template: str | None = None) -> Result:
+    """Read, extract and check one report.
+
+    ``source`` is a path or the file's bytes; ``extractor`` a registered name or an Extractor.
+    Raises an :class:`~extractor._errors.InputError` for a file that cannot be read as a report.
+    """
+    t0 = time.perf_counter()
+    doc, info = read_document(source, name)
+    if not looks_like_report(doc):
+        raise NotAReportError(info.name)
+    backend = get_extractor(extractor) if isinstance(extractor, str) else extractor
+    meta_template = template or detect(doc).template
+    extraction = backend.extract(doc, meta_template)
+    result = check_document(doc, extraction, info)
+    result.seconds = time.perf_counter() - t0
+    return result

@@ -1,0 +1,112 @@
+"""The ``xxgk`` command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from extractor._errors import XxgkError
+from extractor.render import render_summary
+from schemas import catalog
+from schemas.results import Result
+
+
+def _fail_line(name: str, err: Exception) -> str:
+    msg = err.one_line() if hasattr(err, "one_line") else str(err)  # type: ignore[attr-defined]
+    return f"xxgk: {name}: {msg}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xxgk")
+def main() -> None:
+    """xxgk — 政府信息公开工作年度报告 → 经过校验的结构化数据."""
+
+
+@main.command("extract")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["summary", "json", "csv"]), default="summary",
+              help="summary: readable tables; json: the full result; csv: one row per report.")
+@click.option("--flat", is_flag=True, help="Print a JSON object {key: value} (a list for several files).")
+@click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",
+              show_default=True)
+@click.option("--labels", is_flag=True, help="CSV: Chinese labels as column headers.")
+def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: str, labels: bool) -> None:
+    """Extract and check report FILES (PDF, DOCX, HTML, TXT, MD)."""
+    from extractor.api import extract, get_extractor
+
+    backend = get_extractor(extractor_name) if extractor_name != "rules" else "rules"
+    results: list[Result] = []
+    failed = 0
+    for path in files:
+        try:
+            results.append(extract(path, extractor=backend))
+        except XxgkError as err:
+            failed += 1
+            click.echo(_fail_line(path.name, err), err=True)
+        except OSError as err:
+            failed += 1
+            click.echo(f"xxgk: {path.name}: 无法打开文件 / cannot open the file ({err.strerror})", err=True)
+    if flat:
+        flats = [r.flat() for r in results]
+        click.echo(json.dumps(flats[0] if len(files) == 1 and flats else flats, ensure_ascii=False))
+    elif fmt == "json":
+        dumped = [r.model_dump(mode="json") for r in results]
+        click.echo(json.dumps(dumped[0] if len(files) == 1 and dumped else dumped, ensure_ascii=False, indent=1))
+    elif fmt == "csv":
+        click.echo(results_csv(results, labels=labels), nl=False)
+    else:
+        from rich.console import Console
+
+        console = Console()
+        for r in results:
+            render_summary(r, console)
+    if failed:
+        sys.exit(1)
+
+
+def results_csv(results: list[Result], *, labels: bool = False) -> str:
+    """One row per report, one column per key of the templates present (catalog order)."""
+    templates = {r.meta.template for r in results}
+    keys: list[str] = []
+    for f in catalog.FIELDS:
+        if f.templates & templates and (not f.key.endswith(".历年累计") and not f.prose_only
+                                        or any(f.key in r.values for r in results)):
+            keys.append(f.key)
+    base = ["file", "sha256", "agency", "year", "template", "errors", "warnings"]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(base + ([catalog.BY_KEY[k].label for k in keys] if labels else keys))
+    for r in results:
+        errors = sum(1 for f in r.findings if f.severity == "error")
+        warnings = sum(1 for f in r.findings if f.severity == "warning")
+        row = [r.document.name, r.document.sha256, r.meta.agency or "", r.meta.year or "", r.meta.template or "",
+               errors, warnings]
+        for k in keys:
+            v = r.values.get(k)
+            row.append("" if v is None or v.value is None else v.value)
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def _attach_optional_commands() -> None:
+    """Commands whose dependencies live in extras attach when those extras are installed."""
+    for module, attr in (("extractor.llm.local_cli", "llm"), ("extractor.batch_cli", "batch"),
+                         ("extractor.api_server", "serve"), ("ui.launch", "ui"), ("evals.cli", "eval")):
+        try:
+            mod = __import__(module, fromlist=[attr])
+        except ImportError:
+            continue
+        cmd = getattr(mod, attr, None)
+        if cmd is not None:
+            main.add_command(cmd)
+
+
+_attach_optional_commands()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Plain-text reports: the seed's one-cell-per-line layout, markdown tables, ``pdftotext -layout``
+output and text whose table cells run together.
+
+The layouts differ only in how a table row is written, so each is turned into Table blocks
+whose rows are cell lists; prose lines become paragraphs. Offsets are kept by building the
+document from the raw lines in order.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractor.document import Document, DocumentBuilder, normalize
+from extractor.ingest.encoding import decode
+
+_SEP_LINE = re.compile(r"^\s*[|｜]\s*$")
+_MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_COLS = re.compile(r"\s{2,}|\t+")
+_NUM = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_NUM_TOKEN = re.compile(rf"^(?:{_NUM}|[—\-/－]+)$")
+_TRAILING_NUMS = re.compile(rf"^(?P<label>.*?[^\d\s,.+\-])?\s*(?P<nums>(?:(?:{_NUM}|[—/－]+)\s*)+)$")
+_RUN_TOGETHER = re.compile(r"^(?P<label>\S*?[\u4e00-\u9fff）)”\"》])(?P<digits>\d{2,})$")
+
+
+def read_text(data: bytes, name: str = "") -> Document:
+    """Decode and parse a plain-text report."""
+    text = decode(data, name)
+    return parse_text(text, name)
+
+
+def parse_text(text: str, name: str = "") -> Document:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    seps = sum(1 for ln in lines if _SEP_LINE.match(ln))
+    md_rows = sum(1 for ln in lines if _MD_ROW.match(ln))
+    if seps >= 12 and seps >= md_rows:
+        return _parse_cells(lines, name)
+    if md_rows >= 3 and any(_MD_RULE.match(ln) for ln in lines):
+        return _parse_markdown(lines, name)
+    return _parse_lines(lines, name)
+
+
+# ----------------------------------------------------------------------------- one cell per line
+def _parse_cells(lines: list[str], name: str) -> Document:
+    """The seed layout: every cell's lines followed by a line holding only "|"."""
+    b = DocumentBuilder(name, "txt", layout="cells")
+    first = next(i for i, ln in enumerate(lines) if _SEP_LINE.match(ln))
+    start = first - 1
+    while start > 0 and not lines[start].strip():
+        start -= 1
+    for ln in lines[:start]:
+        b.add_paragraph(ln)
+    cells: list[str] = []
+    cur: list[str] = []
+    end = len(lines)
+    for i in range(start, len(lines)):
+        ln = lines[i]
+        if _SEP_LINE.match(ln):
+            cells.append(" ".join(x.strip() for x in cur if x.strip()))
+            cur = []
+            end = i + 1
+        else:
+            cur.append(ln)
+    width = _header_width(cells)
+    grid = [cells[i : i + width] for i in range(0, len(cells), width)]
+    b.add_table(grid)
+    for ln in lines[end:]:
+        b.add_paragraph(ln)
+    return b.build()
+
+
+def _header_width(cells: list[str]) -> int:
+    """Columns in a one-cell-per-line table: the header runs until the first numbered row label."""
+    for i, c in enumerate(cells[:8]):
+        if re.match(r"^\s*([一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十]+[)）]|\d+[.、])", normalize(c)):
+            return max(i, 2)
+    return 3
+
+
+# ----------------------------------------------------------------------------- markdown
+def _parse_markdown(lines: list[str], name: str) -> Document:
+    b = DocumentBuilder(name, "md", layout="markdown")
+    grid: list[list[str]] = []
+    for ln in lines + [""]:
+        if _MD_ROW.match(ln):
+            if _MD_RULE.match(ln):
+                continue
+            inner = ln.strip()[1:-1]
+            grid.append([c.strip() for c in inner.split("|")])
+            continue
+        if grid:
+            b.add_table(grid)
+            grid = []
+        if ln.strip():
+            b.add_paragraph(re.sub(r"^#+\s*", "", ln))
+    return b.build()
+
+
+# ----------------------------------------------------------------------------- layout / run-together text
+def _is_row_line(line: str) -> bool:
+    """A line that belongs to a table: label + trailing numbers, numbers only, or run-together digits."""
+    s = normalize(line).strip()
+    if not s:
+        return False
+    if len(_COLS.split(s)) >= 2 and len(s) <= 160 and not s.endswith("。"):
+        return True
+    toks = s.split()
+    if toks and all(_NUM_TOKEN.match(t) for t in toks):
+        return True
+    m = _TRAILING_NUMS.match(s)
+    if m and m.group("label") and len(m.group("label")) <= 50 and not s.endswith("。"):
+        return True
+    return bool(_RUN_TOGETHER.match(s.replace(" ", ""))) and len(s) <= 80
+
+
+def _split_row(line: str) -> list[str]:
+    """Cells of a text table row: columns split on runs of spaces, trailing numbers one per cell."""
+    s = line.strip()
+    parts = [p for p in _COLS.split(s) if p]
+    out: list[str] = []
+    for p in parts:
+        toks = p.split()
+        if len(toks) > 1 and all(_NUM_TOKEN.match(normalize(t)) for t in toks):
+            out.extend(toks)
+            continue
+        m = _TRAILING_NUMS.match(normalize(p))
+        if m and m.group("label") and len(toks) > 1:
+            nums = m.group("nums").split()
+            label_part = p
+            for n in reversed(nums):
+                label_part = label_part.rstrip()
+                label_part = label_part[: len(label_part) - len(n)] if label_part.endswith(n) else label_part
+            out.append(label_part.strip())
+            out.extend(nums)
+            continue
+        out.append(p)
+    return out
+
+
+def _parse_lines(lines: list[str], name: str) -> Document:
+    """Layout or run-together text: runs of table-like lines become tables, the rest paragraphs."""
+    row_like = [_is_row_line(ln) for ln in lines]
+    runtogether = sum(1 for ln in lines if _RUN_TOGETHER.match(normalize(ln).strip()) and len(ln.strip()) <= 80)
+    layout = "runtogether" if runtogether >= 5 else "layout"
+    b = DocumentBuilder(name, "txt", layout=layout)
+    i = 0
+    n = len(lines)
+    while i < n:
+        if not row_like[i]:
+            b.add_paragraph(lines[i])
+            i += 1
+            continue
+        # a table runs while row lines continue, allowing short label-only lines (wrapped or group labels)
+        j = i
+        last_row = i
+        while j < n:
+            s = lines[j].strip()
+            if row_like[j]:
+                last_row = j
+            elif not s or len(normalize(s)) > 40 or normalize(s).endswith("。"):
+                if not s:
+                    k = j
+                    while k < n and not lines[k].strip():
+                        k += 1
+                    if k < n and row_like[k]:
+                        j = k
+                        continue
+                break
+            j += 1
+        grid = [_split_row(ln) for ln in lines[i : last_row + 1] if ln.strip()]
+        single_row = bool(grid) and (
+            (len(grid[0]) >= 2 and _NUM_TOKEN.match(normalize(grid[0][-1])))  # one labelled row
+            or re.fullmatch(r"\d{10,}", normalize(grid[0][0]).strip()) is not None  # cells run into one number
+        )
+        if len(grid) >= 2 or single_row:
+            b.add_table(grid)
+        else:
+            for ln in lines[i : last_row + 1]:
+                b.add_paragraph(ln)
+        i = last_row + 1
+    return b.build()

@@ -1,0 +1,100 @@
+"""Matching printed row labels to catalog rows.
+
+Printed labels differ from the official wording in many small ways: full/half-width brackets,
+stray spaces from wrapped lines, enumerators ("（三）", "3.", "一、", "其中："), explanatory notes
+in parentheses, local annotations and typos ("其他法律行政止公开"). Labels are compared in a
+canonical form (normalized, no whitespace, no enumerator, no quotes), exact first, then by prefix,
+then by similarity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+from typing import Iterable
+
+from extractor.document import squash
+from schemas.catalog import RowSpec
+
+_ENUM = re.compile(
+    r"^(其中[:：]?|其中)?"
+    r"([(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．,，]|\d+[.．、,，](?!\d)|[①②③④⑤⑥⑦⑧⑨])?"
+    r"(其中[:：]?)?"
+)
+_PAREN = re.compile(r"[(（][^()（）]*[)）]")
+_QUOTES = re.compile(r"[\"'“”‘’《》「」]")
+_PUNCT = re.compile(r"[、,，。:：;；·．.]")
+
+
+def enumerator(label: str) -> str:
+    """The leading enumerator of a label ("（三）", "3.", "一、"), normalized, or ""."""
+    s = squash(label)
+    m = _ENUM.match(s)
+    return m.group(2) or "" if m else ""
+
+
+@lru_cache(maxsize=8192)
+def canonical(label: str) -> str:
+    """The form labels are compared in."""
+    s = squash(label)
+    s = _ENUM.sub("", s, count=1)
+    s = _QUOTES.sub("", s)
+    return s
+
+
+@lru_cache(maxsize=8192)
+def core(label: str) -> str:
+    """Canonical form without parenthetical notes and punctuation: the label's kernel."""
+    s = _PAREN.sub("", canonical(label))
+    s = re.sub(r"[(（].*$", "", s)  # an unclosed note cut by a line wrap
+    return _PUNCT.sub("", s)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    row: RowSpec
+    score: float
+    how: str  # exact | prefix | fuzzy
+
+
+def _forms(row: RowSpec) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(core(x) for x in (row.label, *row.aliases) if core(x)))
+
+
+def score_label(label: str, row: RowSpec) -> Match | None:
+    """How well a printed label names a catalog row; None when it does not."""
+    text = core(label)
+    if not text:
+        return None
+    best: Match | None = None
+    for form in _forms(row):
+        if text == form:
+            return Match(row, 1.0, "exact")
+        m: Match | None = None
+        shorter, longer = sorted((text, form), key=len)
+        if len(shorter) >= 4 and longer.startswith(shorter):
+            m = Match(row, 0.8 + 0.15 * len(shorter) / len(longer), "prefix")
+        elif len(text) >= 4 and len(form) >= 4:
+            r = SequenceMatcher(None, text, form, autojunk=False).ratio()
+            if r >= 0.72:
+                m = Match(row, r * 0.9, "fuzzy")
+        if m and (best is None or m.score > best.score):
+            best = m
+    return best
+
+
+def best_match(label: str, rows: Iterable[RowSpec], *, minimum: float = 0.6) -> Match | None:
+    """The best-matching row, preferring the higher score and then the earlier row."""
+    best: Match | None = None
+    for row in rows:
+        m = score_label(label, row)
+        if m and m.score >= minimum and (best is None or m.score > best.score + 1e-9):
+            best = m
+    return best
+
+
+def contains_any(text: str, words: Iterable[str]) -> bool:
+    s = squash(text)
+    return any(squash(w) in s for w in words)

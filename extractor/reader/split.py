@@ -1,0 +1,75 @@
+"""Splitting digit strings whose cells ran together ("693665" for 69 / 3 / 665).
+
+A split is a way to cut the string into the row's number of cells with no leading zeros. The
+table's own identities (a row's 总计 equals the sum of its parts, a stock is at least its
+additions minus its repeals) prune the candidates; what survives is returned in full, so that
+a person decides when more than one split fits instead of the reader guessing.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+Constraint = Callable[[Sequence[int | float]], bool]
+MAX_CANDIDATES = 5000
+
+
+def _parts(s: str, n: int, max_len: int) -> Iterator[list[str]]:
+    if n == 1:
+        if s and len(s) <= max_len and (s == "0" or not s.startswith("0")):
+            yield [s]
+        return
+    if s.startswith("0"):
+        for rest in _parts(s[1:], n - 1, max_len):
+            yield ["0", *rest]
+        return
+    for i in range(1, min(max_len, len(s) - n + 1) + 1):
+        for rest in _parts(s[i:], n - 1, max_len):
+            yield [s[:i], *rest]
+
+
+def splits(digits: str, n: int, constraint: Constraint | None = None, *, max_len: int = 9,
+           decimal_last: bool = False) -> list[list[int | float]]:
+    """Every way to read ``digits`` as ``n`` numbers that satisfies ``constraint``."""
+    digits = digits.strip()
+    if n <= 0 or not digits:
+        return []
+    out: list[list[int | float]] = []
+    if "." in digits and not decimal_last:
+        return []
+    for parts in _parts(digits.replace(".", "\0"), n, max_len + 3):
+        try:
+            nums: list[int | float] = []
+            for p in parts:
+                q = p.replace("\0", ".")
+                if q.startswith(".") or q.endswith("."):
+                    raise ValueError
+                nums.append(float(q) if "." in q else int(q))
+        except ValueError:
+            continue
+        if any(isinstance(x, float) for x in nums[:-1]):
+            continue
+        if constraint is None or constraint(nums):
+            out.append(nums)
+            if len(out) >= MAX_CANDIDATES:
+                break
+    return out
+
+
+def total_is_sum(nums: Sequence[int | float]) -> bool:
+    """The last number is the sum of the others (a 总计 column)."""
+    return abs(sum(nums[:-1]) - nums[-1]) < 1e-9
+
+
+def groups_total_is_sum(size: int) -> Constraint:
+    """Every group of ``size`` numbers ends with its own total (table 四 printed flat)."""
+
+    def check(nums: Sequence[int | float]) -> bool:
+        return all(total_is_sum(nums[i : i + size]) for i in range(0, len(nums), size))
+
+    return check
+
+
+def stock_at_least_change(nums: Sequence[int | float]) -> bool:
+    """现行有效 ≥ 本年制发 − 本年废止 (table 二, 2021) / 对外公开总数 ≥ 本年新公开 (2019)."""
+    return nums[2] >= nums[0] - nums[1]

@@ -1,0 +1,109 @@
+"""The table reader: labels, digit splits, prose figures, and whole tables in every text layout."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from extractor import extract
+from extractor.reader import split
+from extractor.reader.labels import best_match, canonical, core
+from schemas import catalog
+from tests.conftest import FIXTURES, REAL, REAL_REPORTS, load_gold, real_pdf
+
+
+# ----------------------------------------------------------------------------- labels
+@pytest.mark.parametrize("printed, row_id", [
+    ("（二）部分公开（区分处理的，只计这一情 形，不", "部分公开"),
+    ("(二)部分公开", "部分公开"),
+    ("2.其他法律行政止公开", "不予公开.2"),
+    ("3.危及“三安全一稳定”", "不予公开.3"),
+    ("4.无正当理由大量反复 申请", "不予处理.4"),
+    ("5.要求行政机关确认或重 新出具", "不予处理.5"),
+    ("1.申请人无正当理由逾期不补正，行政机关不再处理其政府信息公开申请", "其他处理.1"),
+    ("（七）总计", "办理结果总计"),
+    ("3.其他", "其他处理.3"),
+])
+def test_t3_labels_match_despite_breaks_spaces_and_typos(printed, row_id):
+    m = best_match(printed, [r for r in catalog.rows("t3", "2021") if not r.header_only])
+    assert m is not None and m.row.id == row_id
+
+
+def test_label_forms():
+    assert canonical("（一） 主动公开政府信息数") == "主动公开政府信息数"
+    assert core("(一)主动公开政府信息数(不同渠道和方式公开相同信息计1条)") == "主动公开政府信息数"
+    assert core("其中：主动公开规范性文件数") == "主动公开规范性文件数"
+
+
+def test_unrelated_label_does_not_match():
+    assert best_match("区政府门户网站建设情况", catalog.rows("t3", "2021")) is None
+
+
+# ----------------------------------------------------------------------------- run-together digits
+def test_split_with_row_total_is_unique():
+    assert split.splits("1000001", 7, split.total_is_sum) == [[1, 0, 0, 0, 0, 0, 1]]
+
+
+def test_split_keeps_every_candidate_that_fits():
+    cands = split.splits("693665", 3, split.stock_at_least_change)
+    assert [69, 3, 665] in cands and len(cands) > 1
+    assert all(c[2] >= c[0] - c[1] for c in cands)
+
+
+def test_split_never_invents_leading_zeros():
+    assert all(not any(str(x).startswith("0") and x != 0 for x in c) for c in split.splits("10203", 3))
+    assert split.splits("05", 1) == []
+
+
+def test_flattened_table_four_splits_by_group_totals():
+    cands = split.splits("210031001200000", 15, split.groups_total_is_sum(5), max_len=5)
+    assert cands == [[2, 1, 0, 0, 3, 1, 0, 0, 1, 2, 0, 0, 0, 0, 0]]
+
+
+# ----------------------------------------------------------------------------- whole reports
+def _gold_2021_fixture() -> dict[str, float]:
+    r = extract(FIXTURES / "text" / "2022-2021format.md")
+    return r.flat()
+
+
+def test_markdown_2021_report_reads_every_cell_and_raises_nothing():
+    r = extract(FIXTURES / "text" / "2022-2021format.md")
+    assert r.meta.template == "2021" and r.meta.year == 2022
+    flat = r.flat()
+    assert len([k for k in flat if k.startswith("t3.")]) == 175  # 25 rows × 7, （六） printed as three rows
+    assert flat["t2.行政规范性文件.现行有效"] == 665 and flat["t2.行政事业性收费.收费金额"] == 56.3
+    assert flat["t3.无法提供.1.社会公益组织"] == 1 and flat["t3.办理结果总计.总计"] == 36
+    assert [flat[f"t4.诉讼未经复议.{c}"] for c in ("维持", "纠正", "其他", "尚未审结", "总计")] == [1, 0, 0, 1, 2]
+    assert [f.rule for f in r.findings] == []
+    assert r.prose_values["t3.本年新收.总计"].value == 33
+    assert r.prose_values["t4.复议.总计"].value == 3
+
+
+def test_run_together_report_settles_splits_by_identities_and_asks_for_the_rest():
+    r = extract(FIXTURES / "text" / "2022-2021format-runtogether.txt")
+    flat = r.flat()
+    reference = _gold_2021_fixture()
+    same = [k for k in reference if flat.get(k) == reference[k]]
+    assert len(same) == len(reference) - 2  # all but the two open cells of 行政规范性文件
+    v = r.values["t2.行政规范性文件.本年制发"]
+    assert v.value is None and [69, 3, 665] in v.candidates
+    doubts = [f for f in r.findings if f.rule == "extract.ambiguous_split"]
+    assert len(doubts) == 1 and doubts[0].category == "extraction"
+    assert flat["t2.行政规范性文件.现行有效"] == 665  # the prose figure settles the third cell
+    assert [f for f in r.findings if f.category == "report"] == []
+
+
+@pytest.mark.parametrize("slug", REAL_REPORTS)
+def test_real_reports_as_pdftotext_layout_text(slug, tmp_path):
+    pdf = real_pdf(slug)
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    out = tmp_path / f"{slug}.txt"
+    subprocess.run(["pdftotext", "-layout", str(pdf), str(out)], check=True)
+    r = extract(out)
+    gold = load_gold(REAL / f"{slug}.gold.json")
+    flat = r.flat()
+    assert {k: flat.get(k) for k in gold["values"]} == gold["values"]
+    assert r.meta.agency == gold["meta"]["agency"] and r.meta.year == gold["meta"]["year"]
