@@ -333,6 +333,32 @@ def test_diagonal_watermark_stays_out_of_cells_and_text():
     assert not any(ch in doc.text for ch in "资料")
 
 
+def test_label_typeset_rotated_90_degrees_is_kept():
+    """Vertical cell text set with a rotated matrix is not a watermark: it is read top to bottom."""
+    from reportlab.pdfgen import canvas
+
+    font = _cid_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(595, 842))
+    for y in (742, 542):
+        c.line(72, y, 300, y)
+    for x in (72, 100, 200, 300):
+        c.line(x, 742, x, 542)
+    c.setFont(font, 10)
+    c.saveState()
+    c.translate(80, 732)
+    c.rotate(-90)
+    c.drawString(0, -10, "三、本年度办理结果")
+    c.restoreState()
+    c.drawString(110, 692, "予以公开")
+    c.drawString(210, 692, "12")
+    c.drawString(72, 442, "正文。")
+    c.showPage()
+    c.save()
+    (table,) = read_pdf(buf.getvalue(), "vertical.pdf").tables()
+    assert table.texts() == [["三、本年度办理结果", "予以公开", "12"]]
+
+
 def test_text_without_tables_gives_paragraphs_only():
     from reportlab.pdfgen import canvas
 

@@ -156,20 +156,22 @@ def _read_page(raw_page: Any, number: int, fallback: _PdfiumText) -> _Page:
     return result
 
 
-def _rotated(c: dict[str, Any]) -> bool:
+def _diagonal(c: dict[str, Any]) -> bool:
+    """A glyph set at a slant (not 0°/90°/180°/270°): vertical cell text is kept, a stamp is not."""
     m = c.get("matrix")
     if not m:
         return False
-    a, b = float(m[0]), float(m[1])
-    return abs(b) > 0.05 * max((a * a + b * b) ** 0.5, 1e-9)
+    a, b = abs(float(m[0])), abs(float(m[1]))
+    norm = max((a * a + b * b) ** 0.5, 1e-9)
+    return a > 0.05 * norm and b > 0.05 * norm
 
 
 def _drop_watermark(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop rotated glyphs (a diagonal 水印 over the table) when most of the page is upright text."""
-    rotated = [c for c in chars if _rotated(c)]
-    if not rotated or len(rotated) > 0.2 * len(chars):
+    """Drop slanted glyphs (a diagonal 水印 over the table) when most of the page is upright text."""
+    slanted = [c for c in chars if _diagonal(c)]
+    if not slanted or len(slanted) > 0.2 * len(chars):
         return chars
-    return [c for c in chars if not _rotated(c)]
+    return [c for c in chars if not _diagonal(c)]
 
 
 class _PdfiumText:
