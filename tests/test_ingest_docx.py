@@ -365,3 +365,31 @@ def test_word_number_formats(n, fmt, text):
     from extractor.ingest.docx_numbering import format_number
 
     assert format_number(n, fmt) == text
+
+
+def test_html_alt_chunk_is_read_in_place():
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    d = docx.Document()
+    d.add_paragraph("正文之前")
+    page = ('<html><head><meta charset="gbk"></head><body><p>嵌入的网页</p>'
+            '<table><tr><td colspan="2">行政复议</td></tr><tr><td>结果维持</td><td>总计</td></tr></table>'
+            "</body></html>").encode("gbk")
+    chunk = Part(PackURI("/word/afchunk1.htm"), "application/xhtml+xml", page, d.part.package)
+    r_id = d.part.relate_to(chunk, RT.A_F_CHUNK)
+    d.element.body.insert(len(d.element.body) - 1, parse_xml(
+        f'<w:altChunk {W_NS} xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+        f'r:id="{r_id}"/>'))
+    d.add_paragraph("正文之后")
+    buf = io.BytesIO()
+    d.save(buf)
+    doc = read_docx(buf.getvalue())
+    assert [(b.kind, b.text if b.kind == "paragraph" else grid(b)) for b in doc.blocks] == [
+        ("paragraph", "正文之前"),
+        ("paragraph", "嵌入的网页"),
+        ("table", [["行政复议", C], ["结果维持", "总计"]]),
+        ("paragraph", "正文之后"),
+    ]
+    assert doc.source_type == "docx"

@@ -263,3 +263,9 @@ def test_word_exported_html_markup_and_spacer_row():
 def test_control_characters_in_a_long_page_are_dropped():
     doc = read_html(("<p>" + "正文" * 500 + "\x00\x07</p>").encode())
     assert doc.paragraphs()[0].text == "正文" * 500
+
+
+def test_tfoot_rows_go_last_wherever_the_source_puts_them():
+    page = ("<table><tfoot><tr><td>注</td><td>单位:件</td></tr></tfoot><tbody><tr><td>规章</td><td>1</td></tr>"
+            "</tbody><thead><tr><td>信息内容</td><td>本年制发件数</td></tr></thead></table>").encode()
+    assert read_html(page).tables()[0].texts() == [["信息内容", "本年制发件数"], ["规章", "1"], ["注", "单位:件"]]

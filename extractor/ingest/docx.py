@@ -23,6 +23,7 @@ from extractor.ingest.grid import SpanGrid
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 # content types of a WordprocessingML main part (document, template, macro-enabled variants)
 _WORD_MAIN = ("wordprocessingml.document.main", "wordprocessingml.template.main", "ms-word.document.macroenabled",
@@ -34,13 +35,13 @@ _SKIP_RUN = frozenset({W + "del", W + "moveFrom", W + "pPr", W + "rPr", W + "ins
 
 def read_docx(data: bytes, name: str = "") -> Document:
     """Paragraphs and tables of a .docx body, in document order."""
-    body, numbering = _open(data, name)
+    body, numbering, part = _open(data, name)
     builder = DocumentBuilder(source_name=name, source_type="docx", layout="docx")
-    _Walker(builder, numbering).container(body)
+    _Walker(builder, numbering, part).container(body)
     return builder.build()
 
 
-def _open(data: bytes, name: str) -> tuple[object, Numbering]:
+def _open(data: bytes, name: str) -> tuple[object, Numbering, object]:
     """The <w:body> element and the list numbering; a broken zip is corrupt, a zip without a Word
     document is unsupported."""
     try:
@@ -57,7 +58,7 @@ def _open(data: bytes, name: str) -> tuple[object, Numbering]:
 
     try:
         document = docx.Document(io.BytesIO(data))
-        return document.element.body, Numbering.of(document)
+        return document.element.body, Numbering.of(document), document.part
     except ValueError:
         # python-docx refuses macro-enabled documents and templates; their body XML is the same
         return _body_from_part(data, name)
@@ -65,7 +66,7 @@ def _open(data: bytes, name: str) -> tuple[object, Numbering]:
         raise CorruptFileError(f"{name}: {type(e).__name__}: {e}".strip(": ")) from e
 
 
-def _body_from_part(data: bytes, name: str) -> tuple[object, Numbering]:
+def _body_from_part(data: bytes, name: str) -> tuple[object, Numbering, None]:
     from docx.oxml import parse_xml
 
     try:
@@ -78,7 +79,7 @@ def _body_from_part(data: bytes, name: str) -> tuple[object, Numbering]:
     body = root.find(W + "body")
     if body is None:
         raise CorruptFileError(name or "word/document.xml has no body")
-    return body, Numbering(parts.get("numbering"), parts.get("styles"))
+    return body, Numbering(parts.get("numbering"), parts.get("styles")), None
 
 
 def _children(el) -> Iterator:
@@ -137,9 +138,10 @@ def _paragraph_lines(p, boxes: list) -> list[str]:
 
 
 class _Walker:
-    def __init__(self, builder: DocumentBuilder, numbering: Numbering) -> None:
+    def __init__(self, builder: DocumentBuilder, numbering: Numbering, part=None) -> None:
         self.b = builder
         self.numbering = numbering
+        self.part = part  # the python-docx document part, to resolve w:altChunk relationships
 
     def lines(self, p, boxes: list) -> list[str]:
         """A paragraph's lines, its list number (if any) in front of the first."""
@@ -154,6 +156,26 @@ class _Walker:
                 self.paragraph(child)
             elif child.tag == W + "tbl":
                 self.table(child)
+            elif child.tag == W + "altChunk":
+                self.alt_chunk(child)
+
+    def alt_chunk(self, el) -> None:
+        """Content a converter embedded as a whole HTML or text file ("download as Word" on some sites)."""
+        try:
+            chunk = self.part.related_parts[el.get(R_ID)]
+        except (AttributeError, KeyError):
+            return
+        kind = chunk.content_type.lower()
+        if "html" in kind:
+            from extractor.ingest.encoding import decode
+            from extractor.ingest.html import add_html
+
+            add_html(self.b, decode(chunk.blob))
+        elif kind.startswith("text/plain"):
+            from extractor.ingest.encoding import decode
+
+            for line in decode(chunk.blob).splitlines():
+                self.b.add_paragraph(clean(line))
 
     def paragraph(self, p) -> None:
         boxes: list = []

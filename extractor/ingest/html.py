@@ -43,10 +43,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # lxml refuses them 
 
 def read_html(data: bytes, name: str = "") -> Document:
     """Paragraphs and data tables of an HTML page, in document order."""
-    root = _parse(decode(data, name), name)
     builder = DocumentBuilder(source_name=name, source_type="html", layout="html")
-    _Walker(builder).walk(root)
+    add_html(builder, decode(data, name), name)
     return builder.build()
+
+
+def add_html(builder: DocumentBuilder, text: str, name: str = "") -> None:
+    """Append the blocks of an HTML text to a builder (a web page, or an HTML chunk inside a .docx)."""
+    _Walker(builder).walk(_parse(text, name))
 
 
 def _parse(text: str, name: str) -> lxml.html.HtmlElement:
@@ -142,7 +146,7 @@ def _prose_cell(cell) -> bool:
 
 def _grid(table) -> SpanGrid:
     """Place cells the way a browser does: each cell goes to the first slot no span above has taken."""
-    trs = [tr for tr in table.iter("tr") if not _hidden(tr)]
+    trs = sorted((tr for tr in table.iter("tr") if not _hidden(tr)), key=_section_order)
     n = len(trs)
     grid = SpanGrid()
     for r, tr in enumerate(trs):
@@ -158,6 +162,12 @@ def _grid(table) -> SpanGrid:
             grid.place(r, c, _cell_text(td), rs, cs)
             c += cs
     return grid
+
+
+def _section_order(tr) -> int:
+    """thead rows first and tfoot rows last, wherever the source puts them (HTML 4 put tfoot first)."""
+    parent = tr.getparent()
+    return {"thead": 0, "tfoot": 2}.get(_tag(parent) if parent is not None else "", 1)
 
 
 _LINE = "\n"  # line-break marker; source newlines are turned into spaces before it is used
