@@ -12,7 +12,9 @@ cells there. This reader therefore
 * builds cell and line text from the characters itself: no spaces between CJK characters
   (justified or wrapped labels come out whole), digits never split or glued across cells,
 * merges prose lines into paragraphs from the page geometry (indents, short last lines) and
-  interleaves paragraphs and tables top to bottom per page.
+  interleaves paragraphs and tables top to bottom per page (paragraphs do not run across pages),
+* drops slanted watermark glyphs and page-number lines, and reads a page whose fonts pdfminer
+  cannot map to Unicode ((cid:N) glyphs) with pdfium's characters instead.
 
 Every block and cell carries its page (1-based) and its bbox in PDF points (x0, top, x1, bottom).
 """
@@ -82,7 +84,8 @@ def _input_error(exc: Exception, name: str) -> XxgkError:
     cur: BaseException | None = exc
     while cur is not None and len(chain) < 8:
         chain.append(cur)
-        cur = cur.__cause__ or cur.__context__ or (cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None)
+        wrapped = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
+        cur = cur.__cause__ or cur.__context__ or wrapped  # pdfplumber wraps pdfminer's error in args
     detail = f"{name}: " if name else ""
     if any(type(e).__name__ in _ENCRYPTION_ERRORS for e in chain):
         return EncryptedFileError(detail + type(chain[-1]).__name__)
@@ -103,11 +106,6 @@ class _Line:
     size: float
     text: str = ""
     font: str = ""  # the line's main CJK font, subset prefix removed
-
-
-    @property
-    def bbox(self) -> BBox:
-        return (self.x0, self.top, self.x1, self.bottom)
 
 
 @dataclass(slots=True)
