@@ -269,3 +269,13 @@ def test_tfoot_rows_go_last_wherever_the_source_puts_them():
     page = ("<table><tfoot><tr><td>注</td><td>单位:件</td></tr></tfoot><tbody><tr><td>规章</td><td>1</td></tr>"
             "</tbody><thead><tr><td>信息内容</td><td>本年制发件数</td></tr></thead></table>").encode()
     assert read_html(page).tables()[0].texts() == [["信息内容", "本年制发件数"], ["规章", "1"], ["注", "单位:件"]]
+
+
+def test_statistics_table_with_a_long_note_row_stays_a_data_table():
+    note = "".join(f"<p>注{i}：" + "本表数据来源于本机关政府信息公开工作台账，按照国务院办公厅规定的统计口径填报。" * 5 + "</p>"
+                   for i in range(2))
+    page = (f"<table><tr><td>规章</td><td>1</td><td>2</td><td>３</td></tr>"
+            f"<tr><td colspan='4'>{note}</td></tr></table>").encode()
+    [table] = read_html(page).tables()
+    assert table.texts()[0] == ["规章", "1", "2", "3"]
+    assert table.rows[1][0].colspan == 4 and len(table.rows[1][0].text) > 300

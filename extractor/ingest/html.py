@@ -15,7 +15,7 @@ import lxml.etree
 import lxml.html
 
 from extractor._errors import EmptyInputError
-from extractor.document import Document, DocumentBuilder
+from extractor.document import Document, DocumentBuilder, normalize
 from extractor.ingest.cjk import clean, join_lines
 from extractor.ingest.encoding import decode
 from extractor.ingest.grid import SpanGrid
@@ -34,10 +34,13 @@ BLOCK = frozenset({
 })
 # A cell this long made of several blocks is an article in a layout table, not a statistics cell.
 PROSE_CELL_CHARS = 300
+# ... unless the table also holds this many number cells: then it is a statistics table with a long note.
+MIN_NUMERIC_CELLS = 3
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _LEADING_INT = re.compile(r"\s*(\d+)")
+_NUMERIC = re.compile(r"^[+-]?\d[\d,.]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # lxml refuses them in str input
 
 
@@ -136,7 +139,10 @@ def _is_data_table(table) -> bool:
     cells = [c for c in table.iter("td", "th") if not _skipped(c)]
     if len(cells) < 2:
         return False
-    return not any(_prose_cell(c) for c in cells)
+    if not any(_prose_cell(c) for c in cells):
+        return True
+    # a long note row under a statistics table does not make it a layout table
+    return sum(1 for c in cells if _NUMERIC.match(normalize(clean(c.text_content())))) >= MIN_NUMERIC_CELLS
 
 
 def _prose_cell(cell) -> bool:
