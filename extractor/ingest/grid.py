@@ -75,7 +75,7 @@ class SpanGrid:
                 o = self._owner.get((r, c))
                 if o is None:
                     continue
-                if o != (r, c) or self._real[o].text.strip() or self._real[o].rowspan > 1:
+                if o[0] != r or self._real[o].text.strip() or self._real[o].rowspan > 1:
                     keep.append(r)
                     break
         new_row = {r: i for i, r in enumerate(keep)}
