@@ -13,7 +13,7 @@ from extractor.detect import detect, looks_like_report
 from extractor.document import Document
 from extractor.ingest import load
 from extractor.rules import validate
-from schemas.results import DocumentInfo, Extraction, Finding, Result
+from schemas.results import DocumentInfo, Extraction, Finding, ReportMeta, Result
 
 
 @runtime_checkable
@@ -52,9 +52,10 @@ def read_document(source: str | os.PathLike | bytes, name: str = "") -> tuple[Do
     return doc, info
 
 
-def check_document(document: Document, extraction: Extraction, info: DocumentInfo | None = None) -> Result:
-    """Detect metadata, validate the extraction and assemble the Result."""
-    meta = detect(document)
+def check_document(document: Document, extraction: Extraction, info: DocumentInfo | None = None,
+                   meta: ReportMeta | None = None) -> Result:
+    """Detect metadata (unless given), validate the extraction and assemble the Result."""
+    meta = meta.model_copy() if meta is not None else detect(document)
     if extraction.template and extraction.template != meta.template:
         meta.template = extraction.template  # type: ignore[assignment]
     report = validate(extraction.values, extraction.prose_values, meta, meta.template, document.text)
@@ -85,8 +86,8 @@ def extract(source: str | os.PathLike | bytes, *, name: str = "", extractor: str
     if not looks_like_report(doc):
         raise NotAReportError(info.name)
     backend = get_extractor(extractor) if isinstance(extractor, str) else extractor
-    meta_template = template or detect(doc).template
-    extraction = backend.extract(doc, meta_template)
-    result = check_document(doc, extraction, info)
+    meta = detect(doc)
+    extraction = backend.extract(doc, template or meta.template)
+    result = check_document(doc, extraction, info, meta)
     result.seconds = time.perf_counter() - t0
     return result

@@ -69,6 +69,28 @@ def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: s
         sys.exit(1)
 
 
+@main.command("rules")
+@click.option("--template", type=click.Choice(["2008", "2019", "2021"]), default=None)
+def rules_cmd(template: str | None) -> None:
+    """List the validation rules (the registry), one line per rule family."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from extractor.rules import RULES
+
+    seen: dict[tuple[str, str], list] = {}
+    for r in RULES:
+        if template and template not in r.templates:
+            continue
+        seen.setdefault((r.id, r.title), []).append(r)
+    t = Table("规则", "模板", "类型", "级别", "说明", "来源")
+    for (rid, title), rs in seen.items():
+        templates = sorted(set().union(*(r.templates for r in rs)))
+        t.add_row(rid, "/".join(templates), rs[0].kind, rs[0].severity, title + (f"（{len(rs)} 处）" if len(rs) > 1 else ""),
+                  rs[0].source)
+    Console().print(t)
+
+
 def results_csv(results: list[Result], *, labels: bool = False) -> str:
     """One row per report, one column per key of the templates present (catalog order)."""
     templates = {r.meta.template for r in results}

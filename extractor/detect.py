@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from extractor.document import Document, squash
+from extractor.document import Document, compact, squash
 from extractor.reader.prose import prose_text
 from schemas.results import ReportMeta
 
@@ -42,7 +42,7 @@ def _year(s: str) -> int:
 
 def fingerprint_template(doc: Document) -> tuple[str | None, list[str]]:
     """The template the printed labels say, with the labels that said it."""
-    text = squash(doc.text)
+    text = compact(doc.text)
     hits = {t: [w for w in words if w in text] for t, words in _FINGERPRINTS.items()}
     if hits["2021"] and len(hits["2021"]) >= len(hits["2019"]):
         return "2021", hits["2021"]
@@ -67,7 +67,7 @@ def template_for_year(year: int | None) -> str | None:
 
 def looks_like_report(doc: Document) -> bool:
     """A document that names none of the report's vocabulary is not an annual report."""
-    text = squash(doc.text)
+    text = compact(doc.text)
     score = sum(1 for w in _REPORT_WORDS if w in text)
     labels = sum(1 for words in _FINGERPRINTS.values() for w in words if w in text)
     return score >= 2 or labels >= 2
@@ -121,10 +121,10 @@ def detect(doc: Document) -> ReportMeta:
             break
 
     if meta.agency:
-        meta.agency = _full_agency_name(meta.agency, squash(doc.text))
+        meta.agency = _full_agency_name(meta.agency, compact(doc.text))
 
     table_year = None
-    tm = _TABLE_YEAR_RE.search(squash(doc.text))
+    tm = _TABLE_YEAR_RE.search(compact(doc.text))
     if tm:
         table_year = _year(tm.group(1))
     meta.year = meta.title_year or (meta.period_end.year if meta.period_end else None) or table_year

@@ -40,7 +40,9 @@ def normalize_char(ch: str) -> str:
 
 def normalize(text: str) -> str:
     """Normalize a whole string the way the document text is normalized."""
-    return "".join(normalize_char(c) for c in text)
+    if text.isascii():
+        return text.replace("\r", "")
+    return unicodedata.normalize("NFKC", text).translate(_EXTRA_MAP)
 
 
 def normalize_with_offsets(raw: str) -> tuple[str, list[int]]:
@@ -66,6 +68,11 @@ _SPACE_RE = re.compile(r"\s+")
 def squash(text: str) -> str:
     """Normalized text without any whitespace: the form labels are compared in."""
     return _SPACE_RE.sub("", normalize(text))
+
+
+def compact(text: str) -> str:
+    """Already-normalized text (a Document's) without whitespace: squash without the NFKC pass."""
+    return _SPACE_RE.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,11 @@ def _forms(row: RowSpec) -> tuple[str, ...]:
 
 def score_label(label: str, row: RowSpec) -> Match | None:
     """How well a printed label names a catalog row; None when it does not."""
-    text = core(label)
+    return _score(core(label), row)
+
+
+@lru_cache(maxsize=65536)
+def _score(text: str, row: RowSpec) -> Match | None:
     if not text:
         return None
     best: Match | None = None
@@ -77,7 +81,8 @@ def score_label(label: str, row: RowSpec) -> Match | None:
         if len(shorter) >= 4 and longer.startswith(shorter):
             m = Match(row, 0.8 + 0.15 * len(shorter) / len(longer), "prefix")
         elif len(text) >= 4 and len(form) >= 4:
-            r = SequenceMatcher(None, text, form, autojunk=False).ratio()
+            sm = SequenceMatcher(None, text, form, autojunk=False)
+            r = sm.ratio() if sm.real_quick_ratio() >= 0.72 and sm.quick_ratio() >= 0.72 else 0.0
             if r >= 0.72:
                 m = Match(row, r * 0.9, "fuzzy")
         if m and (best is None or m.score > best.score):

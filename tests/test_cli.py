@@ -1,0 +1,99 @@
+"""The xxgk command line: summary, JSON, CSV, flat output, and bad input that never stops the others."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from extractor.cli import main
+from tests.conftest import SEED_TXT
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def call(*args: str):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return call
+
+
+def test_summary_shows_tables_and_findings_in_chinese(run):
+    r = run("extract", str(SEED_TXT))
+    assert r.exit_code == 0
+    assert "政府信息公开情况统计表" in r.output and "57365线路检测中心" in r.output
+    assert "old.channels_upper" in r.output and "报告自身的问题（3）" in r.output
+    assert "42658" in r.output
+
+
+def test_flat_is_the_score_format(run, seed_gold):
+    r = run("extract", "--flat", str(SEED_TXT))
+    flat = json.loads(r.output)
+    assert {k: flat.get(k, "MISSING") for k in seed_gold["values"]} == seed_gold["values"]
+
+
+def test_json_has_values_with_evidence_and_findings(run):
+    r = run("extract", "--format", "json", str(SEED_TXT))
+    data = json.loads(r.output)
+    assert data["meta"]["template"] == "2008"
+    assert data["values"]["old.举报投诉"]["evidence"][0]["text"] == "671"
+    assert sorted(f["rule"] for f in data["findings"] if f["category"] == "report") == [
+        "old.channels_upper", "old.responses_sum", "prose.mismatch"]
+
+
+def test_csv_one_row_per_report(run, tmp_path):
+    other = tmp_path / "copy.txt"
+    other.write_bytes(SEED_TXT.read_bytes())
+    r = run("extract", "--format", "csv", str(SEED_TXT), str(other))
+    rows = list(csv.DictReader(io.StringIO(r.output)))
+    assert len(rows) == 2 and rows[0]["old.收到申请数"] == "233" and rows[0]["old.渠道.政府公报"] == ""
+    assert rows[1]["file"] == "copy.txt" and rows[0]["errors"] == "3"
+    labelled = run("extract", "--format", "csv", "--labels", str(SEED_TXT))
+    assert "（一）收到申请数" in labelled.output.splitlines()[0]
+
+
+def test_bad_inputs_get_one_line_each_and_the_good_file_still_goes_through(run, tmp_path):
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    corrupt = tmp_path / "broken.pdf"
+    corrupt.write_bytes(b"%PDF-1.4\n1 0 obj <<>> garbage")
+    menu = tmp_path / "menu.txt"
+    menu.write_text("今日菜单：米饭、面条。\n", encoding="utf-8")
+    binary = tmp_path / "noise.txt"
+    binary.write_bytes(bytes(range(256)) * 40)
+    r = CliRunner().invoke(main, ["extract", "--flat", str(empty), str(corrupt), str(menu), str(binary),
+                                  str(SEED_TXT), str(tmp_path / "missing.txt")])
+    assert r.exit_code == 1
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("xxgk:")]
+    assert len(errors) == 5
+    assert "文件为空 / the file is empty" in errors[0]
+    assert "损坏" in errors[1] and "corrupt" in errors[1]
+    assert "不是政府信息公开工作年度报告" in errors[2]
+    assert "编码" in errors[3]
+    assert "无法打开" in errors[4]
+    assert "Traceback" not in r.output + r.stderr
+    flats = json.loads(r.stdout)
+    assert len(flats) == 1 and flats[0]["old.收到申请数"] == 233
+
+
+def test_too_large_file_is_refused_before_reading(tmp_path, monkeypatch):
+    import extractor.ingest as ingest
+
+    monkeypatch.setattr(ingest, "MAX_BYTES", 1000)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 2000)
+    r = CliRunner().invoke(main, ["extract", str(big)])
+    assert r.exit_code == 1 and "文件过大 / the file is too large" in r.stderr
+
+
+def test_console_script_runs_as_a_process():
+    p = subprocess.run([sys.executable, "-m", "extractor.cli", "extract", "--flat", str(SEED_TXT)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and json.loads(p.stdout)["old.举报投诉"] == 671
