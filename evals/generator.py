@@ -1,0 +1,277 @@
+"""Synthetic annual reports with gold files, deterministic by seed, for the eval set.
+
+``generate(seed, template)`` draws one report (values that satisfy every identity of
+research/templates.md section C, prose restating some figures, report-level quirks);
+``render(report, layout)`` prints it as html, docx, pdf, md, layout text, one-cell-per-line text or
+run-together text; ``write_case`` writes the source file and its ``.gold.json`` (GOLD-KEYS format plus
+``expected_findings`` and ``quirks``); ``generate_dataset`` writes many cases and a ``cases.jsonl`` index.
+
+    python -m evals.generator OUT_DIR --n 200 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extractor._errors import XxgkError
+from schemas import catalog
+
+from . import gen_inject, gen_prose, render_docx, render_html, render_pdf, render_text
+from .gen_prose import Block
+from .gen_style import EXTENSIONS, LAYOUTS, Style, draw_style
+from .gen_tables import Formatter, build_tables
+from .gen_values import Number, generate_numbers, prose_only_numbers
+from .rule_ids import BREAKABLE, RULE_IDS
+
+YEARS: dict[str, tuple[int, int]] = {"2008": (2014, 2018), "2019": (2019, 2020), "2021": (2021, 2025)}
+INJECT_KINDS = ("identity", "prose", "blank")
+
+
+class GeneratorError(XxgkError):
+    """A generator request that cannot be met (unknown template, layout or injection)."""
+
+
+@dataclass
+class GeneratedReport:
+    seed: int
+    template: str
+    agency: str
+    year: int
+    style: Style
+    values: dict[str, Number | None]
+    prose_values: dict[str, Number]
+    blocks: list[Block]
+    inject: str | None = None
+    expected_findings: list[dict[str, Any]] = field(default_factory=list)
+    known_inconsistencies: list[str] = field(default_factory=list)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return {"agency": self.agency, "year": self.year, "template": self.template}
+
+    @property
+    def quirks(self) -> list[str]:
+        return self.style.quirks()
+
+    @property
+    def slug(self) -> str:
+        tail = f"-{self.inject}" if self.inject else ""
+        return f"gen{self.template}-s{self.seed}{tail}"
+
+
+def _rng(seed: int, template: str, part: str) -> random.Random:
+    return random.Random(f"xxgk-gen:{template}:{seed}:{part}")
+
+
+def _apply_blanks(numbers: dict[str, Number], template: str, style: Style) -> dict[str, Number | None]:
+    """Which printed cells are blank: zeros where the report leaves them empty, and marked 总计 columns."""
+    out: dict[str, Number | None] = dict(numbers)
+    edge = ("本年新收", "上年结转", "办理结果总计", "结转下年度")
+    for k, v in numbers.items():
+        f = catalog.BY_KEY[k]
+        t3_item = f.table == "t3" and f.column is not None and f.row.id not in edge
+        total_col = f.column is not None and f.column.id == "总计"
+        if style.zeros_blank and v == 0 and (template == "2008" or f.table == "t2" or (t3_item and not total_col)):
+            out[k] = None
+        if style.t3_row_totals_blank and t3_item and total_col:
+            out[k] = None
+    return out
+
+
+def _resolve_inject(inject: str | None, template: str, rng: random.Random) -> str | None:
+    """Turn the ``inject`` argument into an identity name, "prose" or "blank" (None: clean)."""
+    if inject is None:
+        return None
+    if inject == "random":
+        inject = rng.choice(INJECT_KINDS)
+    if inject == "identity":
+        return rng.choice(BREAKABLE[template])
+    if inject in ("prose", "blank"):
+        return inject
+    by_rule = {v: k for k, v in RULE_IDS.items()}
+    name = by_rule.get(inject, inject)
+    if name not in BREAKABLE[template]:
+        raise GeneratorError(f"cannot inject {inject!r} into a {template} report; choose from "
+                             f"{sorted(INJECT_KINDS + ('random',))} or {[RULE_IDS[n] for n in BREAKABLE[template]]}")
+    return name
+
+
+def generate(seed: int, template: str, *, inject: str | None = None) -> GeneratedReport:
+    """One synthetic report. Same seed and template → same report; ``inject`` adds one known error.
+
+    ``inject``: None (clean), "identity" (break one identity of the template), "prose" (one prose figure
+    differs from the table), "blank" (a required total left blank), "random" (one of those), or a
+    specific identity by rule id (e.g. "t3.balance") or name (e.g. "T3-1").
+    """
+    if template not in YEARS:
+        raise GeneratorError(f"unknown template {template!r}; expected one of {sorted(YEARS)}")
+    what = _resolve_inject(inject, template, _rng(seed, template, "inject-kind"))
+    meta_rng = _rng(seed, template, "meta")
+    agency = gen_prose.agency_name(meta_rng)
+    year = meta_rng.randint(*YEARS[template])
+    phone = f"0{meta_rng.randint(100, 999)}-{meta_rng.randint(1000000, 9999999)}"
+    signed = f"{year + 1}年{meta_rng.randint(1, 3)}月{meta_rng.randint(1, 28)}日"
+    style = draw_style(_rng(seed, template, "style"), template, clean_blanks=what is not None)
+    numbers = generate_numbers(_rng(seed, template, "values"), template, other_split=style.other_split,
+                               t3_subtotals=style.t3_subtotals, old_optional=set(style.old_optional))
+    if what is not None and not _injectable(numbers, template):
+        numbers = generate_numbers(_rng(seed, template, "values-nonzero"), template, other_split=style.other_split,
+                                   t3_subtotals=style.t3_subtotals, old_optional=set(style.old_optional),
+                                   min_applications=8)
+    values = _apply_blanks(numbers, template, style)
+    findings: list[dict[str, Any]] = []
+    notes: list[str] = []
+    inj_rng = _rng(seed, template, "inject")
+    if what == "blank":
+        got = gen_inject.blank_total(inj_rng, values, template)
+        if got is None:  # nothing to blank: fall back to a broken identity
+            what = BREAKABLE[template][0]
+        else:
+            findings, note = got
+            notes.append(note)
+    if what not in (None, "blank", "prose"):
+        findings, note = gen_inject.INJECTORS[what](inj_rng, values, template)
+        notes.append(note)
+    blocks, prose_values = _prose(seed, template, agency, year, values, {}, phone, signed)
+    if what == "prose":
+        candidates = {k for k in prose_values if k in values}
+        if candidates:
+            key, wrong = gen_inject.prose_change(inj_rng, prose_values, set(values))
+            blocks, prose_values = _prose(seed, template, agency, year, values, {key: wrong}, phone, signed)
+            findings = [{"rule": RULE_IDS["prose"], "keys": [key]}]
+            notes.append(f"prose states {key} = {wrong}, the table prints {values[key]}")
+    return GeneratedReport(seed, template, agency, year, style, values, prose_values, blocks, inject,
+                           findings, notes)
+
+
+def _injectable(numbers: dict[str, Number], template: str) -> bool:
+    if template == "2008":
+        return numbers.get("old.收到申请数", 0) >= 8 and numbers.get("old.答复数", 0) >= 2
+    return numbers.get("t3.办理结果总计.总计", 0) >= 8
+
+
+def _prose(seed: int, template: str, agency: str, year: int, values: dict[str, Number | None],
+           overrides: dict[str, Number], phone: str, signed: str) -> tuple[list[Block], dict[str, Number]]:
+    rng = _rng(seed, template, "prose")
+    if template == "2008":
+        return gen_prose.old_format(rng, agency, year, values, overrides, phone, signed)
+    return gen_prose.new_format(rng, template, agency, year, values, prose_only_numbers(values), overrides,
+                                phone, signed)
+
+
+# --------------------------------------------------------------------------- rendering
+def render(report: GeneratedReport, layout: str) -> bytes:
+    """The report as a file in ``layout`` (one of ``LAYOUTS``)."""
+    if layout not in LAYOUTS:
+        raise GeneratorError(f"unknown layout {layout!r}; expected one of {list(LAYOUTS)}")
+    fm = Formatter(report.values, report.style, layout)
+    tables = build_tables(report.template, report.year, report.values, fm)
+    rng = _rng(report.seed, report.template, f"render-{layout}")
+    if layout == "html":
+        return render_html.html(report.blocks, tables, encoding="gbk" if report.style.gbk else "utf-8")
+    if layout == "docx":
+        return render_docx.docx(report.blocks, tables)
+    if layout == "pdf":
+        return render_pdf.pdf(report.blocks, tables, split_table=report.style.pdf_table_split)
+    if layout == "md":
+        return render_text.markdown(report.blocks, tables, fm).encode("utf-8")
+    fn = {"layout": render_text.layout, "cells": render_text.cells, "runtogether": render_text.runtogether}[layout]
+    return fn(report.blocks, tables, fm, rng).encode("utf-8")
+
+
+def gold(report: GeneratedReport, layout: str, source_name: str) -> dict[str, Any]:
+    """The gold record of one rendered case (GOLD-KEYS format plus findings and quirks)."""
+    quirks = report.style.quirks(layout)
+    note = (f"synthetic report from evals.generator (seed {report.seed}, template {report.template}, "
+            f"layout {layout}); quirks: {', '.join(quirks) or 'none'}")
+    return {
+        "source": {"file": source_name, "note": note},
+        "meta": report.meta,
+        "values": dict(report.values),
+        "prose_values": dict(report.prose_values),
+        "known_inconsistencies": list(report.known_inconsistencies),
+        "expected_findings": list(report.expected_findings),
+        "quirks": quirks,
+        "generator": {"seed": report.seed, "template": report.template, "layout": layout, "inject": report.inject},
+    }
+
+
+def write_case(report: GeneratedReport, layout: str, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``<slug>.<ext>`` and ``<slug>.gold.json`` into ``out_dir``; return both paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    slug = f"{report.slug}-{layout}"
+    src = out / f"{slug}.{EXTENSIONS[layout]}"
+    src.write_bytes(render(report, layout))
+    g = out / f"{slug}.gold.json"
+    g.write_text(json.dumps(gold(report, layout, src.name), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return src, g
+
+
+def generate_dataset(out_dir: str | Path, n: int, seed: int, templates: Sequence[str] = ("2008", "2019", "2021"),
+                     layouts: Sequence[str] = LAYOUTS, error_rate: float = 0.3) -> list[dict[str, Any]]:
+    """Write ``n`` cases (templates and layouts round-robin, errors at ``error_rate``) and ``cases.jsonl``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(f"xxgk-dataset:{seed}")
+    index = []
+    for i in range(n):
+        layout = layouts[i % len(layouts)]  # every (template, layout) pair comes round
+        template = templates[(i // len(layouts) + i) % len(templates)]
+        inject = rng.choice(INJECT_KINDS) if rng.random() < error_rate else None
+        report = generate(seed * 100_000 + i, template, inject=inject)
+        src, g = write_case(report, layout, out)
+        index.append({"case": src.stem, "source": src.name, "gold": g.name, "template": template, "layout": layout,
+                      "seed": report.seed, "inject": inject,
+                      "expected_rules": sorted({str(f["rule"]) for f in report.expected_findings}),
+                      "quirks": report.style.quirks(layout)})
+    with (out / "cases.jsonl").open("w", encoding="utf-8") as fh:
+        for row in index:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return index
+
+
+# the small committed cases under tests/fixtures/generated (seed, template, layout, inject)
+FIXTURES: tuple[tuple[int, str, str, str | None], ...] = (
+    (11, "2019", "html", None), (12, "2019", "docx", None), (13, "2019", "md", None),
+    (14, "2019", "layout", None), (15, "2019", "runtogether", None), (16, "2019", "cells", "t3.balance"),
+    (21, "2021", "html", "prose"), (22, "2021", "docx", None), (23, "2021", "md", "t4.group_total"),
+    (24, "2021", "layout", None), (25, "2021", "runtogether", None), (26, "2021", "cells", "blank"),
+)
+
+
+def write_fixtures(out_dir: str | Path) -> list[tuple[Path, Path]]:
+    """(Re)write the committed fixture cases; the same code always writes the same bytes."""
+    return [write_case(generate(seed, template, inject=inject), layout, out_dir)
+            for seed, template, layout, inject in FIXTURES]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m evals.generator", description=__doc__.split("\n\n")[0])
+    ap.add_argument("out_dir")
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--templates", default="2008,2019,2021")
+    ap.add_argument("--layouts", default=",".join(LAYOUTS))
+    ap.add_argument("--error-rate", type=float, default=0.3)
+    ap.add_argument("--fixtures", action="store_true", help="write the committed fixture cases instead")
+    a = ap.parse_args(argv)
+    if a.fixtures:
+        written = write_fixtures(a.out_dir)
+        print(f"wrote {len(written)} fixture cases to {a.out_dir}")
+        return 0
+    index = generate_dataset(a.out_dir, a.n, a.seed, tuple(a.templates.split(",")), tuple(a.layouts.split(",")),
+                             a.error_rate)
+    errs = sum(1 for r in index if r["inject"])
+    print(f"wrote {len(index)} cases ({errs} with an injected error) to {a.out_dir} (index cases.jsonl)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

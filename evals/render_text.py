@@ -1,0 +1,216 @@
+"""Plain-text renderings: markdown, ``pdftotext -layout``-like text, one cell per line, run-together cells."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+from .gen_prose import Block
+from .gen_tables import FlatRow, Formatter, TableModel
+
+
+def width(s: str) -> int:
+    """Display width as a terminal or pdftotext lays it out: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
+
+
+def pad(s: str, w: int, right: bool = False) -> str:
+    gap = " " * max(0, w - width(s))
+    return gap + s if right else s + gap
+
+
+def spaced(label: str, rng: random.Random) -> str:
+    """A label typeset one character per line, as pdftotext prints it: "三 、本 年 度办 理 结果"."""
+    out = []
+    for i, ch in enumerate(label):
+        out.append(ch)
+        if i < len(label) - 1 and rng.random() < 0.6:
+            out.append(" ")
+    return "".join(out)
+
+
+def wrap_label(label: str, rng: random.Random, limit: int = 16) -> list[str]:
+    """Break a long label into lines the way a narrow table column does (at a bracket when one is near)."""
+    parts, rest = [], label
+    while len(rest) > limit:
+        cut = rest.find("（", 2)
+        if not 4 <= cut <= limit:
+            cut = rng.randint(max(4, limit - 5), limit)
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    return parts + [rest]
+
+
+def wrap_prose(text: str, cols: int = 76, indent: str = "    ") -> list[str]:
+    lines, cur, w = [], indent, width(indent)
+    for ch in text:
+        cw = width(ch)
+        if w + cw > cols:
+            lines.append(cur)
+            cur, w = "", 0
+        cur += ch
+        w += cw
+    if cur.strip():
+        lines.append(cur)
+    return lines
+
+
+def _prose(fm: Formatter, b: Block) -> str:
+    return fm.digits(b.text)
+
+
+# --------------------------------------------------------------------------- markdown
+def markdown(blocks: list[Block], tables: dict[str, TableModel], fm: Formatter) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if b.kind == "title":
+            out += [f"# {_prose(fm, b)}", ""]
+        elif b.kind == "heading":
+            out += [f"## {b.text}" if b.text[0] in "一二三四五六七八九" else f"**{b.text}**", ""]
+        elif b.kind in ("para", "sign"):
+            out += [_prose(fm, b), ""]
+        elif b.kind == "table":
+            out += _md_table(tables[b.text]) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def _md_table(t: TableModel) -> list[str]:
+    out = [t.title, ""] if t.id == "old" else []
+    out += [c for c in t.captions] + ([""] if t.captions else [])
+    n = max(len(r.cells) for r in t.flat) + 1
+    started = False
+    for r in t.flat:
+        if t.id == "t2" and r.kind == "label":  # each 第二十条 block is its own small table
+            out += ([""] if started else []) + [r.label, ""]
+            started = False
+            continue
+        cells = [r.label] + r.cells + [""] * (n - 1 - len(r.cells))
+        if t.id == "t2":
+            cells = [r.label] + r.cells
+        out.append(_md_row(cells))
+        if not started:
+            out.append(_md_row(["---"] * len(cells)))
+            started = True
+    return out
+
+
+# --------------------------------------------------------------------------- pdftotext -layout
+def layout(blocks: list[Block], tables: dict[str, TableModel], fm: Formatter, rng: random.Random) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if b.kind == "title":
+            t = _prose(fm, b)
+            out += ["", pad("", max(0, (80 - width(t)) // 2)) + t, ""]
+        elif b.kind == "heading":
+            out.append("    " + b.text)
+        elif b.kind == "para":
+            out += wrap_prose(_prose(fm, b))
+        elif b.kind == "sign":
+            out.append(pad("", 56) + _prose(fm, b))
+        elif b.kind == "table":
+            out += [""] + _layout_table(tables[b.text], fm, rng) + [""]
+    return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def _layout_table(t: TableModel, fm: Formatter, rng: random.Random) -> list[str]:
+    style = fm.style
+    colw = 6 if t.id == "t4" and style.t4_flat else (8 if t.id != "t2" else 12)
+    wrap = style.wrapped_labels
+    limit = 14 if wrap else 99
+    labels = [r.label for r in t.flat if r.kind == "data"]
+    lw = min(max((width(x) for x in labels), default=10), limit * 2, 64) + 2
+    out: list[str] = [pad("", 8) + t.title] if t.id == "old" else []
+    out += [pad("", 12) + c for c in t.captions]
+    group_at = -1
+    if t.group_label and style.spaced_labels:
+        lo, hi = t.group_span
+        group_at = rng.randint(lo + 2, max(lo + 2, hi - 2))
+    for i, r in enumerate(t.flat):
+        if i == group_at:
+            out.append(pad("", 2) + spaced(t.group_label or "", rng))
+        if r.kind == "label":
+            if r.label == t.group_label and style.spaced_labels:
+                continue
+            out.append(r.label)
+            continue
+        if r.kind == "head":
+            out += _layout_head(r, lw, colw, wrap)
+            continue
+        values = "  " + "".join(pad(v, colw, right=True) for v in r.cells)
+        parts = wrap_label(r.label, rng, limit) if wrap else [r.label]
+        if len(parts) == 1:
+            out.append(pad(parts[0], lw - 2) + values)
+        else:  # the numbers sit on the label's first or second line
+            at = 0 if rng.random() < 0.5 else 1
+            out += [pad(p, lw - 2) + values if i == at else p for i, p in enumerate(parts)]
+    return out
+
+
+def _layout_head(r: FlatRow, lw: int, colw: int, wrap: bool) -> list[str]:
+    cells = [c for c in r.cells]
+    if not wrap:
+        return [pad(r.label, lw) + "".join(pad(c, colw, right=True) for c in cells)]
+    chunk = max(1, (colw - 2) // 2)
+    stacks = [[c[i:i + chunk] for i in range(0, len(c), chunk)] or [""] for c in cells]
+    depth = max(len(s) for s in stacks)
+    lines = []
+    for d in range(depth):
+        lab = r.label if d == 0 else ""
+        lines.append(pad(lab, lw) + "".join(pad(s[d] if d < len(s) else "", colw, right=True) for s in stacks))
+    return lines
+
+
+# --------------------------------------------------------------------------- one cell per line
+def cells(blocks: list[Block], tables: dict[str, TableModel], fm: Formatter, rng: random.Random) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if b.kind == "table":
+            out += _cells_table(tables[b.text], fm, rng)
+        else:
+            out.append(_prose(fm, b))
+    return "\n".join(out) + "\n"
+
+
+def _cells_table(t: TableModel, fm: Formatter, rng: random.Random) -> list[str]:
+    out = [t.title] + t.captions if t.id == "old" else []
+    for _r, _c, cell in t.grid.placed():
+        text = fm.digits(cell.text) if cell.key else cell.text
+        if cell.key is None and text:
+            if text == t.group_label and fm.style.spaced_labels:
+                text = spaced(text, rng)
+            elif fm.style.wrapped_labels and not cell.head:
+                text = "\n".join(wrap_label(text, rng))
+        if text:
+            out.append(text)
+        out.append("|")
+    return out
+
+
+# --------------------------------------------------------------------------- run-together cells
+def runtogether(blocks: list[Block], tables: dict[str, TableModel], fm: Formatter, rng: random.Random) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if b.kind == "table":
+            out += _run_table(tables[b.text], fm, rng)
+        else:
+            out.append(_prose(fm, b))
+    return "\n".join(out) + "\n"
+
+
+def _run_table(t: TableModel, fm: Formatter, rng: random.Random) -> list[str]:
+    out = [t.title] + t.captions if t.id == "old" else []
+    group_at = -1
+    if t.group_label and fm.style.spaced_labels:
+        lo, hi = t.group_span
+        group_at = rng.randint(lo + 2, max(lo + 2, hi - 2))
+    for i, r in enumerate(t.flat):
+        if i == group_at:
+            out.append(spaced(t.group_label or "", rng))
+        if r.kind == "label" and r.label == t.group_label and fm.style.spaced_labels:
+            continue
+        out.append(r.label + "".join(r.cells))
+    return out
