@@ -133,13 +133,39 @@ def detect(doc: Document) -> ReportMeta:
     meta.template = template or template_for_year(meta.year)  # type: ignore[assignment]
     meta.template_evidence = evidence
 
-    meta.sections = [
-        f"{m.group(1)}、{m.group(2)}" for s in squashed if (m := _SECTION_RE.match(s)) and len(s) <= 40
-    ]
+    meta.sections = _sections(squashed + [compact(c.text) for c in doc.iter_cells() if not c.covered])
     fee = _FEE_RE.search(text)
     if fee:
         meta.fee_statement = fee.group(0)
     return meta
+
+
+# the words that tell a report's six sections from other numbered headings ("三、本年度办理结果")
+SECTION_WORDS: dict[str, tuple[str, ...]] = {
+    "一": ("总体情况", "概述", "基本情况"),
+    "二": ("主动公开",),
+    "三": ("收到和处理", "依申请"),
+    "四": ("行政复议", "行政诉讼"),
+    "五": ("问题", "改进"),
+    "六": ("其他需要报告", "其他事项"),
+}
+
+
+def _sections(lines: list[str]) -> list[str]:
+    """The numbered section headings, in order, once each (headings may sit in paragraphs or cells)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in lines:
+        head = line[:24]  # a heading may run on into a table caption or the first sentence
+        m = _SECTION_RE.match(head)
+        if not m or m.group(1) in seen:
+            continue
+        words = SECTION_WORDS.get(m.group(1), ())
+        if words and not any(w in head for w in words):
+            continue
+        seen.add(m.group(1))
+        out.append(f"{m.group(1)}、{m.group(2)}")
+    return out
 
 
 def _full_agency_name(agency: str, text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from extractor.document import Document, DocumentBuilder, normalize
+from extractor.document import Document, DocumentBuilder, normalize, squash
 from extractor.ingest.encoding import decode
 
 _SEP_LINE = re.compile(r"^\s*[|｜]\s*$")
@@ -20,7 +20,7 @@ _COLS = re.compile(r"\s{2,}|\t+")
 _NUM = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _NUM_TOKEN = re.compile(rf"^(?:{_NUM}|[—\-/－]+)$")
 _TRAILING_NUMS = re.compile(rf"^(?P<label>.*?[^\d\s,.+\-])?\s*(?P<nums>(?:(?:{_NUM}|[—/－]+)\s*)+)$")
-_RUN_TOGETHER = re.compile(r"^(?P<label>\S*?[\u4e00-\u9fff）)”\"》])(?P<digits>\d{2,})$")
+_RUN_TOGETHER = re.compile(r"^(?P<label>\S*?[\u4e00-\u9fff）)”\"》])(?P<digits>-?\d[\d.\-]*\d)$")
 
 
 def read_text(data: bytes, name: str = "") -> Document:
@@ -61,12 +61,33 @@ def _parse_cells(lines: list[str], name: str) -> Document:
             end = i + 1
         else:
             cur.append(ln)
-    width = _header_width(cells)
-    grid = [cells[i : i + width] for i in range(0, len(cells), width)]
+    if cells and squash(cells[0]).startswith("统计指标"):
+        width = _header_width(cells)  # the old 统计表: a fixed grid of label | unit | value
+        grid = [cells[i : i + width] for i in range(0, len(cells), width)]
+    else:
+        grid = _rows_by_label(cells)  # merged cells make row widths vary: cut rows at labels
     b.add_table(grid)
     for ln in lines[end:]:
         b.add_paragraph(ln)
     return b.build()
+
+
+_UNITS = {"件", "条", "次", "篇", "人", "人次", "个", "万元", "元", "项"}
+
+
+def _rows_by_label(cells: list[str]) -> list[list[str]]:
+    """A cell stream cut into rows: a row starts at each label (a unit cell stays with its label)."""
+    rows: list[list[str]] = []
+    for c in cells:
+        n = normalize(c).strip()
+        is_value = not n or _NUM_TOKEN.match(n.replace(" ", "")) is not None
+        if is_value or (n in _UNITS and rows):
+            if not rows:
+                rows.append([])
+            rows[-1].append(c)
+        else:
+            rows.append([c])
+    return rows
 
 
 def _header_width(cells: list[str]) -> int:

@@ -14,30 +14,41 @@ Constraint = Callable[[Sequence[int | float]], bool]
 MAX_CANDIDATES = 5000
 
 
-def _parts(s: str, n: int, max_len: int) -> Iterator[list[str]]:
+def _parts(s: str, n: int, max_len: int, signed: tuple[bool, ...] = ()) -> Iterator[list[str]]:
+    sign = ""
+    if s.startswith("-"):  # only a signed column (本年增/减) may start with a minus
+        if not (signed and signed[0]):
+            return
+        sign, s = "-", s[1:]
+    rest_signed = signed[1:] if signed else ()
     if n == 1:
-        if s and len(s) <= max_len and (s == "0" or not s.startswith("0")):
-            yield [s]
+        if s and len(s) <= max_len and "-" not in s and (s == "0" or not s.startswith("0")):
+            yield [sign + s]
         return
     if s.startswith("0"):
-        for rest in _parts(s[1:], n - 1, max_len):
-            yield ["0", *rest]
+        for rest in _parts(s[1:], n - 1, max_len, rest_signed):
+            yield [sign + "0", *rest]
         return
     for i in range(1, min(max_len, len(s) - n + 1) + 1):
-        for rest in _parts(s[i:], n - 1, max_len):
-            yield [s[:i], *rest]
+        if "-" in s[:i]:
+            break
+        for rest in _parts(s[i:], n - 1, max_len, rest_signed):
+            yield [sign + s[:i], *rest]
 
 
 def splits(digits: str, n: int, constraint: Constraint | None = None, *, max_len: int = 9,
-           decimal_last: bool = False) -> list[list[int | float]]:
-    """Every way to read ``digits`` as ``n`` numbers that satisfies ``constraint``."""
+           decimal_last: bool = False, signed: tuple[bool, ...] = ()) -> list[list[int | float]]:
+    """Every way to read ``digits`` as ``n`` numbers that satisfies ``constraint``.
+
+    ``signed`` marks the cells that may be negative (a minus sign may only open such a cell).
+    """
     digits = digits.strip()
     if n <= 0 or not digits:
         return []
     out: list[list[int | float]] = []
     if "." in digits and not decimal_last:
         return []
-    for parts in _parts(digits.replace(".", "\0"), n, max_len + 3):
+    for parts in _parts(digits.replace(".", "\0"), n, max_len + 3, signed):
         try:
             nums: list[int | float] = []
             for p in parts:

@@ -156,7 +156,8 @@ def _split_t2(keys: list[str], row: Row, reading: Reading, prose: dict[str, Valu
     elif n == 3 and keys[0].endswith("本年新制作"):
         def constraint(nums):  # 对外公开总数 ≥ 本年新公开
             return nums[2] >= nums[1]
-    cands = splitter.splits(row.digits or "", n, constraint, decimal_last=decimal)
+    signed = tuple(catalog.BY_KEY[k].signed for k in keys)
+    cands = splitter.splits(row.digits or "", n, constraint, decimal_last=decimal, signed=signed)
     # a figure the prose restates settles a split the identities leave open
     for i, key in enumerate(keys):
         if key in prose and len(cands) > 1:

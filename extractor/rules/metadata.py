@@ -6,21 +6,13 @@ import re
 from datetime import date
 from typing import Iterable
 
-from extractor.detect import template_for_year
+from extractor.detect import SECTION_WORDS, template_for_year
 from extractor.rules.registry import Context, Rule, add, check
 from schemas.results import Finding
 
 ALL = frozenset({"2008", "2019", "2021"})
 NEW = frozenset({"2019", "2021"})
 
-_SECTION_WORDS = {
-    "一": ("总体情况",),
-    "二": ("主动公开",),
-    "三": ("收到和处理", "申请"),
-    "四": ("行政复议", "行政诉讼"),
-    "五": ("存在的主要问题", "问题", "改进"),
-    "六": ("其他需要报告",),
-}
 _TEMPLATE_NAMES = {"2008": "2008–2018年《政府信息公开情况统计表》", "2019": "2019年试行格式", "2021": "2021年格式"}
 
 
@@ -66,10 +58,10 @@ def meta_template(rule: Rule, ctx: Context) -> Iterable[Finding]:
 def meta_sections(rule: Rule, ctx: Context) -> Iterable[Finding]:
     """All six sections of the national format are present."""
     have = {s[0] for s in ctx.meta.sections}
-    missing = [num for num in _SECTION_WORDS if num not in have]
+    missing = [num for num in SECTION_WORDS if num not in have]
     if not missing:
         return []
-    return [_meta_finding(rule, "报告缺少以下部分：" + "、".join(f"{n}、{_SECTION_WORDS[n][0]}" for n in missing),
+    return [_meta_finding(rule, "报告缺少以下部分：" + "、".join(f"{n}、{SECTION_WORDS[n][0]}" for n in missing),
                           missing=missing)]
 
 
