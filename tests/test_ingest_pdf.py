@@ -359,6 +359,63 @@ def test_label_typeset_rotated_90_degrees_is_kept():
     assert table.texts() == [["三、本年度办理结果", "予以公开", "12"]]
 
 
+def _small_grid(c, x0: float, top: float, height: float) -> None:
+    """A 2×2 ruled table whose top-left corner is at (x0, top) measured from the top of a ``height``-pt box."""
+    xs, ys = (x0, x0 + 100, x0 + 160), (top, top + 20, top + 40)
+    for y in ys:
+        c.line(xs[0], height - y, xs[-1], height - y)
+    for x in xs:
+        c.line(x, height - ys[0], x, height - ys[-1])
+    c.setFont("STSong-Light", 10)
+    for row, (label, value) in enumerate((("行政许可", "550"), ("行政处罚", "10"))):
+        c.drawString(xs[0] + 2, height - ys[row] - 14, label)
+        c.drawString(xs[1] + 2, height - ys[row] - 14, value)
+
+
+def test_table_drawn_inside_a_form_xobject():
+    from reportlab.pdfgen import canvas
+
+    font = _cid_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(595, 842))
+    c.beginForm("tbl")
+    _small_grid(c, 0, 0, 100)
+    c.endForm()
+    c.setFont(font, 12)
+    c.drawString(72, 800, "二、主动公开政府信息情况")
+    c.saveState()
+    c.translate(72, 842 - 120 - 100)
+    c.doForm("tbl")
+    c.restoreState()
+    c.drawString(72, 600, "三、结尾")
+    c.showPage()
+    c.save()
+    doc = read_pdf(buf.getvalue(), "form.pdf")
+    kinds = [b.texts() if isinstance(b, Table) else b.text for b in doc.blocks]
+    assert kinds == ["二、主动公开政府信息情况", [["行政许可", "550"], ["行政处罚", "10"]], "三、结尾"]
+    assert doc.tables()[0].span.bbox == (72.0, 120.0, 232.0, 160.0)
+
+
+def test_landscape_page_made_with_rotate_reads_upright():
+    """/Rotate 90 with content drawn turned: coordinates are those of the page as displayed."""
+    from reportlab.pdfgen import canvas
+
+    font = _cid_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(595, 842))
+    c.setPageRotation(90)
+    c.transform(0, 1, -1, 0, 595, 0)  # draw in the displayed frame: 842 wide, 595 tall
+    _small_grid(c, 72, 100, 595)
+    c.setFont(font, 12)
+    c.drawString(72, 595 - 60, "横向页面的标题")
+    c.showPage()
+    c.save()
+    doc = read_pdf(buf.getvalue(), "landscape.pdf")
+    assert [b.texts() if isinstance(b, Table) else b.text for b in doc.blocks] == [
+        "横向页面的标题", [["行政许可", "550"], ["行政处罚", "10"]]]
+    assert doc.tables()[0].span.bbox == (72.0, 100.0, 232.0, 140.0)
+
+
 def test_text_without_tables_gives_paragraphs_only():
     from reportlab.pdfgen import canvas
 
@@ -408,8 +465,11 @@ def test_encrypted_pdf():
     assert "加密" in err.value.zh
 
 
-def test_owner_password_only_pdf_is_read_with_the_pdfium_text_fallback():
-    """Print/copy restrictions only: readable. pdfminer leaves this file's CID font unmapped, pdfium reads it."""
+def test_owner_password_only_pdf_is_read():
+    """Print/copy restrictions only (empty user password): readable, tables included.
+
+    (pdfminer leaves this file's CID font unmapped as (cid:N); pdfium maps it.)
+    """
     from reportlab.lib.pdfencrypt import StandardEncryption
 
     data = _ruled_table_pdf(encrypt=StandardEncryption("", "owner-secret", canPrint=0, canCopy=0))

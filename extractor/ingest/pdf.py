@@ -13,15 +13,17 @@ cells there. This reader therefore
   (justified or wrapped labels come out whole), digits never split or glued across cells,
 * merges prose lines into paragraphs from the page geometry (indents, short last lines) and
   interleaves paragraphs and tables top to bottom per page (paragraphs do not run across pages),
-* drops slanted watermark glyphs and page-number lines, and reads a page whose fonts pdfminer
-  cannot map to Unicode ((cid:N) glyphs) with pdfium's characters instead.
+* drops slanted watermark glyphs and page-number lines.
 
-Every block and cell carries its page (1-based) and its bbox in PDF points (x0, top, x1, bottom).
+Characters and vector paths come from pdfium (pypdfium2: about 5× faster than pdfminer and it
+maps more font encodings); pdfplumber's table finder turns the visible rules into cells.
+Every block and cell carries its page (1-based) and its bbox in PDF points (x0, top, x1, bottom),
+top-left origin as displayed (/Rotate applied).
 """
 
 from __future__ import annotations
 
-import io
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -32,18 +34,16 @@ from extractor._errors import (
     EmptyInputError,
     EncryptedFileError,
     ImageOnlyError,
-    XxgkError,
 )
 from extractor.document import Document, DocumentBuilder, Table
 
 BBox = tuple[float, float, float, float]
 
 _TOL = 3.0  # points: how far a rule may sit from a table edge and still belong to it
-_CID_RE = re.compile(r"^\(cid:\d+\)$")
 _PAGE_NO_RE = re.compile(r"^(?:[-—–－\s]*\d{1,4}[-—–－\s]*|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 _SENTENCE_END = set("。！？；：!?;:")
 _HEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.、．](?!\d))")
-_ENCRYPTION_ERRORS = ("PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning", "PDFEncryptionAlgorithm")
+_ERR_PASSWORD, _ERR_SECURITY = 4, 5  # pdfium's FPDF_ERR_PASSWORD, FPDF_ERR_SECURITY
 
 
 # --------------------------------------------------------------------------- public entry point
@@ -51,46 +51,28 @@ def read_pdf(data: bytes, name: str = "") -> Document:
     """Read a PDF's text layer into paragraphs and table grids, in reading order."""
     if not data or not data.strip():
         raise EmptyInputError(name)
-    import pdfplumber
+    import pypdfium2 as pdfium
 
+    detail = f"{name}: " if name else ""
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-    except Exception as exc:  # pdfminer raises many unrelated types for a broken file
-        raise _input_error(exc, name) from exc
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) in (_ERR_PASSWORD, _ERR_SECURITY):
+            raise EncryptedFileError(detail + str(exc)) from exc
+        raise CorruptFileError(detail + str(exc)) from exc
     try:
-        fallback = _PdfiumText(data)
-        try:
-            pages = [_read_page(page, i + 1, fallback) for i, page in enumerate(pdf.pages)]
-        except XxgkError:
-            raise
-        except Exception as exc:
-            raise _input_error(exc, name) from exc
-        finally:
-            fallback.close()
+        pages = [_read_page(pdf, i) for i in range(len(pdf))]
+    except pdfium.PdfiumError as exc:
+        raise CorruptFileError(detail + str(exc)) from exc
     finally:
         pdf.close()
     if not pages:
-        raise CorruptFileError(f"{name}: no pages" if name else "no pages")
+        raise CorruptFileError(detail + "no pages")
     _check_text_layer(pages, name)
     builder = DocumentBuilder(source_name=name, source_type="pdf", layout="pdf")
     builder.pages = len(pages)
     _emit(builder, pages)
     return builder.build()
-
-
-def _input_error(exc: Exception, name: str) -> XxgkError:
-    """Map a pdfminer/pdfplumber failure to an encrypted- or corrupt-file error."""
-    chain: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and len(chain) < 8:
-        chain.append(cur)
-        wrapped = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
-        cur = cur.__cause__ or cur.__context__ or wrapped  # pdfplumber wraps pdfminer's error in args
-    detail = f"{name}: " if name else ""
-    if any(type(e).__name__ in _ENCRYPTION_ERRORS for e in chain):
-        return EncryptedFileError(detail + type(chain[-1]).__name__)
-    inner = chain[-1]
-    return CorruptFileError(detail + f"{type(inner).__name__}: {str(inner)[:160]}".rstrip(": "))
 
 
 # --------------------------------------------------------------------------- per page
@@ -123,24 +105,50 @@ class _Page:
     height: float
     items: list[tuple[float, _Line | _TableGrid]]  # (top, block) in no particular order yet
     n_chars: int
-    n_cid: int
+    n_unmapped: int  # glyphs without a Unicode value (U+FFFD, private use, control codes)
     n_images: int
 
 
-def _read_page(raw_page: Any, number: int, fallback: _PdfiumText) -> _Page:
-    page = raw_page.dedupe_chars(tolerance=1)  # fake bold: the same glyph painted twice
-    chars = _drop_watermark([c for c in page.chars if c["text"] and not c["text"].isspace()])
-    n_cid = sum(1 for c in chars if _CID_RE.match(c["text"]))
-    if chars and n_cid > len(chars) / 2:  # pdfminer found no Unicode mapping: ask pdfium
-        better = fallback.chars(number - 1, float(page.height))
-        if better:
-            chars = better
-            n_cid = 0
+class _Geom:
+    """PDF user space → top-left page coordinates as displayed (mediabox origin, /Rotate applied)."""
+
+    def __init__(self, page: Any) -> None:
+        self.left, self.bottom, self.right, self.top = page.get_mediabox()
+        self.rotation = page.get_rotation() % 360
+        w, h = self.right - self.left, self.top - self.bottom
+        self.width, self.height = (h, w) if self.rotation in (90, 270) else (w, h)
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        if self.rotation == 90:
+            return y - self.bottom, x - self.left
+        if self.rotation == 180:
+            return self.right - x, y - self.bottom
+        if self.rotation == 270:
+            return self.top - y, self.right - x
+        return x - self.left, self.top - y
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> BBox:
+        (ax, ay), (bx, by) = self.point(left, bottom), self.point(right, top)
+        return (min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
+
+
+def _read_page(pdf: Any, index: int) -> _Page:
+    page = pdf[index]
+    try:
+        geom = _Geom(page)
+        textpage = page.get_textpage()
+        try:
+            chars = _drop_watermark(_dedupe(_page_chars(textpage, geom)))
+        finally:
+            textpage.close()
+        edges, n_images = _page_graphics(page, geom)
+    finally:
+        page.close()
+    n_unmapped = sum(1 for c in chars if _unmapped(c["text"]))
     items: list[tuple[float, _Line | _TableGrid]] = []
     free = chars
     if chars:
-        tables = _find_tables(page)
-        for t in tables:
+        for t in _find_tables(edges, geom):
             grid, inside, rest = _fill_table(t, free)
             if grid is None:
                 continue  # not a data table: its characters stay prose
@@ -149,9 +157,81 @@ def _read_page(raw_page: Any, number: int, fallback: _PdfiumText) -> _Page:
             # characters inside the table frame that no cell claims (rare): keep them as text
             items.extend((ln.top, ln) for ln in _lines(inside, cell=False))
     items.extend((ln.top, ln) for ln in _lines(free, cell=False))
-    result = _Page(number, float(page.height), items, len(chars), n_cid, len(page.images))
-    raw_page.close()  # drop pdfplumber's per-page object cache
-    return result
+    return _Page(index + 1, geom.height, items, len(chars), n_unmapped, n_images)
+
+
+def _page_chars(textpage: Any, geom: _Geom) -> list[dict[str, Any]]:
+    """The printed characters with loose boxes, font size, font name and text matrix."""
+    import ctypes
+
+    import pypdfium2.raw as fz
+
+    out: list[dict[str, Any]] = []
+    space = False
+    matrix = fz.FS_MATRIX()
+    name_buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    n = textpage.count_chars()
+    i = 0
+    while i < n:
+        code = fz.FPDFText_GetUnicode(textpage, i)
+        j = i + 1
+        if 0xD800 <= code <= 0xDBFF and j < n:  # a surrogate pair: one character outside the BMP
+            low = fz.FPDFText_GetUnicode(textpage, j)
+            if 0xDC00 <= low <= 0xDFFF:
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                j += 1
+        ch = chr(code) if 0 < code < 0x110000 and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        if not ch.strip() or fz.FPDFText_IsGenerated(textpage, i):
+            space = True  # loose boxes overlap, so a printed or implied space is kept as a flag
+            i = j
+            continue
+        fz.FPDFText_GetMatrix(textpage, i, matrix)
+        scale = abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5  # Tf size × text/CTM scale
+        size = fz.FPDFText_GetFontSize(textpage, i) * (scale or 1.0)
+        x0, top, x1, bottom = _char_box(textpage, i, geom, size, matrix, ox, oy)
+        length = fz.FPDFText_GetFontInfo(textpage, i, name_buf, len(name_buf), flags)
+        font = name_buf.raw[: max(0, min(length, len(name_buf)) - 1)].decode("utf-8", "replace")
+        out.append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "size": size or bottom - top,
+                    "fontname": font, "matrix": (matrix.a, matrix.b, matrix.c, matrix.d), "space_before": space})
+        space = False
+        i = j
+    return out
+
+
+def _char_box(textpage: Any, i: int, geom: _Geom, size: float, matrix: Any, ox: Any, oy: Any) -> BBox:
+    """pdfium's loose (advance × ascent/descent) box, or, where pdfium gets that wrong (seen on
+    glyphs stacked one per line), the inked box widened to the em height around the baseline."""
+    import pypdfium2.raw as fz
+
+    box = geom.box(*textpage.get_charbox(i, loose=True))
+    limit = 1.6 * size + 1
+    if box[2] - box[0] <= limit and box[3] - box[1] <= limit:
+        return box
+    tight = geom.box(*textpage.get_charbox(i))
+    if abs(matrix.b) > 0.05 * abs(matrix.a) or not fz.FPDFText_GetCharOrigin(textpage, i, ox, oy):
+        return tight
+    _, base = geom.point(ox.value, oy.value)
+    return (tight[0], min(tight[1], base - 0.88 * size), tight[2], max(tight[3], base + 0.12 * size))
+
+
+def _dedupe(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fake bold paints the same glyph twice, a hair apart: keep one."""
+    seen: dict[tuple[str, int, int], dict[str, Any]] = {}
+    out = []
+    for c in chars:
+        key = (c["text"], round(c["x0"]), round(c["top"]))
+        if key in seen:
+            continue
+        seen[key] = c
+        out.append(c)
+    return out
+
+
+def _unmapped(ch: str) -> bool:
+    o = ord(ch)
+    return ch == "\ufffd" or 0xE000 <= o <= 0xF8FF or o < 0x20
 
 
 def _diagonal(c: dict[str, Any]) -> bool:
@@ -172,98 +252,130 @@ def _drop_watermark(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [c for c in chars if not _diagonal(c)]
 
 
-class _PdfiumText:
-    """Characters from pdfium, for pages whose fonts pdfminer cannot map to Unicode.
-
-    pdfium reads some font encodings pdfminer leaves as ``(cid:N)`` (e.g. strings inside the
-    font dictionaries of an encrypted file). Opened only when a page needs it.
-    """
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._doc: Any = None
-
-    def chars(self, index: int, height: float) -> list[dict[str, Any]]:
-        try:
-            import pypdfium2 as pdfium
-            import pypdfium2.raw as pdfium_c
-        except ImportError:
-            return []
-        try:
-            if self._doc is None:
-                self._doc = pdfium.PdfDocument(self._data)
-            page = self._doc[index]
-            if page.get_rotation():
-                return []
-            top_edge = page.get_mediabox()[3]
-            text = page.get_textpage()
-            out: list[dict[str, Any]] = []
-            space = False
-            for i in range(text.count_chars()):
-                ch = chr(pdfium_c.FPDFText_GetUnicode(text, i))
-                if not ch.strip() or pdfium_c.FPDFText_IsGenerated(text, i):
-                    space = True  # loose boxes overlap, so a printed space is kept as a flag
-                    continue
-                if 0xD800 <= ord(ch) <= 0xDFFF:
-                    continue
-                left, bottom, right, top = text.get_charbox(i, loose=True)
-                out.append({"text": ch, "x0": left, "x1": right, "top": top_edge - top, "bottom": top_edge - bottom,
-                            "size": pdfium_c.FPDFText_GetFontSize(text, i), "fontname": "", "space_before": space})
-                space = False
-            return out if abs(top_edge - height) < 1 else []
-        except (pdfium.PdfiumError, ValueError, IndexError):  # best effort: pdfminer's result stands
-            return []
-
-    def close(self) -> None:
-        if self._doc is not None:
-            self._doc.close()
-
-
 def _check_text_layer(pages: list[_Page], name: str) -> None:
     """A scan (or a text layer without Unicode mapping) cannot be read without OCR."""
     total = sum(p.n_chars for p in pages)
-    cid = sum(p.n_cid for p in pages)
+    unmapped = sum(p.n_unmapped for p in pages)
     images = sum(p.n_images for p in pages)
     detail = f"{name}: " if name else ""
     if total == 0 or (total < 30 * len(pages) and images):
         raise ImageOnlyError(detail + f"{total} characters on {len(pages)} pages")
-    if cid > total / 2:
-        raise ImageOnlyError(detail + "the fonts carry no Unicode mapping ((cid:N) glyphs)")
+    if unmapped > total / 2:
+        raise ImageOnlyError(detail + "the fonts carry no Unicode mapping")
 
 
 # --------------------------------------------------------------------------- tables
-def _is_white(color: Any) -> bool:
-    if color is None or isinstance(color, str):
-        return False
-    try:
-        vals = [float(v) for v in (color if isinstance(color, (tuple, list)) else (color,))]
-    except (TypeError, ValueError):
-        return False  # a pattern or named colour: assume it shows
-    if len(vals) == 4:  # CMYK
-        return all(v <= 0.05 for v in vals)
-    return bool(vals) and all(v >= 0.95 for v in vals)
+def _visible_color(rgba: tuple[int, int, int, int]) -> bool:
+    r, g, b, a = rgba
+    return a > 0 and not (r >= 242 and g >= 242 and b >= 242)
 
 
-def _visible(obj: dict[str, Any]) -> bool:
-    """Drop shapes that paint nothing visible (white or unpainted): they are not table rules."""
-    if obj.get("object_type") not in ("rect", "line", "curve"):
-        return True
-    if obj.get("stroke") and not _is_white(obj.get("stroking_color")):
-        return True
-    return bool(obj.get("fill") and not _is_white(obj.get("non_stroking_color")))
+def _page_graphics(page: Any, geom: _Geom) -> tuple[list[dict[str, Any]], int]:
+    """Horizontal and vertical edges of every visibly painted path, and the number of images.
+
+    A path that is neither stroked in a visible colour nor filled in one (the white boxes WPS puts
+    behind prose lines) paints nothing and is no table rule.
+    """
+    import ctypes
+
+    import pypdfium2.raw as fz
+
+    edges: list[dict[str, Any]] = []
+    n_images = 0
+    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    m = fz.FS_MATRIX()
+    x, y = ctypes.c_float(), ctypes.c_float()
+    forms: dict[int, tuple[float, ...]] = {}  # nesting level → matrix of the enclosing form
+    for obj in page.get_objects(filter=(fz.FPDF_PAGEOBJ_PATH, fz.FPDF_PAGEOBJ_IMAGE, fz.FPDF_PAGEOBJ_FORM)):
+        kind = fz.FPDFPageObj_GetType(obj.raw)
+        fz.FPDFPageObj_GetMatrix(obj.raw, m)
+        own = (m.a, m.b, m.c, m.d, m.e, m.f)
+        outer = forms.get(obj.level - 1) if obj.level else None
+        mat = _compose(own, outer) if outer else own
+        if kind == fz.FPDF_PAGEOBJ_FORM:
+            forms[obj.level] = mat
+            continue
+        if kind == fz.FPDF_PAGEOBJ_IMAGE:
+            n_images += 1
+            continue
+        fz.FPDFPath_GetDrawMode(obj.raw, fill_mode, stroke)
+        visible = False
+        if stroke.value and fz.FPDFPageObj_GetStrokeColor(obj.raw, r, g, b, a):
+            visible = _visible_color((r.value, g.value, b.value, a.value))
+        if not visible and fill_mode.value and fz.FPDFPageObj_GetFillColor(obj.raw, r, g, b, a):
+            visible = _visible_color((r.value, g.value, b.value, a.value))
+        if not visible:
+            continue
+        start = prev = None
+        for k in range(fz.FPDFPath_CountSegments(obj.raw)):
+            seg = fz.FPDFPath_GetPathSegment(obj.raw, k)
+            fz.FPDFPathSegment_GetPoint(seg, x, y)
+            pt = geom.point(*_apply(mat, x.value, y.value))
+            kind_seg = fz.FPDFPathSegment_GetType(seg)
+            if kind_seg == fz.FPDF_SEGMENT_MOVETO:
+                start = prev = pt
+                continue
+            if kind_seg == fz.FPDF_SEGMENT_LINETO and prev is not None:
+                _add_edge(edges, prev, pt)
+            prev = pt
+            if fz.FPDFPathSegment_GetClose(seg) and start is not None:
+                _add_edge(edges, pt, start)
+                prev = start
+    return edges, n_images
 
 
-def _find_tables(page: Any) -> list[Any]:
-    """Tables from visible rules, found twice: the second pass closes each table's frame."""
-    vis = page.filter(_visible)
-    edges = vis.edges
-    if not edges:
+def _compose(inner: tuple[float, ...], outer: tuple[float, ...]) -> tuple[float, ...]:
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _apply(m: tuple[float, ...], x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _add_edge(edges: list[dict[str, Any]], p: tuple[float, float], q: tuple[float, float]) -> None:
+    (x0, y0), (x1, y1) = p, q
+    if abs(y0 - y1) < 0.5 and abs(x1 - x0) >= 1:
+        top = (y0 + y1) / 2
+        lo, hi = min(x0, x1), max(x0, x1)
+        edges.append({"x0": lo, "x1": hi, "top": top, "bottom": top, "width": hi - lo, "height": 0.0,
+                      "object_type": "line", "orientation": "h"})
+    elif abs(x0 - x1) < 0.5 and abs(y1 - y0) >= 1:
+        left = (x0 + x1) / 2
+        lo, hi = min(y0, y1), max(y0, y1)
+        edges.append({"x0": left, "x1": left, "top": lo, "bottom": hi, "width": 0.0, "height": hi - lo,
+                      "object_type": "line", "orientation": "v"})
+
+
+@dataclass(slots=True)
+class _StubPage:
+    """pdfplumber's table finder only needs the page box when every line is given explicitly."""
+
+    bbox: BBox
+
+
+def _tables_from(edges: list[dict[str, Any]], geom: _Geom) -> list[Any]:
+    from pdfplumber.table import TableFinder
+
+    if sum(e["orientation"] == "v" for e in edges) < 2 or sum(e["orientation"] == "h" for e in edges) < 2:
         return []
-    first = vis.find_tables()
+    settings = {
+        "vertical_strategy": "explicit",
+        "horizontal_strategy": "explicit",
+        "explicit_vertical_lines": [e for e in edges if e["orientation"] == "v"],
+        "explicit_horizontal_lines": [e for e in edges if e["orientation"] == "h"],
+    }
+    return TableFinder(_StubPage((0.0, 0.0, geom.width, geom.height)), settings).tables  # type: ignore[arg-type]
+
+
+def _find_tables(edges: list[dict[str, Any]], geom: _Geom) -> list[Any]:
+    """Tables from visible rules, found twice: the second pass closes each table's frame."""
+    first = _tables_from(edges, geom)
     if not first:
         return []
-    h_extra: list[dict[str, Any]] = []
-    v_extra: list[dict[str, Any]] = []
+    extra: list[dict[str, Any]] = []
     for t in first:
         x0, top, x1, bottom = t.bbox
         verts = [e for e in edges if e["orientation"] == "v" and x0 - _TOL <= e["x0"] <= x1 + _TOL
@@ -276,14 +388,11 @@ def _find_tables(page: Any) -> list[Any]:
         if hors:
             x0 = min(x0, min(e["x0"] for e in hors))
             x1 = max(x1, max(e["x1"] for e in hors))
-        for y in (top, bottom):
-            h_extra.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0.0,
-                            "object_type": "line"})
-        for x in (x0, x1):
-            v_extra.append({"x0": x, "x1": x, "top": top, "bottom": bottom, "width": 0.0, "height": bottom - top,
-                            "object_type": "line"})
-    settings = {"explicit_horizontal_lines": h_extra, "explicit_vertical_lines": v_extra}
-    return sorted(vis.find_tables(settings), key=lambda t: (t.bbox[1], t.bbox[0]))
+        for yy in (top, bottom):
+            _add_edge(extra, (x0, yy), (x1, yy))
+        for xx in (x0, x1):
+            _add_edge(extra, (xx, top), (xx, bottom))
+    return sorted(_tables_from(edges + extra, geom), key=lambda t: (t.bbox[1], t.bbox[0]))
 
 
 def _center_in(c: dict[str, Any], b: BBox) -> bool:
@@ -299,6 +408,8 @@ def _fill_table(
     tb = tuple(float(v) for v in table.bbox)
     inside = [c for c in chars if _center_in(c, tb)]
     rest = [c for c in chars if not _center_in(c, tb)]
+    by_mid = sorted(inside, key=lambda c: (c["top"] + c["bottom"]) / 2)
+    mids = [(c["top"] + c["bottom"]) / 2 for c in by_mid]
     claimed: set[int] = set()
     grid: list[list[str | None]] = []
     bboxes: list[list[BBox | None]] = []
@@ -306,13 +417,17 @@ def _fill_table(
     for ri, row in enumerate(table.rows):
         texts: list[str | None] = []
         boxes: list[BBox | None] = []
+        real = [cb for cb in row.cells if cb is not None]
+        lo = bisect.bisect_left(mids, min((float(cb[1]) for cb in real), default=0.0))
+        hi = bisect.bisect_left(mids, max((float(cb[3]) for cb in real), default=0.0))
+        near = by_mid[lo:hi]  # characters whose centre lies in this row's height
         for cb in row.cells:
             if cb is None:
                 texts.append(None)
                 boxes.append(None)
                 continue
             cb = tuple(float(v) for v in cb)
-            mine = [c for c in inside if _center_in(c, cb)]
+            mine = [c for c in near if _center_in(c, cb)]
             claimed.update(id(c) for c in mine)
             texts.append(_cell_text(mine, cb))
             boxes.append(cb)  # type: ignore[arg-type]
