@@ -508,3 +508,13 @@ def test_load_dispatches_pdf_paths_here():
         pytest.skip(f"{pdf} is not available (the shared real reports are not mounted here)")
     doc = load(pdf)
     assert doc.source_name == pdf.name and doc.source_type == "pdf" and len(doc.tables()) == 5
+
+
+def test_concurrent_reads_from_threads_agree():
+    """PDFium is not thread-safe; read_pdf serialises its calls, so threads get identical documents."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = _ruled_table_pdf()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        docs = list(pool.map(lambda _: read_pdf(data, "t.pdf"), range(8)))
+    assert all(d.text == docs[0].text for d in docs) and docs[0].tables()[0].texts() == SYNTHETIC_GRID

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
@@ -43,6 +44,9 @@ _TOL = 3.0  # points: how far a rule may sit from a table edge and still belong 
 _PAGE_NO_RE = re.compile(r"^(?:[-—–－\s]*\d{1,4}[-—–－\s]*|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 _SENTENCE_END = set("。！？；：!?;:")
 _HEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.、．](?!\d))")
+# PDFium is not thread-safe, not even across documents: every pdfium call in the process must hold
+# this lock (threaded servers and batch workers share it; processes do not need it).
+PDFIUM_LOCK = threading.RLock()
 _ERR_PASSWORD, _ERR_SECURITY = 4, 5  # pdfium's FPDF_ERR_PASSWORD, FPDF_ERR_SECURITY
 
 
@@ -54,18 +58,19 @@ def read_pdf(data: bytes, name: str = "") -> Document:
     import pypdfium2 as pdfium
 
     detail = f"{name}: " if name else ""
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        if getattr(exc, "err_code", None) in (_ERR_PASSWORD, _ERR_SECURITY):
-            raise EncryptedFileError(detail + str(exc)) from exc
-        raise CorruptFileError(detail + str(exc)) from exc
-    try:
-        pages = [_read_page(pdf, i) for i in range(len(pdf))]
-    except pdfium.PdfiumError as exc:
-        raise CorruptFileError(detail + str(exc)) from exc
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if getattr(exc, "err_code", None) in (_ERR_PASSWORD, _ERR_SECURITY):
+                raise EncryptedFileError(detail + str(exc)) from exc
+            raise CorruptFileError(detail + str(exc)) from exc
+        try:
+            pages = [_read_page(pdf, i) for i in range(len(pdf))]
+        except pdfium.PdfiumError as exc:
+            raise CorruptFileError(detail + str(exc)) from exc
+        finally:
+            pdf.close()
     if not pages:
         raise CorruptFileError(detail + "no pages")
     _check_text_layer(pages, name)
