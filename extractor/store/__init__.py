@@ -1,0 +1,66 @@
+"""The store: documents, immutable extraction versions, review and audit, jobs, LLM batches.
+
+    from extractor.store import open_store
+    store = open_store()                      # $XXGK_DATABASE_URL, else ~/.local/share/xxgk/xxgk.sqlite
+    doc = store.add_document(data, "报告.pdf")  # once per SHA-256
+    ext_id = store.save_extraction(doc.id, result, created_by="batch")
+    store.record_edit(doc.id, "t3.本年新收.总计", 42, reason="表格印刷错误", who="张三")
+    store.set_review_state(doc.id, "confirmed", who="张三")
+
+SQLite (WAL, foreign keys, busy timeout) by default; PostgreSQL via ``XXGK_DATABASE_URL`` or ``url``
+(``postgresql+psycopg://user:pw@host/db``). Migrations ship inside the package and run on open.
+"""
+
+from __future__ import annotations
+
+import os
+
+from extractor.store.config import data_dir, resolve_url
+from extractor.store.engine import current_revision, head_revision, make_engine, upgrade
+from extractor.store.repository import (
+    CONFIRMED_META_COLUMNS,
+    LLM_BATCH_CLOSED,
+    NotFoundError,
+    Store,
+    StoreError,
+    finding_key,
+    finding_key_of,
+)
+from extractor.store.types import (
+    DECISION_LABELS,
+    REVIEW_LABELS,
+    REVIEW_STATES,
+    Decision,
+    DocumentRow,
+    EditRow,
+    ExtractionRow,
+    FindingDecisionRow,
+    ItemStatus,
+    JobCounts,
+    JobItemRow,
+    JobRow,
+    JobStatus,
+    LlmBatchRow,
+    NewJobItem,
+    ReportRow,
+    ReviewEventRow,
+    ReviewRow,
+    ReviewState,
+)
+
+
+def open_store(url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> Store:
+    """Open (creating if needed) the database and bring its schema to the latest migration."""
+    engine = make_engine(resolve_url(url))
+    if migrate:
+        upgrade(engine)
+    return Store(engine)
+
+
+__all__ = [
+    "CONFIRMED_META_COLUMNS", "DECISION_LABELS", "LLM_BATCH_CLOSED", "REVIEW_LABELS", "REVIEW_STATES",
+    "Decision", "DocumentRow", "EditRow", "ExtractionRow", "FindingDecisionRow", "ItemStatus", "JobCounts",
+    "JobItemRow", "JobRow", "JobStatus", "LlmBatchRow", "NewJobItem", "NotFoundError", "ReportRow",
+    "ReviewEventRow", "ReviewRow", "ReviewState", "Store", "StoreError", "current_revision", "data_dir",
+    "finding_key", "finding_key_of", "head_revision", "open_store", "resolve_url", "upgrade",
+]

@@ -1,0 +1,204 @@
+"""What the store hands out: plain frozen pydantic rows, never live ORM objects.
+
+They can cross threads, be cached by Streamlit and be returned by FastAPI as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.results import Number, Result, Usage
+
+ReviewState = Literal["pending", "confirmed", "returned"]
+REVIEW_STATES: tuple[ReviewState, ...] = ("pending", "confirmed", "returned")
+REVIEW_LABELS: dict[str, str] = {"pending": "待审核", "confirmed": "已确认", "returned": "已退回"}
+
+Decision = Literal["accepted", "dismissed"]
+DECISION_LABELS: dict[str, str] = {"accepted": "报告自身错误", "dismissed": "已驳回"}
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+ItemStatus = Literal["queued", "running", "done", "failed", "skipped"]
+ITEM_STATUSES: tuple[ItemStatus, ...] = ("queued", "running", "done", "failed", "skipped")
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
+class DocumentRow(_Row):
+    id: int
+    sha256: str
+    name: str
+    type: str
+    size: int
+    uploaded_at: datetime
+    uploaded_by: str = ""
+    created: bool = False  # True when this call stored the file; False when the hash was already there
+
+
+class ExtractionRow(_Row):
+    id: int
+    document_id: int
+    version: int  # 1, 2, … per document
+    extractor: str
+    model: str | None
+    template: str | None
+    agency: str | None
+    year: int | None
+    values: dict[str, Number | None]
+    usage: Usage
+    n_error: int
+    n_warning: int
+    n_info: int
+    seconds: float
+    created_at: datetime
+    created_by: str
+    result: Result
+
+
+class ReviewRow(_Row):
+    document_id: int
+    state: ReviewState
+    reviewer: str | None
+    note: str
+    updated_at: datetime
+    confirmed_extraction_id: int | None
+    confirmed_values: dict[str, Number | None] | None
+    confirmed_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return REVIEW_LABELS[self.state]
+
+
+class ReviewEventRow(_Row):
+    id: int
+    document_id: int
+    old_state: ReviewState
+    new_state: ReviewState
+    note: str
+    who: str
+    created_at: datetime
+
+
+class EditRow(_Row):
+    id: int
+    document_id: int
+    extraction_id: int
+    key: str
+    old_value: Number | None
+    new_value: Number | None
+    reason: str
+    who: str
+    created_at: datetime
+
+
+class FindingDecisionRow(_Row):
+    id: int
+    document_id: int
+    extraction_id: int
+    rule: str
+    keys: list[str]
+    finding_key: str
+    decision: Decision
+    reason: str
+    who: str
+    created_at: datetime
+
+
+class ReportRow(_Row):
+    """One line of the review queue: a document with its latest extraction and review state."""
+
+    document_id: int
+    sha256: str
+    name: str
+    type: str
+    size: int
+    uploaded_at: datetime
+    extraction_id: int
+    version: int
+    extractor: str
+    model: str | None
+    template: str | None
+    agency: str | None
+    year: int | None
+    n_error: int
+    n_warning: int
+    n_info: int
+    extracted_at: datetime
+    state: ReviewState
+    reviewer: str | None
+    reviewed_at: datetime
+    n_edits: int
+
+    @property
+    def state_label(self) -> str:
+        return REVIEW_LABELS[self.state]
+
+
+class JobCounts(_Row):
+    total: int = 0
+    queued: int = 0
+    running: int = 0
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed + self.skipped
+
+
+class JobRow(_Row):
+    id: str
+    kind: str
+    status: JobStatus
+    options: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    counts: JobCounts = Field(default_factory=JobCounts)
+
+
+class NewJobItem(BaseModel):
+    """A file to add to a job. An item may start as ``failed`` (unreadable zip member) or ``skipped``."""
+
+    file_name: str
+    document_sha: str | None = None
+    document_id: int | None = None
+    status: ItemStatus = "queued"
+    error: str | None = None
+    extraction_id: int | None = None
+
+
+class JobItemRow(_Row):
+    id: int
+    job_id: str
+    document_id: int | None
+    document_sha: str | None
+    file_name: str
+    status: ItemStatus
+    error: str | None
+    extraction_id: int | None
+    attempts: int
+    worker: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LlmBatchRow(_Row):
+    id: int
+    batch_id: str | None
+    job_id: str | None
+    input_file_id: str | None
+    output_file_id: str | None
+    error_file_id: str | None
+    status: str
+    requests: dict[str, str]  # custom_id -> request hash
+    meta: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,526 @@
+"""The store on SQLite (a temp file) and, when XXGK_TEST_POSTGRES_URL is set, on PostgreSQL too.
+
+Start a PostgreSQL for these tests with ``eval "$(.ci/postgres.sh)"``; every PostgreSQL test gets a
+fresh database of its own (the role needs CREATEDB, which the script grants).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="the store needs the [store] extra: pip install -e '.[store]'")
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from extractor._errors import ConfigError, XxgkError
+from extractor.store import (
+    NewJobItem,
+    NotFoundError,
+    Store,
+    StoreError,
+    current_revision,
+    finding_key_of,
+    head_revision,
+    open_store,
+    resolve_url,
+)
+from extractor.store.engine import downgrade, upgrade
+from extractor.store.models import Base
+from schemas.catalog import BY_KEY
+from schemas.results import Evidence, Finding, ReportMeta, Result, Usage, Value
+
+PG_URL = os.environ.get("XXGK_TEST_POSTGRES_URL")
+TABLES = {"documents", "document_files", "extractions", "reviews", "review_events", "edits", "finding_decisions",
+          "jobs", "job_items", "llm_batches", "alembic_version"}
+K_TOTAL, K_PERSON, K_OPEN, K_REVIEW = "t3.本年新收.总计", "t3.本年新收.自然人", "t3.予以公开.总计", "t4.复议.维持"
+
+
+# -- fixtures ----------------------------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a PostgreSQL database created for this test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'xxgk.sqlite'}"
+        return
+    if not PG_URL:
+        pytest.skip("XXGK_TEST_POSTGRES_URL is not set; start one with: eval \"$(.ci/postgres.sh)\"")
+    base = make_url(PG_URL)
+    name = f"xxgk_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = open_store(db_url)
+    yield s
+    s.close()
+
+
+def make_result(values: dict[str, int | float | None], *, agency: str = "某市人民政府办公室", year: int = 2021,
+                template: str = "2021", findings: list[Finding] | None = None, extractor: str = "rules") -> Result:
+    """A Result as an extractor would return it, with real catalog keys and evidence."""
+    assert all(k in BY_KEY for k in values), "test keys must be catalog keys"
+    vals = {k: Value(key=k, value=v, raw="" if v is None else str(v), status="number" if v is not None else "blank",
+                     unit=BY_KEY[k].unit, evidence=[Evidence(page=2, start=10 * i, end=10 * i + 2, text=str(v),
+                                                             row=i, col=6)])
+            for i, (k, v) in enumerate(values.items())}
+    return Result(meta=ReportMeta(agency=agency, year=year, template=template), extractor=extractor, values=vals,
+                  findings=findings or [], usage=Usage(calls=2, prompt_tokens=1500, completion_tokens=300),
+                  seconds=0.42)
+
+
+SUM_FINDING = Finding(rule="t3.办理结果总计", kind="sum", severity="error", message="办理结果总计不等于各项之和",
+                      keys=[K_OPEN, K_TOTAL], expected=40, actual=41)
+PROSE_FINDING = Finding(rule="prose.t4", kind="prose", severity="warning", message="正文与表格不一致",
+                        keys=[K_REVIEW], expected=1, actual=3)
+
+
+def add_report(store: Store, payload: bytes, values: dict[str, int | float | None], **kw: object) -> tuple[int, int]:
+    doc = store.add_document(payload, f"{payload[:8].decode(errors='ignore')}.pdf", "pdf")
+    return doc.id, store.save_extraction(doc.id, make_result(values, **kw), created_by="test")  # type: ignore[arg-type]
+
+
+# -- migrations and configuration -------------------------------------------------------------------
+def test_migrations_build_the_schema_on_a_fresh_database(db_url: str) -> None:
+    s = open_store(db_url)
+    try:
+        assert current_revision(s.engine) == head_revision() == "0001"
+        assert TABLES <= set(inspect(s.engine).get_table_names())
+        with s.engine.connect() as conn:  # the migrations and the ORM models describe the same schema
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        assert diff == []
+        downgrade(s.engine, "base")
+        assert set(inspect(s.engine).get_table_names()) <= {"alembic_version"}
+        upgrade(s.engine)
+        assert TABLES <= set(inspect(s.engine).get_table_names())
+    finally:
+        s.close()
+
+
+def test_opening_concurrently_migrates_once(db_url: str) -> None:
+    errors: list[BaseException] = []
+    stores: list[Store] = []
+
+    def opener() -> None:
+        try:
+            stores.append(open_store(db_url))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [current_revision(s.engine) for s in stores] == ["0001"] * 3
+    for s in stores:
+        s.close()
+
+
+def test_sqlite_is_wal_with_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    s = open_store(tmp_path / "sub" / "db.sqlite")  # a bare path, parent created
+    with s.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    s.close()
+
+
+def test_default_location_and_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XXGK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XXGK_DATA_DIR", str(tmp_path / "data"))
+    assert resolve_url().database == str(tmp_path / "data" / "xxgk.sqlite")
+    s = open_store()
+    s.add_document(b"x", "x.txt")
+    s.close()
+    assert (tmp_path / "data" / "xxgk.sqlite").is_file()
+    monkeypatch.delenv("XXGK_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert resolve_url().database == str(tmp_path / "xdg" / "xxgk" / "xxgk.sqlite")
+    monkeypatch.setenv("XXGK_DATABASE_URL", "postgres://u:p@127.0.0.1:5433/db")
+    url = resolve_url()
+    assert (url.drivername, url.port, url.database) == ("postgresql+psycopg", 5433, "db")
+    assert resolve_url("sqlite:////tmp/a.sqlite").database == "/tmp/a.sqlite"  # explicit beats the environment
+    with pytest.raises(ConfigError):
+        resolve_url("mysql://u@h/db")
+
+
+# -- documents ---------------------------------------------------------------------------------------
+def test_documents_are_kept_once_per_hash(store: Store) -> None:
+    pdf = b"%PDF-1.7 a report" + bytes(range(256)) * 40
+    first = store.add_document(pdf, "2021年报.pdf")
+    again = store.add_document(pdf, "copy of 2021年报.PDF", who="张三")
+    other = store.add_document(pdf + b"\n", "2021年报.pdf")
+    assert first.created and not again.created and other.created
+    assert again.id == first.id != other.id
+    assert (again.name, again.type, again.size) == ("2021年报.pdf", "pdf", len(pdf))  # the first upload's name
+    assert first.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert store.document_bytes(first.id) == pdf
+    assert store.find_document(first.sha256.upper()) == store.get_document(first.id)
+    assert store.find_document("0" * 64) is None
+    assert [d.id for d in store.list_documents()] == [first.id, other.id]
+    assert store.get_review(first.id).state == "pending"
+    with pytest.raises(NotFoundError):
+        store.get_document(9999)
+    assert issubclass(NotFoundError, XxgkError)
+
+
+def test_the_same_file_added_by_many_writers_at_once_is_stored_once(store: Store) -> None:
+    data = b"<html><table><tr><td>1</td></tr></table></html>" * 100
+    rows = []
+    barrier = threading.Barrier(4)
+
+    def add() -> None:
+        barrier.wait()
+        rows.append(store.add_document(data, "r.html"))
+
+    threads = [threading.Thread(target=add) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({r.id for r in rows}) == 1
+    assert sorted(r.created for r in rows) == [False, False, False, True]
+    assert len(store.list_documents()) == 1
+
+
+# -- extractions ---------------------------------------------------------------------------------------
+def test_extractions_are_immutable_versions(store: Store) -> None:
+    doc = store.add_document(b"report one", "one.txt")
+    r1 = make_result({K_TOTAL: 41, K_OPEN: 20, K_PERSON: None}, findings=[SUM_FINDING])
+    r2 = make_result({K_TOTAL: 40, K_OPEN: 20, K_PERSON: 3}, extractor="llm")
+    id1 = store.save_extraction(doc.id, r1, created_by="batch")
+    id2 = store.save_extraction(doc.id, r2, created_by="ui:张三")
+    assert id1 != id2
+    v1, v2 = store.extractions(doc.id)
+    assert (v1.id, v1.version, v1.extractor, v1.created_by) == (id1, 1, "rules", "batch")
+    assert (v2.id, v2.version, v2.extractor, v2.created_by) == (id2, 2, "llm", "ui:张三")
+    assert v1.values == {K_TOTAL: 41, K_OPEN: 20, K_PERSON: None}  # blank stays None, not 0
+    assert (v1.n_error, v1.n_warning, v1.n_info) == (1, 0, 0)
+    assert (v1.template, v1.agency, v1.year, v1.seconds) == ("2021", "某市人民政府办公室", 2021, 0.42)
+    assert v1.usage == Usage(calls=2, prompt_tokens=1500, completion_tokens=300)
+    assert store.latest_extraction(doc.id) == v2
+    assert store.get_extraction(id1) == v1
+    # the full Result round-trips, with the document's identity filled in
+    assert v1.result.values == r1.values and v1.result.findings == r1.findings
+    assert v1.result.document.sha256 == doc.sha256 and v1.result.document.name == "one.txt"
+    assert v1.result.values[K_PERSON].status == "blank"
+    # the database itself refuses to change a version
+    with pytest.raises(DBAPIError, match="immutable"), store.engine.begin() as conn:
+        conn.execute(text("UPDATE extractions SET extractor = 'x' WHERE id = :i"), {"i": id1})
+    assert store.get_extraction(id1).extractor == "rules"
+    assert store.latest_extraction(store.add_document(b"no extraction", "n.txt").id) is None
+
+
+def test_a_result_for_another_file_is_refused(store: Store) -> None:
+    doc = store.add_document(b"report one", "one.txt")
+    wrong = make_result({K_TOTAL: 1})
+    wrong.document.sha256 = "ab" * 32
+    with pytest.raises(StoreError, match="result is for"):
+        store.save_extraction(doc.id, wrong)
+    with pytest.raises(NotFoundError):
+        store.save_extraction(4242, make_result({K_TOTAL: 1}))
+    assert store.extractions(doc.id) == []
+
+
+# -- edits, findings and review -------------------------------------------------------------------------
+def test_edits_write_audit_rows_and_overlay_the_latest_extraction(store: Store) -> None:
+    doc_id, ext_id = add_report(store, b"seed report", {K_TOTAL: 41, K_OPEN: 20, K_PERSON: None})
+    before = datetime.now(UTC)
+    e1 = store.record_edit(doc_id, K_TOTAL, 40, reason="表格合计印错，按分项之和", who="张三")
+    e2 = store.record_edit(doc_id, K_TOTAL, 42, reason="再次核对原件", who="李四")
+    e3 = store.record_edit(doc_id, K_PERSON, 0, reason="原件为 0", who="张三")
+    e4 = store.record_edit(doc_id, K_REVIEW, 2, who="张三")  # a key the extraction did not find
+    assert e1 and e2 and e3 and e4
+    assert (e1.key, e1.old_value, e1.new_value, e1.reason, e1.who, e1.extraction_id) == (
+        K_TOTAL, 41, 40, "表格合计印错，按分项之和", "张三", ext_id)
+    assert (e2.old_value, e2.new_value, e2.who) == (40, 42, "李四")  # old value = the current one, not the extracted
+    assert (e3.old_value, e3.new_value) == (None, 0)  # blank → 0 is a change
+    assert e4.old_value is None
+    assert before <= e1.created_at <= e4.created_at <= datetime.now(UTC)
+    assert store.edits(doc_id) == [e1, e2, e3, e4]
+    assert store.current_values(doc_id) == {K_TOTAL: 42, K_OPEN: 20, K_PERSON: 0, K_REVIEW: 2}
+    assert store.record_edit(doc_id, K_TOTAL, 42.0, who="张三") is None  # unchanged: nothing written
+    assert len(store.edits(doc_id)) == 4
+    # a re-extraction keeps the people's edits on top
+    ext2 = store.save_extraction(doc_id, make_result({K_TOTAL: 41, K_OPEN: 21, K_PERSON: None}))
+    assert store.current_values(doc_id) == {K_TOTAL: 42, K_OPEN: 21, K_PERSON: 0, K_REVIEW: 2}
+    e5 = store.record_edit(doc_id, K_OPEN, None, reason="原件为空白", who="王五")
+    assert e5 is not None and (e5.extraction_id, e5.old_value, e5.new_value) == (ext2, 21, None)
+    assert store.latest_extraction(doc_id).values[K_OPEN] == 21  # the version itself is untouched
+    with pytest.raises(StoreError, match="unknown key"):
+        store.record_edit(doc_id, "t3.不存在", 1, who="张三")
+    with pytest.raises(StoreError, match="number"):
+        store.record_edit(doc_id, K_TOTAL, "42", who="张三")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="number"):
+        store.record_edit(doc_id, K_TOTAL, True, who="张三")
+    with pytest.raises(StoreError, match="name"):
+        store.record_edit(doc_id, K_TOTAL, 1, who="")
+    with pytest.raises(StoreError, match="no extraction"):
+        store.record_edit(store.add_document(b"bare", "b.txt").id, K_TOTAL, 1, who="张三")
+
+
+def test_finding_decisions(store: Store) -> None:
+    doc_id, ext_id = add_report(store, b"with findings", {K_TOTAL: 41, K_OPEN: 20, K_REVIEW: 3},
+                                findings=[SUM_FINDING, PROSE_FINDING])
+    acc = store.decide_finding(doc_id, SUM_FINDING.rule, [K_TOTAL, K_OPEN], "accepted", who="张三")
+    assert (acc.decision, acc.who, acc.extraction_id) == ("accepted", "张三", ext_id)
+    assert acc.keys == sorted([K_TOTAL, K_OPEN])
+    assert acc.finding_key == finding_key_of(SUM_FINDING)  # key order does not matter
+    with pytest.raises(StoreError, match="reason"):
+        store.decide_finding(doc_id, PROSE_FINDING.rule, PROSE_FINDING.keys, "dismissed", who="张三")
+    dis = store.decide_finding(doc_id, PROSE_FINDING.rule, PROSE_FINDING.keys, "dismissed", who="李四",
+                               reason="正文所述为另一口径")
+    assert (dis.decision, dis.reason) == ("dismissed", "正文所述为另一口径")
+    later = store.decide_finding(doc_id, SUM_FINDING.rule, SUM_FINDING.keys, "dismissed", who="李四",
+                                 reason="复核后确认为提取错误")
+    decisions = store.finding_decisions(doc_id)
+    assert decisions == {finding_key_of(SUM_FINDING): later, finding_key_of(PROSE_FINDING): dis}
+    assert [d.id for d in store.finding_decision_history(doc_id)] == [acc.id, dis.id, later.id]
+    with pytest.raises(StoreError, match="no finding"):
+        store.decide_finding(doc_id, "t3.other", [K_TOTAL], "accepted", who="张三")
+    with pytest.raises(StoreError, match="decision"):
+        store.decide_finding(doc_id, SUM_FINDING.rule, SUM_FINDING.keys, "maybe", who="张三")  # type: ignore[arg-type]
+
+
+def test_review_states_and_confirmed_values(store: Store) -> None:
+    doc_id, ext_id = add_report(store, b"to review", {K_TOTAL: 41, K_OPEN: 20})
+    assert store.get_review(doc_id).state == "pending"
+    store.record_edit(doc_id, K_TOTAL, 40, reason="印错", who="张三")
+    conf = store.set_review_state(doc_id, "confirmed", who="张三", note="已核对")
+    assert (conf.state, conf.label, conf.reviewer) == ("confirmed", "已确认", "张三")
+    assert conf.confirmed_extraction_id == ext_id
+    assert conf.confirmed_values == {K_TOTAL: 40, K_OPEN: 20}
+    rows = store.confirmed_values()
+    assert len(rows) == 1
+    assert {k: rows[0][k] for k in ("document_id", "agency", "year", "template", "reviewer", K_TOTAL, K_OPEN)} == {
+        "document_id": doc_id, "agency": "某市人民政府办公室", "year": 2021, "template": "2021", "reviewer": "张三",
+        K_TOTAL: 40, K_OPEN: 20}
+    # an edit after confirmation sends the report back to pending
+    store.record_edit(doc_id, K_OPEN, 19, reason="再核", who="李四")
+    assert store.get_review(doc_id).state == "pending"
+    assert store.confirmed_values() == []
+    store.set_review_state(doc_id, "returned", who="李四", note="表格缺页")
+    review = store.get_review(doc_id)
+    assert (review.state, review.label, review.reviewer, review.note, review.confirmed_values) == (
+        "returned", "已退回", "李四", "表格缺页", None)
+    events = store.review_events(doc_id)
+    assert [(e.old_state, e.new_state, e.who) for e in events] == [
+        ("pending", "confirmed", "张三"), ("confirmed", "pending", "李四"), ("pending", "returned", "李四")]
+    with pytest.raises(StoreError, match="review state"):
+        store.set_review_state(doc_id, "done", who="李四")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="no extraction"):
+        store.set_review_state(store.add_document(b"bare", "b.txt").id, "confirmed", who="张三")
+
+
+def test_a_new_extraction_unconfirms_only_when_values_change(store: Store) -> None:
+    doc_id, _ = add_report(store, b"stable", {K_TOTAL: 41})
+    store.set_review_state(doc_id, "confirmed", who="张三")
+    store.save_extraction(doc_id, make_result({K_TOTAL: 41}, extractor="llm"))  # same values
+    assert store.get_review(doc_id).state == "confirmed"
+    store.save_extraction(doc_id, make_result({K_TOTAL: 44}))
+    review = store.get_review(doc_id)
+    assert review.state == "pending" and review.confirmed_values is None
+    assert store.review_events(doc_id)[-1].new_state == "pending"
+
+
+def test_list_reports_filters_and_counts(store: Store) -> None:
+    a, _ = add_report(store, b"report A", {K_TOTAL: 1}, agency="甲市人民政府", year=2021, template="2021",
+                      findings=[SUM_FINDING, PROSE_FINDING])
+    b, _ = add_report(store, b"report B", {K_TOTAL: 2}, agency="乙县人民政府", year=2020, template="2019")
+    c, _ = add_report(store, b"report C", {"old.收到申请数": 3}, agency="甲市人民政府", year=2017, template="2008",
+                      findings=[PROSE_FINDING, PROSE_FINDING])
+    store.save_extraction(a, make_result({K_TOTAL: 1}, agency="甲市人民政府", year=2021, findings=[SUM_FINDING]))
+    store.add_document(b"not extracted yet", "waiting.pdf")
+    store.set_review_state(b, "confirmed", who="张三")
+    store.record_edit(c, "old.收到申请数", 4, who="张三")
+
+    every = store.list_reports(order_by="year", descending=False)
+    assert [r.document_id for r in every] == [c, b, a]
+    ra = store.list_reports(agency="甲市人民政府", year=2021)[0]
+    assert (ra.document_id, ra.version, ra.n_error, ra.n_warning, ra.state, ra.state_label) == (
+        a, 2, 1, 0, "pending", "待审核")  # counts of the latest version
+    assert [r.document_id for r in store.list_reports(agency="甲市人民政府", order_by="year")] == [a, c]
+    assert [r.document_id for r in store.list_reports(state="confirmed")] == [b]
+    assert {r.document_id for r in store.list_reports(state=["pending", "returned"])} == {a, c}
+    assert [r.document_id for r in store.list_reports(template="2008")] == [c]
+    assert [(r.document_id, r.n_warning, r.n_edits) for r in store.list_reports(year=2017)] == [(c, 2, 1)]
+    assert {r.document_id for r in store.list_reports(search="乙县")} == {b}
+    assert {r.document_id for r in store.list_reports(search="report")} == {a, b, c}  # file names
+    assert [r.document_id for r in store.list_reports(order_by="n_warning", limit=1)] == [c]
+    assert len(store.list_reports(order_by="year", limit=2, offset=2)) == 1
+    assert store.list_reports(agency="丙") == []
+    with pytest.raises(StoreError, match="order by"):
+        store.list_reports(order_by="result")
+    store.set_review_state(a, "confirmed", who="李四")
+    assert [r["document_id"] for r in store.confirmed_values(agency="甲市人民政府")] == [a]
+    assert {r["document_id"] for r in store.confirmed_values()} == {a, b}
+    assert [r["document_id"] for r in store.confirmed_values(template="2019", year=2020)] == [b]
+
+
+# -- jobs ---------------------------------------------------------------------------------------------
+def test_jobs_and_items_lifecycle(store: Store, db_url: str) -> None:
+    job = store.create_job({"extractor": "rules", "workers": 2}, [
+        "a.pdf", NewJobItem(file_name="b.docx", document_sha="cd" * 32),
+        NewJobItem(file_name="bad.zip/x.doc", status="failed", error="不支持旧版 Word (.doc) 文件"),
+    ], created_by="cli")
+    assert (job.status, job.options, job.created_by, len(job.id)) == ("queued", {"extractor": "rules", "workers": 2},
+                                                                      "cli", 32)
+    assert (job.counts.total, job.counts.queued, job.counts.failed) == (3, 2, 1)
+    first = store.claim_next_item(job.id, worker="w1")
+    assert first is not None and (first.file_name, first.status, first.attempts, first.worker) == (
+        "a.pdf", "running", 1, "w1")
+    assert store.get_job(job.id).status == "running"
+    doc = store.add_document(b"a report", "a.pdf")
+    ext = store.save_extraction(doc.id, make_result({K_TOTAL: 5}))
+    done = store.finish_item(first.id, extraction_id=ext, document_id=doc.id, document_sha=doc.sha256)
+    assert (done.status, done.extraction_id, done.document_id, done.error) == ("done", ext, doc.id, None)
+    with pytest.raises(StoreError, match="not running"):
+        store.finish_item(first.id)
+    second = store.claim_next_item(job.id, worker="w2")
+    assert second is not None and second.file_name == "b.docx"
+    retried = store.fail_item(second.id, "LLM endpoint down", retry=True)
+    assert (retried.status, retried.error) == ("queued", "LLM endpoint down")
+    again = store.claim_next_item(job.id, worker="w2")
+    assert again is not None and (again.id, again.attempts) == (second.id, 2)
+    failed = store.fail_item(again.id, "文件已损坏，无法解析 / the file is corrupt")
+    assert failed.status == "failed"
+    assert store.claim_next_item(job.id) is None
+    counts = store.job_counts(job.id)
+    assert (counts.total, counts.done, counts.failed) == (3, 1, 2)
+    assert (counts.queued, counts.running, counts.finished) == (0, 0, 3)
+    assert [i.status for i in store.job_items(job.id)] == ["done", "failed", "failed"]
+    assert [i.file_name for i in store.job_items(job.id, status="failed")] == ["b.docx", "bad.zip/x.doc"]
+    assert store.unfinished_jobs()[0].id == job.id
+    finished = store.finish_job_if_complete(job.id)
+    assert finished.status == "done" and finished.finished_at is not None
+    assert store.unfinished_jobs() == []
+    with pytest.raises(NotFoundError):
+        store.get_job("nope")
+    with pytest.raises(StoreError, match="job status"):
+        store.set_job_status(job.id, "paused")  # type: ignore[arg-type]
+
+
+def test_a_job_survives_a_restart_and_resumes(db_url: str) -> None:
+    s1 = open_store(db_url)
+    job = s1.create_job({"force": False}, [f"r{i}.pdf" for i in range(4)])
+    one = s1.claim_next_item(job.id, worker="pid-1")
+    assert one is not None
+    s1.finish_item(one.id)
+    s1.claim_next_item(job.id, worker="pid-1")  # then the process dies with this item running
+    s1.close()
+
+    s2 = open_store(db_url)
+    assert [j.id for j in s2.unfinished_jobs()] == [job.id]
+    assert s2.requeue_running(job.id, older_than=timedelta(hours=1)) == 0  # too fresh for a heartbeat sweep
+    assert s2.requeue_running(job.id) == 1
+    names = []
+    while (item := s2.claim_next_item(job.id, worker="pid-2")) is not None:
+        names.append((item.file_name, item.attempts))
+        s2.finish_item(item.id)
+    assert names == [("r1.pdf", 2), ("r2.pdf", 1), ("r3.pdf", 1)]  # nothing lost, nothing done twice
+    assert s2.finish_job_if_complete(job.id).counts.done == 4
+    s2.close()
+
+
+def test_claim_from_any_job_skips_cancelled_jobs(store: Store) -> None:
+    cancelled = store.create_job({}, ["c.pdf"])
+    live = store.create_job({}, ["l.pdf"])
+    store.set_job_status(cancelled.id, "cancelled")
+    item = store.claim_next_item(worker="api")
+    assert item is not None and (item.job_id, item.file_name) == (live.id, "l.pdf")
+    assert store.claim_next_item(worker="api") is None
+    store.touch_item(item.id)
+    assert store.get_job_item(item.id).updated_at >= item.updated_at
+
+
+def _claim_all(store: Store, job_id: str, worker: str, out: list[int]) -> None:
+    while (item := store.claim_next_item(job_id, worker=worker)) is not None:
+        out.append(item.id)
+        store.finish_item(item.id)
+
+
+def test_two_threads_never_claim_the_same_item(store: Store) -> None:
+    job = store.create_job({}, [f"f{i}.pdf" for i in range(60)])
+    got: dict[str, list[int]] = {"t1": [], "t2": [], "t3": []}
+    threads = [threading.Thread(target=_claim_all, args=(store, job.id, w, got[w])) for w in got]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [i for ids in got.values() for i in ids]
+    assert len(claimed) == len(set(claimed)) == 60
+    items = store.job_items(job.id)
+    assert {i.status for i in items} == {"done"} and {i.attempts for i in items} == {1}
+    assert {i.worker for i in items} <= set(got)
+
+
+def _claim_in_process(url: str, job_id: str, worker: str, queue: multiprocessing.Queue[tuple[str, list[int]]]) -> None:
+    store = open_store(url)
+    out: list[int] = []
+    _claim_all(store, job_id, worker, out)
+    store.close()
+    queue.put((worker, out))
+
+
+@pytest.mark.slow
+def test_two_processes_never_claim_the_same_item(store: Store, db_url: str) -> None:
+    job = store.create_job({}, [f"p{i}.pdf" for i in range(40)])
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_claim_in_process, args=(db_url, job.id, f"proc{n}", queue)) for n in range(2)]
+    for p in procs:
+        p.start()
+    results = dict(queue.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    claimed = results["proc0"] + results["proc1"]
+    assert len(claimed) == len(set(claimed)) == 40
+    assert {i.status for i in store.job_items(job.id)} == {"done"}
+
+
+# -- OpenAI Batch API bookkeeping ------------------------------------------------------------------------
+def test_llm_batches_are_tracked_across_a_restart(db_url: str) -> None:
+    s1 = open_store(db_url)
+    job = s1.create_job({"llm_batch_api": True})
+    reqs = {"12:2021:t3": "9f2c" * 16, "12:2021:t4": "a1b2" * 16}
+    row = s1.create_llm_batch(reqs, job_id=job.id, input_file_id="file-abc", meta={"model": "gpt-4o-mini"})
+    assert (row.status, row.batch_id, row.requests) == ("created", None, reqs)
+    row = s1.update_llm_batch(row.id, batch_id="batch_123", status="validating")
+    s1.close()
+
+    s2 = open_store(db_url)
+    assert [b.batch_id for b in s2.open_llm_batches(job.id)] == ["batch_123"]
+    found = s2.find_llm_batch("batch_123")
+    assert found is not None and found.requests == reqs and found.input_file_id == "file-abc"
+    done = s2.update_llm_batch(found.id, status="processed", output_file_id="file-out", meta={"failed": 1})
+    assert (done.status, done.output_file_id, done.meta) == ("processed", "file-out",
+                                                             {"model": "gpt-4o-mini", "failed": 1})
+    assert done.batch_id == "batch_123" and done.updated_at >= found.updated_at
+    assert s2.open_llm_batches() == []
+    with pytest.raises(NotFoundError):
+        s2.get_llm_batch(999)
+    s2.close()
