@@ -118,7 +118,7 @@ def results_csv(results: list[Result], *, labels: bool = False) -> str:
 def _attach_optional_commands() -> None:
     """Commands whose dependencies live in extras attach when those extras are installed."""
     for module, attr in (("extractor.llm.local_cli", "llm"), ("extractor.batch_cli", "batch"),
-                         ("extractor.api_server", "serve"), ("ui.launch", "ui"), ("evals.cli", "eval")):
+                         ("extractor.api_server", "serve"), ("ui.launch", "ui"), ("evals.cli", "eval_cmd")):
         try:
             mod = __import__(module, fromlist=[attr])
         except ImportError:

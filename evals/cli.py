@@ -1,0 +1,69 @@
+"""``xxgk eval``: measure extraction accuracy and rule recall, and gate on them."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from evals.dataset import load_dataset, repo_cases
+from evals.report import overall, to_markdown, write
+from evals.runner import run_eval
+
+
+@click.command("eval")
+@click.argument("datasets", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--extractor", "extractors", multiple=True, type=click.Choice(["rules", "llm", "hybrid"]),
+              help="Repeat to compare extractors (default: rules).")
+@click.option("--generate", "n_generate", type=int, default=0,
+              help="Also generate N synthetic cases (all templates and layouts) for this run.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated cases.")
+@click.option("--error-rate", type=float, default=0.3, show_default=True, help="Share of generated cases with an injected error.")
+@click.option("--repo/--no-repo", "with_repo", default=None, help="Include the repo's own cases (default: only when no DATASET is given).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("eval-out"), show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--min-accuracy", type=float, default=None, help="Fail (exit 1) when value accuracy (%) is below this.")
+@click.option("--min-recall", type=float, default=None, help="Fail when rule recall (%) is below this.")
+@click.option("--max-false", type=int, default=None, help="Fail when clean cases raise more findings than this.")
+def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate: int, seed: int, error_rate: float,
+             with_repo: bool | None, out: Path, workers: int, min_accuracy: float | None, min_recall: float | None,
+             max_false: int | None) -> None:
+    """Score extractors against gold files: DATASET folders (default: the repo's own cases)."""
+    cases = []
+    if with_repo or (with_repo is None and not datasets):
+        cases += repo_cases()
+    for d in datasets:
+        cases += load_dataset(d)
+    tmp = None
+    if n_generate:
+        from evals.generator import generate_dataset
+
+        tmp = tempfile.TemporaryDirectory(prefix="xxgk-eval-")
+        generate_dataset(tmp.name, n_generate, seed, error_rate=error_rate)
+        cases += load_dataset(tmp.name, origin="generated")
+    if not cases:
+        raise click.UsageError("no eval cases found")
+    run = run_eval(cases, extractors or ("rules",), workers=workers)
+    command = "xxgk eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    paths = write(run, out, command)
+    click.echo(to_markdown(run, command).split("## By template")[0])
+    click.echo("written: " + ", ".join(str(p) for p in paths.values()))
+    failed = []
+    for name, t in overall(run).items():
+        if min_accuracy is not None and t.accuracy < min_accuracy:
+            failed.append(f"{name}: accuracy {t.accuracy:.2f}% < {min_accuracy}%")
+        if min_recall is not None and t.recall < min_recall:
+            failed.append(f"{name}: rule recall {t.recall:.2f}% < {min_recall}%")
+        if max_false is not None and t.false_on_clean > max_false:
+            failed.append(f"{name}: {t.false_on_clean} findings on clean cases > {max_false}")
+    if tmp is not None:
+        tmp.cleanup()
+    if failed:
+        click.echo("EVAL GATE FAILED: " + "; ".join(failed), err=True)
+        sys.exit(1)
+
+
+

@@ -1,0 +1,82 @@
+"""Eval cases: a source file beside its gold file (GOLD-KEYS format + expected findings).
+
+A dataset is a folder searched recursively for ``*.gold.json``; each names its source in
+``source.file``. Findings a case must raise come from the gold's ``expected_findings`` or, for the
+seed and the real reports whose gold files predate that field, from ``evals/expected.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REPO_DATASETS = (ROOT / "examples", ROOT / "tests" / "fixtures" / "generated", ROOT / "tests" / "fixtures" / "eval")
+_EXPECTED = Path(__file__).resolve().parent / "expected.json"
+_LAYOUT_BY_EXT = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "md"}
+
+
+@dataclass(frozen=True)
+class Case:
+    slug: str
+    source: Path
+    gold: dict[str, Any]
+    origin: str = "repo"
+    expected: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def template(self) -> str:
+        return str(self.gold.get("meta", {}).get("template", "?"))
+
+    @property
+    def layout(self) -> str:
+        gen = self.gold.get("generator") or {}
+        if gen.get("layout"):
+            return str(gen["layout"])
+        if self.gold.get("layout"):
+            return str(self.gold["layout"])
+        return _LAYOUT_BY_EXT.get(self.source.suffix.lower(), "text")
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.gold.get("values", {})
+
+    @property
+    def clean(self) -> bool:
+        return not self.expected
+
+
+def _overlay() -> dict[str, list[dict[str, Any]]]:
+    if _EXPECTED.exists():
+        return json.loads(_EXPECTED.read_text(encoding="utf-8"))
+    return {}
+
+
+def load_dataset(path: str | Path, origin: str = "external") -> list[Case]:
+    """Every case under a folder (or the one case of a gold file)."""
+    path = Path(path)
+    golds = [path] if path.is_file() else sorted(path.rglob("*.gold.json"))
+    overlay = _overlay()
+    cases = []
+    for g in golds:
+        gold = json.loads(g.read_text(encoding="utf-8"))
+        source = g.parent / gold.get("source", {}).get("file", g.name.replace(".gold.json", ""))
+        if not source.exists():
+            continue
+        slug = g.name[: -len(".gold.json")]
+        expected = gold.get("expected_findings")
+        if expected is None:
+            expected = overlay.get(slug, [])
+        cases.append(Case(slug, source, gold, origin, tuple(expected)))
+    return cases
+
+
+def repo_cases() -> list[Case]:
+    """The repo's own cases: the seed, the hand-made fixtures and the committed generated ones."""
+    out: list[Case] = []
+    for d in REPO_DATASETS:
+        if d.exists():
+            out.extend(load_dataset(d, origin="repo"))
+    return out

@@ -1,0 +1,114 @@
+"""The eval report: markdown tables, a JSON file and a chart of accuracy by layout and extractor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evals.metrics import Totals, by_key, group
+from evals.runner import EvalRun
+
+_HEAD = "| {dims} | reports | values right | wrong | missing | invented | exact reports | rule recall | false findings on clean | s/report | tokens/report |"
+
+
+def _row(names: tuple[str, ...], t: Totals) -> str:
+    return (f"| {' | '.join(names)} | {t.cases} | {t.right}/{t.total} = {t.accuracy:.1f}% | {t.wrong} | {t.missing} | "
+            f"{t.invented} | {t.exact_rate:.0f}% | {t.raised}/{t.expected_findings} = {t.recall:.0f}% | "
+            f"{t.false_on_clean} in {t.clean_cases} | {t.seconds / t.cases if t.cases else 0:.2f} | "
+            f"{t.tokens / t.cases if t.cases else 0:.0f} |")
+
+
+def _table(run: EvalRun, *dims: str) -> str:
+    header = _HEAD.format(dims=" | ".join(dims))
+    sep = "|" + "---|" * (len(dims) + 10)
+    lines = [header, sep]
+    lines += [_row(k, t) for k, t in group(run.scores, *dims).items()]
+    return "\n".join(lines)
+
+
+def overall(run: EvalRun) -> dict[str, Totals]:
+    return {k[0]: t for k, t in group(run.scores, "extractor").items()}
+
+
+def to_markdown(run: EvalRun, command: str = "") -> str:
+    parts = ["# xxgk eval", ""]
+    if command:
+        parts += [f"Reproduce: `{command}`", ""]
+    parts += ["## By extractor", "", _table(run, "extractor"), ""]
+    parts += ["## By template × layout × extractor", "", _table(run, "template", "layout", "extractor"), ""]
+    parts += ["## By origin", "", _table(run, "origin", "extractor"), ""]
+    tables = by_key(run.scores, "table")
+    parts += ["## By table", "", "| table | right | wrong | missing | invented |", "|---|---|---|---|---|"]
+    parts += [f"| {k} | {v['right']} | {v['wrong']} | {v['missing']} | {v['invented']} |" for k, v in tables.items()]
+    worst = sorted(((k, v) for k, v in by_key(run.scores).items() if v["wrong"] + v["missing"] + v["invented"]),
+                   key=lambda kv: -(kv[1]["wrong"] + kv[1]["missing"] + kv[1]["invented"]))[:25]
+    if worst:
+        parts += ["", "## Keys most often wrong", "", "| key | right | wrong | missing | invented |", "|---|---|---|---|---|"]
+        parts += [f"| {k} | {v['right']} | {v['wrong']} | {v['missing']} | {v['invented']} |" for k, v in worst]
+    missed = [(s.slug, s.extractor, m) for s in run.scores for m in s.missed]
+    if missed:
+        parts += ["", "## Expected findings not raised", ""]
+        parts += [f"- {slug} ({ex}): {m.get('rule')} {', '.join(m.get('keys', [])[:3])}" for slug, ex, m in missed[:50]]
+    false = [(s.slug, s.extractor, f) for s in run.scores if s.clean for f in s.false]
+    if false:
+        parts += ["", "## Findings raised on clean cases", ""]
+        parts += [f"- {slug} ({ex}): {f}" for slug, ex, f in false[:50]]
+    failed = [s for s in run.scores if s.error]
+    if failed:
+        parts += ["", "## Cases that could not be read", ""] + [f"- {s.slug}: {s.error}" for s in failed]
+    return "\n".join(parts) + "\n"
+
+
+def to_json(run: EvalRun) -> dict[str, Any]:
+    return {
+        "seconds": round(run.seconds, 2),
+        "by_extractor": {k: t.as_dict() for k, t in overall(run).items()},
+        "by_template_layout_extractor": {"/".join(k): t.as_dict()
+                                         for k, t in group(run.scores, "template", "layout", "extractor").items()},
+        "by_table": by_key(run.scores, "table"),
+        "by_key": by_key(run.scores),
+        "cases": [s.as_dict() for s in run.scores],
+    }
+
+
+def chart(run: EvalRun, path: Path) -> Path | None:
+    """A bar chart of value accuracy by layout, one bar per extractor (PNG)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    groups = group(run.scores, "layout", "extractor")
+    layouts = sorted({k[0] for k in groups})
+    extractors = list(run.extractors)
+    width = 0.8 / max(len(extractors), 1)
+    fig, ax = plt.subplots(figsize=(max(6, len(layouts) * 1.2), 4))
+    for i, ex in enumerate(extractors):
+        xs = [j + i * width for j in range(len(layouts))]
+        ys = [groups[(lay, ex)].accuracy if (lay, ex) in groups else 0 for lay in layouts]
+        ax.bar(xs, ys, width, label=ex)
+    ax.set_xticks([j + width * (len(extractors) - 1) / 2 for j in range(len(layouts))], layouts)
+    ax.set_ylabel("values right (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title("xxgk extraction accuracy by layout")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write(run: EvalRun, out: Path, command: str = "") -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / "eval.md"
+    md.write_text(to_markdown(run, command), encoding="utf-8")
+    js = out / "eval.json"
+    js.write_text(json.dumps(to_json(run), ensure_ascii=False, indent=1), encoding="utf-8")
+    paths = {"markdown": md, "json": js}
+    png = chart(run, out / "accuracy_by_layout.png")
+    if png:
+        paths["chart"] = png
+    return paths

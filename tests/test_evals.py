@@ -1,0 +1,94 @@
+"""The eval runner's scoring, on a hand-made tiny case, and the runner over the repo's cases."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from evals.dataset import Case, load_dataset, repo_cases
+from evals.metrics import group, score_case
+from evals.runner import run_eval
+from schemas.results import Finding, Result, Value
+
+
+def _result(values: dict, findings: list[Finding]) -> Result:
+    return Result(values={k: Value(key=k, value=v, status="number" if v is not None else "blank")
+                          for k, v in values.items()}, findings=findings)
+
+
+def test_scoring_of_a_tiny_hand_made_case():
+    gold = {"values": {"t4.复议.维持": 2, "t4.复议.纠正": 1, "t4.复议.其他": None, "t4.复议.总计": 4}}
+    expected = [{"rule": "t4.group_total", "keys": ["t4.复议.总计"]},
+                {"rule": "prose.mismatch", "keys": ["t3.本年新收.总计"]}]
+    raised = Finding(rule="t4.group_total", kind="sum", message="", keys=["t4.复议.总计", "t4.复议.维持"])
+    stray = Finding(rule="old.staff_sum", kind="sum", message="", keys=["old.工作人员"], severity="error")
+    doubt = Finding(rule="extract.missing", kind="extraction", category="extraction", message="", keys=[])
+    result = _result({"t4.复议.维持": 2,        # right
+                      "t4.复议.纠正": 7,        # wrong
+                      "t4.复议.其他": None,     # right: a blank stays blank
+                      # t4.复议.总计 missing
+                      "t4.复议.尚未审结": 5},   # invented: gold does not print it
+                     [raised, stray, doubt])
+    s = score_case(result, gold, expected, slug="tiny", template="2021", layout="md", extractor="rules")
+    assert (s.total, s.right, s.wrong, s.missing, s.invented) == (4, 2, 1, 1, 1)
+    assert s.keys == {"t4.复议.维持": "right", "t4.复议.纠正": "wrong", "t4.复议.其他": "right",
+                      "t4.复议.总计": "missing", "t4.复议.尚未审结": "invented"}
+    assert (s.expected_findings, s.raised) == (2, 1)
+    assert s.missed == [{"rule": "prose.mismatch", "keys": ["t3.本年新收.总计"]}]
+    assert s.false_findings == 1 and s.false == ["old.staff_sum:old.工作人员"]
+    assert not s.exact and not s.clean
+    totals = group([s], "extractor")[("rules",)]
+    assert round(totals.accuracy, 1) == 50.0 and totals.recall == 50.0
+
+
+def test_blank_in_gold_is_not_zero():
+    s = score_case(_result({"old.收费": 0}, []), {"values": {"old.收费": None}}, [], slug="z", template="2008",
+                   layout="md", extractor="rules")
+    assert (s.right, s.wrong) == (0, 1)
+
+
+def test_unreadable_case_scores_all_missing():
+    s = score_case(None, {"values": {"a": 1, "b": 2}}, [{"rule": "x"}], slug="bad", template="2021",
+                   layout="pdf", extractor="rules", error="文件已损坏")
+    assert (s.missing, s.raised, s.error) == (2, 0, "文件已损坏")
+
+
+def test_repo_cases_include_seed_and_generated_with_expected_findings():
+    cases = repo_cases()
+    slugs = {c.slug for c in cases}
+    assert "2017-old-template-report" in slugs
+    seed = next(c for c in cases if c.slug == "2017-old-template-report")
+    assert len(seed.expected) == 3 and seed.layout == "text"
+    assert any(c.template == "2019" for c in cases) and any(c.template == "2021" for c in cases)
+
+
+def test_runner_on_the_seed_is_exact(tmp_path):
+    seed = next(c for c in repo_cases() if c.slug == "2017-old-template-report")
+    run = run_eval([seed])
+    (s,) = run.scores
+    assert s.exact and s.raised == 3 and s.false_findings == 0
+
+
+def test_eval_command_writes_reports_and_gates(tmp_path):
+    from evals.cli import eval_cmd
+
+    seed_dir = tmp_path / "ds"
+    seed_dir.mkdir()
+    from tests.conftest import SEED_GOLD, SEED_TXT
+
+    (seed_dir / SEED_TXT.name).write_bytes(SEED_TXT.read_bytes())
+    (seed_dir / SEED_GOLD.name).write_bytes(SEED_GOLD.read_bytes())
+    out = tmp_path / "out"
+    r = CliRunner().invoke(eval_cmd, [str(seed_dir), "--out", str(out), "--workers", "1", "--min-accuracy", "99"])
+    assert r.exit_code == 0, r.output
+    data = json.loads((out / "eval.json").read_text(encoding="utf-8"))
+    assert data["by_extractor"]["rules"]["accuracy"] == 100.0
+    assert (out / "eval.md").exists() and (out / "accuracy_by_layout.png").exists()
+    strict = CliRunner().invoke(eval_cmd, [str(seed_dir), "--out", str(out), "--workers", "1", "--max-false", "-1"])
+    assert strict.exit_code == 1 and "EVAL GATE FAILED" in strict.output + (strict.stderr or "")
+
+
+def test_load_dataset_reads_external_folders(tmp_path):
+    assert load_dataset(tmp_path) == []
+    assert isinstance(Case("a", tmp_path, {"meta": {"template": "2021"}}).template, str)
