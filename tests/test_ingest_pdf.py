@@ -416,6 +416,30 @@ def test_landscape_page_made_with_rotate_reads_upright():
     assert doc.tables()[0].span.bbox == (72.0, 100.0, 232.0, 140.0)
 
 
+def test_prose_in_visibly_shaded_boxes_is_not_a_table():
+    """When the boxes behind prose lines do show (grey shading), the content check still says prose."""
+    from reportlab.pdfgen import canvas
+
+    font = _cid_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(595, 842))
+    lines = ["一、总体情况", "本年度共收到政府信息公开申请 21 件，均已按时答复。", "二、主动公开政府信息情况"]
+    c.setStrokeColorRGB(0.5, 0.5, 0.5)
+    for i, s in enumerate(lines):
+        top = 100 + 20 * i
+        c.setFillColorRGB(0.9, 0.9, 0.9)
+        c.rect(70, 842 - top - 20, 450, 20, stroke=1, fill=1)
+        c.setFillColorRGB(0, 0, 0)
+        c.setFont(font, 12)
+        c.drawString(72, 842 - top - 15, s)
+    c.showPage()
+    c.save()
+    doc = read_pdf(buf.getvalue(), "shaded.pdf")
+    assert doc.tables() == []
+    assert [p.text for p in doc.paragraphs()] == ["一、总体情况", "本年度共收到政府信息公开申请21件,均已按时答复。",
+                                                  "二、主动公开政府信息情况"]
+
+
 def test_text_without_tables_gives_paragraphs_only():
     from reportlab.pdfgen import canvas
 
