@@ -26,6 +26,12 @@ def _finding(name: str, keys: list[str]) -> Finding:
     return {"rule": RULE_IDS[name], "keys": keys}
 
 
+def _print_a_part(v: Values, parts: list[str] | tuple[str, ...]) -> None:
+    """When every part of an identity is blank, print the first as 0: a blank-only sum proves nothing."""
+    if all(v.get(p) is None for p in parts):
+        v[parts[0]] = 0
+
+
 def _shift(rng: random.Random, total: Number) -> int:
     """A non-zero change that keeps the total ≥ 0."""
     d = rng.randint(1, max(1, int(total) // 5 + 2))
@@ -83,6 +89,7 @@ def t3_row_total(rng: random.Random, v: Values, template: str) -> tuple[list[Fin
     d = rng.randint(1, int(_n(v, f"t3.{donor}.总计")))
     v[f"t3.{donor}.总计"] = _n(v, f"t3.{donor}.总计") - d
     v[f"t3.{taker}.总计"] = _n(v, f"t3.{taker}.总计") + d
+    _print_a_part(v, _row_keys(taker)[1:])
     note = (f"t3 总计 column: {donor} lowered by {d} and {taker} raised by {d}; both rows' 总计 differ from the sum "
             f"of their six applicant columns (the 总计 column itself still adds up)")
     return [_finding("T3-4", _row_keys(taker)), _finding("T3-4", _row_keys(donor))], note
@@ -106,6 +113,17 @@ def t2_stock(rng: random.Random, v: Values, template: str) -> tuple[list[Finding
     v[live] = rng.randint(0, int(_n(v, made) - _n(v, gone)) - 1)
     note = f"t2 {row}: 现行有效 {v[live]} < 本年制发 {v[made]} − 本年废止 {_n(v, gone)}"
     return [_finding("T2-2", [live, made, gone])], note
+
+
+def t2_stock_2019(rng: random.Random, v: Values, template: str) -> tuple[list[Finding], str]:
+    row = rng.choice(("规章", "行政规范性文件"))
+    made, new, stock = (f"t2.{row}.{c}" for c in ("本年新制作", "本年新公开", "对外公开总数"))
+    if _n(v, new) < 1:
+        v[new] = rng.randint(1, 6)
+        v[made] = max(_n(v, made), v[new])
+    v[stock] = rng.randint(0, int(_n(v, new)) - 1)
+    note = f"t2 {row}: 对外公开总数量 {v[stock]} < 本年新公开数量 {v[new]}"
+    return [_finding("T2o-1", [stock, new])], note
 
 
 # --------------------------------------------------------------------------- the old 统计表
@@ -138,6 +156,7 @@ def _old_sum(name: str) -> Callable[[random.Random, Values, str], tuple[list[Fin
             if _n(v, total) + d < 0:
                 d = 1
         v[total] = _n(v, total) + d
+        _print_a_part(v, parts)
         note = f"{total} changed by {d:+d}: {v[total]} ≠ {' + '.join(str(_n(v, p)) for p in parts)}"
         return [_finding(name, [total, *parts])], note
 
@@ -167,6 +186,7 @@ def old_refusals(rng: random.Random, v: Values, template: str) -> tuple[list[Fin
 
 INJECTORS: dict[str, Callable[[random.Random, Values, str], tuple[list[Finding], str]]] = {
     "T3-1": t3_balance, "T3-2": t3_results_total, "T3-4": t3_row_total, "T4-1": t4_group_total, "T2-2": t2_stock,
+    "T2o-1": t2_stock_2019,
     "O-1": old_channels, "O-9": old_refusals,
     **{name: _old_sum(name) for name in _OLD_SUMS},
 }

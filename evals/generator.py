@@ -26,7 +26,7 @@ from . import gen_inject, gen_prose, render_docx, render_html, render_pdf, rende
 from .gen_prose import Block
 from .gen_style import EXTENSIONS, LAYOUTS, Style, draw_style
 from .gen_tables import Formatter, build_tables
-from .gen_values import Number, generate_numbers, prose_only_numbers
+from .gen_values import Number, generate_numbers, prose_only_numbers, t3_applicant_columns
 from .rule_ids import BREAKABLE, RULE_IDS
 
 YEARS: dict[str, tuple[int, int]] = {"2008": (2014, 2018), "2019": (2019, 2020), "2021": (2021, 2025)}
@@ -84,6 +84,23 @@ def _apply_blanks(numbers: dict[str, Number], template: str, style: Style) -> di
     return out
 
 
+def _quirk_findings(values: dict[str, Number | None], style: Style) -> list[dict[str, Any]]:
+    """Warnings a faithful validator raises on a report whose only fault is a marked quirk.
+
+    With ``t3_row_totals_blank`` the 总计 column of the result rows is printed blank (as Shanghai 2019
+    did); each such blank total whose applicant cells are not all zero deserves a blank-total warning.
+    """
+    out: list[dict[str, Any]] = []
+    if not style.t3_row_totals_blank:
+        return out
+    for k, v in values.items():
+        if v is None and k.startswith("t3.") and k.endswith(".总计"):
+            row = k[len("t3."):-len(".总计")]
+            if any(values.get(f"t3.{row}.{c}") for c in t3_applicant_columns()):
+                out.append({"rule": RULE_IDS["blank"], "keys": [k]})
+    return out
+
+
 def _resolve_inject(inject: str | None, template: str, rng: random.Random) -> str | None:
     """Turn the ``inject`` argument into an identity name, "prose" or "blank" (None: clean)."""
     if inject is None:
@@ -94,8 +111,8 @@ def _resolve_inject(inject: str | None, template: str, rng: random.Random) -> st
         return rng.choice(BREAKABLE[template])
     if inject in ("prose", "blank"):
         return inject
-    by_rule = {v: k for k, v in RULE_IDS.items()}
-    name = by_rule.get(inject, inject)
+    names = [n for n in BREAKABLE[template] if RULE_IDS[n] == inject] or [inject]
+    name = names[0]
     if name not in BREAKABLE[template]:
         raise GeneratorError(f"cannot inject {inject!r} into a {template} report; choose from "
                              f"{sorted(INJECT_KINDS + ('random',))} or {[RULE_IDS[n] for n in BREAKABLE[template]]}")
@@ -125,7 +142,7 @@ def generate(seed: int, template: str, *, inject: str | None = None) -> Generate
                                    t3_subtotals=style.t3_subtotals, old_optional=set(style.old_optional),
                                    min_applications=8)
     values = _apply_blanks(numbers, template, style)
-    findings: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = _quirk_findings(values, style)
     notes: list[str] = []
     inj_rng = _rng(seed, template, "inject")
     if what == "blank":

@@ -16,6 +16,7 @@ RULE_IDS: dict[str, str] = {
     "T4-1": "t4.group_total",  # 总计 = 维持 + 纠正 + 其他 + 尚未审结, per group
     # table 二 (2021)
     "T2-2": "t2.stock",  # 现行有效 ≥ 本年制发 − 本年废止
+    "T2o-1": "t2.stock",  # 2019 format: 对外公开总数量 ≥ 本年新公开数量
     # the old 统计表 (2008)
     "O-1": "old.channels_upper",  # 主动公开数 > Σ channels
     "O-6": "old.applications_sum",
@@ -34,7 +35,7 @@ RULE_IDS: dict[str, str] = {
 # identities the generator can break, per template (ids of RULE_IDS)
 BREAKABLE: dict[str, tuple[str, ...]] = {
     "2021": ("T3-1", "T3-2", "T3-4", "T4-1", "T2-2"),
-    "2019": ("T3-1", "T3-2", "T3-4", "T4-1"),
+    "2019": ("T3-1", "T3-2", "T3-4", "T4-1", "T2o-1"),
     "2008": ("O-1", "O-6", "O-7", "O-8", "O-9", "O-11a", "O-11b", "O-12", "O-resp"),
 }
 
