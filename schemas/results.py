@@ -40,7 +40,7 @@ class Value(BaseModel):
     status: ValueStatus = "number"
     unit: str | None = None
     evidence: list[Evidence] = Field(default_factory=list)
-    candidates: list[list[Number]] = Field(default_factory=list)  # ambiguous splits, for a person
+    candidates: list[list[Number | None]] = Field(default_factory=list)  # ambiguous splits, for a person
     grounded: bool = True
     extractor: str = "rules"
     agreement: Agreement | None = None

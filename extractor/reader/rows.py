@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from extractor.document import Cell, Document, Table, normalize
 from extractor.reader.numbers import parse_cell
 
-_RUN_TOGETHER = re.compile(r"^(?P<label>.*?[\u4e00-\u9fff）)”\"》])(?P<digits>-?\d[\d.\-]*)$")
+_RUN_TOGETHER = re.compile(r"^(?P<label>.*?[\u4e00-\u9fff）)”\"》])(?P<digits>[\d.\-—]*[\d—])$")
 _UNIT_TAIL = re.compile(r"(万元|人次|件|条|次|篇|人|个|元)$")
 
 
@@ -53,7 +53,7 @@ def table_rows(table: Table) -> list[Row]:
         if not values and label_cells:
             last = label_cells[-1]
             m = _RUN_TOGETHER.match(re.sub(r"\s+", "", normalize(last.text)))
-            if m and re.search(r"\d", m.group("digits")):
+            if m and re.search(r"[\d—]", m.group("digits")):
                 lab = m.group("label")
                 row.label = " ".join([c.text for c in label_cells[:-1]] + [lab])
                 row.digits = m.group("digits")

@@ -60,24 +60,26 @@ class Reading:
             evidence=[evidence(cell, kind)],
         )
 
-    def put_split(self, keys: list[str], cell: Cell, digits: str, candidates: list[list[int | float]],
+    def put_split(self, keys: list[str], cell: Cell, digits: str, candidates: list[list[int | float | None]],
                   label: str) -> None:
         """Values read from run-together digits: one candidate stands; several go to a person."""
         if len(candidates) == 1:
             for key, num in zip(keys, candidates[0]):
                 if key not in self.values:
-                    self.values[key] = Value(key=key, value=num, raw=str(num), status="number",
+                    self.values[key] = Value(key=key, value=num, raw="—" if num is None else str(num),
+                                             status="dash" if num is None else "number",
                                              unit=catalog.BY_KEY[key].unit, evidence=[evidence(cell, "split")])
             return
         for i, key in enumerate(keys):
             if key in self.values:
                 continue
-            options = sorted({c[i] for c in candidates})
+            options = {c[i] for c in candidates}
+            only = next(iter(options)) if len(options) == 1 else None
             self.values[key] = Value(
                 key=key,
-                value=options[0] if len(options) == 1 else None,
+                value=only,
                 raw=digits,
-                status="number" if len(options) == 1 else "text",
+                status=("number" if only is not None else "dash") if len(options) == 1 else "text",
                 unit=catalog.BY_KEY[key].unit,
                 evidence=[evidence(cell, "split")],
                 candidates=[list(c) for c in candidates[:50]],
@@ -155,9 +157,9 @@ def _split_t2(keys: list[str], row: Row, reading: Reading, prose: dict[str, Valu
         constraint = splitter.stock_at_least_change
     elif n == 3 and keys[0].endswith("本年新制作"):
         def constraint(nums):  # 对外公开总数 ≥ 本年新公开
-            return nums[2] >= nums[1]
+            return (nums[2] or 0) >= (nums[1] or 0)
     signed = tuple(catalog.BY_KEY[k].signed for k in keys)
-    cands = splitter.splits(row.digits or "", n, constraint, decimal_last=decimal, signed=signed)
+    cands = splitter.splits_mixed(row.digits or "", n, constraint, decimal_last=decimal, signed=signed)
     # a figure the prose restates settles a split the identities leave open
     for i, key in enumerate(keys):
         if key in prose and len(cands) > 1:
@@ -198,7 +200,7 @@ def read_t3(rows: list[Row], reading: Reading) -> None:
             m = _match_cells(row, order, 0.75) or _pending_match(pending, order, pos)
             target = m.row if m else order[pos]
             keys = [f"t3.{target.id}.{c}" for c in T3_COLS]
-            cands = splitter.splits(row.digits, 7, splitter.total_is_sum)
+            cands = splitter.splits_mixed(row.digits, 7, splitter.total_is_sum)
             reading.put_split(keys, row.digits_cell, row.digits, cands, row.label)  # type: ignore[arg-type]
             pos = order.index(target) + 1
             pending = []
@@ -272,7 +274,8 @@ def _resolve_t3_splits(reading: Reading) -> None:
         for r, nums in zip(rows, combo):
             for col, num in zip(T3_COLS, nums):
                 key = f"{r}.{col}"
-                trial[key] = reading.values[key].model_copy(update={"value": num, "status": "number"})
+                trial[key] = reading.values[key].model_copy(
+                    update={"value": num, "status": "number" if num is not None else "dash"})
         bad = [f for f in validate(trial, template=reading.template)
                if f.rule in ("t3.results_total", "t3.balance", "t3.group_subtotal")]
         if not bad:
@@ -285,7 +288,8 @@ def _resolve_t3_splits(reading: Reading) -> None:
         for col, num in zip(T3_COLS, nums):
             key = f"{r}.{col}"
             reading.values[key] = reading.values[key].model_copy(
-                update={"value": num, "status": "number", "raw": str(num), "candidates": []})
+                update={"value": num, "status": "number" if num is not None else "dash",
+                        "raw": "—" if num is None else str(num), "candidates": []})
     settled = set(rows)
     reading.doubts = [d for d in reading.doubts
                       if not (d.rule == "extract.ambiguous_split" and d.keys and d.keys[0].rsplit(".", 1)[0] in settled)]
@@ -359,7 +363,7 @@ def read_t4(rows: list[Row], reading: Reading) -> None:
                 reading.put_cell(key, cell)
             found += 1
         elif row.digits is not None:
-            cands = splitter.splits(row.digits, 5, splitter.total_is_sum)
+            cands = splitter.splits_mixed(row.digits, 5, splitter.total_is_sum)
             reading.put_split(keys, row.digits_cell, row.digits, cands, row.label)  # type: ignore[arg-type]
             found += 1
     if not found:
@@ -372,11 +376,29 @@ _CN_NUM = "一二三四五六七八九"
 
 
 def read_old(rows: list[Row], reading: Reading) -> None:
+    """The old 统计表, row by row within its numbered parts.
+
+    Labels wrapped over lines are common in layout text: a recognised label printed without its
+    value waits for the value on a following continuation line, and unrecognised label fragments
+    are joined with the next line before matching.
+    """
     specs = [r for r in catalog.rows("old")]
     value_col: int | None = None
     second_col: int | None = None
     section = ""
     matched = 0
+    waiting: tuple[str, RowSpec, Row] | None = None  # a label whose value is on a following line
+    fragments: list[str] = []  # unrecognised label pieces, for joining with the next line
+
+    def settle_waiting() -> None:
+        nonlocal waiting
+        if waiting is not None:
+            key, spec, row = waiting
+            if key not in reading.values:
+                reading.values[key] = Value(key=key, value=None, raw="", status="blank", unit=spec.unit,
+                                            evidence=[evidence(row.label_cells[0])])
+            waiting = None
+
     for row in rows:
         texts = [squash(t) for t in row.texts]
         if "统计指标" in texts or ("单位" in texts and any(h in t for t in texts for h in _OLD_VALUE_HEADERS)):
@@ -391,35 +413,38 @@ def read_old(rows: list[Row], reading: Reading) -> None:
         enum = enumerator(row.label_cells[0].text)
         if enum and enum[0] in _CN_NUM and not enum.startswith(("(", "（")):
             section = enum[0]
-        m = _old_match(row, specs, section)
-        if not m:
-            if row.has_numbers and matched:
+        m = _old_match(row, specs, section, reading.values)
+        has_value = row.digits is not None or _old_value_cell(row, value_col, second_col) is not None
+        if m is None and fragments and has_value:
+            m = _old_match_text("".join(fragments) + strip_unit(row.label), specs, section)
+        if m is None:
+            if has_value and waiting is not None:
+                key, spec, _ = waiting
+                waiting = None
+                _put_old(reading, key, spec, row, value_col, second_col)
+                matched += 1
+            elif not has_value:
+                fragments.append(strip_unit(row.label))
+            elif row.has_numbers and matched:
                 reading.doubt("extract.label_unrecognised", f"统计表中的“{row.label}”一行无法对应到字段",
                               cell=row.label_cells[0], severity="info", label=row.label)
             continue
+        fragments = []
         spec = m.row
         section = spec.section or section
+        if waiting is not None and waiting[1] == spec:
+            waiting = None  # the continuation line names the same row again
+        settle_waiting()
         if spec.header_only:
             continue
         matched += 1
         key = f"old.{spec.id}"
-        if row.digits is not None and row.digits_cell is not None:
-            cn = parse_cell(row.digits)
-            if key not in reading.values and cn.status == "number":
-                reading.values[key] = Value(key=key, value=cn.value, raw=row.digits, status="number",
-                                            unit=spec.unit, evidence=[evidence(row.digits_cell, "split")])
+        only_label = len(row.label_cells) == 1 and not any(c.text.strip() for c in row.values)
+        if not has_value and only_label:
+            waiting = (key, spec, row)  # the value may follow on the label's continuation line
             continue
-        cell = _old_value_cell(row, value_col, second_col)
-        if cell is None:  # the row is printed but its value cell is not: a blank
-            if key not in reading.values:
-                reading.values[key] = Value(key=key, value=None, raw="", status="blank", unit=spec.unit,
-                                            evidence=[evidence(row.label_cells[0])])
-            continue
-        reading.put_cell(key, cell)
-        if second_col is not None:
-            second = _cell_at(row, second_col)
-            if second is not None:
-                reading.put_cell(f"{key}.历年累计", second)
+        _put_old(reading, key, spec, row, value_col, second_col)
+    settle_waiting()
     if not matched:
         reading.doubt("extract.table_missing", "没有找到政府信息公开情况统计表", severity="error", table="old")
         return
@@ -429,8 +454,42 @@ def read_old(rows: list[Row], reading: Reading) -> None:
                       count=len(missing))
 
 
-def _old_match(row: Row, specs: list[RowSpec], section: str) -> Match | None:
-    """Best old-table row for a label; among equal labels the one in the current numbered part wins."""
+def _put_old(reading: Reading, key: str, spec: RowSpec, row: Row, value_col: int | None,
+             second_col: int | None) -> None:
+    if row.digits is not None and row.digits_cell is not None:
+        cn = parse_cell(row.digits)
+        if key not in reading.values and cn.status in ("number", "dash"):
+            reading.values[key] = Value(key=key, value=cn.value, raw=row.digits, status=cn.status,  # type: ignore[arg-type]
+                                        unit=spec.unit, evidence=[evidence(row.digits_cell, "split")])
+        return
+    cell = _old_value_cell(row, value_col, second_col)
+    if cell is None:  # the row is printed but its value cell is not: a blank
+        if key not in reading.values:
+            reading.values[key] = Value(key=key, value=None, raw="", status="blank", unit=spec.unit,
+                                        evidence=[evidence(row.label_cells[0])])
+        return
+    reading.put_cell(key, cell)
+    if second_col is not None:
+        second = _cell_at(row, second_col)
+        if second is not None:
+            reading.put_cell(f"{key}.历年累计", second)
+
+
+def _old_match_text(text: str, specs: list[RowSpec], section: str) -> Match | None:
+    best: Match | None = None
+    best_score = 0.0
+    for spec in specs:
+        m = score_label(text, spec)
+        if m and m.score >= 0.75:
+            score = m.score + (0.05 if spec.section == section else 0.0)
+            if score > best_score + 1e-9:
+                best, best_score = m, score
+    return best
+
+
+def _old_match(row: Row, specs: list[RowSpec], section: str, filled: dict | None = None) -> Match | None:
+    """Best old-table row for a label; among equal labels the one in the current numbered part wins,
+    then one not read yet (a truncated "其中：主要负责同志参" names the row still open)."""
     best: Match | None = None
     best_score = 0.0
     labels = [c.text for c in reversed(row.label_cells)] + ([strip_unit(row.label)] if row.digits else [])
@@ -440,6 +499,8 @@ def _old_match(row: Row, specs: list[RowSpec], section: str) -> Match | None:
             if not m or m.score < 0.75:
                 continue
             score = m.score + (0.05 if spec.section == section else 0.0)
+            if filled is not None and f"old.{spec.id}" in filled:
+                score -= 0.04
             if score > best_score + 1e-9:
                 best, best_score = m, score
     return best

@@ -9,7 +9,17 @@ from extractor.rules.registry import Context, Rule, check
 from schemas import catalog
 from schemas.results import Evidence, Finding, Number
 
-_SCOPE_WORDS = ("代表", "本机关", "本部门", "机关本级", "本级", "办公室", "区政府办", "市政府办", "县政府办", "其中")
+_SCOPE_WORDS = ("代表", "本机关", "本部门", "机关本级", "本级", "办公室", "区政府办", "市政府办", "县政府办", "代为")
+
+
+def _clause(sentence: str, raw: str) -> str:
+    """The comma-delimited clause of a sentence that holds the matched figure."""
+    i = sentence.find(raw)
+    if i < 0:
+        return sentence
+    a = max(sentence.rfind(c, 0, i) for c in ",，;；") + 1
+    ends = [j for c in ",，;；。" if (j := sentence.find(c, i + len(raw))) != -1]
+    return sentence[a:min(ends) if ends else len(sentence)]
 
 
 def _name(key: str) -> str:
@@ -98,6 +108,11 @@ def _blank_total(rule: Rule, ctx: Context, lhs: _Side, rhs: _Side) -> Finding | 
     return None
 
 
+def _is_total(key: str) -> bool:
+    """A printed total of the national tables (总计 column, （七）总计 row): blank there means unreported."""
+    return key.endswith(".总计") or ".办理结果总计." in key
+
+
 @check("equal")
 def equal(rule: Rule, ctx: Context) -> Iterable[Finding]:
     """sum(lhs) == sum(rhs); the param ``soft`` ("gt"/"lt") makes one direction a warning."""
@@ -107,8 +122,8 @@ def equal(rule: Rule, ctx: Context) -> Iterable[Finding]:
     blank = _blank_total(rule, ctx, lhs, rhs)
     if blank:
         return [blank]
-    if lhs.numbers == 0:
-        return []
+    if lhs.numbers == 0 or any(_is_total(k) for k in lhs.blanks + rhs.blanks):
+        return []  # a blank total is not 0: value.blank_total reports it where it is the total checked
     if abs(lhs.total - rhs.total) < 1e-6:
         return []
     soft = rule.param("soft")
@@ -211,7 +226,7 @@ def prose_equals(rule: Rule, ctx: Context) -> Iterable[Finding]:
         if any(abs(a - pv.value) < 1e-6 for a in alts):
             continue
         sentence = pv.evidence[0].text if pv.evidence else pv.raw
-        scoped = any(w in sentence for w in _SCOPE_WORDS)
+        scoped = any(w in _clause(sentence, pv.raw) for w in _SCOPE_WORDS)
         table_ev = _evidence(ctx, parts)
         evidence = {**table_ev, f"{key}（正文）": pv.evidence}
         if scoped:
