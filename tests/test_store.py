@@ -227,11 +227,17 @@ def test_extractions_are_immutable_versions(store: Store) -> None:
     assert v1.result.values == r1.values and v1.result.findings == r1.findings
     assert v1.result.document.sha256 == doc.sha256 and v1.result.document.name == "one.txt"
     assert v1.result.values[K_PERSON].status == "blank"
+    assert '"agency":"某市人民政府办公室"' in v1.result_json  # stored compact, Chinese kept as UTF-8
     # the database itself refuses to change a version
     with pytest.raises(DBAPIError, match="immutable"), store.engine.begin() as conn:
         conn.execute(text("UPDATE extractions SET extractor = 'x' WHERE id = :i"), {"i": id1})
     assert store.get_extraction(id1).extractor == "rules"
-    assert store.latest_extraction(store.add_document(b"no extraction", "n.txt").id) is None
+    bare = store.add_document(b"no extraction", "n.txt")
+    assert store.latest_extraction(bare.id) is None
+    other = store.add_document(b"report two", "two.txt")
+    id3 = store.save_extraction(other.id, make_result({K_TOTAL: 7}))
+    assert {d: e.id for d, e in store.latest_extractions().items()} == {doc.id: id2, other.id: id3}
+    assert {d: e.id for d, e in store.latest_extractions([other.id, bare.id]).items()} == {other.id: id3}
 
 
 def test_a_result_for_another_file_is_refused(store: Store) -> None:

@@ -20,9 +20,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, Select, Text, and_, cast, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from extractor._errors import XxgkError
 from extractor.store import models as m
@@ -205,25 +205,43 @@ class Store:
                                        "新的提取结果改变了数值 / a new extraction changed values")
             return row.id
 
+    @staticmethod
+    def _extraction_query() -> Select[Any]:
+        E = m.ExtractionVersion
+        return select(E, cast(E.result, Text).label("result_json")).options(defer(E.result), defer(E.findings))
+
     def get_extraction(self, extraction_id: int) -> ExtractionRow:
         with self._ro() as s:
-            row = s.get(m.ExtractionVersion, extraction_id)
-            if row is None:
+            got = s.execute(self._extraction_query().where(m.ExtractionVersion.id == extraction_id)).first()
+            if got is None:
                 raise NotFoundError(f"no extraction {extraction_id}")
-            return _extraction_row(row)
+            return _extraction_row(*got)
 
     def latest_extraction(self, doc_id: int) -> ExtractionRow | None:
+        E = m.ExtractionVersion
         with self._ro() as s:
-            row = s.scalar(select(m.ExtractionVersion).where(m.ExtractionVersion.document_id == doc_id)
-                           .order_by(m.ExtractionVersion.version.desc()).limit(1))
-            return _extraction_row(row) if row else None
+            got = s.execute(self._extraction_query().where(E.document_id == doc_id)
+                            .order_by(E.version.desc()).limit(1)).first()
+            return _extraction_row(*got) if got else None
+
+    def latest_extractions(self, doc_ids: Sequence[int] | None = None) -> dict[int, ExtractionRow]:
+        """The latest version of many documents (all when ``doc_ids`` is None) in one query: for exports."""
+        E = m.ExtractionVersion
+        latest = select(E.document_id, func.max(E.version).label("v")).group_by(E.document_id)
+        if doc_ids is not None:
+            latest = latest.where(E.document_id.in_(list(doc_ids)))
+        sub = latest.subquery()
+        q = (self._extraction_query().join(sub, and_(E.document_id == sub.c.document_id, E.version == sub.c.v))
+             .order_by(E.document_id))
+        with self._ro() as s:
+            return {r.document_id: _extraction_row(r, rj) for r, rj in s.execute(q)}
 
     def extractions(self, doc_id: int) -> list[ExtractionRow]:
         """Every version of a document, oldest first."""
+        E = m.ExtractionVersion
         with self._ro() as s:
-            rows = s.scalars(select(m.ExtractionVersion).where(m.ExtractionVersion.document_id == doc_id)
-                             .order_by(m.ExtractionVersion.version))
-            return [_extraction_row(r) for r in rows]
+            rows = s.execute(self._extraction_query().where(E.document_id == doc_id).order_by(E.version))
+            return [_extraction_row(r, rj) for r, rj in rows]
 
     # -- current values and edits -----------------------------------------------------------------
     @staticmethod
@@ -657,10 +675,10 @@ class Store:
             return [LlmBatchRow.model_validate(r) for r in s.scalars(q)]
 
 
-def _extraction_row(row: m.ExtractionVersion) -> ExtractionRow:
+def _extraction_row(row: m.ExtractionVersion, result_json: str) -> ExtractionRow:
     return ExtractionRow(
         id=row.id, document_id=row.document_id, version=row.version, extractor=row.extractor, model=row.model,
         template=row.template, agency=row.agency, year=row.year, values=row.values, usage=row.usage,
         n_error=row.n_error, n_warning=row.n_warning, n_info=row.n_info, seconds=row.seconds,
-        created_at=row.created_at, created_by=row.created_by, result=Result.model_validate(row.result),
+        created_at=row.created_at, created_by=row.created_by, result_json=result_json,
     )

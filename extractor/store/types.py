@@ -6,6 +6,7 @@ They can cross threads, be cached by Streamlit and be returned by FastAPI as the
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,7 +57,12 @@ class ExtractionRow(_Row):
     seconds: float
     created_at: datetime
     created_by: str
-    result: Result
+    result_json: str = Field(repr=False)  # the stored Result as JSON text: write it out as is (results.jsonl)
+
+    @cached_property
+    def result(self) -> Result:
+        """The full Result, parsed on first use (listing many versions does not pay for it)."""
+        return Result.model_validate_json(self.result_json)
 
 
 class ReviewRow(_Row):
