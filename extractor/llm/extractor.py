@@ -1,0 +1,247 @@
+"""The LLM extractor and the hybrid extractor, behind the same Protocol as the table reader.
+
+``LLMExtractor`` cuts the report into printed rows (``locate``), asks the model for each row's numbers
+(``client``, concurrently, cached), grounds every number in the row's text (``grounding``) and runs
+the template's table identities: rows behind a failed identity are re-read ONCE with the rule quoted;
+grounded re-read values stand, and an inconsistency that remains is the report's own (the validators
+report it). ``HybridExtractor`` runs the table reader and the model and reconciles them per field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Awaitable, TypeVar
+
+from extractor._errors import BackendError, ConfigError
+from extractor.document import Document
+from extractor.llm.client import Answer, CallRecord, LLMClient
+from extractor.llm.config import LLMConfig, load_config
+from extractor.llm.grounding import RowGrounder
+from extractor.llm.locate import RowTask, locate
+from extractor.llm.models import row_model
+from extractor.llm.prompts import reread_prompt, row_prompt
+from extractor.llm.reconcile import lone_tables, reconcile
+from extractor.reader import TableReader
+from extractor.reader.prose import read_prose
+from extractor.rules import validate
+from schemas import catalog
+from schemas.results import Evidence, Extraction, Finding, Value
+
+T = TypeVar("T")
+IDENTITY_KINDS = ("sum", "inequality")  # table identities worth a re-read; prose and metadata are not
+
+
+def run_sync(coro: Awaitable[T]) -> T:
+    """Run a coroutine from sync code, also when the caller already runs an event loop (a web server)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()  # type: ignore[arg-type]
+
+
+async def gather_all(coros: list[Awaitable[T]]) -> list[T]:
+    """Like gather, but a failure (a fatal endpoint error) cancels the calls still running."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _row_evidence(task: RowTask, text: str) -> Evidence:
+    return Evidence(extractor="llm", kind="llm", page=task.page, start=task.start, end=task.end,
+                    text=text[task.start:task.end].strip())
+
+
+class LLMExtractor:
+    """Fills the catalog's keys by asking a model one printed row at a time; every number grounded."""
+
+    name = "llm"
+
+    def __init__(self, config: LLMConfig | None = None, **overrides: Any) -> None:
+        self._config = config
+        self._overrides = overrides
+        self.last_calls: list[CallRecord] = []
+
+    @property
+    def config(self) -> LLMConfig:
+        """Read lazily, so that constructing the extractor never fails (the CLI builds it up front)."""
+        if self._config is None:
+            self._config = load_config(**self._overrides)
+        return self._config
+
+    def extract(self, document: Document, template: str | None = None) -> Extraction:
+        reading = TableReader().extract(document, template)
+        return self.extract_with(document, template or reading.template or "2021", reading)
+
+    def extract_with(self, document: Document, template: str, reading: Extraction | None) -> Extraction:
+        """Read with the model, using a table reading (may be None) only to find where rows are printed."""
+        cfg = self.config.require()
+        t0 = time.perf_counter()
+        tasks, searched = locate(document, template, reading)
+        values, doubts, calls = run_sync(self._run(document, template, tasks))
+        self.last_calls = calls
+        client_usage = _usage(calls)
+        if not tasks:
+            doubts.append(Finding(rule="extract.table_missing", kind="extraction", category="extraction",
+                                  severity="error", message="模型提取：没有找到任何统计表的行 / no table rows found",
+                                  detail={"template": template}))
+        return Extraction(
+            extractor=self.name, model=cfg.model, template=template,  # type: ignore[arg-type]
+            values=values, prose_values=read_prose(document, template), doubts=doubts,
+            usage=client_usage, seconds=time.perf_counter() - t0,
+        )
+
+    # ----------------------------------------------------------------------------- the async part
+    async def _run(self, document: Document, template: str,
+                   tasks: list[RowTask]) -> tuple[dict[str, Value], list[Finding], list[CallRecord]]:
+        client = LLMClient(self.config)
+        try:
+            answers = await gather_all([self._ask(client, document, t) for t in tasks])
+            values: dict[str, Value] = {}
+            failures: dict[str, tuple[str, list[str]]] = {}
+            for task, answer in zip(tasks, answers):
+                self._apply(document, task, answer, values, failures)
+            await self._reread(client, document, template, tasks, values)
+            doubts = _doubts(values, failures)
+            return values, doubts, list(client.records)
+        finally:
+            await client.close()
+
+    async def _ask(self, client: LLMClient, document: Document, task: RowTask) -> Answer:
+        grounder = RowGrounder(document.text, task.value_start, task.end, task.page, task.runtogether)
+        return await client.ask(row_prompt(task, document.text), row_model(task), grounder,
+                                purpose="read", label=task.label)
+
+    def _apply(self, document: Document, task: RowTask, answer: Answer, values: dict[str, Value],
+               failures: dict[str, tuple[str, list[str]]]) -> None:
+        if answer.data is None:
+            kind = answer.failure or "invalid"
+            message, keys = failures.get(kind, (answer.message, []))
+            failures[kind] = (message, keys + list(task.keys))
+            return
+        values.update(self._values(document, task, answer.data))
+
+    def _values(self, document: Document, task: RowTask, data: dict[str, int | float | None]) -> dict[str, Value]:
+        grounder = RowGrounder(document.text, task.value_start, task.end, task.page, task.runtogether)
+        nums = [data.get(f) for f in task.fields]
+        found = grounder.locate(nums)
+        out: dict[str, Value] = {}
+        for key, num, ev in zip(task.keys, nums, found):
+            spec = catalog.BY_KEY[key]
+            if num is None:
+                out[key] = Value(key=key, value=None, raw="", status="blank", unit=spec.unit, extractor="llm",
+                                 evidence=[_row_evidence(task, document.text)])
+            elif ev is not None:
+                out[key] = Value(key=key, value=num, raw=ev.text, status="number", unit=spec.unit, extractor="llm",
+                                 evidence=[ev])
+            else:
+                out[key] = Value(key=key, value=num, raw=str(num), status="number", unit=spec.unit, extractor="llm",
+                                 evidence=[_row_evidence(task, document.text)], grounded=False)
+        return out
+
+    async def _reread(self, client: LLMClient, document: Document, template: str, tasks: list[RowTask],
+                      values: dict[str, Value]) -> None:
+        """One re-read of the rows behind each failed table identity; grounded answers stand."""
+        failed = [f for f in validate(values, template=template) if f.kind in IDENTITY_KINDS]
+        if not failed:
+            return
+        rule_of: dict[int, str] = {}
+        for f in failed:
+            for i, task in enumerate(tasks):
+                if i not in rule_of and set(task.keys) & set(f.keys) and any(k in values for k in task.keys):
+                    rule_of[i] = f.message
+        order = sorted(rule_of)
+        answers = await gather_all([
+            client.ask(reread_prompt(tasks[i], document.text,
+                                     {f: values[k].value if k in values else None
+                                      for f, k in zip(tasks[i].fields, tasks[i].keys)}, rule_of[i]),
+                       row_model(tasks[i]),
+                       RowGrounder(document.text, tasks[i].value_start, tasks[i].end, tasks[i].page,
+                                   tasks[i].runtogether),
+                       purpose="reread", label=tasks[i].label)
+            for i in order])
+        for i, answer in zip(order, answers):
+            if answer.data is None or not answer.grounded:
+                continue
+            fresh = self._values(document, tasks[i], answer.data)
+            if all(v.grounded for v in fresh.values()):
+                values.update(fresh)
+
+
+def _usage(calls: list[CallRecord]):
+    from schemas.results import Usage
+
+    u = Usage()
+    for r in calls:
+        u = u.add(Usage(calls=0 if r.cached else r.completions, prompt_tokens=r.prompt_tokens,
+                        completion_tokens=r.completion_tokens, cost=r.cost, cached_calls=int(r.cached),
+                        seconds=r.seconds))
+    return u
+
+
+def _doubts(values: dict[str, Value], failures: dict[str, tuple[str, list[str]]]) -> list[Finding]:
+    out: list[Finding] = []
+    for key, v in values.items():
+        if not v.grounded:
+            out.append(Finding(
+                rule="extract.ungrounded", kind="extraction", category="extraction", severity="warning",
+                message=f"模型给出的“{catalog.BY_KEY[key].label}” = {v.value} 在原文该行中找不到，不能作为有据数值",
+                keys=[key], actual=v.value, evidence={key: v.evidence}))
+    for kind, (message, keys) in failures.items():
+        out.append(Finding(
+            rule="extract.llm_failed", kind="extraction", category="extraction", severity="error",
+            message=f"模型提取失败（{len(keys)} 个单元格）：{message}", keys=keys, detail={"failure": kind}))
+    return out
+
+
+class HybridExtractor:
+    """The table reader and the model side by side, reconciled per field; the reader's values never lost."""
+
+    name = "hybrid"
+
+    def __init__(self, config: LLMConfig | None = None, **overrides: Any) -> None:
+        self.llm = LLMExtractor(config, **overrides)
+        self.reader = TableReader()
+
+    def extract(self, document: Document, template: str | None = None) -> Extraction:
+        t0 = time.perf_counter()
+        reading = self.reader.extract(document, template)
+        template = template or reading.template or "2021"
+        model: str | None = None
+        try:
+            model = self.llm.config.model
+            llm = self.llm.extract_with(document, template, reading)
+        except (BackendError, ConfigError) as err:
+            doubt = Finding(rule="extract.llm_unavailable", kind="extraction", category="extraction",
+                            severity="warning", message=f"模型提取未能进行，仅采用表格读取的结果：{err}",
+                            detail={"error": str(err)})
+            values = {k: v.model_copy(update={"agreement": "rules_only"}) for k, v in reading.values.items()}
+            return Extraction(extractor=self.name, model=model, template=template,  # type: ignore[arg-type]
+                              values=values, prose_values=reading.prose_values, doubts=[*reading.doubts, doubt],
+                              seconds=time.perf_counter() - t0)
+        values, findings = reconcile(reading, llm)
+        alone = lone_tables(reading, llm)
+        reader_doubts = [d for d in reading.doubts
+                         if not (d.rule == "extract.table_missing" and d.detail.get("table") in alone)]
+        for table in alone:
+            findings.append(Finding(
+                rule="extract.llm_only", kind="extraction", category="extraction", severity="warning",
+                message=f"表格读取器没有读到{catalog.TABLE_TITLES[table]}，该表只有模型读取的结果，请核对",
+                keys=[k for k, v in values.items() if v.agreement == "llm_only" and k.startswith(table + ".")],
+                detail={"table": table}))
+        return Extraction(
+            extractor=self.name, model=llm.model, template=template,  # type: ignore[arg-type]
+            values=values, prose_values=reading.prose_values, doubts=[*reader_doubts, *llm.doubts, *findings],
+            usage=llm.usage, seconds=time.perf_counter() - t0,
+        )
+
+
+__all__ = ["HybridExtractor", "LLMExtractor", "run_sync"]

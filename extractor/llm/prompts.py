@@ -1,0 +1,48 @@
+"""The words sent to the model: a short fixed instruction and one printed row per call.
+
+The instruction is the same for every call (a server's prompt cache keeps it), the row part is small:
+the table's title, the row's official label, the column labels in order and the row as printed. A
+re-ask after a failed table identity quotes the rule and asks for a careful re-reading, and says
+plainly that a report whose numbers do not add up is to be copied as printed.
+"""
+
+from __future__ import annotations
+
+import json
+
+from extractor.llm.locate import RowTask
+from schemas import catalog
+
+SYSTEM = (
+    "你是政府信息公开年度报告的数据录入员。给你表格中的一行原文，按列的顺序抄写这一行印刷的数字。"
+    "只抄写原文中的数字，不计算、不推测、不改动；某列为空白、“—”或“/”时填 null。"
+    "标签里的编号和括号中的说明不是数值。"
+)
+
+
+def row_prompt(task: RowTask, text: str) -> list[dict[str, str]]:
+    """The messages for reading one row."""
+    title = catalog.TABLE_TITLES.get(task.table, "")
+    cols = " | ".join(task.columns)
+    user = (
+        f"表：{title}\n"
+        f"行：{task.label}\n"
+        f"列（按顺序）：{cols}\n"
+        f"原文：{task.printed(text)}"
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def reread_prompt(task: RowTask, text: str, previous: dict[str, int | float | None], rule: str) -> list[dict[str, str]]:
+    """The one re-ask after a failed identity: quote the rule, ask to re-read, never to make it add up."""
+    shown = json.dumps(previous, ensure_ascii=False)
+    messages = row_prompt(task, text)
+    messages.append({"role": "assistant", "content": shown})
+    messages.append({"role": "user", "content": (
+        f"校验规则未通过：{rule}。请重新逐列核对这一行原文，确认每个数字都与印刷的一致。"
+        "如果原文本身的数字就对不上，照原文抄写，不要为了让数字相加而修改。"
+    )})
+    return messages
+
+
+__all__ = ["SYSTEM", "reread_prompt", "row_prompt"]

@@ -1,0 +1,127 @@
+"""FakeOpenAIServer: a small loopback HTTP server that plays an OpenAI-compatible endpoint in tests.
+
+It exists to make the endpoint misbehave on purpose (time out, 429, 500, 401, invalid JSON, invented
+numbers), which a real server does not do on demand. In ``copy`` behaviour it answers like a careful
+reader: it takes the row printed after "原文：" in the last user message and returns its last cells in
+the schema's field order, so the pipeline around the model (grounding, re-asks, usage, cache,
+reconciliation) can be checked without a model. Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+_NUM = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?$")
+
+
+def copy_row(body: dict[str, Any]) -> dict[str, Any]:
+    """The careful reader's answer: the row's last cells in the schema's field order."""
+    schema = body["response_format"]["json_schema"]["schema"] if "response_format" in body and \
+        body["response_format"].get("type") == "json_schema" else None
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")  # the row prompt
+    printed = user.split("原文：", 1)[1].strip()
+    cells = [c.strip() for c in printed.split(" | ")]
+    names = list(schema["properties"]) if schema else []
+    tail = cells[-len(names):] if names else []
+    out: dict[str, Any] = {}
+    for name, cell in zip(names, tail):
+        cell = cell.replace(",", "")
+        out[name] = (float(cell) if "." in cell else int(cell)) if _NUM.match(cell) else None
+    return out
+
+
+class FakeOpenAIServer:
+    """``behaviour``: copy | invent | invent_once | timeout | 429 | 500 | 401 | invalid_json, or a callable
+    taking the request body and returning the answer dict."""
+
+    def __init__(self, behaviour: str | Callable[[dict[str, Any]], dict[str, Any]] = "copy",
+                 delay: float = 0.0) -> None:
+        self.behaviour = behaviour
+        self.delay = delay
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with server._lock:
+                    server.requests.append(body)
+                    n = len(server.requests)
+                server._answer(self, body, n)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    # ---------------------------------------------------------------------------------- answers
+    def _answer(self, h: BaseHTTPRequestHandler, body: dict[str, Any], n: int) -> None:
+        b = self.behaviour
+        if self.delay:
+            time.sleep(self.delay)
+        if b == "timeout":
+            time.sleep(5)
+            return self._send(h, 200, self._completion(body, {}))
+        if b in ("429", "500", "401"):
+            code = int(b)
+            return self._send(h, code, {"error": {"message": f"fake error {code}", "type": "fake", "code": code}})
+        if b == "invalid_json":
+            return self._send(h, 200, self._completion(body, None, content="{numbers: twelve, 3"))
+        if callable(b):
+            return self._send(h, 200, self._completion(body, b(body)))
+        answer = copy_row(body)
+        if b == "invent" or (b == "invent_once" and not _is_reask(body)):
+            answer = {k: 987654 for k in answer}
+        return self._send(h, 200, self._completion(body, answer))
+
+    @staticmethod
+    def _completion(body: dict[str, Any], answer: dict[str, Any] | None, content: str | None = None) -> dict:
+        text = content if content is not None else json.dumps(answer, ensure_ascii=False)
+        prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
+        return {
+            "id": "fake-1", "object": "chat.completion", "created": 0, "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": prompt_chars, "completion_tokens": len(text),
+                      "total_tokens": prompt_chars + len(text)},
+        }
+
+    @staticmethod
+    def _send(h: BaseHTTPRequestHandler, code: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        try:
+            h.send_response(code)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def _is_reask(body: dict[str, Any]) -> bool:
+    return sum(1 for m in body.get("messages", []) if m["role"] == "user") > 1
+
+
+__all__ = ["FakeOpenAIServer", "copy_row"]

@@ -1,0 +1,94 @@
+"""Grounding of model answers in the printed row, think-tag stripping and the cache key."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("instructor", reason="the [llm] extra is not installed")
+
+from pydantic import ValidationError  # noqa: E402
+
+from extractor.llm.cache import cache_key  # noqa: E402
+from extractor.llm.grounding import RowGrounder, strip_reasoning  # noqa: E402
+from extractor.llm.locate import RowTask  # noqa: E402
+from extractor.llm.models import row_model  # noqa: E402
+
+TEXT = "前文 12 件\n(一)主动公开政府信息数(不同渠道和方式公开相同信息计1条)\t条\t42658\t\n三、(一)予以公开\t5\t0\t\t0\t5\t1,204\t7.5\n"
+
+
+def _grounder(line_no: int, after: str) -> RowGrounder:
+    lines = TEXT.split("\n")
+    start = sum(len(x) + 1 for x in lines[:line_no])
+    end = start + len(lines[line_no])
+    return RowGrounder(TEXT, start + lines[line_no].index(after), end, page=3)
+
+
+def test_grounds_each_number_at_its_printed_offset_in_column_order():
+    g = _grounder(2, "\t5")
+    found = g.locate([5, 0, None, 0, 5, 1204, 7.5])
+    assert [e.text if e else None for e in found] == ["5", "0", None, "0", "5", "1,204", "7.5"]
+    assert found[3].start > found[1].start  # the second 0 is the second printed 0, not the first again
+    assert found[4].start > found[0].start
+    assert all(TEXT[e.start:e.end] == e.text and e.page == 3 and e.kind == "llm" for e in found if e)
+
+
+def test_rejects_numbers_absent_from_the_row():
+    g = _grounder(2, "\t5")
+    assert g.missing({"a": 5, "b": 6, "c": 1204, "d": 12, "e": None}) == ["b", "d"]  # 12 is printed, in another line
+
+
+def test_number_inside_the_label_does_not_ground():
+    g = _grounder(1, "\t条")
+    assert g.missing({"统计数": 1}) == ["统计数"]  # the "1" of "计1条" is label text
+    assert g.missing({"统计数": 42658}) == []
+
+
+def test_run_together_digits_ground_only_when_the_row_is_run_together():
+    text = "行政许可 550123\n"
+    loose = RowGrounder(text, 5, 15, digits_only=False)
+    tight = RowGrounder(text, 5, 15, digits_only=True)
+    assert loose.missing({"a": 550}) == ["a"]
+    assert tight.missing({"a": 550}) == [] and tight.missing({"a": 9}) == ["a"]
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ('<think>先看第一列…5 还是 6？</think>\n{"a": 5}', '{"a": 5}'),
+    ('<THINK>\nx\n</THINK>```json\n{"a": 5}\n```', '{"a": 5}'),
+    ('{"a": 5}', '{"a": 5}'),
+    ('<think>never closed {"a": 6}', ""),
+])
+def test_strip_reasoning(raw, clean):
+    assert strip_reasoning(raw) == clean
+
+
+def _task(fields=("自然人", "总计"), columns=("自然人", "总计")) -> RowTask:
+    return RowTask(table="t3", row_id="予以公开", label="（一）予以公开", keys=tuple(f"t3.予以公开.{f}" for f in fields),
+                   fields=fields, columns=columns, decimal=(False,) * len(fields), start=0, end=0, value_start=0)
+
+
+def test_response_model_rejects_ungrounded_numbers_through_the_validation_context():
+    model = row_model(_task())
+    g = _grounder(2, "\t5")
+    ok = model.model_validate_json('<think>…</think>{"自然人": 5, "总计": 1204}', context={"grounder": g})
+    assert ok.numbers() == {"自然人": 5, "总计": 1204}
+    with pytest.raises(ValidationError, match="总计=1205"):
+        model.model_validate_json('{"自然人": 5, "总计": 1205}', context={"grounder": g})
+    # without a context (parsing a stored answer) only the structure is checked
+    assert model.model_validate_json('{"自然人": 5, "总计": 1205}').numbers()["总计"] == 1205
+
+
+def test_response_model_fields_follow_the_catalog_columns():
+    schema = row_model(_task()).model_json_schema()
+    assert list(schema["properties"]) == ["自然人", "总计"]
+    assert "自然人" in schema["properties"]["自然人"]["description"]
+    assert {"type": "null"} in schema["properties"]["总计"]["anyOf"]
+
+
+def test_cache_key_changes_with_the_schema_and_messages():
+    msgs = [{"role": "user", "content": "x"}]
+    a = row_model(_task()).model_json_schema()
+    b = row_model(_task(("自然人", "其他"), ("自然人", "其他"))).model_json_schema()
+    assert cache_key("m", msgs, a) == cache_key("m", msgs, dict(a))
+    assert cache_key("m", msgs, a) != cache_key("m", msgs, b)
+    assert cache_key("m", msgs, a) != cache_key("m2", msgs, a)
+    assert cache_key("m", msgs, a) != cache_key("m", [{"role": "user", "content": "y"}], a)
