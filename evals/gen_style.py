@@ -30,6 +30,8 @@ QUIRK_LAYOUTS: dict[str, tuple[str, ...]] = {
     "blank_dash": LAYOUTS,  # blanks printed as "—"
     "gbk": ("html",),
     "pdf_table_split": ("pdf",),
+    "html_markup": ("html",),  # cell text wrapped in <p><span>, blanks as &nbsp;, as CMS editors save it
+    "page_breaks": ("layout",),  # form feeds and page-number lines, also inside tables
 }
 
 
@@ -49,6 +51,8 @@ class Style:
     gbk: bool = False
     pdf_table_split: bool = False
     fee_two_decimals: bool = False
+    html_markup: bool = False
+    page_breaks: bool = False
     old_optional: tuple[str, ...] = ()
 
     def quirks(self, layout: str | None = None) -> list[str]:
@@ -80,4 +84,7 @@ def draw_style(rng: random.Random, template: str, *, clean_blanks: bool = False)
         pdf_table_split=rng.random() < 0.5,
         fee_two_decimals=rng.random() < 0.5,
         old_optional=old_optional,
+        # drawn last so that adding a choice never shifts the earlier ones
+        html_markup=rng.random() < 0.4,
+        page_breaks=rng.random() < 0.5,
     )

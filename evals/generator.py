@@ -191,7 +191,8 @@ def render(report: GeneratedReport, layout: str) -> bytes:
     tables = build_tables(report.template, report.year, report.values, fm)
     rng = _rng(report.seed, report.template, f"render-{layout}")
     if layout == "html":
-        return render_html.html(report.blocks, tables, encoding="gbk" if report.style.gbk else "utf-8")
+        return render_html.html(report.blocks, tables, encoding="gbk" if report.style.gbk else "utf-8",
+                                markup=report.style.html_markup)
     if layout == "docx":
         return render_docx.docx(report.blocks, tables)
     if layout == "pdf":

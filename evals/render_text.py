@@ -113,7 +113,18 @@ def layout(blocks: list[Block], tables: dict[str, TableModel], fm: Formatter, rn
             out.append(pad("", 56) + _prose(fm, b))
         elif b.kind == "table":
             out += [""] + _layout_table(tables[b.text], fm, rng) + [""]
-    return "\n".join(line.rstrip() for line in out) + "\n"
+    if fm.style.page_breaks:
+        out = _paginate(out, rng.randint(44, 56), fm)
+    return "\n".join(line.rstrip(" ") for line in out) + "\n"
+
+
+def _paginate(lines: list[str], per_page: int, fm: Formatter) -> list[str]:
+    """Pages as pdftotext prints them: a page-number line, then a form feed, wherever the page ends."""
+    out: list[str] = []
+    for i in range(0, len(lines), per_page):
+        page = i // per_page + 1
+        out += lines[i:i + per_page] + ["", pad("", 36) + fm.digits(f"- {page} -") + "\f"]
+    return out
 
 
 def _layout_table(t: TableModel, fm: Formatter, rng: random.Random) -> list[str]:

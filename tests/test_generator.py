@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from evals import generator as gen
+from evals.gen_tables import Formatter
 from schemas import catalog
 
 TEMPLATES = ("2008", "2019", "2021")
@@ -383,6 +384,15 @@ def test_quirks_show_in_the_rendered_text() -> None:
     assert row in [" ".join(ln.split()) for ln in gen.render(flat, "layout").decode().splitlines()]
     wrapped = next(r for r in reps if r.style.wrapped_labels)
     assert "（二）部分公开\n（区分处理的" in gen.render(wrapped, "cells").decode()
+    paged = next(r for r in reps if r.style.page_breaks)
+    text = gen.render(paged, "layout").decode()
+    assert text.count("\f") >= 2 and re.search(r"- [1１] -\f", text)
+    assert "page_breaks" in gen.gold(paged, "layout", "x")["quirks"]
+    marked = next(r for r in reps if r.style.html_markup and r.style.zeros_blank)
+    page = gen.render(marked, "html").decode("gbk" if marked.style.gbk else "utf-8")
+    assert "<td>&nbsp;</td>" in page and "<span" in page
+    fee = marked.values["t2.行政事业性收费.收费金额"]
+    assert fee is None or f">{Formatter(marked.values, marked.style, 'html').number(fee, decimal=True)}</span>" in page
 
 
 def test_pdf_split_quirk_puts_table_three_on_two_pages() -> None:
