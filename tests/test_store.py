@@ -118,6 +118,16 @@ def test_migrations_build_the_schema_on_a_fresh_database(db_url: str) -> None:
         s.close()
 
 
+def test_a_database_from_a_newer_version_is_refused_clearly(db_url: str) -> None:
+    open_store(db_url).close()
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(ConfigError, match="'9999'"):
+        open_store(db_url)
+
+
 def test_opening_concurrently_migrates_once(db_url: str) -> None:
     errors: list[BaseException] = []
     stores: list[Store] = []

@@ -53,7 +53,11 @@ def open_store(url: str | os.PathLike[str] | None = None, *, migrate: bool = Tru
     """Open (creating if needed) the database and bring its schema to the latest migration."""
     engine = make_engine(resolve_url(url))
     if migrate:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return Store(engine)
 
 
