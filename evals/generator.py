@@ -156,13 +156,15 @@ def generate(seed: int, template: str, *, inject: str | None = None) -> Generate
         findings, note = gen_inject.INJECTORS[what](inj_rng, values, template)
         notes.append(note)
     blocks, prose_values = _prose(seed, template, agency, year, values, {}, phone, signed)
-    if what == "prose":
-        candidates = {k for k in prose_values if k in values}
-        if candidates:
-            key, wrong = gen_inject.prose_change(inj_rng, prose_values, set(values))
-            blocks, prose_values = _prose(seed, template, agency, year, values, {key: wrong}, phone, signed)
-            findings = [{"rule": RULE_IDS["prose"], "keys": [key]}]
-            notes.append(f"prose states {key} = {wrong}, the table prints {values[key]}")
+    if what == "prose" and not any(k in values for k in prose_values):  # no figure to misquote
+        findings, note = gen_inject.INJECTORS[BREAKABLE[template][0]](inj_rng, values, template)
+        notes.append(note)
+        blocks, prose_values = _prose(seed, template, agency, year, values, {}, phone, signed)
+    elif what == "prose":
+        key, wrong = gen_inject.prose_change(inj_rng, prose_values, set(values))
+        blocks, prose_values = _prose(seed, template, agency, year, values, {key: wrong}, phone, signed)
+        findings = [{"rule": RULE_IDS["prose"], "keys": [key]}]
+        notes.append(f"prose states {key} = {wrong}, the table prints {values[key]}")
     return GeneratedReport(seed, template, agency, year, style, values, prose_values, blocks, inject,
                            findings, notes)
 

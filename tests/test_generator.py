@@ -313,6 +313,25 @@ def test_every_layout_renders_a_valid_file(template: str) -> None:
             assert period in text.replace("\n", "").replace(" ", "")
 
 
+def test_official_form_grids_are_rectangular() -> None:
+    from evals.gen_tables import build_tables
+
+    for template in TEMPLATES:
+        for seed in range(25):
+            r = gen.generate(seed, template)
+            fm = Formatter(r.values, r.style, "html")
+            for t in build_tables(template, r.year, r.values, fm).values():
+                at = len(t.grid.rows) * 3 // 5  # where the pdf page break cuts the form
+                for g in (t.grid, *t.grid.split(at)):
+                    cover = [0] * len(g.rows)
+                    for row, _col, cell in g.placed():
+                        for dr in range(cell.rs):
+                            cover[row + dr] += cell.cs
+                    assert cover == [g.ncols] * len(g.rows), (template, seed, t.id, cover)
+                printed = {c.key for _r, _c, c in t.grid.placed() if c.key}
+                assert printed == {k for k in r.values if k.startswith(t.id + ".")}
+
+
 def test_gbk_html_decodes_with_gbk() -> None:
     r = next(gen.generate(s, "2021") for s in range(50) if gen.generate(s, "2021").style.gbk)
     data = gen.render(r, "html")
