@@ -452,11 +452,16 @@ def test_a_job_survives_a_restart_and_resumes(db_url: str) -> None:
     assert [j.id for j in s2.unfinished_jobs()] == [job.id]
     assert s2.requeue_running(job.id, older_than=timedelta(hours=1)) == 0  # too fresh for a heartbeat sweep
     assert s2.requeue_running(job.id) == 1
+    stolen = s2.claim_next_item(job.id, worker="pid-2")
+    assert stolen is not None and stolen.file_name == "r1.pdf"
+    with pytest.raises(StoreError, match="claimed by 'pid-2'"):  # the dead worker's late answer is refused
+        s2.finish_item(stolen.id, worker="pid-1")
+    s2.fail_item(stolen.id, "retry after a restart", retry=True, worker="pid-2")
     names = []
     while (item := s2.claim_next_item(job.id, worker="pid-2")) is not None:
         names.append((item.file_name, item.attempts))
         s2.finish_item(item.id)
-    assert names == [("r1.pdf", 2), ("r2.pdf", 1), ("r3.pdf", 1)]  # nothing lost, nothing done twice
+    assert names == [("r1.pdf", 3), ("r2.pdf", 1), ("r3.pdf", 1)]  # nothing lost, nothing done twice
     assert s2.finish_job_if_complete(job.id).counts.done == 4
     s2.close()
 

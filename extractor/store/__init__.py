@@ -15,6 +15,12 @@ from __future__ import annotations
 
 import os
 
+try:
+    import alembic  # noqa: F401
+    import sqlalchemy  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError("the store needs the [store] extra: pip install 'xxgk[store]'") from exc
+
 from extractor.store.config import data_dir, resolve_url
 from extractor.store.engine import current_revision, head_revision, make_engine, upgrade
 from extractor.store.repository import (

@@ -569,7 +569,7 @@ class Store:
                       .values(status="running", updated_at=now))
             return JobItemRow.model_validate(s.get_one(I, got.id, populate_existing=True))
 
-    def _settle(self, item_id: int, **values: Any) -> JobItemRow:
+    def _settle(self, item_id: int, worker: str | None, **values: Any) -> JobItemRow:
         I = m.JobItem
         with self._tx() as s:
             item = s.get(I, item_id, with_for_update=True)
@@ -577,6 +577,8 @@ class Store:
                 raise NotFoundError(f"no job item {item_id}")
             if item.status != "running":
                 raise StoreError(f"job item {item_id} is {item.status}, not running")
+            if worker is not None and item.worker != worker:
+                raise StoreError(f"job item {item_id} is now claimed by {item.worker!r}, not {worker!r}")
             for k, v in values.items():
                 setattr(item, k, v)
             item.updated_at = utcnow()
@@ -584,23 +586,27 @@ class Store:
             return JobItemRow.model_validate(item)
 
     def finish_item(self, item_id: int, *, extraction_id: int | None = None, document_id: int | None = None,
-                    document_sha: str | None = None, skipped: bool = False, note: str | None = None) -> JobItemRow:
-        """A running item is done (or ``skipped``: already extracted, a duplicate …; ``note`` says why)."""
+                    document_sha: str | None = None, skipped: bool = False, note: str | None = None,
+                    worker: str | None = None) -> JobItemRow:
+        """A running item is done (or ``skipped``: already extracted, a duplicate …; ``note`` says why).
+
+        With ``worker``, refuses when the item was requeued and claimed by another worker meanwhile.
+        """
         values: dict[str, Any] = {"status": "skipped" if skipped else "done", "error": note}
         for k, v in (("extraction_id", extraction_id), ("document_id", document_id), ("document_sha", document_sha)):
             if v is not None:
                 values[k] = v
-        return self._settle(item_id, **values)
+        return self._settle(item_id, worker, **values)
 
     def fail_item(self, item_id: int, error: str, *, retry: bool = False, document_id: int | None = None,
-                  document_sha: str | None = None) -> JobItemRow:
+                  document_sha: str | None = None, worker: str | None = None) -> JobItemRow:
         """A running item failed with ``error``; ``retry`` puts it back in the queue instead."""
         values: dict[str, Any] = {"status": "queued" if retry else "failed", "error": error}
         if document_id is not None:
             values["document_id"] = document_id
         if document_sha is not None:
             values["document_sha"] = document_sha
-        return self._settle(item_id, **values)
+        return self._settle(item_id, worker, **values)
 
     def requeue_running(self, job_id: str | None = None, *, older_than: timedelta | None = None) -> int:
         """Put items left running by a dead worker back in the queue; returns how many.
