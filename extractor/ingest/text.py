@@ -128,6 +128,11 @@ def _is_row_line(line: str) -> bool:
     toks = s.split()
     if toks and all(_NUM_TOKEN.match(t) for t in toks):
         return True
+    if re.fullmatch(r"[\d—]{10,}", s):  # a row of cells run into one string of digits and blanks
+        return True
+    if len(s) <= 90 and re.search(r"[\u4e00-\u9fff）)](万元|人次|件|条|次|篇|人|个|元)$", s) and "。" not in s \
+            and re.match(r"^([(（][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|\d+[.、]|其中)", s):
+        return True  # a numbered old-table row whose value cell is blank: label and unit only
     m = _TRAILING_NUMS.match(s)
     if m and m.group("label") and len(m.group("label")) <= 50 and not s.endswith("。"):
         return True
@@ -191,7 +196,7 @@ def _parse_lines(lines: list[str], name: str) -> Document:
         grid = [_split_row(ln) for ln in lines[i : last_row + 1] if ln.strip()]
         single_row = bool(grid) and (
             (len(grid[0]) >= 2 and _NUM_TOKEN.match(normalize(grid[0][-1])))  # one labelled row
-            or re.fullmatch(r"\d{10,}", normalize(grid[0][0]).strip()) is not None  # cells run into one number
+            or re.fullmatch(r"[\d—]{10,}", normalize(grid[0][0]).strip()) is not None  # cells run into one number
         )
         if len(grid) >= 2 or single_row:
             b.add_table(grid)

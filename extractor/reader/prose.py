@@ -29,12 +29,24 @@ class ProsePattern:
 _OLD = frozenset({"2008"})
 _NEW = frozenset({"2019", "2021"})
 _N = r"(\d+)"
+_D = r"(\d+(?:\.\d+)?)"
 
 PATTERNS: tuple[ProsePattern, ...] = (
     # ---------------------------------------------------------------- 2008 统计表 era
     ProsePattern("old.建议提案办理结果公开数", _OLD, rf"人大代表建议(?:有|共)?{_N}件.{{0,12}}?政协(?:委员)?提案(?:有|共)?{_N}件",
                  total_of_groups=True),
-    ProsePattern("old.渠道.政府网站", _OLD, rf"门户网站(?:公开|发布)(?:政府)?信息{_N}条"),
+    ProsePattern("old.建议提案办理结果公开数", _OLD, rf"人大代表建议和政协提案办理结果公开{_N}件"),
+    ProsePattern("old.主动公开数", _OLD, rf"(?:全年|共)?主动公开政府信息{_N}条"),
+    ProsePattern("old.渠道.政府网站", _OLD, rf"(?:门户网站|政府网站)(?:公开|发布)(?:政府)?(?:信息)?{_N}条"),
+    ProsePattern("old.渠道.政务微博", _OLD, rf"政务微博(?:公开|发布)(?:政府)?(?:信息)?{_N}条"),
+    ProsePattern("old.渠道.政务微信", _OLD, rf"政务微信(?:公开|发布)(?:政府)?(?:信息)?{_N}条"),
+    ProsePattern("old.制发规范性文件总数", _OLD, rf"制发规范性文件{_N}件"),
+    ProsePattern("old.新闻发布会", _OLD, rf"(?:参加或)?举办新闻发布会{_N}次"),
+    ProsePattern("old.政策解读稿件", _OLD, rf"政策解读稿件{_N}篇"),
+    ProsePattern("old.办结数", _OLD, rf"申请办结{_N}件"),
+    ProsePattern("old.办结.按时", _OLD, rf"按时办结{_N}件"),
+    ProsePattern("old.办结.延期", _OLD, rf"延期办结{_N}件"),
+    ProsePattern("old.收费", _OLD, rf"收取.{{0,12}}?费用{_D}万元"),
     ProsePattern("old.收到申请数", _OLD, rf"(?:共|全年)?(?:受理|收到)(?:政府)?信息公开申请(?:共|共计)?{_N}件"),
     ProsePattern("old.申请.当面", _OLD, rf"当面申请{_N}件"),
     ProsePattern("old.申请.传真", _OLD, rf"传真申请{_N}件"),
@@ -82,10 +94,18 @@ PATTERNS: tuple[ProsePattern, ...] = (
     ProsePattern("t3.部分公开.总计", _NEW, rf"(?<![及和、与])部分公开(?:的)?{_N}件"),
     ProsePattern("t4.复议.总计", _NEW, rf"(?:政府信息公开)?行政复议(?:案件)?(?:共|共计)?{_N}(?:件|起)"),
     ProsePattern("t4.诉讼.总计", _NEW, rf"(?:政府信息公开)?行政诉讼(?:案件)?(?:共|共计)?{_N}(?:件|起)"),
+    ProsePattern("t3.办理结果总计.总计", _NEW, rf"(?:办理完毕|办结)(?:政府信息公开申请)?{_N}件"),
+    ProsePattern("t2.行政许可.处理决定数量", _NEW, rf"行政许可(?:处理)?决定(?:书)?{_N}件"),
+    ProsePattern("t2.行政处罚.处理决定数量", _NEW, rf"行政处罚(?:处理)?决定(?:书)?{_N}件"),
+    ProsePattern("t2.行政强制.处理决定数量", _NEW, rf"行政强制(?:处理)?决定(?:书)?{_N}件"),
+    ProsePattern("t2.行政规范性文件.本年新制作", _NEW, rf"新制作(?:行政)?规范性文件{_N}件"),
+    ProsePattern("t2.行政规范性文件.本年新公开", _NEW, rf"新公开(?:行政)?(?:规范性文件)?{_N}件", scope="规范性文件"),
+    ProsePattern("t2.行政规范性文件.对外公开总数", _NEW, rf"对外公开(?:行政)?规范性文件总数(?:达到|为|共)?{_N}件"),
     ProsePattern("t2.规章.本年制发", _NEW, rf"(?:制发|制定|出台|印发)(?:政府)?规章{_N}件"),
     ProsePattern("t2.规章.现行有效", _NEW, rf"现行有效(?:的)?(?:政府)?规章(?:共)?{_N}件"),
     ProsePattern("t2.行政规范性文件.本年制发", _NEW, rf"(?:制发|制定|出台|印发)(?:行政)?规范性文件{_N}件"),
     ProsePattern("t2.行政规范性文件.本年废止", _NEW, rf"废止(?:行政)?规范性文件{_N}件"),
+    ProsePattern("t2.行政规范性文件.本年废止", _NEW, rf"(?:制发|印发)(?:行政)?规范性文件\d+件[,，、]废止{_N}件"),
     ProsePattern("t2.行政规范性文件.现行有效", _NEW,
                  rf"(?:现行有效(?:的)?(?:行政)?规范性文件(?:共)?{_N}件|(?:行政)?规范性文件现行有效{_N}件)"),
 )
@@ -151,7 +171,8 @@ def read_prose(doc: Document, template: str | None) -> dict[str, Value]:
             if not m:
                 continue
             groups = [g for g in m.groups() if g is not None]
-            value = sum(int(g) for g in groups) if pat.total_of_groups else int(groups[0])
+            nums = [float(g) if "." in g else int(g) for g in groups]
+            value = sum(nums) if pat.total_of_groups else nums[0]
             start, end = pt.span(a + m.start(), a + m.end())
             s_start, s_end = pt.span(a, b) if b > a else (start, end)
             sentence = _sentence(seg, m.start(), m.end())

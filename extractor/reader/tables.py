@@ -10,6 +10,7 @@ evidence; doubts about the reading are returned as extraction findings, never gu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from extractor.document import Cell, squash
@@ -138,8 +139,15 @@ def read_t2(rows: list[Row], reading: Reading, prose: dict[str, Value]) -> None:
         if all(k in reading.values for k in keys):
             continue
         slots = _number_slots(row)
+        if row.digits is None and len(slots) == 1 and len(cols) > 1 and parse_cell(slots[0].text).status == "number":
+            row.digits, row.digits_cell = re.sub(r"\s+", "", slots[0].text), slots[0]  # cells ran together
         if row.digits is not None and row.digits_cell is not None:
             _split_t2(keys, row, reading, prose)
+        elif not slots and row.label_cells:
+            for key in keys:  # the row is printed, its value cells are not: blanks
+                if key not in reading.values:
+                    reading.values[key] = Value(key=key, value=None, raw="", status="blank",
+                                                unit=catalog.BY_KEY[key].unit, evidence=[evidence(row.label_cells[0])])
         elif len(slots) >= len(cols):
             for key, cell in zip(keys, slots[-len(cols):]):
                 reading.put_cell(key, cell)
@@ -233,7 +241,7 @@ def read_t3(rows: list[Row], reading: Reading) -> None:
             if best_match(row.label, headers, minimum=0.8):
                 continue
             m = _match_cells(row, order, 0.8)
-            if m and m.row.id in groups and not numbered:
+            if m and m.row.id in groups and not any(c.text.strip() for c in slots):
                 continue  # a group label (printed once for its items, often between them)
             if m and len(slots) >= 7:  # a printed row whose cells are all blank
                 _put_t3(reading, m.row, slots[-7:])
@@ -343,8 +351,12 @@ def read_t4(rows: list[Row], reading: Reading) -> None:
         digits, cell = row.digits, row.digits_cell
         if digits is None and len(slots) == 1 and len(numbered) == 1 and len(slots[0].text.strip()) >= 15:
             digits, cell = slots[0].text.strip(), slots[0]  # fifteen cells printed as one number
-        if after_header and digits is not None and cell is not None and len(digits) >= 15 and digits.isdigit():
-            cands = splitter.splits(digits, 15, splitter.groups_total_is_sum(5), max_len=5)
+        lone = [c for c in row.label_cells + row.values if c.text.strip()]
+        if digits is None and len(lone) == 1 and re.fullmatch(r"[\d—]{15,}", lone[0].text.strip()):
+            digits, cell = lone[0].text.strip(), lone[0]  # …with blanks printed as —
+        if after_header and digits is not None and cell is not None and len(digits) >= 15 and re.fullmatch(
+                r"[\d—]+", digits):
+            cands = splitter.splits_mixed(digits, 15, splitter.groups_total_is_sum(5), max_len=5)
             reading.put_split(list(T4_KEYS), cell, digits, cands, "行政复议、行政诉讼")
             return
     # three labelled rows of five
@@ -387,13 +399,13 @@ def read_old(rows: list[Row], reading: Reading) -> None:
     second_col: int | None = None
     section = ""
     matched = 0
-    waiting: tuple[str, RowSpec, Row] | None = None  # a label whose value is on a following line
+    waiting: tuple[str, RowSpec, Row, float, str] | None = None  # a label whose value is on a following line
     fragments: list[str] = []  # unrecognised label pieces, for joining with the next line
 
     def settle_waiting() -> None:
         nonlocal waiting
         if waiting is not None:
-            key, spec, row = waiting
+            key, spec, row, _, _ = waiting
             if key not in reading.values:
                 reading.values[key] = Value(key=key, value=None, raw="", status="blank", unit=spec.unit,
                                             evidence=[evidence(row.label_cells[0])])
@@ -415,11 +427,29 @@ def read_old(rows: list[Row], reading: Reading) -> None:
             section = enum[0]
         m = _old_match(row, specs, section, reading.values)
         has_value = row.digits is not None or _old_value_cell(row, value_col, second_col) is not None
-        if m is None and fragments and has_value:
-            m = _old_match_text("".join(fragments) + strip_unit(row.label), specs, section)
+        if waiting is not None and not enum:
+            # a line that continues the waiting label: the joined label names the row better
+            wkey, wspec, wrow, wscore, wtext = waiting
+            joined = _old_match_text(wtext + strip_unit(row.label), specs, section)
+            if joined and joined.score > wscore + 1e-9 and (m is None or joined.score >= m.score):
+                waiting = None
+                key = f"old.{joined.row.id}"
+                if has_value:
+                    _put_old(reading, key, joined.row, row, value_col, second_col)
+                    matched += 1
+                else:
+                    waiting = (key, joined.row, wrow, joined.score, wtext + strip_unit(row.label))
+                continue
+        if fragments:
+            joined = _old_match_text("".join(fragments) + strip_unit(row.label), specs, section)
+            if joined and (m is None or joined.score > m.score):
+                m = joined
+        if m is not None and waiting is not None and has_value and f"old.{m.row.id}" in reading.values \
+                and m.row != waiting[1]:
+            m = None  # a line naming a row already read continues the label that waits for its value
         if m is None:
             if has_value and waiting is not None:
-                key, spec, _ = waiting
+                key, spec = waiting[0], waiting[1]
                 waiting = None
                 _put_old(reading, key, spec, row, value_col, second_col)
                 matched += 1
@@ -440,8 +470,9 @@ def read_old(rows: list[Row], reading: Reading) -> None:
         matched += 1
         key = f"old.{spec.id}"
         only_label = len(row.label_cells) == 1 and not any(c.text.strip() for c in row.values)
-        if not has_value and only_label:
-            waiting = (key, spec, row)  # the value may follow on the label's continuation line
+        if not has_value and (only_label or m.how != "exact"):
+            # the value (or the rest of the label) may follow on the next line
+            waiting = (key, spec, row, m.score, strip_unit(row.label))
             continue
         _put_old(reading, key, spec, row, value_col, second_col)
     settle_waiting()
