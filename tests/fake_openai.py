@@ -26,6 +26,8 @@ def copy_row(body: dict[str, Any]) -> dict[str, Any]:
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")  # the row prompt
     printed = user.split("原文：", 1)[1].strip()
     cells = [c.strip() for c in printed.split(" | ")]
+    if len(cells) == 1:  # a sentence, not cells: its numbers in order
+        cells = re.findall(r"\d[\d,]*(?:\.\d+)?", printed)
     names = list(schema["properties"]) if schema else []
     tail = cells[-len(names):] if names else []
     out: dict[str, Any] = {}

@@ -128,10 +128,10 @@ class LLMClient:
         if hit is not None:
             record.cached = True
             return Answer(hit["data"], bool(hit.get("grounded", True)), record=record)
-        if self._breaker.open:
-            record.error = "skipped"
-            return Answer(None, failure="skipped", message=self._breaker.reason, record=record)
         async with self._sem:
+            if self._breaker.open:  # checked once a slot is free: calls queued behind failures are not sent
+                record.error = "skipped"
+                return Answer(None, failure="skipped", message=self._breaker.reason, record=record)
             token = _current.set(record)
             t0 = time.perf_counter()
             try:

@@ -17,7 +17,8 @@ from extractor.reader.labels import best_match
 from schemas import catalog
 from schemas.results import Extraction
 
-_VALUE_TAIL = re.compile(r"(?P<tail>(?:[\s|]*(?:[-+]?\d[\d,]*(?:\.\d+)?|—+|-|/|／))+)[\s|]*$")
+_VALUE_TAIL = re.compile(
+    r"(?P<tail>(?:[\s|:：为]*(?:[-+]?\d[\d,]*(?:\.\d+)?|—+|-|/|／)(?:万元|人次|件|条|次|篇|人|个|元)?)+)[\s|。.;；,，]*$")
 _OLD_VALUE_COLUMN = "统计数"
 
 

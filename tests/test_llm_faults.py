@@ -1,0 +1,207 @@
+"""The LLM and hybrid extractors against FakeOpenAIServer, a loopback stand-in that misbehaves on demand.
+
+These check the machinery around the model (grounding, re-asks, usage, cache, reconciliation, error
+handling); the real model is exercised in test_llm_local.py.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("instructor", reason="the [llm] extra is not installed")
+
+from extractor._errors import BackendError  # noqa: E402
+from extractor.api import extract, read_document  # noqa: E402
+from extractor.llm.config import LLMConfig  # noqa: E402
+from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
+from tests.fake_openai import FakeOpenAIServer, copy_row  # noqa: E402
+
+SEED = Path(__file__).parent / "fixtures" / "seed.txt"
+SHARED_SEED = Path("/work/shared/seed/2017-old-template-report.txt")
+FMT2021 = Path(__file__).parent / "fixtures" / "text" / "2022-2021format.md"
+
+
+def _seed() -> Path:
+    if SHARED_SEED.exists():
+        return SHARED_SEED
+    pytest.skip("the seed report /work/shared/seed is not present")
+
+
+def _gold(path: Path) -> dict:
+    return json.loads(path.with_name(path.name.rsplit(".", 1)[0] + ".gold.json").read_text("utf-8"))["values"]
+
+
+def _cfg(url: str, **kw) -> LLMConfig:
+    base = dict(base_url=url, model="fake-model", api_key="test", cache=False, retries=0, timeout=3.0,
+                concurrency=4, price_input=1.0, price_output=2.0)
+    base.update(kw)
+    return LLMConfig(**base)
+
+
+def _reader_values():
+    return extract(_seed()).flat()
+
+
+def test_fake_server_copying_reader_fills_every_seed_key_with_grounded_evidence():
+    path = _seed()
+    gold = _gold(path)
+    with FakeOpenAIServer("copy") as srv:
+        ext = LLMExtractor(_cfg(srv.base_url))
+        result = extract(path, extractor=ext)
+    assert result.extractor == "llm" and result.model == "fake-model"
+    assert {k: result.values[k].value for k in gold} == gold
+    doc, _ = read_document(path)
+    for k, v in result.values.items():
+        assert v.grounded and v.extractor == "llm" and v.evidence[0].kind == "llm"
+        if v.value is not None:  # the evidence points at the printed number
+            assert doc.text[v.evidence[0].start:v.evidence[0].end].replace(",", "") == v.evidence[0].text.replace(",", "")
+            assert float(v.evidence[0].text.replace(",", "")) == v.value
+    # usage: one call per row plus the re-reads of the rows behind the seed's own inconsistencies
+    reads = [c for c in ext.last_calls if c.purpose == "read"]
+    rereads = [c for c in ext.last_calls if c.purpose == "reread"]
+    assert len(reads) == 60 and rereads
+    assert result.usage.calls == len(srv.requests) == len(reads) + len(rereads)
+    assert result.usage.prompt_tokens > 0 and result.usage.cost == pytest.approx(
+        (result.usage.prompt_tokens * 1.0 + result.usage.completion_tokens * 2.0) / 1e6)
+    # the report's own inconsistencies are still reported, not repaired
+    rules = {f.rule for f in result.report_findings()}
+    assert any("回应解读" in f.message or "old.回应解读总数" in f.keys for f in result.report_findings()), rules
+
+
+def test_fake_server_reread_quotes_the_failed_rule_once():
+    path = _seed()
+    with FakeOpenAIServer("copy") as srv:
+        ext = LLMExtractor(_cfg(srv.base_url))
+        extract(path, extractor=ext)
+    rereads = [r for r in srv.requests if len([m for m in r["messages"] if m["role"] == "user"]) == 2]
+    assert rereads, "a failed identity must trigger a re-read"
+    last = rereads[0]["messages"][-1]["content"]
+    assert "校验规则未通过" in last and "不要为了让数字相加而修改" in last
+    labels = {c.label for c in ext.last_calls if c.purpose == "reread"}
+    assert len(labels) == len([c for c in ext.last_calls if c.purpose == "reread"])  # once per row
+
+
+def test_fake_server_invented_number_is_reasked_then_marked_ungrounded():
+    path = FMT2021
+    with FakeOpenAIServer("invent") as srv:
+        ext = LLMExtractor(_cfg(srv.base_url))
+        result = extract(path, extractor=ext)
+    v = result.values["t2.行政许可.处理决定数量"]
+    assert v.value == 987654 and v.grounded is False
+    assert any(f.rule == "extract.ungrounded" and "t2.行政许可.处理决定数量" in f.keys
+               for f in result.extraction_findings())
+    # each read was sent twice: the answer, then the re-ask quoting the grounding error
+    first = [c for c in ext.last_calls if c.purpose == "read"]
+    assert all(c.completions == 2 for c in first)
+    reask = next(r for r in srv.requests if len(r["messages"]) > 2)
+    assert "987654" in reask["messages"][-1]["content"]
+
+
+def test_fake_server_reask_fixes_an_invented_number():
+    with FakeOpenAIServer("invent_once") as srv:
+        ext = LLMExtractor(_cfg(srv.base_url))
+        result = extract(FMT2021, extractor=ext)
+    reader = extract(FMT2021).flat()  # the table reader's values (tests/test_reader.py checks them)
+    assert all(v.grounded for v in result.values.values())
+    assert result.flat() == reader
+    assert result.usage.calls == 2 * len([c for c in ext.last_calls if c.purpose == "read"]) + \
+        sum(c.completions for c in ext.last_calls if c.purpose == "reread")
+
+
+@pytest.mark.parametrize("behaviour, failure, words", [
+    ("timeout", "timeout", "did not answer within"),
+    ("429", "rate_limit", "429"),
+    ("500", "server", "HTTP 500"),
+    ("invalid_json", "invalid", "not valid JSON"),
+])
+def test_fake_server_faults_become_findings_and_hybrid_keeps_the_reader(behaviour, failure, words):
+    with FakeOpenAIServer(behaviour) as srv:
+        cfg = _cfg(srv.base_url, timeout=1.0, retries=1)
+        llm = extract(FMT2021, extractor=LLMExtractor(cfg))
+        n_llm = len(srv.requests)
+        hybrid = extract(FMT2021, extractor=HybridExtractor(cfg))
+    failed = [f for f in llm.extraction_findings() if f.rule == "extract.llm_failed"]
+    assert failed and failed[0].detail["failure"] == failure and words in failed[0].message
+    assert not llm.values  # nothing invented in place of the failed calls
+    # a failing endpoint is not hammered: after three failed calls the rest are skipped
+    attempts = 2  # retries=1 (transport) or one validation re-ask (invalid JSON)
+    assert n_llm <= (cfg.concurrency + 3) * attempts
+    assert any(f.detail.get("failure") == "skipped" for f in llm.extraction_findings())
+    reader = extract(FMT2021).flat()
+    assert hybrid.flat() == reader
+    assert {v.agreement for v in hybrid.values.values()} == {"rules_only"}
+    assert any(f.rule == "extract.llm_failed" for f in hybrid.extraction_findings())
+
+
+def test_fake_server_wrong_key_is_one_clear_error_and_hybrid_still_reads():
+    with FakeOpenAIServer("401") as srv:
+        with pytest.raises(BackendError, match="refused the API key.*XXGK_LLM_API_KEY"):
+            extract(FMT2021, extractor=LLMExtractor(_cfg(srv.base_url)))
+        hybrid = extract(FMT2021, extractor=HybridExtractor(_cfg(srv.base_url)))
+    assert hybrid.flat() == extract(FMT2021).flat()
+    f = next(f for f in hybrid.extraction_findings() if f.rule == "extract.llm_unavailable")
+    assert "refused the API key" in f.message
+
+
+def test_unreachable_endpoint_is_one_clear_error():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again before use: nothing listens there
+    cfg = _cfg(f"http://127.0.0.1:{port}/v1")
+    with pytest.raises(BackendError, match=f"cannot reach the LLM endpoint http://127.0.0.1:{port}/v1"):
+        extract(FMT2021, extractor=LLMExtractor(cfg))
+    hybrid = extract(FMT2021, extractor=HybridExtractor(cfg))
+    assert hybrid.flat() == extract(FMT2021).flat()
+
+
+def test_fake_server_cache_makes_a_rerun_free(tmp_path):
+    with FakeOpenAIServer("copy") as srv:
+        cfg = _cfg(srv.base_url, cache=True, cache_dir=str(tmp_path))
+        first = extract(FMT2021, extractor=LLMExtractor(cfg))
+        sent = len(srv.requests)
+        second = extract(FMT2021, extractor=LLMExtractor(cfg))
+        assert len(srv.requests) == sent  # nothing sent the second time
+        other = extract(FMT2021, extractor=LLMExtractor(_cfg(srv.base_url, cache=True, cache_dir=str(tmp_path),
+                                                              model="another-model")))
+        assert len(srv.requests) == 2 * sent  # another model is another key
+    assert second.flat() == first.flat()
+    assert second.usage.calls == 0 and second.usage.cost == 0
+    assert second.usage.cached_calls == first.usage.calls == sent
+    assert other.usage.cached_calls == 0
+
+
+def test_fake_server_hybrid_conflict_keeps_reader_value_and_asks_a_person():
+    def off_by_one(body):
+        answer = copy_row(body)
+        if "行政处罚" in body["messages"][1]["content"]:
+            answer = {k: 1204 for k in answer}  # a number printed elsewhere in the report, not in this row
+        return answer
+
+    with FakeOpenAIServer(off_by_one) as srv:
+        result = extract(FMT2021, extractor=HybridExtractor(_cfg(srv.base_url)))
+    v = result.values["t2.行政处罚.处理决定数量"]
+    assert v.value == 387 and v.other == 1204 and v.agreement == "conflict"
+    conflict = next(f for f in result.extraction_findings() if f.rule == "extract.conflict")
+    assert conflict.keys == ["t2.行政处罚.处理决定数量"] and conflict.expected == 387 and conflict.actual == 1204
+    assert result.values["t2.行政许可.处理决定数量"].agreement == "agreed"
+    assert result.extractor == "hybrid" and result.model == "fake-model"
+
+
+def test_fake_server_hybrid_llm_alone_where_the_reader_finds_no_table(tmp_path):
+    # table 二 printed as sentences with units, which the table reader does not take for a table
+    lines = ["2022年政府信息公开工作年度报告", "二、主动公开政府信息情况", "行政许可决定：1204件。", "行政处罚 387 件",
+             "行政强制12件",
+             "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况"]
+    path = tmp_path / "prose-only.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reader = extract(path)
+    assert "t2.行政许可.处理决定数量" not in reader.values
+    with FakeOpenAIServer("copy") as srv:
+        result = extract(path, extractor=HybridExtractor(_cfg(srv.base_url)))
+    v = result.values["t2.行政许可.处理决定数量"]
+    assert v.value == 1204 and v.agreement == "llm_only" and v.grounded
+    assert any(f.rule == "extract.llm_only" and f.detail["table"] == "t2" for f in result.extraction_findings())
