@@ -32,6 +32,7 @@ QUIRK_LAYOUTS: dict[str, tuple[str, ...]] = {
     "pdf_table_split": ("pdf",),
     "html_markup": ("html",),  # cell text wrapped in <p><span>, blanks as &nbsp;, as CMS editors save it
     "page_breaks": ("layout",),  # form feeds and page-number lines, also inside tables
+    "floating_groups": ("layout",),  # （三）不予公开 … printed amid or beside its items, not above them
 }
 
 
@@ -53,6 +54,7 @@ class Style:
     fee_two_decimals: bool = False
     html_markup: bool = False
     page_breaks: bool = False
+    floating_groups: bool = False
     old_optional: tuple[str, ...] = ()
 
     def quirks(self, layout: str | None = None) -> list[str]:
@@ -87,4 +89,5 @@ def draw_style(rng: random.Random, template: str, *, clean_blanks: bool = False)
         # drawn last so that adding a choice never shifts the earlier ones
         html_markup=rng.random() < 0.4,
         page_breaks=rng.random() < 0.5,
+        floating_groups=new and rng.random() < 0.5,
     )

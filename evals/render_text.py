@@ -127,44 +127,95 @@ def _paginate(lines: list[str], per_page: int, fm: Formatter) -> list[str]:
     return out
 
 
+def _col(text: str, colw: int) -> str:
+    """A right-aligned column that never runs into its left neighbour (full-width digits are wide)."""
+    return pad(text, colw, right=True) if width(text) < colw else " " + text
+
+
+def _indent(label: str, table: str) -> int:
+    """Where pdftotext puts a table-三 label: the form's three label columns become indentation."""
+    if table != "t3" or label[:1] in "一二三四":
+        return 0
+    return 4 if label.startswith("（") else 10
+
+
+def _units(t: TableModel) -> list[tuple[FlatRow | None, list[FlatRow]]]:
+    """Flat rows grouped as (group label row, its item rows); other rows stand alone as (None, [row])."""
+    out: list[tuple[FlatRow | None, list[FlatRow]]] = []
+    rows = t.flat
+    i = 0
+    while i < len(rows):
+        r = rows[i]
+        if t.id == "t3" and r.kind == "label" and r.label.startswith("（"):
+            j = i + 1
+            while j < len(rows) and rows[j].kind == "data" and rows[j].label[:1].isdigit():
+                j += 1
+            out.append((r, rows[i + 1:j]))
+            i = j
+        else:
+            out.append((None, [r]))
+            i += 1
+    return out
+
+
 def _layout_table(t: TableModel, fm: Formatter, rng: random.Random) -> list[str]:
     style = fm.style
     colw = 6 if t.id == "t4" and style.t4_flat else (8 if t.id != "t2" else 12)
     wrap = style.wrapped_labels
     limit = 14 if wrap else 99
-    labels = [r.label for r in t.flat if r.kind == "data"]
-    lw = min(max((width(x) for x in labels), default=10), limit * 2, 64) + 2
+    labels = [" " * _indent(r.label, t.id) + r.label for r in t.flat if r.kind == "data"]
+    lw = min(max((width(x) for x in labels), default=10), limit * 2 + 10, 64) + 2
     out: list[str] = [pad("", 8) + t.title] if t.id == "old" else []
     out += [pad("", 12) + c for c in t.captions]
-    group_at = -1
-    if t.group_label and style.spaced_labels:
-        lo, hi = t.group_span
-        group_at = rng.randint(lo + 2, max(lo + 2, hi - 2))
-    for i, r in enumerate(t.flat):
-        if i == group_at:
-            out.append(pad("", 2) + spaced(t.group_label or "", rng))
-        if r.kind == "label":
-            if r.label == t.group_label and style.spaced_labels:
-                continue
-            out.append(r.label)
-            continue
-        if r.kind == "head":
-            out += _layout_head(r, lw, colw, wrap)
-            continue
-        values = "  " + "".join(pad(v, colw, right=True) for v in r.cells)
+
+    def row_lines(r: FlatRow, prefix: str = "") -> list[str]:
+        ind = " " * _indent(r.label, t.id)
+        values = "  " + "".join(_col(v, colw) for v in r.cells)
         parts = wrap_label(r.label, rng, limit) if wrap else [r.label]
+        first = (" " * _indent(prefix, t.id) + prefix if prefix else ind) + parts[0]
+        parts = [first] + [ind + p for p in parts[1:]]
         if len(parts) == 1:
-            out.append(pad(parts[0], lw - 2) + values)
-        else:  # the numbers sit on the label's first or second line
-            at = 0 if rng.random() < 0.5 else 1
-            out += [pad(p, lw - 2) + values if i == at else p for i, p in enumerate(parts)]
-    return out
+            return [pad(parts[0], lw - 2) + values]
+        where = rng.choice(("first", "last", "own"))  # numbers beside the first or last line, or below
+        if where == "own":
+            return parts + [pad("", lw - 2) + values]
+        at = 0 if where == "first" else len(parts) - 1
+        return [pad(p, lw - 2) + values if k == at else p for k, p in enumerate(parts)]
+
+    body: list[str] = []
+    spans: list[int] = []  # body index of each flat row, for the floating spaced group label
+    for group, items in _units(t):
+        if group is None:
+            r = items[0]
+            spans.append(len(body))
+            if r.kind == "label":
+                if not (r.label == t.group_label and style.spaced_labels):
+                    body.append(" " * _indent(r.label, t.id) + r.label)
+            elif r.kind == "head":
+                body += _layout_head(r, lw, colw, wrap)
+            else:
+                body += row_lines(r)
+            continue
+        mode = rng.choice(("before", "middle", "inline")) if style.floating_groups else "before"
+        glabel = " " * _indent(group.label, t.id) + group.label
+        if mode == "before":
+            body.append(glabel)
+        for k, it in enumerate(items):
+            if mode == "middle" and k == len(items) // 2:
+                body.append(glabel)
+            spans.append(len(body))
+            body += row_lines(it, prefix=group.label.strip() + "   " if mode == "inline" and k == 0 else "")
+    if t.group_label and style.spaced_labels and spans:
+        lo = min(len(spans) - 1, max(2, t.group_span[0] + 2))
+        hi = max(lo, min(len(spans) - 1, t.group_span[1] - 3))
+        body.insert(spans[rng.randint(lo, hi)], pad("", 1) + spaced(t.group_label, rng))
+    return out + body
 
 
 def _layout_head(r: FlatRow, lw: int, colw: int, wrap: bool) -> list[str]:
     cells = [c for c in r.cells]
     if not wrap:
-        return [pad(r.label, lw) + "".join(pad(c, colw, right=True) for c in cells)]
+        return [pad(r.label, lw) + "".join(_col(c, colw) for c in cells)]
     chunk = max(1, (colw - 2) // 2)
     stacks = [[c[i:i + chunk] for i in range(0, len(c), chunk)] or [""] for c in cells]
     depth = max(len(s) for s in stacks)

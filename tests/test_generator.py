@@ -366,6 +366,31 @@ def test_markdown_table_three_prints_the_gold_values(template: str) -> None:
                     or (want is None and text == "—"), (seed, spec.id, c, text, want)
 
 
+@pytest.mark.parametrize("template", ("2019", "2021"))
+def test_layout_text_rows_carry_the_gold_values_as_separate_tokens(template: str) -> None:
+    checked = 0
+    for seed in range(40):
+        r = gen.generate(seed, template)
+        if r.style.wrapped_labels:
+            continue
+        lines = [ln.strip() for ln in _nfkc(gen.render(r, "layout").decode()).splitlines()]
+        fm = Formatter(r.values, r.style, "layout")
+        for table, cols in (("t2", None), ("t3", T3_COLS)):
+            for spec in catalog.rows(table, template):
+                keys = ([f"t2.{spec.id}.{c}" for c in catalog.t2_layout(template).get(spec.id, ())] if cols is None
+                        else [f"t3.{spec.id}.{c}" for c in cols])
+                if not keys or keys[0] not in r.values:
+                    continue
+                label = fm.label(spec)
+                line = next(ln for ln in lines if ln.startswith(label) or ln.endswith("   " + label)
+                            or re.match(r"（[一二三四五六]）\S+\s+" + re.escape(label), ln))
+                tokens = line[line.index(label) + len(label):].split()
+                want = [fm.value(k, multi=len(keys) > 1) for k in keys]
+                assert [_nfkc(t) for t in tokens] == [_nfkc(w) for w in want if w], (seed, label, line)
+                checked += 1
+    assert checked > 100
+
+
 def test_old_template_cells_layout_follows_the_seed_shape() -> None:
     r = gen.generate(2, "2008")
     lines = _nfkc(gen.render(r, "cells").decode()).splitlines()
