@@ -267,11 +267,13 @@ class DocumentBuilder:
                 )
             self._sep("\n")
             rows.append(cells)
+        owners = _owners_from_spans(rows) if spans else {}
         for ri, r in enumerate(rows):
             for ci, c in enumerate(r):
                 if c is not None:
                     continue
-                src = _covering(rows, ri, ci)
+                owner = owners.get((ri, ci))
+                src = rows[owner[0]][owner[1]] if owner else _covering(rows, ri, ci)
                 r[ci] = Cell(
                     text="",
                     row=ri,
@@ -296,14 +298,28 @@ class DocumentBuilder:
         )
 
 
+def _owners_from_spans(rows: list[list[Cell | None]]) -> dict[tuple[int, int], tuple[int, int]]:
+    """Covered slots and the real cell covering each, from the spans the source declared."""
+    owners: dict[tuple[int, int], tuple[int, int]] = {}
+    for r in rows:
+        for c in r:
+            if c is None or (c.rowspan == 1 and c.colspan == 1):
+                continue
+            for dr in range(c.rowspan):
+                for dc in range(c.colspan):
+                    if dr or dc:
+                        owners[(c.row + dr, c.col + dc)] = (c.row, c.col)
+    return owners
+
+
 def _covering(rows: list[list[Cell | None]], ri: int, ci: int) -> Cell | None:
-    """The real cell a ``None`` slot belongs to: pdfplumber leaves merged slots to the right/below."""
+    """The real cell a ``None`` slot belongs to when no spans are known (pdfplumber style): the owner
+    of the nearest slot to the left, else of the slot above."""
     for cj in range(ci - 1, -1, -1):
         c = rows[ri][cj]
-        if c is not None and c.merged_from is None:
-            return c
-        if c is not None:
-            break
+        if c is None:
+            continue
+        return c if c.merged_from is None else rows[c.merged_from[0]][c.merged_from[1]]
     for rj in range(ri - 1, -1, -1):
         if ci < len(rows[rj]):
             c = rows[rj][ci]
