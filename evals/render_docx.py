@@ -39,17 +39,32 @@ def docx(blocks: list[Block], tables: dict[str, TableModel]) -> bytes:
                 d.add_paragraph(c)
             table = d.add_table(rows=len(t.grid.rows), cols=t.grid.ncols)
             table.style = "Table Grid"
-            for r, c, cell in t.grid.placed():
-                target = table.cell(r, c)
+            placed = t.grid.placed()
+            for r, c, cell in placed:
                 if cell.rs > 1 or cell.cs > 1:
-                    target = target.merge(table.cell(r + cell.rs - 1, c + cell.cs - 1))
-                target.text = cell.text
+                    _cell(table, r, c).merge(_cell(table, r + cell.rs - 1, c + cell.cs - 1))
+            for r, c, cell in placed:
+                if cell.text:
+                    _cell(table, r, c).text = cell.text
     cp = d.core_properties
     cp.created = cp.modified = cp.last_printed = _EPOCH.replace(tzinfo=None)
     cp.author = cp.last_modified_by = ""
     buf = io.BytesIO()
     d.save(buf)
     return _fixed_zip(buf.getvalue())
+
+
+def _cell(table, r: int, c: int):
+    """The cell at grid position (r, c), found in its row only: ``Table.cell`` rescans the whole table."""
+    from docx.table import _Cell
+
+    at = 0
+    for tc in table._tbl.tr_lst[r].tc_lst:
+        span = tc.grid_span
+        if at <= c < at + span:
+            return _Cell(tc, table)
+        at += span
+    raise IndexError((r, c))
 
 
 def _fixed_zip(data: bytes) -> bytes:

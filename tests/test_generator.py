@@ -332,6 +332,24 @@ def test_official_form_grids_are_rectangular() -> None:
                 assert printed == {k for k in r.values if k.startswith(t.id + ".")}
 
 
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_docx_cells_hold_the_form_values_at_their_grid_positions(template: str) -> None:
+    import docx
+
+    from evals.gen_tables import build_tables
+
+    for seed in (1, 2):
+        r = gen.generate(seed, template)
+        d = docx.Document(io.BytesIO(gen.render(r, "docx")))
+        models = list(build_tables(template, r.year, r.values, Formatter(r.values, r.style, "docx")).values())
+        assert len(d.tables) == len(models)
+        for table, model in zip(d.tables, models):
+            for row, col, cell in model.grid.placed():
+                assert table.cell(row, col).text == cell.text, (template, model.id, row, col)
+                if cell.rs > 1 or cell.cs > 1:  # a merged cell reads the same from its far corner
+                    assert table.cell(row + cell.rs - 1, col + cell.cs - 1).text == cell.text
+
+
 def test_gbk_html_decodes_with_gbk() -> None:
     r = next(gen.generate(s, "2021") for s in range(50) if gen.generate(s, "2021").style.gbk)
     data = gen.render(r, "html")
