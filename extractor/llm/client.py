@@ -38,6 +38,7 @@ MODES = {
 }
 # instructor logs every failed attempt at ERROR; this module reports them itself, as findings or one error
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
+TRANSPORT_FAILURES = ("timeout", "rate_limit", "server")  # the endpoint's trouble, not the model's answer
 TRANSIENT_LIMIT = 3  # consecutive failed calls after which the rest are skipped (an endpoint in trouble)
 
 
@@ -143,12 +144,13 @@ class LLMClient:
         answer.record = record
         if answer.failure:
             record.error = answer.failure
+        if answer.failure in TRANSPORT_FAILURES:
             self._breaker.failures += 1
             if self._breaker.failures >= TRANSIENT_LIMIT:
                 self._breaker.open = True
                 self._breaker.reason = (f"连续 {TRANSIENT_LIMIT} 次调用失败，其余调用已跳过 / {TRANSIENT_LIMIT} "
                                         f"calls in a row failed, the rest were skipped (last: {answer.message})")
-        else:
+        elif not answer.failure:
             self._breaker.failures = 0
             self.cache.set(key, {"data": answer.data, "grounded": answer.grounded})
         return answer
@@ -183,12 +185,17 @@ class LLMClient:
                 text = completion.choices[0].message.tool_calls[0].function.arguments  # type: ignore[union-attr]
         except (AttributeError, IndexError, TypeError):
             pass
+        snippet = strip_reasoning(text)[:80].replace("\n", " ")
+        try:
+            json.loads(strip_reasoning(text))
+        except ValueError:
+            return Answer(None, failure="invalid",
+                          message=f"模型返回的不是有效的 JSON / the model's answer is not valid JSON: {snippet!r}")
         try:
             parsed = response_model.model_validate_json(text)  # no context: structure only
         except (ValidationError, ValueError):
-            snippet = strip_reasoning(text)[:80].replace("\n", " ")
-            return Answer(None, failure="invalid",
-                          message=f"模型返回的不是有效的 JSON / the model's answer is not valid JSON: {snippet!r}")
+            return Answer(None, failure="invalid", message=(
+                f"模型的回答不符合字段要求 / the model's answer does not fit the row's fields: {snippet!r}"))
         return Answer(parsed.numbers(), grounded=False, message=str(err.__cause__ or err)[:300])
 
     def _transport(self, err: BaseException) -> Answer:

@@ -20,6 +20,7 @@ from schemas.results import Extraction
 _VALUE_TAIL = re.compile(
     r"(?P<tail>(?:[\s|:：为]*(?:[-+]?\d[\d,]*(?:\.\d+)?|—+|-|/|／)(?:万元|人次|件|条|次|篇|人|个|元)?)+)[\s|。.;；,，]*$")
 _OLD_VALUE_COLUMN = "统计数"
+BLANK = "空白"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +39,26 @@ class RowTask:
     value_start: int  # numbers count from here (after the label)
     page: int | None = None
     runtogether: bool = False  # the reader had to split digits printed without separators
+    cut: bool = False  # the text is this row's value cells cut out of a longer line (no label in it)
 
     def printed(self, text: str) -> str:
-        """The row's printed text as the model sees it: cells separated by " | "."""
-        s = text[self.start:self.end].strip("\t\n ")
-        s = re.sub(r"\t", " | ", s)
-        return re.sub(r"\n+", " / ", s)
+        """The row's printed text as the model sees it: cells separated by " | ", a blank cell as 空白.
+
+        In ``Document.text`` every table cell is followed by a tab, so a line's last tab ends its last
+        cell; blank cells before the label (the slots of a merged header column) are dropped.
+        """
+        lines = []
+        for line in text[self.start:self.end].split("\n"):
+            if "\t" not in line:
+                lines.append(line.strip())
+                continue
+            cells = line.split("\t")
+            if cells and cells[-1] == "":
+                cells.pop()
+            while cells and not cells[0].strip() and not self.cut:
+                cells.pop(0)
+            lines.append(" | ".join(c.strip() or BLANK for c in cells))
+        return " / ".join(x for x in lines if x)
 
 
 def _line_bounds(text: str, offset: int) -> tuple[int, int]:
@@ -63,7 +78,11 @@ def _row_layout(table: str, template: str) -> list[tuple[str, str, list[tuple[st
         col = f.column.label if f.column is not None else _OLD_VALUE_COLUMN
         by_row.setdefault(f.row.id, []).append((f.key, col, f.decimal))
         labels[f.row.id] = f.row.label
+    layout = catalog.t2_layout(template) if table == "t2" else {}
     for rid, cols in by_row.items():
+        if rid in layout:  # table 二 prints its columns in the template's order, not the catalog's
+            order = {f"t2.{rid}.{c}": i for i, c in enumerate(layout[rid])}
+            cols = sorted(cols, key=lambda c: order.get(c[0], len(order)))
         out.append((rid, labels[rid], cols))
     return out
 
@@ -96,8 +115,9 @@ def locate(document: Document, template: str, reading: Extraction | None) -> tup
             last = max(e.end for e in evs)
             a, _ = _line_bounds(text, first)
             _, b = _line_bounds(text, max(last - 1, first))
-            if _shared_line(found_by_reader, present, a, b):
-                a, b = first, last  # the line holds other rows' cells too (a flattened table 四)
+            cut = _shared_line(found_by_reader, present, a, b)
+            if cut:  # the line holds other rows' cells too (a flattened table 四): only this row's cells
+                a, b = first, min(last + 1, b) if text[last:last + 1] == "\t" else last
             # a blank whose evidence is its label cell (no value cell printed) counts from the label's end
             value_start = min(e.end if found_by_reader[k].status == "blank" and e.text.strip() else e.start
                               for (k, _, _), e in zip(present, evs))
@@ -106,7 +126,7 @@ def locate(document: Document, template: str, reading: Extraction | None) -> tup
                 keys=tuple(k for k, _, _ in present), fields=tuple(_field_name(k, table) for k, _, _ in present),
                 columns=tuple(c for _, c, _ in present), decimal=tuple(d for _, _, d in present),
                 start=a, end=b, value_start=value_start, page=evs[0].page,
-                runtogether=any(e.kind == "split" for e in evs)))
+                runtogether=any(e.kind == "split" for e in evs), cut=cut))
         if not table_tasks:
             table_tasks = _search(document, table, template, layout)
             if table_tasks:

@@ -1,0 +1,98 @@
+"""Accuracy, time and tokens of the rules, llm and hybrid extractors with the local models.
+
+    python benchmarks/llm_accuracy.py [--models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b] [--json out.json]
+
+Reports: the seed (examples/) and, when ../shared/real is present, the two real PDFs, each scored
+against its gold file (the share of gold values the extractor got exactly right). Each model is
+served by llama-server on loopback (extractor/llm/local.py). The llm run starts from an empty cache,
+so its seconds and tokens are those of a first run; the hybrid run reuses the llm run's answers from
+the cache (the model part of a hybrid run is the same calls), so its seconds are the reader's plus the
+cache look-ups. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extractor import extract  # noqa: E402
+from extractor.llm import local  # noqa: E402
+from extractor.llm.config import LLMConfig  # noqa: E402
+from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
+
+SEED = ROOT / "examples" / "2017-old-template-report.txt"
+REAL = ROOT.parent / "shared" / "real"
+
+
+def reports() -> list[tuple[str, Path, dict]]:
+    out = [("seed 2017 (2008 tpl)", SEED, json.loads(SEED.with_suffix(".gold.json").read_text("utf-8"))["values"])]
+    for pdf in sorted(REAL.glob("*.pdf")):
+        gold = json.loads(pdf.with_suffix(".gold.json").read_text("utf-8"))["values"]
+        out.append((f"{pdf.stem[:4]} real PDF (2021 tpl)", pdf, gold))
+    return out
+
+
+def score(flat: dict, gold: dict) -> tuple[int, int]:
+    def same(a, b) -> bool:
+        if a is None or b is None:
+            return a is None and b is None
+        return abs(float(a) - float(b)) < 1e-9
+
+    return sum(1 for k, v in gold.items() if k in flat and same(flat[k], v)), len(gold)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", default=",".join(local.MODELS))
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--concurrency", type=int, default=2)
+    args = ap.parse_args()
+    rows: list[dict] = []
+    for name, path, gold in reports():
+        t0 = time.perf_counter()
+        r = extract(path)
+        ok, n = score(r.flat(), gold)
+        rows.append(dict(report=name, extractor="rules", model="—", right=ok, total=n,
+                         seconds=time.perf_counter() - t0, calls=0, tokens=0))
+    for model in args.models.split(","):
+        reason = local.unavailable_reason(model)
+        if reason:
+            print(f"skipping {model}: {reason}", file=sys.stderr)
+            continue
+        with local.start_server(model, parallel=args.concurrency) as server, tempfile.TemporaryDirectory() as cache:
+            cfg = LLMConfig(base_url=server.base_url, model=server.model_name, api_key="local",
+                            concurrency=args.concurrency, cache=True, cache_dir=cache, timeout=300)
+            for name, path, gold in reports():
+                for ext in (LLMExtractor(cfg), HybridExtractor(cfg)):
+                    t0 = time.perf_counter()
+                    r = extract(path, extractor=ext)
+                    secs = time.perf_counter() - t0
+                    ok, n = score(r.flat(), gold)
+                    wrong = [k for k, v in gold.items() if k in r.values and score({k: r.values[k].value}, {k: v})[0] == 0]
+                    rows.append(dict(report=name, extractor=ext.name, model=model, right=ok, total=n, seconds=secs,
+                                     calls=r.usage.calls, cached=r.usage.cached_calls,
+                                     tokens=r.usage.prompt_tokens + r.usage.completion_tokens,
+                                     prompt_tokens=r.usage.prompt_tokens, completion_tokens=r.usage.completion_tokens,
+                                     conflicts=sum(1 for f in r.findings if f.rule == "extract.conflict"),
+                                     ungrounded=sum(1 for v in r.values.values() if not v.grounded),
+                                     wrong=wrong[:8]))
+                    print(f"{model} {ext.name} {name}: {ok}/{n} in {secs:.1f}s", file=sys.stderr, flush=True)
+    print("| report | extractor | model | right | accuracy | seconds | model calls | tokens (prompt+completion) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        calls = r["calls"] if r["extractor"] != "hybrid" else f"{r['calls']} (+{r.get('cached', 0)} cached)"
+        print(f"| {r['report']} | {r['extractor']} | {r['model']} | {r['right']}/{r['total']} | "
+              f"{100 * r['right'] / r['total']:.1f}% | {r['seconds']:.1f} | {calls} | {r['tokens']} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
