@@ -188,7 +188,7 @@ def _t4(rng: random.Random, v: Values) -> None:
 
 
 # --------------------------------------------------------------------------- the old 统计表
-def _old(rng: random.Random, v: Values, optional_rows: set[str]) -> None:
+def _old(rng: random.Random, v: Values, optional_rows: set[str], min_applications: int = 0) -> None:
     site = count(rng, "big") or rng.randint(20, 400)
     chans = {"政府公报": rng.randint(0, site // 10) if rng.random() < 0.35 else 0, "政府网站": site,
              "政务微博": count(rng, "mid") if rng.random() < 0.6 else 0,
@@ -214,6 +214,8 @@ def _old(rng: random.Random, v: Values, optional_rows: set[str]) -> None:
         if f"{w}.主要负责同志" in optional_rows:
             v[f"old.{w}.主要负责同志"] = rng.randint(0, ways[w])
     received = count(rng, "mid")
+    if received < min_applications:
+        received = rng.randint(min_applications, min_applications * 10)
     parts = split(rng, received, sparse_weights(rng, [1.0, 0.1, 0.6, 0.3], 0.4))
     for c, x in zip(("当面", "传真", "网络", "信函"), parts):
         v[f"old.申请.{c}"] = x
@@ -252,7 +254,7 @@ def generate_numbers(rng: random.Random, template: str, *, other_split: bool, t3
     """Every printed cell of one report as a number (no blanks yet), in catalog order."""
     v: Values = {}
     if template == "2008":
-        _old(rng, v, old_optional)
+        _old(rng, v, old_optional, min_applications)
     else:
         (_t2_2021 if template == "2021" else _t2_2019)(rng, v)
         _t3(rng, v, template, other_split, t3_subtotals, min_applications)
