@@ -7,7 +7,7 @@ import time
 from extractor.document import Document
 from extractor.reader.prose import read_prose
 from extractor.reader.rows import document_rows
-from extractor.reader.tables import Reading, read_old, read_t2, read_t3, read_t4
+from extractor.reader.tables import Reading, read_old, read_t2, read_t2_blank_lines, read_t3, read_t4
 from schemas.results import Extraction
 
 
@@ -29,6 +29,7 @@ class TableReader:
             read_old(rows, reading)
         else:
             read_t2(rows, reading, prose)
+            read_t2_blank_lines(document.paragraphs(), reading)
             read_t3(rows, reading)
             read_t4(rows, reading)
         return Extraction(

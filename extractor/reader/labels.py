@@ -78,7 +78,9 @@ def _score(text: str, row: RowSpec) -> Match | None:
             return Match(row, 1.0, "exact")
         m: Match | None = None
         shorter, longer = sorted((text, form), key=len)
-        if len(shorter) >= 4 and longer.startswith(shorter):
+        # a printed label cut short names its row; a short catalog form inside a longer printed label
+        # names it only when it covers most of it ("政府网站" is not "政府网站工作人员数")
+        if len(shorter) >= 4 and longer.startswith(shorter) and (shorter == text or len(form) >= 0.6 * len(text)):
             m = Match(row, 0.8 + 0.15 * len(shorter) / len(longer), "prefix")
         elif len(text) >= 4 and len(form) >= 4:
             sm = SequenceMatcher(None, text, form, autojunk=False)

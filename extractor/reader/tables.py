@@ -157,6 +157,27 @@ def read_t2(rows: list[Row], reading: Reading, prose: dict[str, Value]) -> None:
                           slots[0], expected=len(cols), found=len(slots))
 
 
+def read_t2_blank_lines(paragraphs: list, reading: Reading) -> None:
+    """A table-二 row whose value is blank prints as its bare label in layout text, which reads as a
+    short paragraph: record its cells as blanks when no table row named it."""
+    layout = catalog.t2_layout(reading.template)
+    specs = list(catalog.rows("t2", reading.template))
+    for p in paragraphs:
+        text = core(p.text)
+        if not text or len(text) > 12:
+            continue
+        spec = next((r for r in specs if core(r.label) == text), None)
+        if spec is None:
+            continue
+        keys = [f"t2.{spec.id}.{c}" for c in layout[spec.id]]
+        if any(k in reading.values for k in keys):
+            continue
+        for key in keys:
+            reading.values[key] = Value(key=key, value=None, raw="", status="blank", unit=catalog.BY_KEY[key].unit,
+                                        evidence=[Evidence(kind="table", page=p.span.page, start=p.span.start,
+                                                           end=p.span.end, text=p.text)])
+
+
 def _split_t2(keys: list[str], row: Row, reading: Reading, prose: dict[str, Value]) -> None:
     n = len(keys)
     decimal = catalog.BY_KEY[keys[-1]].decimal
@@ -195,7 +216,7 @@ def read_t3(rows: list[Row], reading: Reading) -> None:
                       severity="error", table="t3")
         return
     pos = 0
-    pending: list[Row] = []
+    pending: list[str] = []  # label text of lines still waiting for their numbers
     for row in rows[start:]:
         if pos >= len(order):
             break
@@ -214,7 +235,7 @@ def read_t3(rows: list[Row], reading: Reading) -> None:
             pending = []
             continue
         if row.label_cells and len(slots) >= 7 and numbered:
-            m = _match_cells(row, order, 0.75) or _pending_match(pending + [row], order, pos)
+            m = _match_cells(row, order, 0.75) or _pending_match(pending + [row.label], order, pos)
             if m is None:
                 target = order[pos]
                 reading.doubt("extract.label_unrecognised",
@@ -241,14 +262,23 @@ def read_t3(rows: list[Row], reading: Reading) -> None:
             if best_match(row.label, headers, minimum=0.8):
                 continue
             m = _match_cells(row, order, 0.8)
-            if m and m.row.id in groups and not any(c.text.strip() for c in slots):
+            last = best_match(row.label_cells[-1].text, order, minimum=0.75) if len(row.label_cells) > 1 else None
+            if m and m.row.id in groups and not any(c.text.strip() for c in slots) \
+                    and not (last and last.row.id not in groups):
                 continue  # a group label (printed once for its items, often between them)
             if m and len(slots) >= 7:  # a printed row whose cells are all blank
                 _put_t3(reading, m.row, slots[-7:])
                 pos = order.index(m.row) + 1
                 pending = []
                 continue
-            pending.append(row)
+            # an item label may share its line with its group's label ("（六）其他处理  1.申请人…")
+            cells = [c.text for c in row.label_cells]
+            while len(cells) > 1 and (g := best_match(cells[0], order + headers, minimum=0.9)) \
+                    and (g.row.id in groups or g.row.header_only):
+                cells = cells[1:]
+            if cells != [c.text for c in row.label_cells]:
+                pending = []
+            pending.append(" ".join(cells))
     _resolve_t3_splits(reading)
     _check_t3_complete(reading)
 
@@ -303,13 +333,13 @@ def _resolve_t3_splits(reading: Reading) -> None:
                       if not (d.rule == "extract.ambiguous_split" and d.keys and d.keys[0].rsplit(".", 1)[0] in settled)]
 
 
-def _pending_match(pending: list[Row], order: list[RowSpec], pos: int) -> Match | None:
+def _pending_match(pending: list[str], order: list[RowSpec], pos: int) -> Match | None:
     """The row a label broken over several lines names: try the pieces, newest first, then joined."""
     if not pending:
         return None
-    tries = [p.label for p in reversed(pending)]
-    tries.append("".join(p.label for p in pending))
-    tries.append("".join(p.label for p in pending[-2:]))
+    tries = list(reversed(pending))
+    tries.append("".join(pending))
+    tries.append("".join(pending[-2:]))
     best: Match | None = None
     for t in tries:
         m = best_match(t, order[pos:] or order, minimum=0.75)
