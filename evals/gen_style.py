@@ -83,7 +83,7 @@ def draw_style(rng: random.Random, template: str, *, clean_blanks: bool = False)
         thousands_sep=rng.random() < 0.2,
         blank_dash=rng.random() < 0.2,
         gbk=rng.random() < 0.4,
-        pdf_table_split=rng.random() < 0.5,
+        pdf_table_split=rng.random() < 0.5 or not new,  # the old 统计表 is longer than a page anyway
         fee_two_decimals=rng.random() < 0.5,
         old_optional=old_optional,
         # drawn last so that adding a choice never shifts the earlier ones
