@@ -27,6 +27,8 @@ def run_case(case: Case, extractor: str = "rules") -> CaseScore:
         result = extract(case.source, extractor=extractor)
     except XxgkError as err:
         return score_case(None, case.gold, case.expected, error=str(err), **kw)
+    if kw["layout"] == "text" and result.document.layout:
+        kw["layout"] = result.document.layout  # a plain-text case: name the layout the ingester recognised
     return score_case(result, case.gold, case.expected, **kw)
 
 
