@@ -32,7 +32,8 @@ QUIRK_LAYOUTS: dict[str, tuple[str, ...]] = {
     "pdf_table_split": ("pdf",),
     "html_markup": ("html",),  # cell text wrapped in <p><span>, blanks as &nbsp;, as CMS editors save it
     "page_breaks": ("layout",),  # form feeds and page-number lines, also inside tables
-    "floating_groups": ("layout",),  # （三）不予公开 … printed amid or beside its items, not above them
+    "floating_groups": ("layout",),
+    "t2_2019_wording": LAYOUTS,  # the 2019 form's row label "规范性文件" (2021 renamed it 行政规范性文件)  # （三）不予公开 … printed amid or beside its items, not above them
 }
 
 
@@ -55,6 +56,7 @@ class Style:
     html_markup: bool = False
     page_breaks: bool = False
     floating_groups: bool = False
+    t2_2019_wording: bool = False
     old_optional: tuple[str, ...] = ()
 
     def quirks(self, layout: str | None = None) -> list[str]:
@@ -90,4 +92,5 @@ def draw_style(rng: random.Random, template: str, *, clean_blanks: bool = False)
         html_markup=rng.random() < 0.4,
         page_breaks=rng.random() < 0.5,
         floating_groups=new and rng.random() < 0.5,
+        t2_2019_wording=template == "2019" and rng.random() < 0.8,
     )

@@ -134,6 +134,8 @@ class Formatter:
         return self.number(v, decimal=catalog.BY_KEY[key].decimal)
 
     def label(self, row: catalog.RowSpec) -> str:
+        if self.style.t2_2019_wording and row.table == "t2" and row.id == "行政规范性文件":
+            return next(a for a in row.aliases if a == "规范性文件")
         if self.style.label_typo and row.table == "t3" and row.id == "不予公开.2":
             typo = next(a for a in row.aliases if "止公开" in a and "法规" not in a)
             return row.label.split(".", 1)[0] + "." + typo
