@@ -1,0 +1,415 @@
+"""Batch extraction: many files in, one resumable job in the store, results saved as they come.
+
+The job and its items live in the store, so that a run stopped by Ctrl-C, a crash or SIGKILL goes on
+where it stopped when the same command runs again: items left ``running`` go back in the queue, a
+file whose extraction this job already saved is not extracted twice, and files extracted by an
+earlier run are skipped unless ``force``. Only the parent process writes to the database; the
+worker processes (``extractor.workers``) read files and return Results.
+
+Inputs: files, folders (recursively, report-like file types only) and zip archives (members read
+in memory, named ``archive.zip!member.pdf``). The same bytes under several names are processed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import socket
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from extractor._errors import EmptyInputError, TooLargeError, XxgkError
+from extractor.workers import Outcome, Task, WorkerPool, hook_delay
+from schemas.results import Result
+
+# file types a folder walk picks up; anything else in a folder is ignored (files named explicitly never are)
+REPORT_SUFFIXES: frozenset[str] = frozenset({
+    ".pdf", ".docx", ".doc", ".wps", ".ofd", ".html", ".htm", ".shtml", ".xhtml", ".txt", ".md", ".zip"})
+MAX_MEMBER_BYTES = int(os.environ.get("XXGK_MAX_BYTES", 100 * 1024 * 1024))
+HEARTBEAT_SECONDS = 10.0
+STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
+MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
+
+
+class BatchError(XxgkError):
+    """A batch cannot start (no inputs, a path that does not exist …)."""
+
+
+@dataclass
+class Input:
+    """One file to process: its bytes, or why they could not be read."""
+
+    name: str
+    data: bytes | None = None
+    error: str | None = None
+
+
+# ------------------------------------------------------------------------------------------ inputs
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """Zip member names from Chinese Windows tools are GBK without the UTF-8 flag: decode them right."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437", errors="replace")
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def iter_zip(data: bytes, label: str) -> Iterator[Input]:
+    """The members of a zip archive (nested archives too), in archive order; directories and junk skipped."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as err:
+        yield Input(label, error=f"压缩包已损坏 / the zip archive is corrupt ({err})")
+        return
+    with zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            inner = _member_name(info)
+            base = inner.rsplit("/", 1)[-1]
+            if not base or base.startswith(".") or inner.startswith("__MACOSX/"):
+                continue
+            name = f"{label}!{inner}"
+            if info.file_size > MAX_MEMBER_BYTES:
+                yield Input(name, error=TooLargeError(
+                    f"{info.file_size / 1e6:.0f} MB > {MAX_MEMBER_BYTES / 1e6:.0f} MB (XXGK_MAX_BYTES)").one_line())
+                continue
+            try:
+                member = zf.read(info)
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as err:
+                yield Input(name, error=f"无法解压 / cannot extract this member ({err})")
+                continue
+            if inner.lower().endswith(".zip"):
+                yield from iter_zip(member, name)
+            else:
+                yield Input(name, member)
+
+
+def _read(path: Path, label: str) -> Iterator[Input]:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        yield Input(label, error=f"无法打开文件 / cannot open the file ({err.strerror})")
+        return
+    if path.suffix.lower() == ".zip" or (data[:4] == b"PK\x03\x04" and path.suffix.lower() not in (".docx",)
+                                         and zipfile.is_zipfile(io.BytesIO(data))
+                                         and b"word/" not in data[:65536]):
+        yield from iter_zip(data, label)
+    else:
+        yield Input(label, data)
+
+
+def iter_inputs(paths: Sequence[str | os.PathLike[str]]) -> Iterator[Input]:
+    """Every file under ``paths``, in a stable order (folders sorted by path)."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for sub in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = sub.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts) or sub.suffix.lower() not in REPORT_SUFFIXES:
+                    continue
+                yield from _read(sub, str(Path(path.name or str(path)) / rel))
+        elif path.exists():
+            yield from _read(path, path.name)
+        else:
+            raise BatchError(f"没有这个文件或文件夹 / no such file or folder: {raw}")
+
+
+# ------------------------------------------------------------------------------------------ the job
+def job_key(paths: Sequence[str | os.PathLike[str]], extractor: str, force: bool) -> str:
+    """What makes two runs "the same command": the inputs (absolute), the extractor and --force."""
+    spec = {"paths": sorted(str(Path(p).resolve()) for p in paths), "extractor": extractor, "force": force}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _created_by(job_id: str) -> str:
+    return f"batch:{job_id}"
+
+
+def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extractor: str, force: bool,
+               known: dict[str, str] | None = None, who: str = "") -> list[Any]:
+    """Store each input's bytes (once per SHA-256) and describe it as a job item.
+
+    ``known`` maps file name → sha256 of items the job already has (a resumed job): those are left out.
+    Within the job the first copy of some bytes is queued and later copies are skipped as duplicates;
+    bytes an earlier run already extracted with the same extractor are skipped unless ``force``.
+    """
+    from extractor.store import NewJobItem
+
+    known = dict(known or {})
+    first_by_sha: dict[str, str] = {sha: name for name, sha in reversed(list(known.items()))}
+    items: list[NewJobItem] = []
+    for inp in inputs:
+        if inp.name in known:
+            continue
+        if inp.error is not None:
+            items.append(NewJobItem(file_name=inp.name, status="failed", error=inp.error))
+            continue
+        assert inp.data is not None
+        if not inp.data:
+            items.append(NewJobItem(file_name=inp.name, status="failed", error=EmptyInputError(inp.name).one_line()))
+            continue
+        sha = hashlib.sha256(inp.data).hexdigest()
+        if sha in first_by_sha:
+            items.append(NewJobItem(file_name=inp.name, document_sha=sha, status="skipped",
+                                    error=f"重复文件 / duplicate of {first_by_sha[sha]}"))
+            continue
+        first_by_sha[sha] = inp.name
+        doc = store.add_document(inp.data, inp.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], who=who)
+        if not force and not doc.created:
+            latest = store.latest_extraction(doc.id)
+            if latest is not None and latest.extractor == extractor:
+                items.append(NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id, status="skipped",
+                                        extraction_id=latest.id,
+                                        error="已提取过（--force 重新提取）/ already extracted (--force to redo)"))
+                continue
+        items.append(NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id))
+    return items
+
+
+def start_job(store: Any, paths: Sequence[str | os.PathLike[str]], *, extractor: str = "rules", force: bool = False,
+              who: str = "") -> tuple[Any, bool]:
+    """The job for this command: the unfinished one with the same key (resumed), else a new one.
+
+    Returns (job, resumed). A resumed job gets items for files added to the folders since.
+    """
+    key = job_key(paths, extractor, force)
+    for job in store.unfinished_jobs():
+        if job.kind == "batch" and job.options.get("key") == key:
+            known = {it.file_name: it.document_sha or "" for it in store.job_items(job.id)}
+            new = add_inputs(store, job.id, iter_inputs(paths), extractor=extractor, force=force, known=known, who=who)
+            if new:
+                store.add_job_items(job.id, new)
+            store.requeue_running(job.id)  # this process is the job's only worker: whatever runs is stale
+            return store.get_job(job.id), True
+    options = {"key": key, "paths": [str(p) for p in paths], "extractor": extractor, "force": force}
+    items = add_inputs(store, None, iter_inputs(paths), extractor=extractor, force=force, who=who)
+    if not items:
+        raise BatchError("没有找到可处理的文件 / no report files found in the given paths")
+    return store.create_job(options, items, kind="batch", created_by=who), False
+
+
+# ------------------------------------------------------------------------------------------ running
+@dataclass
+class Progress:
+    """Counts the runner reports after every file (for a progress bar or an API)."""
+
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    last: str = ""
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed + self.skipped
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class JobRunner:
+    """Claims a job's items from the store, extracts them in worker processes, saves what comes back.
+
+    With ``job_id`` it works one job to the end; with ``job_id=None`` and ``kinds`` it serves every
+    unfinished job of those kinds (the API server's background worker) until :meth:`stop`.
+    """
+
+    store: Any
+    workers: int = 2
+    timeout: float | None = None
+    job_id: str | None = None
+    kinds: tuple[str, ...] = ("batch",)
+    on_progress: Callable[[Progress], None] | None = None
+    name: str = field(default_factory=worker_name)
+    _stop: bool = False
+    _last_beat: float = 0.0
+
+    def stop(self) -> None:
+        self._stop = True
+
+    def _claim(self) -> Any:
+        if self.job_id is not None:
+            return self.store.claim_next_item(self.job_id, worker=self.name)
+        for job in self.store.unfinished_jobs():
+            if job.kind in self.kinds:
+                item = self.store.claim_next_item(job.id, worker=self.name)
+                if item is not None:
+                    return item
+        return None
+
+    def _prepare(self, item: Any) -> Task | None:
+        """A task for the item, or None when it is settled here (done by an earlier run of this job, bad)."""
+        store = self.store
+        if item.document_id is None:
+            store.fail_item(item.id, item.error or "文件未保存 / the file was not stored", worker=self.name)
+            return None
+        job = store.get_job(item.job_id)
+        mine = [e for e in store.extractions(item.document_id) if e.created_by == _created_by(item.job_id)]
+        if mine:  # saved before a crash, not yet marked done: never extract twice
+            store.finish_item(item.id, extraction_id=mine[-1].id, worker=self.name)
+            return None
+        data = store.document_bytes(item.document_id)
+        extractor = str(job.options.get("extractor") or "rules")
+        return Task(item.id, item.file_name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], data, extractor, hook_delay())
+
+    def _settle(self, outcome: Outcome, item: Any) -> None:
+        store = self.store
+        from extractor.store import StoreError
+
+        try:
+            if outcome.ok:
+                try:
+                    result = Result.model_validate_json(outcome.result_json)
+                    result.document.name = item.file_name
+                    ext_id = store.save_extraction(item.document_id, result, created_by=_created_by(item.job_id))
+                except (XxgkError, ValueError) as err:
+                    store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
+                    return
+                store.finish_item(item.id, extraction_id=ext_id, worker=self.name)
+            elif outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS:
+                store.fail_item(item.id, outcome.error, retry=True, worker=self.name)
+            else:
+                store.fail_item(item.id, outcome.error, worker=self.name)
+        except StoreError:
+            pass  # requeued and claimed by another worker meanwhile: its answer counts
+
+    def _beat(self, pool: WorkerPool) -> None:
+        now = time.monotonic()
+        if now - self._last_beat < HEARTBEAT_SECONDS:
+            return
+        self._last_beat = now
+        for _task, item in pool.busy:
+            self.store.touch_item(item.id)
+
+    def _progress(self) -> Progress | None:
+        if self.job_id is None:
+            return None
+        c = self.store.job_counts(self.job_id)
+        return Progress(total=c.total, done=c.done, failed=c.failed, skipped=c.skipped)
+
+    def run(self, idle_wait: float = 0.5) -> None:
+        """Process until the job is finished (or, serving, until :meth:`stop`)."""
+        with WorkerPool(self.workers, self.timeout) as pool:
+            try:
+                self._loop(pool, idle_wait)
+            finally:
+                if pool.busy:  # interrupted: hand the files in flight back to the queue
+                    for _task, item in pool.busy:
+                        try:
+                            self.store.fail_item(item.id, "中断 / interrupted", retry=True, worker=self.name)
+                        except Exception:  # noqa: BLE001 - the next start requeues it anyway
+                            pass
+
+    def _loop(self, pool: WorkerPool, idle_wait: float) -> None:
+        if self.on_progress and (p := self._progress()):
+            self.on_progress(p)
+        exhausted = False
+        while not self._stop:
+            while pool.idle and not self._stop:
+                item = self._claim()
+                if item is None:
+                    exhausted = True
+                    break
+                exhausted = False
+                task = self._prepare(item)
+                if task is not None:
+                    pool.submit(task, item)
+                elif self.on_progress and (p := self._progress()):
+                    self.on_progress(p)
+            if exhausted and not pool.busy:
+                if self.job_id is not None:
+                    self.store.finish_job_if_complete(self.job_id)
+                    return
+                time.sleep(idle_wait)
+                continue
+            for outcome, item in pool.poll(idle_wait):
+                self._settle(outcome, item)
+                if self.job_id is None:
+                    self.store.finish_job_if_complete(item.job_id)
+                if self.on_progress and (p := self._progress()):
+                    p.last = item.file_name
+                    self.on_progress(p)
+            self._beat(pool)
+
+
+# ------------------------------------------------------------------------------------------ summary
+@dataclass
+class Summary:
+    """The numbers printed at the end of a batch and returned by the API."""
+
+    job_id: str
+    status: str
+    files: int
+    done: int
+    failed: int
+    duplicates: int
+    skipped: int  # extracted by an earlier run
+    queued: int
+    running: int
+    reports: int  # reports in the exports
+    findings_by_rule: dict[str, int]
+    failures: list[tuple[str, str]]  # (file, reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["failures"] = [{"file": f, "reason": r} for f, r in self.failures]
+        return d
+
+    @property
+    def exit_code(self) -> int:
+        """0: every readable file was processed (findings do not matter); 1: some file failed."""
+        return 1 if self.failed else 0
+
+
+def is_duplicate(item: Any) -> bool:
+    return item.status == "skipped" and (item.error or "").startswith("重复文件")
+
+
+def job_reports(store: Any, job_id: str) -> list[tuple[str, Any]]:
+    """(file name, latest extraction) of every report of the job, in input order, once per document."""
+    items = store.job_items(job_id)
+    order: list[tuple[str, int]] = []
+    seen: set[int] = set()
+    for it in items:
+        if it.document_id is not None and it.document_id not in seen and it.status in ("done", "skipped"):
+            if is_duplicate(it):
+                continue
+            seen.add(it.document_id)
+            order.append((it.file_name, it.document_id))
+    latest = store.latest_extractions([d for _, d in order]) if order else {}
+    return [(name, latest[d]) for name, d in order if d in latest]
+
+
+def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = None) -> Summary:
+    job = store.get_job(job_id)
+    items = store.job_items(job_id)
+    reports = job_reports(store, job_id) if reports is None else reports
+    rules: Counter[str] = Counter()
+    for _name, ext in reports:
+        for f in json.loads(ext.result_json).get("findings", []):
+            rules[f["rule"]] += 1
+    dup = sum(1 for it in items if is_duplicate(it))
+    c = job.counts
+    return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,
+                   skipped=c.skipped - dup, queued=c.queued, running=c.running, reports=len(reports),
+                   findings_by_rule=dict(sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))),
+                   failures=[(it.file_name, it.error or "") for it in items if it.status == "failed"])
+
+
+__all__ = ["BatchError", "Input", "JobRunner", "Progress", "Summary", "add_inputs", "iter_inputs", "iter_zip",
+           "job_key", "job_reports", "start_job", "summarize"]

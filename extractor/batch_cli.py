@@ -1,0 +1,134 @@
+"""``xxgk batch``: a folder or zip of reports through the extractor, resumable, with exports.
+
+Exit status: 0 when every readable file was processed (findings in the reports do not matter);
+1 when any file failed (listed with its reason in the summary and in ``failed.csv``); 2 for a usage
+error; 130 when interrupted (run the same command again to resume).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from extractor._errors import XxgkError
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@click.command("batch", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("xxgk-out"),
+              show_default=True, help="Folder for results.jsonl, values.csv/.xlsx/.parquet, findings.csv, failed.csv.")
+@click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",
+              show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes (the reader is CPU-bound: one per core).")
+@click.option("--force", is_flag=True, help="Extract again files an earlier run already extracted.")
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="Database URL or SQLite path (default: $XXGK_DATABASE_URL, else the data directory).")
+@click.option("--labels", is_flag=True, help="Chinese labels as column headers in values.csv and values.xlsx.")
+@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds allowed per file.")
+@click.option("--llm-batch-api", "llm_batch_api", is_flag=True,
+              help="With --extractor llm: send the model calls through the OpenAI Batch API (cheaper, slower).")
+def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: int, force: bool, db_url: str | None,
+          labels: bool, timeout: float, llm_batch_api: bool) -> None:
+    """Extract every report in PATHS (files, folders, zip archives) and write the exports to --out.
+
+    The job is kept in the database: after Ctrl-C or a crash, the same command resumes it. Files
+    already extracted are skipped unless --force; the same file twice is processed once.
+
+    Exit status: 0 all readable files processed; 1 some file failed; 130 interrupted.
+    """
+    from extractor.batch import BatchError, JobRunner, job_reports, start_job, summarize
+    from extractor.exports import ReportRow, write_exports
+    from extractor.store import open_store
+
+    console = _console()
+    if llm_batch_api and extractor_name != "llm":
+        raise click.UsageError("--llm-batch-api needs --extractor llm")
+    try:
+        store = open_store(db_url)
+    except XxgkError as err:
+        raise click.ClickException(str(err)) from err
+    try:
+        try:
+            job, resumed = start_job(store, paths, extractor=extractor_name, force=force, who="cli")
+        except BatchError as err:
+            raise click.ClickException(str(err)) from err
+        c = job.counts
+        verb = "继续 / resuming" if resumed else "开始 / starting"
+        console.print(f"[bold]xxgk batch[/] {verb} job {job.id}: {c.total} files, {c.queued} to extract, "
+                      f"{c.finished} already settled")
+        t0 = time.perf_counter()
+        try:
+            if llm_batch_api:
+                from extractor.llm_batch import run_batch_api
+
+                run_batch_api(store, job.id, console=console)
+            _run_with_progress(store, job.id, workers, timeout, console)
+        except KeyboardInterrupt:
+            store.requeue_running(job.id)
+            console.print(f"\n[yellow]中断 / interrupted[/]: job {job.id} is saved; run the same command to resume.")
+            sys.exit(130)
+        seconds = time.perf_counter() - t0
+        reports = job_reports(store, job.id)
+        summary = summarize(store, job.id, reports)
+        rows = [ReportRow.of(name, ext) for name, ext in reports]
+        written = write_exports(rows, out_dir, labels=labels, failures=summary.failures)
+        _print_summary(console, summary, seconds, written)
+        sys.exit(summary.exit_code)
+    finally:
+        store.close()
+
+
+def _run_with_progress(store, job_id: str, workers: int, timeout: float, console) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, \
+        TimeElapsedColumn, TimeRemainingColumn
+
+    from extractor.batch import JobRunner
+
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("[green]✓{task.fields[done]}[/] [red]✗{task.fields[failed]}[/] "
+                             "[dim]↷{task.fields[skipped]}[/]"),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
+                  transient=False) as bar:
+        counts = store.job_counts(job_id)
+        task = bar.add_task("提取 / extracting", total=counts.total, completed=counts.finished, done=counts.done,
+                            failed=counts.failed, skipped=counts.skipped)
+
+        def on_progress(p) -> None:
+            bar.update(task, total=p.total, completed=p.finished, done=p.done, failed=p.failed, skipped=p.skipped)
+
+        JobRunner(store, workers=workers, timeout=timeout, job_id=job_id, on_progress=on_progress).run()
+
+
+def _print_summary(console, s, seconds: float, written: dict) -> None:
+    from rich.table import Table
+
+    console.print(f"\n[bold]汇总 / summary[/] job {s.job_id} ({seconds:.1f} s)")
+    t = Table(show_header=False, box=None, padding=(0, 2))
+    for label, n in (("文件 / files", s.files), ("完成 / done", s.done), ("失败 / failed", s.failed),
+                     ("重复 / duplicates", s.duplicates), ("已提取过 / already extracted", s.skipped),
+                     ("报告 / reports exported", s.reports)):
+        t.add_row(label, str(n))
+    console.print(t)
+    if s.findings_by_rule:
+        ft = Table("规则 / rule", "发现 / findings", title="按规则的发现 / findings per rule", title_justify="left")
+        for rule, n in s.findings_by_rule.items():
+            ft.add_row(rule, str(n))
+        console.print(ft)
+    if s.failures:
+        console.print("[bold red]失败的文件 / failed files[/]")
+        for name, reason in s.failures:
+            console.print(f"  {name}: {reason}", markup=False, highlight=False)
+    console.print("导出 / exports: " + ", ".join(str(p) for p in written.values()), highlight=False)
+
+
+__all__ = ["batch"]

@@ -1,0 +1,246 @@
+"""Exports of many reports: results.jsonl, values.csv / .xlsx / .parquet, findings.csv, failed.csv.
+
+One row per report and one column per catalog key of the templates present, in catalog order (the
+order of the official forms); ``labels`` puts the catalog's Chinese labels in the header instead of
+the keys. A blank, "—" or "/" cell stays an empty cell (never 0). CSV files carry a UTF-8 BOM so that
+Excel opens the Chinese text correctly. xlsx needs ``openpyxl`` and parquet ``pyarrow`` (the
+``export`` extra).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from extractor._errors import ConfigError
+from schemas import catalog
+from schemas.results import Result
+
+META = ("file", "sha256", "agency", "year", "template", "extractor", "errors", "warnings")
+META_LABELS = {"file": "文件", "sha256": "SHA-256", "agency": "发布机关", "year": "年度", "template": "模板",
+               "extractor": "提取方式", "errors": "错误数", "warnings": "警告数"}
+FINDING_COLUMNS = ("file", "rule", "category", "severity", "keys", "expected", "actual", "message")
+FORMATS = ("jsonl", "csv", "xlsx", "parquet", "findings")
+FILE_NAMES = {"jsonl": "results.jsonl", "csv": "values.csv", "xlsx": "values.xlsx", "parquet": "values.parquet",
+              "findings": "findings.csv", "failed": "failed.csv"}
+MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "parquet": "application/vnd.apache.parquet", "findings": "text/csv; charset=utf-8",
+               "failed": "text/csv; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One report as the exports need it (parsed once from a stored extraction or a Result)."""
+
+    file: str
+    sha256: str
+    agency: str | None
+    year: int | None
+    template: str | None
+    extractor: str
+    values: dict[str, Any]
+    findings: list[dict[str, Any]]
+    result_json: str
+
+    @classmethod
+    def of(cls, file: str, source: Any) -> ReportRow:
+        """From a store ``ExtractionRow`` (its JSON text, not re-validated) or a ``Result``."""
+        if isinstance(source, Result):
+            text = source.model_dump_json()
+        else:
+            text = source.result_json
+        data = json.loads(text)
+        meta = data.get("meta") or {}
+        doc = data.get("document") or {}
+        values = {k: (v or {}).get("value") for k, v in (data.get("values") or {}).items()}
+        return cls(file=file, sha256=doc.get("sha256", ""), agency=meta.get("agency"), year=meta.get("year"),
+                   template=meta.get("template"), extractor=data.get("extractor", ""), values=values,
+                   findings=list(data.get("findings") or []), result_json=text)
+
+    def meta(self) -> list[Any]:
+        sev = [f.get("severity") for f in self.findings]
+        return [self.file, self.sha256, self.agency or "", self.year if self.year is not None else "",
+                self.template or "", self.extractor, sev.count("error"), sev.count("warning")]
+
+
+def columns(rows: Sequence[ReportRow]) -> list[str]:
+    """The value columns: catalog keys of the templates present, catalog order.
+
+    The second 历年累计 column and the prose-only group figures appear only when some report has them.
+    """
+    templates = {r.template for r in rows if r.template}
+    present: set[str] = set()
+    for r in rows:
+        present.update(r.values)
+    out = []
+    for f in catalog.FIELDS:
+        if not f.templates & templates:
+            continue
+        if (f.key.endswith(".历年累计") or f.prose_only) and f.key not in present:
+            continue
+        out.append(f.key)
+    return out
+
+
+def headers(keys: Sequence[str], labels: bool) -> list[str]:
+    if not labels:
+        return [*META, *keys]
+    seen: dict[str, int] = {}
+    out = [META_LABELS[m] for m in META]
+    for k in keys:
+        label = catalog.BY_KEY[k].label
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({k})")  # two cells one label: keep them apart
+    return out
+
+
+def _cell(v: Any) -> Any:
+    return "" if v is None else v
+
+
+def results_jsonl(rows: Iterable[ReportRow]) -> bytes:
+    return "".join(r.result_json.strip() + "\n" for r in rows).encode("utf-8")
+
+
+def values_csv(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
+    keys = columns(rows)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(headers(keys, labels))
+    for r in rows:
+        w.writerow([*r.meta(), *(_cell(r.values.get(k)) for k in keys)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def findings_csv(rows: Sequence[ReportRow]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(FINDING_COLUMNS)
+    for r in rows:
+        for f in r.findings:
+            w.writerow([r.file, f.get("rule", ""), f.get("category", ""), f.get("severity", ""),
+                        ";".join(f.get("keys") or []), _cell(f.get("expected")), _cell(f.get("actual")),
+                        f.get("message", "")])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def failed_csv(failures: Sequence[tuple[str, str]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(("file", "reason"))
+    w.writerows(failures)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def values_xlsx(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
+    try:
+        from openpyxl import Workbook
+        from openpyxl.utils import get_column_letter
+    except ImportError as exc:
+        raise ConfigError("xlsx 导出需要 openpyxl / the xlsx export needs `pip install 'xxgk[export]'`") from exc
+    keys = columns(rows)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("values")
+    ws.freeze_panes = "B2"
+    hdr = headers(keys, labels)
+    for i, h in enumerate(hdr, 1):
+        ws.column_dimensions[get_column_letter(i)].width = 28 if i <= 3 else 12
+    ws.append(hdr)
+    for r in rows:
+        ws.append([*r.meta(), *(r.values.get(k) for k in keys)])  # None → an empty cell
+    fs = wb.create_sheet("findings")
+    fs.append(list(FINDING_COLUMNS))
+    for r in rows:
+        for f in r.findings:
+            fs.append([r.file, f.get("rule", ""), f.get("category", ""), f.get("severity", ""),
+                       ";".join(f.get("keys") or []), _scalar(f.get("expected")), _scalar(f.get("actual")),
+                       f.get("message", "")])
+    ks = wb.create_sheet("keys")
+    ks.append(["key", "label", "unit", "table"])
+    for k in keys:
+        spec = catalog.BY_KEY[k]
+        ks.append([k, spec.label, spec.unit, spec.table])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _scalar(v: Any) -> Any:
+    return v if isinstance(v, (int, float, str)) or v is None else str(v)
+
+
+def values_parquet(rows: Sequence[ReportRow]) -> bytes:
+    """Keys as column names (labels in each field's metadata); integers stay integers, blanks are null."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ConfigError("parquet 导出需要 pyarrow / the parquet export needs `pip install 'xxgk[export]'`") from exc
+    keys = columns(rows)
+    arrays: list[Any] = []
+    fields: list[Any] = []
+    meta_types = {"year": pa.int32(), "errors": pa.int32(), "warnings": pa.int32()}
+    meta_values: dict[str, list[Any]] = {name: [] for name in META}
+    for r in rows:
+        sev = [f.get("severity") for f in r.findings]
+        for name, v in zip(META, (r.file, r.sha256, r.agency, r.year, r.template, r.extractor,
+                                  sev.count("error"), sev.count("warning"))):
+            meta_values[name].append(v)
+    for name in META:
+        typ = meta_types.get(name, pa.string())
+        fields.append(pa.field(name, typ, metadata={"label": META_LABELS[name]}))
+        arrays.append(pa.array(meta_values[name], type=typ))
+    for k in keys:
+        spec = catalog.BY_KEY[k]
+        vals = [r.values.get(k) for r in rows]
+        integral = not spec.decimal and all(v is None or float(v).is_integer() for v in vals)
+        typ = pa.int64() if integral else pa.float64()
+        vals = [None if v is None else (int(v) if integral else float(v)) for v in vals]
+        fields.append(pa.field(k, typ, metadata={"label": spec.label, "unit": spec.unit}))
+        arrays.append(pa.array(vals, type=typ))
+    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+def render(kind: str, rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
+    """One export as bytes (``kind`` ∈ jsonl, csv, xlsx, parquet, findings)."""
+    if kind == "jsonl":
+        return results_jsonl(rows)
+    if kind == "csv":
+        return values_csv(rows, labels=labels)
+    if kind == "xlsx":
+        return values_xlsx(rows, labels=labels)
+    if kind == "parquet":
+        return values_parquet(rows)
+    if kind == "findings":
+        return findings_csv(rows)
+    raise ConfigError(f"未知的导出格式 / unknown export {kind!r}: {', '.join(FORMATS)}")
+
+
+def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: bool = False,
+                  failures: Sequence[tuple[str, str]] = (), kinds: Sequence[str] = FORMATS) -> dict[str, Path]:
+    """Write every export into ``out_dir`` (created); returns kind → path. Written whole, then renamed."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    payloads = {k: (lambda k=k: render(k, rows, labels=labels)) for k in kinds}
+    payloads["failed"] = lambda: failed_csv(failures)
+    for kind, make in payloads.items():
+        path = out / FILE_NAMES[kind]
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(make())
+        tmp.replace(path)
+        paths[kind] = path
+    return paths
+
+
+__all__ = ["FILE_NAMES", "FORMATS", "MEDIA_TYPES", "ReportRow", "columns", "failed_csv", "findings_csv", "headers",
+           "render", "results_jsonl", "values_csv", "values_parquet", "values_xlsx", "write_exports"]

@@ -1,0 +1,247 @@
+"""A small pool of extraction processes: one file at a time each, a hung or crashed file costs one worker.
+
+Why not ``concurrent.futures``: a ProcessPoolExecutor cannot stop one task that hangs (a pathological
+PDF) and, when one worker dies (pdfium crashes the process), it breaks every task in flight without
+saying which file did it. Here each worker has its own pipe, so the parent knows which file each
+worker holds: on a timeout the worker is killed and that one file fails; on a crash only that file
+is reported and a fresh worker takes its place.
+
+Workers start from a ``forkserver`` that has imported the extractor once (fast starts, no fork of a
+parent that runs threads or holds database connections). They ignore SIGINT so that Ctrl-C reaches
+only the parent, which decides what to do, and exit when the parent's end of the pipe closes (the
+parent was killed).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+PRELOAD = ["extractor.api", "extractor.reader", "extractor.ingest.pdf", "extractor.ingest.docx",
+           "extractor.ingest.html", "extractor.ingest.text", "extractor.rules", "schemas.results"]
+TEST_DELAY_ENV = "XXGK_TEST_ITEM_DELAY"  # seconds each worker sleeps per file: lets tests kill a batch half-way
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to extract: the bytes and the name they came with."""
+
+    id: int
+    name: str
+    data: bytes
+    extractor: str = "rules"
+    delay: float = 0.0  # test hook: seconds to sleep first (from $XXGK_TEST_ITEM_DELAY in the parent)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came back for a task: the Result as JSON, or the one-line reason it failed."""
+
+    task_id: int
+    ok: bool
+    result_json: str = ""
+    error: str = ""
+    kind: str = ""  # failure kind: input (the file), crash, timeout, internal
+    seconds: float = 0.0
+
+
+def _extract_one(task: Task) -> Outcome:
+    """Run in a worker: the public extract(), errors turned into one line."""
+    from extractor._errors import InputError, XxgkError
+    from extractor.api import extract
+
+    t0 = time.perf_counter()
+    if task.delay:
+        time.sleep(task.delay)
+    try:
+        result = extract(task.data, name=task.name, extractor=task.extractor)
+        return Outcome(task.id, True, result_json=result.model_dump_json(), seconds=time.perf_counter() - t0)
+    except InputError as err:
+        return Outcome(task.id, False, error=err.one_line(), kind="input", seconds=time.perf_counter() - t0)
+    except XxgkError as err:
+        return Outcome(task.id, False, error=str(err), kind="backend", seconds=time.perf_counter() - t0)
+    except Exception as err:  # a bug or a library's surprise: one file fails, the batch goes on
+        tb = traceback.extract_tb(err.__traceback__)
+        where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+        return Outcome(task.id, False, error=f"内部错误 / internal error: {type(err).__name__}: {err}{where}",
+                       kind="internal", seconds=time.perf_counter() - t0)
+
+
+def hook_delay() -> float:
+    """The per-file sleep tests ask for (0 in real use)."""
+    try:
+        return max(0.0, float(os.environ.get(TEST_DELAY_ENV) or 0))
+    except ValueError:
+        return 0.0
+
+
+def _worker_main(conn: Connection, fn: Callable[[Any], Outcome]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        outcome = fn(task)
+        try:
+            conn.send(outcome)
+        except (BrokenPipeError, OSError):
+            return
+
+
+@dataclass
+class _Slot:
+    process: Any
+    conn: Connection
+    task: Task | None = None
+    started: float = 0.0
+    meta: Any = None
+
+
+@dataclass
+class WorkerPool:
+    """``size`` worker processes; :meth:`submit` to an idle one, :meth:`poll` for outcomes."""
+
+    size: int = 2
+    timeout: float | None = None  # seconds per file; None = no limit
+    fn: Callable[[Any], Outcome] = _extract_one  # a module-level function (it is sent to the workers by name)
+    _slots: list[_Slot] = field(default_factory=list)
+    _ctx: Any = None
+
+    def __post_init__(self) -> None:
+        if self.size < 1:
+            raise ValueError("a pool needs at least one worker")
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        self._ctx = mp.get_context(method)
+        if method == "forkserver":
+            self._ctx.set_forkserver_preload(PRELOAD)
+        self._slots = [self._spawn() for _ in range(self.size)]
+
+    def _spawn(self) -> _Slot:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_worker_main, args=(child, self.fn), daemon=True, name="xxgk-worker")
+        proc.start()
+        child.close()
+        return _Slot(proc, parent)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def idle(self) -> int:
+        return sum(1 for s in self._slots if s.task is None)
+
+    @property
+    def busy(self) -> list[tuple[Task, Any]]:
+        return [(s.task, s.meta) for s in self._slots if s.task is not None]
+
+    def submit(self, task: Task, meta: Any = None) -> None:
+        """Hand a task to an idle worker (call only when :attr:`idle` > 0)."""
+        slot = next(s for s in self._slots if s.task is None)
+        slot.task, slot.started, slot.meta = task, time.monotonic(), meta
+        try:
+            slot.conn.send(task)
+        except (BrokenPipeError, OSError):  # died while idle: replace it and try once more
+            self._replace(slot)
+            slot = next(s for s in self._slots if s.task is None)
+            slot.task, slot.started, slot.meta = task, time.monotonic(), meta
+            slot.conn.send(task)
+
+    def _replace(self, slot: _Slot) -> None:
+        try:
+            slot.conn.close()
+        except OSError:
+            pass
+        if slot.process.is_alive():
+            slot.process.kill()
+        slot.process.join(5)
+        self._slots[self._slots.index(slot)] = self._spawn()
+
+    def poll(self, wait_seconds: float = 0.5) -> list[tuple[Outcome, Any]]:
+        """Outcomes ready within ``wait_seconds`` (crashes and timeouts included), each with its meta."""
+        busy = [s for s in self._slots if s.task is not None]
+        if not busy:
+            time.sleep(min(wait_seconds, 0.05))
+            return []
+        waitables: list[Any] = [s.conn for s in busy] + [s.process.sentinel for s in busy]
+        ready = set(wait(waitables, timeout=wait_seconds))
+        out: list[tuple[Outcome, Any]] = []
+        now = time.monotonic()
+        for slot in busy:
+            task, meta = slot.task, slot.meta
+            assert task is not None
+            outcome: Outcome | None = None
+            if slot.conn in ready:
+                try:
+                    outcome = slot.conn.recv()
+                except (EOFError, OSError):
+                    outcome = None
+                if outcome is not None:
+                    slot.task = slot.meta = None
+                    out.append((outcome, meta))
+                    continue
+            if slot.conn in ready or slot.process.sentinel in ready:
+                slot.process.join(2)  # the pipe closes a moment before the process is reaped
+                code = slot.process.exitcode
+                outcome = Outcome(task.id, False, kind="crash", seconds=now - slot.started, error=(
+                    f"处理该文件时工作进程崩溃 / the worker process crashed on this file (exit code {code})"))
+            elif self.timeout and now - slot.started > self.timeout:
+                outcome = Outcome(task.id, False, kind="timeout", seconds=now - slot.started, error=(
+                    f"处理超时（{self.timeout:g} 秒）/ timed out after {self.timeout:g} s"))
+            if outcome is not None:
+                self._replace(slot)
+                out.append((outcome, meta))
+        return out
+
+    def close(self) -> None:
+        """Stop every worker (a task in flight is abandoned)."""
+        for slot in self._slots:
+            try:
+                if slot.task is None:
+                    slot.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        deadline = time.monotonic() + 2
+        for slot in self._slots:
+            if slot.task is not None:
+                slot.process.kill()
+            slot.process.join(max(0.0, deadline - time.monotonic()))
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join(1)
+            try:
+                slot.conn.close()
+            except OSError:
+                pass
+        self._slots = []
+
+
+def run_all(tasks: list[Task], size: int = 2, timeout: float | None = None,
+            on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Every task through a pool, outcomes in completion order (a convenience for scripts)."""
+    pending = list(tasks)
+    out: list[Outcome] = []
+    with WorkerPool(size, timeout) as pool:
+        while pending or pool.busy:
+            while pending and pool.idle:
+                pool.submit(pending.pop(0))
+            for outcome, _ in pool.poll():
+                out.append(outcome)
+                if on_outcome:
+                    on_outcome(outcome)
+    return out
+
+
+__all__ = ["Outcome", "TEST_DELAY_ENV", "Task", "WorkerPool", "run_all", "hook_delay"]

@@ -1,0 +1,291 @@
+"""``xxgk batch``: a mixed folder end to end, resuming after SIGKILL, duplicates, exports, the worker pool."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="the batch needs the [store] extra: pip install -e '.[store]'")
+
+from extractor import extract
+from extractor.batch import iter_inputs, job_key
+from extractor.exports import ReportRow, columns, headers, values_csv
+from extractor.store import open_store
+from extractor.workers import Outcome, Task, WorkerPool
+from schemas import catalog
+from tests.conftest import FIXTURES, ROOT, SEED_TXT
+
+GEN = FIXTURES / "generated"
+GOOD = [SEED_TXT, FIXTURES / "text" / "2022-2021format.md", GEN / "gen2019-s11-html.html",
+        GEN / "gen2019-s12-docx.docx", GEN / "gen2019-s14-layout.txt", GEN / "gen2021-s22-docx.docx",
+        GEN / "gen2021-s23-t4.group_total-md.md", GEN / "gen2021-s26-blank-cells.txt"]
+NOT_A_REPORT = "今天天气很好。这是一篇游记，写的是春天去西湖看花，没有任何统计数字。\n".encode()
+
+
+def run_batch(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "extractor.cli", "batch", *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    """Good reports in several formats, two duplicates (a copy and a zip member), an empty file, a corrupt PDF,
+    a non-report, and a file type a folder walk ignores."""
+    src = tmp_path / "reports"
+    (src / "sub").mkdir(parents=True)
+    for p in GOOD[:5]:
+        shutil.copy(p, src / p.name)
+    shutil.copy(SEED_TXT, src / "sub" / "copy-of-seed.txt")  # duplicate by content
+    with zipfile.ZipFile(src / "more.zip", "w") as zf:
+        for p in GOOD[5:]:
+            zf.write(p, f"2021/{p.name}")
+        zf.write(GEN / "gen2019-s12-docx.docx", "dup.docx")  # duplicate inside the archive
+    (src / "empty.pdf").write_bytes(b"")
+    (src / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog garbage\n%%EOF")
+    (src / "travel.txt").write_bytes(NOT_A_REPORT)
+    (src / "gold.json").write_text("{}")  # not a report type: ignored by the folder walk
+    return src
+
+
+def test_batch_over_a_mixed_folder_extracts_each_report_once_and_lists_bad_files(mixed: Path, tmp_path: Path) -> None:
+    db, out = tmp_path / "x.sqlite", tmp_path / "out"
+    proc = run_batch(str(mixed), "--db", str(db), "--out", str(out), "--workers", "2")
+    assert proc.returncode == 1, proc.stderr  # three files failed
+    err = proc.stderr
+    for needle in ("文件 / files", "完成 / done", "失败 / failed", "重复 / duplicates"):
+        assert needle in err
+    lines = {ln.split()[0]: ln.split()[-1] for ln in err.splitlines() if " / " in ln and ln.strip()[:1].isalpha()}
+    assert lines.get("完成") == "8" and lines.get("失败") == "3" and lines.get("重复") == "2", err
+    assert "empty.pdf: 文件为空" in err and "broken.pdf: 文件已损坏" in err and "travel.txt: 不是政府信息公开" in err
+
+    store = open_store(db)
+    try:
+        job = store.list_jobs()[0]
+        assert job.status == "done" and job.counts.total == 13 and job.counts.done == 8
+        items = store.job_items(job.id)
+        names = {it.file_name for it in items}
+        assert "reports/more.zip!2021/gen2021-s26-blank-cells.txt" in names and "reports/gold.json" not in names
+        for it in items:
+            if it.status == "done":
+                assert len(store.extractions(it.document_id)) == 1  # extracted exactly once
+        failed = {it.file_name.rsplit("/", 1)[-1]: it.error for it in items if it.status == "failed"}
+        assert set(failed) == {"empty.pdf", "broken.pdf", "travel.txt"}
+        assert failed["broken.pdf"].startswith("文件已损坏，无法解析 / the file is corrupt")
+        dups = {it.file_name: it.error for it in items if it.status == "skipped"}
+        assert dups == {"reports/sub/copy-of-seed.txt": "重复文件 / duplicate of reports/2017-old-template-report.txt",
+                        "reports/more.zip!dup.docx": "重复文件 / duplicate of reports/gen2019-s12-docx.docx"}
+    finally:
+        store.close()
+
+    # exports: one row per report, values as the one-file API reads them, blanks blank
+    rows = list(csv.DictReader(io.StringIO((out / "values.csv").read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 8
+    by_name = {r["file"].rsplit("!", 1)[-1].rsplit("/", 1)[-1]: r for r in rows}
+    for path in GOOD:
+        single = extract(path)
+        row = by_name[path.name]
+        assert row["template"] == single.meta.template
+        for key, v in single.values.items():
+            if key in row:
+                assert row[key] == ("" if v.value is None else str(v.value)), (path.name, key)
+    seed = by_name[SEED_TXT.name]
+    assert seed["old.主动公开数"] == "42658" and seed["template"] == "2008"
+    blank = extract(GEN / "gen2021-s26-blank-cells.txt")
+    blank_keys = [k for k, v in blank.values.items() if v.value is None]
+    assert blank_keys and all(by_name["gen2021-s26-blank-cells.txt"][k] == "" for k in blank_keys)
+
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(results) == 8 and all(r["values"] for r in results)
+    findings = list(csv.DictReader(io.StringIO((out / "findings.csv").read_text(encoding="utf-8-sig"))))
+    seed_rules = {f["rule"] for f in findings if f["file"].endswith(SEED_TXT.name)}
+    assert {"old.channels_upper", "old.responses_sum"} <= seed_rules
+    total_findings = sum(len(r["findings"]) for r in results)
+    assert len(findings) == total_findings
+    failed_csv = (out / "failed.csv").read_text(encoding="utf-8-sig")
+    assert failed_csv.count("\n") == 4 and "travel.txt" in failed_csv
+
+    import pyarrow.parquet as pq
+    from openpyxl import load_workbook
+
+    table = pq.read_table(out / "values.parquet").to_pylist()
+    pbn = {r["file"].rsplit("/", 1)[-1].rsplit("!", 1)[-1]: r for r in table}
+    assert pbn[SEED_TXT.name]["old.主动公开数"] == 42658
+    assert all(pbn["gen2021-s26-blank-cells.txt"][k] is None for k in blank_keys)
+    ws = load_workbook(out / "values.xlsx", read_only=True)["values"]
+    got = list(ws.iter_rows(values_only=True))
+    assert len(got) == 9 and list(got[0][:2]) == ["file", "sha256"]
+
+    # the same command again: nothing re-extracted, failures still failures
+    again = run_batch(str(mixed), "--db", str(db), "--out", str(out))
+    assert again.returncode == 1
+    store = open_store(db)
+    try:
+        newest = store.list_jobs()[0]
+        assert newest.counts.done == 0 and newest.counts.failed == 3 and newest.counts.skipped == 10
+        assert all(len(store.extractions(d.id)) <= 1 for d in store.list_documents())
+    finally:
+        store.close()
+
+
+def test_batch_killed_with_sigkill_resumes_without_losing_or_repeating_work(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for p in GOOD:
+        shutil.copy(p, src / p.name)
+    db, out = tmp_path / "x.sqlite", tmp_path / "out"
+    cmd = [sys.executable, "-m", "extractor.cli", "batch", str(src), "--db", str(db), "--out", str(out),
+           "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "XXGK_TEST_ITEM_DELAY": "0.7"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = 0
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if not db.exists():
+                continue
+            s = open_store(db, migrate=False)
+            try:
+                jobs = s.list_jobs()
+                done = jobs[0].counts.done if jobs else 0
+            except Exception:  # noqa: BLE001 - the schema may not be there yet
+                done = 0
+            finally:
+                s.close()
+            if done >= 3:
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert 3 <= done < len(GOOD), f"the batch was not caught half-way (done={done})"
+    s = open_store(db)
+    try:
+        job = s.list_jobs()[0]
+        assert job.status == "running" and job.counts.done < len(GOOD)
+        left_running = job.counts.running
+    finally:
+        s.close()
+
+    again = run_batch(str(src), "--db", str(db), "--out", str(out), "--workers", "2")
+    assert again.returncode == 0, again.stderr
+    assert f"继续 / resuming job {job.id}" in again.stderr.replace("\n", " ")
+    s = open_store(db)
+    try:
+        assert [j.id for j in s.list_jobs()] == [job.id]  # resumed, not a new job
+        final = s.get_job(job.id)
+        assert final.status == "done" and final.counts.done == len(GOOD) and final.counts.failed == 0
+        docs = s.list_documents()
+        assert len(docs) == len(GOOD)
+        assert all(len(s.extractions(d.id)) == 1 for d in docs)  # nothing done twice
+        assert sum(1 for it in s.job_items(job.id) if it.attempts == 2) <= max(left_running, 2)
+    finally:
+        s.close()
+    assert len((out / "results.jsonl").read_text(encoding="utf-8").splitlines()) == len(GOOD)
+
+
+def test_force_extracts_again_and_a_new_command_is_a_new_job(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SEED_TXT, src / SEED_TXT.name)
+    db = tmp_path / "x.sqlite"
+    assert run_batch(str(src), "--db", str(db), "--out", str(tmp_path / "o1"), "--workers", "1").returncode == 0
+    forced = run_batch(str(src), "--db", str(db), "--out", str(tmp_path / "o2"), "--workers", "1", "--force",
+                       "--labels")
+    assert forced.returncode == 0, forced.stderr
+    s = open_store(db)
+    try:
+        (doc,) = s.list_documents()
+        assert len(s.extractions(doc.id)) == 2
+        assert len(s.list_jobs()) == 2
+    finally:
+        s.close()
+    header = (tmp_path / "o2" / "values.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header[:3] == ["文件", "SHA-256", "发布机关"]
+    assert catalog.BY_KEY["old.主动公开数"].label in header
+    assert job_key([src], "rules", True) != job_key([src], "rules", False)
+
+
+class _GbkName(zipfile.ZipInfo):
+    """A member name stored in GBK without the UTF-8 flag."""
+
+    def _encodeFilenameFlags(self):  # noqa: N802 - zipfile's own hook
+        return self.filename.encode("gb18030"), self.flag_bits & ~0x800
+
+
+def test_zip_members_are_named_after_the_archive_and_gbk_names_decoded(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        info = zipfile.ZipInfo("年报/报告.txt")
+        zf.writestr(info, b"x")
+        zf.writestr(_GbkName("年度报告.txt"), b"y")  # as Windows tools in China write names
+        zf.writestr("__MACOSX/._x", b"junk")
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w") as z2:
+            z2.writestr("deep.md", b"z")
+        zf.writestr("inner.zip", inner.getvalue())
+    (tmp_path / "a.zip").write_bytes(buf.getvalue())
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really")
+    got = [(i.name, i.data, i.error) for i in iter_inputs([tmp_path / "a.zip", tmp_path / "bad.zip"])]
+    assert [g[0] for g in got] == ["a.zip!年报/报告.txt", "a.zip!年度报告.txt", "a.zip!inner.zip!deep.md", "bad.zip"]
+    assert [g[1] for g in got[:3]] == [b"x", b"y", b"z"]
+    assert got[3][2] is not None and got[3][2].startswith("压缩包已损坏")
+
+
+def test_exports_keep_blanks_blank_and_label_headers_unique() -> None:
+    from schemas.results import ReportMeta, Result, Value
+
+    r = Result(meta=ReportMeta(template="2021", year=2022, agency="某县"), values={
+        "t3.本年新收.自然人": Value(key="t3.本年新收.自然人", value=0, raw="0"),
+        "t3.本年新收.商业企业": Value(key="t3.本年新收.商业企业", value=None, raw="—", status="dash")})
+    rows = [ReportRow.of("a.pdf", r)]
+    text = values_csv(rows).decode("utf-8-sig")
+    head, line = text.splitlines()
+    cells = dict(zip(head.split(","), line.split(",")))
+    assert cells["t3.本年新收.自然人"] == "0" and cells["t3.本年新收.商业企业"] == ""
+    assert cells["t3.上年结转.自然人"] == ""  # not printed at all: blank too
+    keys = columns(rows)
+    assert keys == [f.key for f in catalog.FIELDS if "2021" in f.templates and not f.prose_only
+                    and not f.key.endswith(".历年累计")]
+    labelled = headers(keys, labels=True)
+    assert len(set(labelled)) == len(labelled)
+
+
+# -- the worker pool: a crash or a hang costs one file ------------------------------------------------
+def _behave(task: Task) -> Outcome:
+    if task.name == "crash":
+        os._exit(7)
+    if task.name == "hang":
+        time.sleep(60)
+    return Outcome(task.id, True, result_json=task.data.decode())
+
+
+def test_worker_pool_isolates_a_crashing_and_a_hanging_file() -> None:
+    tasks = [Task(1, "ok", b"one"), Task(2, "crash", b""), Task(3, "hang", b""), Task(4, "ok", b"four"),
+             Task(5, "ok", b"five")]
+    got: dict[int, Outcome] = {}
+    with WorkerPool(2, timeout=3, fn=_behave) as pool:
+        pending = list(tasks)
+        deadline = time.monotonic() + 60
+        while (pending or pool.busy) and time.monotonic() < deadline:
+            while pending and pool.idle:
+                pool.submit(pending.pop(0))
+            for outcome, _ in pool.poll(0.2):
+                got[outcome.task_id] = outcome
+    assert sorted(got) == [1, 2, 3, 4, 5]
+    assert got[1].result_json == "one" and got[4].result_json == "four" and got[5].result_json == "five"
+    assert got[2].kind == "crash" and "exit code 7" in got[2].error
+    assert got[3].kind == "timeout" and "3 s" in got[3].error
+
