@@ -199,7 +199,8 @@ BLANKABLE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
                                                                            "法律服务机构", "其他"))),
             ("t4.复议.总计", tuple(f"t4.复议.{c}" for c in ("维持", "纠正", "其他", "尚未审结"))),
             ("t4.诉讼未经复议.总计", tuple(f"t4.诉讼未经复议.{c}" for c in ("维持", "纠正", "其他", "尚未审结")))),
-    "old": tuple((t, p) for t, p in _OLD_SUMS.values()) + (("old.主动公开数", _CHANNELS),),
+    # only totals that are sums of their parts (主动公开数 is a de-duplicated count, not a sum)
+    "old": tuple((t, p) for t, p in _OLD_SUMS.values()),
 }
 
 

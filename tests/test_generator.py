@@ -262,6 +262,23 @@ def test_injected_blank_total_leaves_exactly_one_required_total_blank(template: 
         assert key not in r.prose_values
 
 
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_expected_findings_agree_with_the_validators_on_gold_values(template: str) -> None:
+    """The rule ids of rule_ids.py and the validators meet: run extractor.rules on the gold values themselves."""
+    from extractor.rules import validate
+    from schemas.results import Value
+
+    known = set(gen.RULE_IDS.values())
+    for seed in range(20):
+        for inject in [None, "prose", "blank"] + [gen.RULE_IDS[n] for n in gen.BREAKABLE[template]]:
+            r = gen.generate(seed, template, inject=inject)
+            values = {k: Value(key=k, value=v, status="number" if v is not None else "blank")
+                      for k, v in r.values.items()}
+            prose = {k: Value(key=k, value=v) for k, v in r.prose_values.items()}
+            raised = {f.rule for f in validate(values, prose, template=template) if f.category == "report"}
+            assert raised & known == {str(f["rule"]) for f in r.expected_findings}, (seed, inject)
+
+
 def test_unknown_injection_template_and_layout_are_errors() -> None:
     from extractor._errors import XxgkError
 
