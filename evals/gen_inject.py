@@ -41,10 +41,6 @@ def _shift(rng: random.Random, total: Number) -> int:
 
 
 # --------------------------------------------------------------------------- table 三
-def _t3_cols(v: Values) -> list[str]:
-    return t3_applicant_columns() + ["总计"]
-
-
 def _t3_leaves(v: Values, template: str) -> list[str]:
     return t3_result_rows(template, any(k.startswith("t3.其他处理.1.") for k in v))
 

@@ -178,7 +178,7 @@ def table2(template: str, fm: Formatter) -> TableModel:
 
 
 # --------------------------------------------------------------------------- table 三
-def table3(template: str, fm: Formatter, values: dict[str, Number | None]) -> TableModel:
+def table3(template: str, fm: Formatter) -> TableModel:
     rows, cols = _rows("t3", template), [c for c in catalog.columns("t3", template)]
     style = fm.style
     grid = Grid(3 + len(cols))
@@ -305,5 +305,5 @@ def table_old(year: int, fm: Formatter, values: dict[str, Number | None]) -> Tab
 def build_tables(template: str, year: int, values: dict[str, Number | None], fm: Formatter) -> dict[str, TableModel]:
     if template == "2008":
         return {"old": table_old(year, fm, values)}
-    return {"t2": table2(template, fm), "t3": table3(template, fm, values), "t4": table4(template, fm)}
+    return {"t2": table2(template, fm), "t3": table3(template, fm), "t4": table4(template, fm)}
 
