@@ -24,7 +24,7 @@ QUIRK_LAYOUTS: dict[str, tuple[str, ...]] = {
     "t4_flat": LAYOUTS,  # table 四 as the one 15-cell row of the official form
     "label_typo": LAYOUTS,  # "2.其他法律行政止公开"
     "wrapped_labels": ("layout", "cells"),
-    "spaced_labels": ("layout", "cells", "runtogether"),
+    "spaced_labels": LAYOUTS,  # "三 、本 年 度办 理 结果" in text layouts; table 四's "总 计" everywhere
     "fullwidth_digits": TEXT_LAYOUTS,
     "thousands_sep": GRID_LAYOUTS,
     "blank_dash": LAYOUTS,  # blanks printed as "—"

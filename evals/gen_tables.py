@@ -243,27 +243,32 @@ def table3(template: str, fm: Formatter) -> TableModel:
 
 
 # --------------------------------------------------------------------------- table 四
+def _t4_label(col: catalog.ColumnSpec, fm: Formatter) -> str:
+    """Table 四's column label; the two-character 总计 is printed letter-spaced in some forms ("总 计")."""
+    return " ".join(col.label) if fm.style.spaced_labels and len(col.label) == 2 else col.label
+
+
 def table4(template: str, fm: Formatter) -> TableModel:
     rows, cols = catalog.rows("t4", template), catalog.columns("t4", template)
     lit = rows[1].label.split("·")[0]
     if fm.style.t4_flat:
         grid = Grid(15)
         grid.rows.append([GC(rows[0].label, cs=5, head=True), GC(lit, cs=10, head=True)])
-        grid.rows.append([GC(c.label, rs=2, head=True) for c in cols]
+        grid.rows.append([GC(_t4_label(c, fm), rs=2, head=True) for c in cols]
                          + [GC(r.aliases[0], cs=5, head=True) for r in rows[1:]])
-        grid.rows.append([GC(c.label, head=True) for _ in rows[1:] for c in cols])
+        grid.rows.append([GC(_t4_label(c, fm), head=True) for _ in rows[1:] for c in cols])
         keys = [f"t4.{r.id}.{c.id}" for r in rows for c in cols]
         grid.rows.append([GC(fm.value(k), key=k) for k in keys])
         n = len(cols)
         flat = [FlatRow("", [rows[0].label] + [""] * (n - 1) + [lit] + [""] * (2 * n - 1), "head"),
-                FlatRow("", [c.label for c in cols] + [x for r in rows[1:] for x in [r.aliases[0]] + [""] * (n - 1)],
+                FlatRow("", [_t4_label(c, fm) for c in cols] + [x for r in rows[1:] for x in [r.aliases[0]] + [""] * (n - 1)],
                         "head"),
-                FlatRow("", [""] * n + [c.label for _ in rows[1:] for c in cols], "head"),
+                FlatRow("", [""] * n + [_t4_label(c, fm) for _ in rows[1:] for c in cols], "head"),
                 FlatRow("", [fm.value(k) for k in keys], "data", list(keys))]
         return TableModel("t4", catalog.TABLE_TITLES["t4"], [], grid, flat)
     grid = Grid(2 + len(cols))
-    grid.rows.append([GC("", cs=2, head=True)] + [GC(c.label, head=True) for c in cols])
-    flat = [FlatRow("", [c.label for c in cols], "head")]
+    grid.rows.append([GC("", cs=2, head=True)] + [GC(_t4_label(c, fm), head=True) for c in cols])
+    flat = [FlatRow("", [_t4_label(c, fm) for c in cols], "head")]
     for i, r in enumerate(rows):
         keys = [f"t4.{r.id}.{c.id}" for c in cols]
         vals = [GC(fm.value(k), key=k) for k in keys]
