@@ -236,8 +236,10 @@ class JobRunner:
     kinds: tuple[str, ...] = ("batch",)
     on_progress: Callable[[Progress], None] | None = None
     name: str = field(default_factory=worker_name)
+    stale_after: timedelta | None = STALE_AFTER  # serving only: when a silent running item is requeued
     _stop: bool = False
     _last_beat: float = 0.0
+    _last_requeue: float = 0.0
 
     def stop(self) -> None:
         self._stop = True
@@ -259,12 +261,18 @@ class JobRunner:
             store.fail_item(item.id, item.error or "文件未保存 / the file was not stored", worker=self.name)
             return None
         job = store.get_job(item.job_id)
-        mine = [e for e in store.extractions(item.document_id) if e.created_by == _created_by(item.job_id)]
+        versions = store.extractions(item.document_id)
+        mine = [e for e in versions if e.created_by == _created_by(item.job_id)]
         if mine:  # saved before a crash, not yet marked done: never extract twice
             store.finish_item(item.id, extraction_id=mine[-1].id, worker=self.name)
             return None
-        data = store.document_bytes(item.document_id)
         extractor = str(job.options.get("extractor") or "rules")
+        same = [e for e in versions if e.extractor == extractor]
+        if same and not job.options.get("force"):  # another job extracted it since this one was planned
+            store.finish_item(item.id, extraction_id=same[-1].id, skipped=True, worker=self.name,
+                              note="已提取过（--force 重新提取）/ already extracted (--force to redo)")
+            return None
+        data = store.document_bytes(item.document_id)
         return Task(item.id, item.file_name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], data, extractor, hook_delay())
 
     def _settle(self, outcome: Outcome, item: Any) -> None:
@@ -290,7 +298,9 @@ class JobRunner:
 
     def _beat(self, pool: WorkerPool) -> None:
         now = time.monotonic()
-        if now - self._last_beat < HEARTBEAT_SECONDS:
+        every = HEARTBEAT_SECONDS if self.stale_after is None else min(HEARTBEAT_SECONDS,
+                                                                      self.stale_after.total_seconds() / 3)
+        if now - self._last_beat < every:
             return
         self._last_beat = now
         for _task, item in pool.busy:
@@ -329,12 +339,16 @@ class JobRunner:
                 task = self._prepare(item)
                 if task is not None:
                     pool.submit(task, item)
-                elif self.on_progress and (p := self._progress()):
+                    continue
+                if self.job_id is None:
+                    self.store.finish_job_if_complete(item.job_id)
+                if self.on_progress and (p := self._progress()):
                     self.on_progress(p)
             if exhausted and not pool.busy:
                 if self.job_id is not None:
                     self.store.finish_job_if_complete(self.job_id)
                     return
+                self._requeue_stale()
                 time.sleep(idle_wait)
                 continue
             for outcome, item in pool.poll(idle_wait):
@@ -345,6 +359,17 @@ class JobRunner:
                     p.last = item.file_name
                     self.on_progress(p)
             self._beat(pool)
+            self._requeue_stale()
+
+    def _requeue_stale(self) -> None:
+        """Serving: items whose worker stopped beating (another server process died) go back in the queue."""
+        if self.job_id is not None or self.stale_after is None:
+            return
+        now = time.monotonic()
+        if now - self._last_requeue < min(60.0, self.stale_after.total_seconds()):
+            return
+        self._last_requeue = now
+        self.store.requeue_running(older_than=self.stale_after)
 
 
 # ------------------------------------------------------------------------------------------ summary
