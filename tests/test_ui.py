@@ -1,0 +1,418 @@
+"""The review UI: sign-in, upload, queue, review (findings, edits, confirm), data — with Streamlit's AppTest.
+
+The walk drives the real app script (ui/app.py) against a real SQLite store in a temporary folder and
+then reads the store back: the confirmed values and every audit row must carry the reviewer's name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the UI tests need the [ui] extra: pip install 'xxgk[ui]'")
+
+from click.testing import CliRunner  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from extractor.store import Store, open_store  # noqa: E402
+from schemas.results import Result  # noqa: E402
+from tests.conftest import REAL, ROOT, SEED_TXT  # noqa: E402
+from ui import auth, form_view, source_view, uploads  # noqa: E402
+from ui.views import data as data_view  # noqa: E402
+from ui.views.review import fid  # noqa: E402
+
+APP = str(ROOT / "ui" / "app.py")
+SEED_RULES = {"old.channels_upper", "old.responses_sum", "prose.mismatch"}
+REVIEWER = "张三"
+PASSWORD = "审核-secret-1"
+
+
+@pytest.fixture()
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XXGK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XXGK_USERS_FILE", str(tmp_path / "users.json"))
+    monkeypatch.delenv("XXGK_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+@pytest.fixture()
+def store(env: Path) -> Store:
+    s = open_store()
+    yield s
+    s.close()
+
+
+def _signed_in(env: Path) -> AppTest:
+    auth.add_user(REVIEWER, PASSWORD)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_input(key="login_name").input(REVIEWER)
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button(key="login_submit").click().run()
+    assert not at.exception
+    return at
+
+
+def _messages(at: AppTest, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+# -- accounts -----------------------------------------------------------------------------------
+def test_passwords_are_stored_as_salted_scrypt_hashes(env: Path) -> None:
+    auth.add_user("李四", "correct horse")
+    raw = (env / "users.json").read_text(encoding="utf-8")
+    assert "correct horse" not in raw
+    entry = json.loads(raw)["users"]["李四"]
+    assert entry["hash"].startswith("scrypt$16384$8$1$")
+    assert stat.S_IMODE(os.stat(env / "users.json").st_mode) == 0o600
+    assert auth.authenticate("李四", "correct horse").name == "李四"
+    assert auth.authenticate("李四", "wrong horse") is None
+    assert auth.authenticate("王五", "correct horse") is None
+    # the same password twice gives two different hashes (salted)
+    assert auth.hash_password("x" * 8) != auth.hash_password("x" * 8)
+
+
+def test_add_user_rejects_short_passwords_and_resets_an_existing_one(env: Path) -> None:
+    with pytest.raises(Exception, match="6"):
+        auth.add_user("李四", "123")
+    auth.add_user("李四", "first-pass")
+    auth.add_user("李四", "second-pass", role="admin")
+    assert auth.authenticate("李四", "first-pass") is None
+    assert auth.authenticate("李四", "second-pass").role == "admin"
+
+
+def test_cli_add_user_reads_the_password_from_stdin(env: Path) -> None:
+    from extractor.cli import main
+
+    got = CliRunner().invoke(main, ["ui", "--add-user", "王五", "--admin", "--password-stdin"], input="pw-from-ci\n")
+    assert got.exit_code == 0, got.output
+    assert "王五" in got.output
+    assert auth.authenticate("王五", "pw-from-ci").role == "admin"
+
+
+def test_cli_ui_without_users_and_without_a_terminal_says_how_to_add_one(env: Path) -> None:
+    from extractor.cli import main
+
+    got = CliRunner().invoke(main, ["ui"])
+    assert got.exit_code != 0
+    assert "--add-user" in got.output
+
+
+def test_cli_ui_passes_streamlit_args_through_with_fake_subprocess(env: Path, monkeypatch) -> None:
+    from extractor.cli import main
+    import ui.launch
+
+    auth.add_user(REVIEWER, PASSWORD)
+    seen: list[list[str]] = []
+    monkeypatch.setattr(ui.launch.subprocess, "call", lambda cmd, env=None: seen.append(cmd) or 0)
+    got = CliRunner().invoke(main, ["ui", "--server.port", "8599", "--server.address", "127.0.0.1"])
+    assert got.exit_code == 0, got.output
+    cmd = seen[0]
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("ui/app.py")
+    assert cmd[-4:] == ["--server.port", "8599", "--server.address", "127.0.0.1"]
+
+
+# -- uploads --------------------------------------------------------------------------------------
+def test_ingest_puts_the_seed_in_the_queue_once(store: Store) -> None:
+    data = SEED_TXT.read_bytes()
+    first = uploads.ingest(store, SEED_TXT.name, data, who=REVIEWER)
+    assert first.ok and first.n_findings == 3 and not first.skipped
+    again = uploads.ingest(store, "copy.txt", data, who=REVIEWER)
+    assert again.ok and again.skipped and again.doc_id == first.doc_id
+    rows = store.list_reports()
+    assert [(r.document_id, r.state, r.year, r.template, r.n_error) for r in rows] == [(first.doc_id, "pending", 2017,
+                                                                                        "2008", 3)]
+    assert store.get_document(first.doc_id).uploaded_by == REVIEWER
+
+
+def test_ingest_explains_unreadable_oversized_and_wrong_type_files(store: Store, monkeypatch) -> None:
+    bad_pdf = uploads.ingest(store, "坏文件.pdf", b"%PDF-1.4 not really", who=REVIEWER)
+    assert not bad_pdf.ok and "损坏" in bad_pdf.message
+    not_report = uploads.ingest(store, "菜谱.txt", "红烧肉做法：五花肉切块，焯水。".encode(), who=REVIEWER)
+    assert not not_report.ok and "不是政府信息公开工作年度报告" in not_report.message
+    xlsx = uploads.ingest(store, "表.xlsx", b"PK\x03\x04", who=REVIEWER)
+    assert not xlsx.ok and "不支持" in xlsx.message
+    monkeypatch.setenv("XXGK_UI_MAX_MB", "0.001")
+    big = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
+    assert not big.ok and "文件过大" in big.message
+    assert store.list_reports() == [] and store.list_documents() == []
+
+
+def test_zip_members_are_expanded_with_gbk_names_and_unsupported_ones_skipped() -> None:
+    buf = io.BytesIO()
+    gbk = "报告/年报.txt".encode("gbk")
+    placeholder = b"a" * (len(gbk) - 4) + b".txt"
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(placeholder.decode(), SEED_TXT.read_bytes())
+        zf.writestr("说明.xlsx", b"x")
+        zf.writestr("__MACOSX/._x", b"x")
+    # a zip made on Chinese Windows: GBK bytes in the name, no UTF-8 flag
+    items = uploads.expand("上传.zip", buf.getvalue().replace(placeholder, gbk))
+    files = [i for i in items if isinstance(i, tuple)]
+    skipped = [i for i in items if isinstance(i, uploads.Outcome)]
+    assert [n for n, _ in files] == ["上传.zip › 报告/年报.txt"]
+    assert files[0][1] == SEED_TXT.read_bytes()
+    assert [(o.name, o.skipped) for o in skipped] == [("上传.zip › 说明.xlsx", True)]
+    broken = uploads.expand("坏.zip", b"PK not a zip")
+    assert isinstance(broken[0], uploads.Outcome) and "损坏" in broken[0].message
+
+
+# -- the official form ----------------------------------------------------------------------------
+def test_form_cells_take_their_status_from_findings_decisions_and_edits(store: Store) -> None:
+    out = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
+    result = store.latest_extraction(out.doc_id).result
+    (form,) = form_view.forms(result)
+    assert form.table == "old" and form.show_unit
+    labels = [r.label for r in form.rows]
+    assert "（一）主动公开政府信息数（不同渠道和方式公开相同信息计1条）" in labels
+    values = store.current_values(out.doc_id)
+    states = form_view.cell_states(result, values, set(), {})
+    assert states["old.主动公开数"] == "error" and states["old.诉讼.其他"] == "error"
+    assert states["old.复议"] == "plain"
+
+    mismatch = next(f for f in result.findings if f.rule == "prose.mismatch")
+    store.decide_finding(out.doc_id, mismatch.rule, mismatch.keys, "dismissed", who=REVIEWER, reason="正文笔误")
+    store.record_edit(out.doc_id, "old.复议", 11, who=REVIEWER, reason="核对原件")
+    values = store.current_values(out.doc_id)
+    states = form_view.cell_states(result, values, {"old.复议"}, store.finding_decisions(out.doc_id))
+    assert states["old.诉讼.其他"] == "plain" and states["old.复议"] == "edited"
+    html = form_view.form_html(form, result, values, states, {"old.复议"}, involved=set(mismatch.keys),
+                               focus="old.复议")
+    assert 'data-key="old.复议"' in html and ">11<" in html
+    assert 'class="v edited focus"' in html
+    # a printed blank stays blank, not 0
+    assert form_view.cell_text("old.渠道.政府公报", values, result, set()) == ""
+
+
+def test_editor_frame_round_trips_and_reports_only_changed_cells(store: Store) -> None:
+    out = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
+    result = store.latest_extraction(out.doc_id).result
+    values = store.current_values(out.doc_id)
+    (form,) = form_view.forms(result)
+    frame = form_view.editor_frame(form, values)
+    assert form_view.changed_cells(form, frame, values) == []
+    keys = form_view.editor_keys(form)
+    row = next(i for i, k in enumerate(keys) if k[0] == "old.收费")
+    blank = next(i for i, k in enumerate(keys) if k[0] == "old.渠道.政府公报")
+    fee = next(i for i, k in enumerate(keys) if k[0] == "old.主动公开数")
+    frame.loc[row, form_view.VALUE_COLUMN] = 1.5
+    frame.loc[blank, form_view.VALUE_COLUMN] = 0
+    frame.loc[fee, form_view.VALUE_COLUMN] = None
+    got = dict(form_view.changed_cells(form, frame, values))
+    assert got == {"old.收费": 1.5, "old.渠道.政府公报": 0, "old.主动公开数": None}
+    assert isinstance(got["old.渠道.政府公报"], int)
+
+
+def test_new_template_form_follows_the_catalog_layout() -> None:
+    form = form_view.build_form("t3", "2021", {"t3.本年新收.总计"})
+    assert form.columns == ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+    ids = [r.label for r in form.rows]
+    assert "（三）不予公开" not in ids  # an optional subtotal the report does not print
+    assert "1.属于国家秘密" in ids
+    t2 = form_view.build_form("t2", "2021", set())
+    licence = next(r for r in t2.rows if r.label == "行政许可")
+    assert [k for k in licence.keys if k] == ["t2.行政许可.处理决定数量"]
+    html = form_view.form_html(form, Result(), {}, {}, set())
+    assert "法人或其他组织" in html and "申请人情况" in html
+
+
+# -- the source ------------------------------------------------------------------------------------
+def test_outline_draws_the_cell_box_on_the_rendered_pdf_page() -> None:
+    path = REAL / "2023-huaian-hongze-district.pdf"
+    if not path.exists():
+        pytest.skip(f"the real report is not here ({path}); ../shared/real is read in place")
+    from schemas.results import Evidence
+
+    data = path.read_bytes()
+    assert source_view.page_count(data) == 5
+    png = source_view.render_page(data, 2, 2.0)
+    ev = Evidence(page=2, bbox=(338.6, 573.43, 422.4, 608.29), text="5")
+    img = source_view.outline(png, [source_view.Mark(ev, True)], 2.0)
+    x0, top, x1, bottom = (v * 2 for v in ev.bbox)
+    edge = img.getpixel((int((x0 + x1) / 2), int(top - 6)))  # on the outline, above the cell
+    assert edge[0] > 180 and edge[1] < 90 and edge[2] < 90
+    outside = img.getpixel((5, 5))
+    assert outside == (255, 255, 255)
+    box = source_view.crop_box([source_view.Mark(ev, True)], (74.0, 80.0, 520.0, 780.0))
+    cropped = source_view.outline(png, [source_view.Mark(ev, True)], 2.0, crop=box)
+    assert cropped.width == int(round((520 + 12) * 2)) - int(round((74 - 12) * 2))
+    assert cropped.height < img.height / 2
+
+
+def test_text_excerpt_marks_the_span_and_escapes_the_rest() -> None:
+    from schemas.results import Evidence
+
+    text = "甲<b>乙" + "。" * 10 + "收到申请233件" + "丙" * 5
+    start = text.index("233")
+    html = source_view.text_excerpt_html(text, [source_view.Mark(Evidence(start=start, end=start + 3), True)],
+                                         context=5)
+    assert '<mark class="f" id="xfocus">233</mark>' in html
+    assert "&lt;b&gt;" not in html or html.index("&lt;b&gt;") < html.index("233")
+    assert html.count("…") == 2
+
+
+# -- the app, page by page --------------------------------------------------------------------------
+def test_sign_in_refuses_a_wrong_password(env: Path) -> None:
+    auth.add_user(REVIEWER, PASSWORD)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.text_input(key="login_name").input(REVIEWER)
+    at.text_input(key="login_password").input("not-the-password")
+    at.button(key="login_submit").click().run()
+    assert "用户名或密码错误" in _messages(at, "error")
+    assert "user" not in at.session_state
+
+
+def test_without_users_the_app_says_how_to_create_one(env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert any("--add-user" in w for w in _messages(at, "warning"))
+
+
+def test_review_walk_upload_findings_edit_dismiss_confirm_then_data(env: Path) -> None:
+    at = _signed_in(env)
+    assert at.radio(key="nav_page").value == "审核队列"
+
+    # 上传
+    at.radio(key="nav_page").set_value("上传").run()
+    at.file_uploader(key="upload_files").set_value((SEED_TXT.name, SEED_TXT.read_bytes(), "text/plain"))
+    at.run()
+    at.selectbox(key="upload_extractor").set_value("rules")
+    at.button(key="upload_start").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["结果"].tolist() == ["✅ 成功"] and table["问题数"].tolist() == [3]
+
+    # 审核队列
+    at.radio(key="nav_page").set_value("审核队列").run()
+    queue = at.dataframe[0].value
+    assert queue[["状态", "机关", "年度", "错误"]].values.tolist() == [["待审核", "57365线路检测中心", 2017, 3]]
+    at.button(key="queue_open").click().run()
+    assert at.radio(key="nav_page").value == "审核"
+
+    # 审核: the three findings
+    store = open_store()
+    doc_id = store.list_reports()[0].document_id
+    result = store.latest_extraction(doc_id).result
+    assert {f.rule for f in result.findings} == SEED_RULES
+    labels = [e.label for e in at.expander]
+    for rule in SEED_RULES:
+        assert any(rule in lab for lab in labels), (rule, labels)
+    assert len(at.radio(key="review_finding").options) == 4  # （不选） + three findings
+
+    # choosing a finding moves the focus to its first cell and marks its cells in the form
+    mismatch_i = next(i for i, f in enumerate(result.findings) if f.rule == "prose.mismatch")
+    at.radio(key="review_finding").set_value(mismatch_i).run()
+    assert at.selectbox(key="review_focus").value == "old.诉讼.其他"
+    form_html = "".join(h.proto.body for h in at.get("html"))
+    assert 'class="v error inf focus"' in form_html and 'data-key="old.诉讼.其他"' in form_html
+    assert '<mark class="f"' in form_html  # the text source with the cell's span marked
+
+    # edit one value in place (the data editor's edit state, as the browser would send it)
+    (form,) = form_view.forms(result)
+    row = next(i for i, k in enumerate(form_view.editor_keys(form)) if k[0] == "old.主动公开数")
+    at.session_state["editor_old"] = {"edited_rows": {row: {form_view.VALUE_COLUMN: 42642}}, "added_rows": [],
+                                      "deleted_rows": []}
+    at.text_input(key="edit_reason").input("表格印刷错误，按各渠道之和更正")
+    at.button(key="edit_save").click().run()
+    assert not at.exception
+    assert any("已保存 1 处修改" in m for m in _messages(at, "success"))
+
+    # dismiss one finding with a reason; a dismissal without a reason is refused
+    mismatch = result.findings[mismatch_i]
+    at.button(key=f"find_dismiss_{fid(mismatch)}").click().run()
+    assert "驳回问题需要填写理由" in _messages(at, "error")
+    at.text_input(key=f"find_reason_{fid(mismatch)}").input("正文笔误，以表格为准")
+    at.button(key=f"find_dismiss_{fid(mismatch)}").click().run()
+    responses = next(f for f in result.findings if f.rule == "old.responses_sum")
+    at.button(key=f"find_accept_{fid(responses)}").click().run()
+
+    # confirm
+    at.button(key="review_confirm").click().run()
+    assert not at.exception
+    assert any("已确认" in m for m in _messages(at, "success"))
+
+    # the store: confirmed values with the edit, audit rows with the reviewer's name
+    review = store.get_review(doc_id)
+    assert review.state == "confirmed" and review.reviewer == REVIEWER
+    assert review.confirmed_values["old.主动公开数"] == 42642
+    assert review.confirmed_values["old.诉讼.其他"] == 3
+    (edit,) = store.edits(doc_id)
+    assert (edit.key, edit.old_value, edit.new_value, edit.who) == ("old.主动公开数", 42658, 42642, REVIEWER)
+    assert edit.reason == "表格印刷错误，按各渠道之和更正"
+    decisions = store.finding_decisions(doc_id)
+    assert {(d.rule, d.decision, d.who, d.reason) for d in decisions.values()} == {
+        ("prose.mismatch", "dismissed", REVIEWER, "正文笔误，以表格为准"),
+        ("old.responses_sum", "accepted", REVIEWER, ""),
+    }
+    assert [(e.new_state, e.who) for e in store.review_events(doc_id)] == [("confirmed", REVIEWER)]
+    (confirmed,) = store.confirmed_values()
+    assert confirmed["reviewer"] == REVIEWER and confirmed["old.主动公开数"] == 42642
+
+    # 数据
+    at.radio(key="nav_page").set_value("数据").run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert shown["机关"].tolist() == ["57365线路检测中心"] and shown["old.主动公开数"].tolist() == [42642]
+    assert [b.label for b in at.get("download_button")] == ["下载 CSV", "下载 Excel"]
+
+    # back in the queue the report shows as confirmed, by the reviewer
+    at.radio(key="nav_page").set_value("审核队列").run()
+    assert at.dataframe[0].value[["状态", "审核人"]].values.tolist() == [["已确认", REVIEWER]]
+    store.close()
+
+
+def test_review_keyboard_buttons_step_through_the_queue(env: Path) -> None:
+    at = _signed_in(env)
+    s = open_store()
+    gen = ROOT / "tests" / "fixtures" / "text"
+    second = next(p for p in sorted(gen.glob("*.txt")))
+    a = uploads.ingest(s, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
+    b = uploads.ingest(s, second.name, second.read_bytes(), who=REVIEWER)
+    assert a.ok and b.ok, (a, b)
+    at.radio(key="nav_page").set_value("审核队列").run()
+    order = at.session_state["queue_order"]
+    assert sorted(order) == sorted([a.doc_id, b.doc_id])
+    at.button(key="queue_open").click().run()
+    assert at.session_state["review_doc_id"] == order[0]
+    at.button(key="review_next").click().run()
+    assert at.session_state["review_doc_id"] == order[1]
+    at.button(key="review_next").click().run()
+    assert at.session_state["review_doc_id"] == order[1] and "已经是最后一份" in _messages(at, "info")
+    at.button(key="review_prev").click().run()
+    assert at.session_state["review_doc_id"] == order[0]
+    at.text_input(key="review_return_note").input("扫描件不清晰，请重新上传")
+    at.button(key="review_return").click().run()
+    review = s.get_review(order[0])
+    assert (review.state, review.reviewer, review.note) == ("returned", REVIEWER, "扫描件不清晰，请重新上传")
+    s.close()
+
+
+# -- data helpers ----------------------------------------------------------------------------------
+def test_data_exports_and_chart_tables_from_confirmed_values(store: Store) -> None:
+    out = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
+    assert data_view.confirmed_frame(store).empty
+    store.set_review_state(out.doc_id, "confirmed", who=REVIEWER)
+    frame = data_view.confirmed_frame(store)
+    assert frame.loc[0, "old.收到申请数"] == 233
+    outcomes = data_view.outcomes_by_agency(frame)
+    row = outcomes.iloc[0]
+    # 同意公开 122 (已主动公开 blank), 不同意公开 3, 非本机关 5 + 信息不存在 90, 更改补充 4 + 其他途径 9
+    assert (row["机关"], row["予以公开"], row["不予公开"], row["无法提供"], row["其他"]) == (
+        "57365线路检测中心", 122, 3, 95, 13)
+    years = data_view.received_by_year(frame)
+    assert years.values.tolist() == [["2017", 233.0]]
+    rules = data_view.findings_by_rule(store)
+    assert set(rules["规则"]) == SEED_RULES and rules["问题数"].sum() == 3
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data_view.excel_bytes(frame)))
+    assert wb.sheetnames == ["已确认数据", "字段说明"]
+    legend = {r[0]: r[1] for r in wb["字段说明"].iter_rows(min_row=2, values_only=True)}
+    assert legend["old.收到申请数"] == "（一）收到申请数"

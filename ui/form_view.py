@@ -1,0 +1,272 @@
+"""The report's tables drawn as the official form, every cell coloured by its review status.
+
+Two views of the same model: an HTML table for reading (colours, the outlined cells of the chosen
+finding) and a DataFrame for ``st.data_editor`` (editing in place). Rows, columns, labels and units
+come from ``schemas.catalog`` only.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from extractor.store import FindingDecisionRow, finding_key_of
+from schemas import catalog
+from schemas.results import Finding, Number, Result, Value
+
+# status -> (label shown in the legend, background, text colour); earlier entries win
+STATUS_STYLE: dict[str, tuple[str, str, str]] = {
+    "edited": ("人工修改", "#dbeafe", "#1e3a8a"),
+    "error": ("规则报错", "#fee2e2", "#991b1b"),
+    "accepted": ("已认定为报告错误", "#ede9fe", "#5b21b6"),
+    "conflict": ("提取结果冲突", "#ffedd5", "#9a3412"),
+    "warning": ("规则提示", "#fef9c3", "#854d0e"),
+    "agreed": ("两种提取一致", "#dcfce7", "#166534"),
+    "plain": ("", "#ffffff", "#111827"),
+    "missing": ("未提取到", "#f3f4f6", "#9ca3af"),
+}
+VALUE_COLUMN = "统计数"
+LABEL_COLUMN = "项目"
+
+
+@dataclass
+class FormRow:
+    label: str
+    header: bool = False
+    depth: int = 0
+    unit: str = ""
+    keys: list[str | None] = field(default_factory=list)  # one per column; None where the form prints nothing
+
+
+@dataclass
+class FormTable:
+    table: str
+    title: str
+    columns: list[str]
+    rows: list[FormRow]
+    show_unit: bool = False
+
+    def keys(self) -> list[str]:
+        return [k for r in self.rows for k in r.keys if k]
+
+
+def tables_for(template: str | None) -> list[str]:
+    return ["old"] if template == "2008" else ["t2", "t3", "t4"]
+
+
+def _depth(row: catalog.RowSpec, by_id: dict[str, catalog.RowSpec]) -> int:
+    depth, group = 0, row.group
+    while group and group in by_id and depth < 4:
+        depth, group = depth + 1, by_id[group].group
+    return depth
+
+
+def build_form(table: str, template: str, present: set[str]) -> FormTable:
+    """The printed shape of one table; optional rows appear only when the report prints them."""
+    title = catalog.TABLE_TITLES[table]
+    if table == "t2":
+        layout = catalog.t2_layout(template)
+        cols = [c for c in catalog.columns("t2", template) if any(c.id in v for v in layout.values())]
+        rows = [FormRow(rid, keys=[f"t2.{rid}.{c.id}" if c.id in layout[rid] else None for c in cols])
+                for rid in layout]
+        return FormTable(table, title, [c.label for c in cols], rows)
+    specs = catalog.rows(table, template)
+    by_id = {r.id: r for r in specs}
+    if table == "old":
+        second = any(k.endswith(".历年累计") for k in present)
+        columns = [VALUE_COLUMN] + (["历年累计"] if second else [])
+        rows = []
+        for r in specs:
+            key = f"old.{r.id}"
+            if r.optional and key not in present:
+                continue
+            keys = [] if r.header_only else [key] + ([key + ".历年累计"] if second else [])
+            rows.append(FormRow(r.label, r.header_only, _depth(r, by_id), r.unit, keys))
+        return FormTable(table, title, columns, rows, show_unit=True)
+    cols = catalog.columns(table, template)
+    rows = []
+    for r in specs:
+        keys = [f"{table}.{r.id}.{c.id}" for c in cols]
+        if r.header_only:
+            rows.append(FormRow(r.label, True, _depth(r, by_id)))
+            continue
+        if (r.optional or r.subtotal) and not any(k in present for k in keys):
+            continue
+        rows.append(FormRow(r.label, False, _depth(r, by_id), r.unit, keys))
+    return FormTable(table, title, [c.label for c in cols], rows)
+
+
+def forms(result: Result) -> list[FormTable]:
+    template = result.meta.template or "2021"
+    present = set(result.values)
+    return [build_form(t, template, present) for t in tables_for(template)]
+
+
+def is_open(f: Finding, decisions: dict[str, FindingDecisionRow]) -> bool:
+    d = decisions.get(finding_key_of(f))
+    return d is None
+
+
+def cell_states(result: Result, values: dict[str, Number | None], edited: set[str],
+                decisions: dict[str, FindingDecisionRow]) -> dict[str, str]:
+    """One status per key, the most urgent first (see STATUS_STYLE order)."""
+    flags: dict[str, set[str]] = {}
+    for f in result.findings:
+        d = decisions.get(finding_key_of(f))
+        state = "accepted" if d and d.decision == "accepted" else None if d else f.severity
+        if state in (None, "info"):
+            continue
+        for k in f.keys:
+            flags.setdefault(k, set()).add(state)
+    out: dict[str, str] = {}
+    for key in set(values) | set(result.values) | set(flags):
+        v = result.values.get(key)
+        found = set(flags.get(key, ()))
+        if key in edited:
+            found.add("edited")
+        if v is not None and v.agreement in ("conflict", "agreed"):
+            found.add(v.agreement)
+        if v is None and key not in values:
+            found.add("missing")
+        out[key] = next((s for s in STATUS_STYLE if s in found), "plain")
+    return out
+
+
+def cell_text(key: str | None, values: dict[str, Number | None], result: Result, edited: set[str]) -> str:
+    """What the form shows: the current number, or the printed blank / — / / for an untouched empty cell."""
+    if key is None:
+        return ""
+    if key in values and values[key] is not None:
+        n = values[key]
+        return f"{n:,.2f}".rstrip("0").rstrip(".") if isinstance(n, float) else f"{n:,}"
+    if key in edited:
+        return "（空）"
+    v: Value | None = result.values.get(key)
+    if v is None:
+        return ""
+    return {"dash": "—", "slash": "/"}.get(v.status, v.raw or "")
+
+
+_CSS = """
+<style>
+.xf{border-collapse:collapse;width:100%;font-size:14px;margin:0 0 14px 0;
+ font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif}
+.xf caption{caption-side:top;text-align:left;font-weight:700;font-size:15px;padding:4px 0 6px 0;color:#111827}
+.xf th,.xf td{border:1px solid #9ca3af;padding:4px 8px;line-height:1.35}
+.xf thead th{background:#f1f5f9;font-weight:600;text-align:center;color:#1f2937}
+.xf td.l{text-align:left;color:#111827;background:#fff}
+.xf td.u{text-align:center;color:#4b5563;white-space:nowrap;background:#fff}
+.xf td.v{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;min-width:4.5em}
+.xf td.na{background:repeating-linear-gradient(135deg,#f9fafb,#f9fafb 6px,#eef0f3 6px,#eef0f3 8px)}
+.xf tr.h td{font-weight:700;background:#f8fafc}
+.xf td.inf{outline:2px dashed #b91c1c;outline-offset:-3px}
+.xf td.focus{outline:3px solid #dc2626;outline-offset:-3px;font-weight:700}
+.xf td.edited{font-weight:700}
+.xlegend span{display:inline-block;padding:1px 8px;margin:0 6px 4px 0;border:1px solid #d1d5db;border-radius:3px;
+ font-size:12.5px}
+</style>
+"""
+
+
+def legend_html() -> str:
+    parts = [f'<span style="background:{bg};color:{fg}">{html.escape(label)}</span>'
+             for s, (label, bg, fg) in STATUS_STYLE.items() if label]
+    parts.append('<span style="outline:2px dashed #b91c1c;outline-offset:-3px">所选问题涉及</span>')
+    parts.append('<span style="outline:3px solid #dc2626;outline-offset:-3px">当前定位</span>')
+    return f'<div class="xlegend">{"".join(parts)}</div>'
+
+
+def _header(form: FormTable) -> str:
+    unit = "<th>单位</th>" if form.show_unit else ""
+    if form.table == "t3" and form.columns[:2] == ["自然人", "商业企业"] and len(form.columns) == 7:
+        mid = "".join(f"<th>{html.escape(c)}</th>" for c in form.columns[1:6])
+        return (f'<thead><tr><th rowspan="3" style="width:42%">项目</th><th colspan="7">申请人情况</th></tr>'
+                f'<tr><th rowspan="2">自然人</th><th colspan="5">法人或其他组织</th><th rowspan="2">总计</th></tr>'
+                f"<tr>{mid}</tr></thead>")
+    cols = "".join(f"<th>{html.escape(c)}</th>" for c in form.columns)
+    width = ' style="width:46%"' if form.table != "t4" else ""
+    return f"<thead><tr><th{width}>{LABEL_COLUMN}</th>{unit}{cols}</tr></thead>"
+
+
+def form_html(form: FormTable, result: Result, values: dict[str, Number | None], states: dict[str, str],
+              edited: set[str], *, involved: set[str] = frozenset(), focus: str | None = None,
+              with_css: bool = True) -> str:
+    """The official form as an HTML table; each value cell carries its key as ``data-key``."""
+    out = [_CSS if with_css else "", f'<table class="xf" data-table="{form.table}">',
+           f"<caption>{html.escape(form.title)}</caption>", _header(form), "<tbody>"]
+    ncols = len(form.columns) + (1 if form.show_unit else 0)
+    for row in form.rows:
+        pad = f"padding-left:{8 + 14 * row.depth}px"
+        label = f'<td class="l" style="{pad}">{html.escape(row.label)}</td>'
+        if row.header and not row.keys:
+            out.append(f'<tr class="h">{label}<td colspan="{ncols}" class="u"></td></tr>')
+            continue
+        cells = [label]
+        if form.show_unit:
+            cells.append(f'<td class="u">{html.escape(row.unit)}</td>')
+        for key in row.keys:
+            if key is None:
+                cells.append('<td class="v na"></td>')
+                continue
+            state = states.get(key, "missing" if key not in result.values else "plain")
+            _, bg, fg = STATUS_STYLE[state]
+            cls = ["v", state] + (["inf"] if key in involved else []) + (["focus"] if key == focus else [])
+            tip = html.escape(f"{catalog.BY_KEY[key].label if key in catalog.BY_KEY else key}｜{key}")
+            text = html.escape(cell_text(key, values, result, edited))
+            cells.append(f'<td class="{" ".join(cls)}" style="background:{bg};color:{fg}" data-key="{html.escape(key)}"'
+                         f' title="{tip}">{text}</td>')
+        out.append(f"<tr>{''.join(cells)}</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+# -- the editable view --------------------------------------------------------------------------
+def editor_frame(form: FormTable, values: dict[str, Number | None]) -> pd.DataFrame:
+    """Rows with values as a DataFrame: ``项目`` (and ``单位``), then one float column per form column."""
+    data: dict[str, list[Any]] = {LABEL_COLUMN: [], **({"单位": []} if form.show_unit else {})}
+    for c in form.columns:
+        data[c] = []
+    for row in form.rows:
+        if not row.keys:
+            continue
+        data[LABEL_COLUMN].append(("　" * row.depth) + row.label)
+        if form.show_unit:
+            data["单位"].append(row.unit)
+        for c, key in zip(form.columns, row.keys):
+            v = values.get(key) if key else None
+            data[c].append(float(v) if v is not None else None)
+    return pd.DataFrame(data).astype({c: "float64" for c in form.columns})
+
+
+def editor_keys(form: FormTable) -> list[list[str | None]]:
+    """The key under each (row, value column) of :func:`editor_frame`."""
+    return [row.keys for row in form.rows if row.keys]
+
+
+def _as_number(x: Any, key: str) -> Number | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    x = float(x)
+    spec = catalog.BY_KEY.get(key)
+    if spec is not None and spec.decimal:
+        return x
+    return int(x) if x.is_integer() else x
+
+
+def changed_cells(form: FormTable, edited_df: pd.DataFrame,
+                  values: dict[str, Number | None]) -> list[tuple[str, Number | None]]:
+    """(key, new value) for every cell the reviewer changed; cells the form does not print are ignored."""
+    out: list[tuple[str, Number | None]] = []
+    for i, keys in enumerate(editor_keys(form)):
+        for c, key in zip(form.columns, keys):
+            if key is None:
+                continue
+            new = _as_number(edited_df.iloc[i][c], key)
+            old = values.get(key)
+            if new != old or (new is None) != (old is None):
+                out.append((key, new))
+    return out

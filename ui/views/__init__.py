@@ -1,0 +1,1 @@
+"""One module per page; each exposes ``render(store)`` (the sign-in page ``render()``)."""
