@@ -240,6 +240,8 @@ class JobRunner:
     _stop: bool = False
     _last_beat: float = 0.0
     _last_requeue: float = 0.0
+    _last_progress: float = 0.0
+    _job_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def stop(self) -> None:
         self._stop = True
@@ -254,24 +256,30 @@ class JobRunner:
                     return item
         return None
 
+    def _options(self, job_id: str) -> dict[str, Any]:
+        if job_id not in self._job_options:
+            self._job_options[job_id] = dict(self.store.get_job(job_id).options)
+        return self._job_options[job_id]
+
     def _prepare(self, item: Any) -> Task | None:
         """A task for the item, or None when it is settled here (done by an earlier run of this job, bad)."""
         store = self.store
         if item.document_id is None:
             store.fail_item(item.id, item.error or "文件未保存 / the file was not stored", worker=self.name)
             return None
-        job = store.get_job(item.job_id)
-        versions = store.extractions(item.document_id)
-        mine = [e for e in versions if e.created_by == _created_by(item.job_id)]
-        if mine:  # saved before a crash, not yet marked done: never extract twice
-            store.finish_item(item.id, extraction_id=mine[-1].id, worker=self.name)
-            return None
-        extractor = str(job.options.get("extractor") or "rules")
-        same = [e for e in versions if e.extractor == extractor]
-        if same and not job.options.get("force"):  # another job extracted it since this one was planned
-            store.finish_item(item.id, extraction_id=same[-1].id, skipped=True, worker=self.name,
-                              note="已提取过（--force 重新提取）/ already extracted (--force to redo)")
-            return None
+        options = self._options(item.job_id)
+        extractor = str(options.get("extractor") or "rules")
+        if item.attempts > 1:  # claimed before: its extraction may be saved already (a crash before finish)
+            mine = [e for e in store.extractions(item.document_id) if e.created_by == _created_by(item.job_id)]
+            if mine:  # never extract twice
+                store.finish_item(item.id, extraction_id=mine[-1].id, worker=self.name)
+                return None
+        if self.job_id is None and not options.get("force"):  # serving: another job may have extracted it since
+            latest = store.latest_extraction(item.document_id)
+            if latest is not None and latest.extractor == extractor:
+                store.finish_item(item.id, extraction_id=latest.id, skipped=True, worker=self.name,
+                                  note="已提取过（--force 重新提取）/ already extracted (--force to redo)")
+                return None
         data = store.document_bytes(item.document_id)
         return Task(item.id, item.file_name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], data, extractor, hook_delay())
 
@@ -306,9 +314,13 @@ class JobRunner:
         for _task, item in pool.busy:
             self.store.touch_item(item.id)
 
-    def _progress(self) -> Progress | None:
+    def _progress(self, force: bool = False) -> Progress | None:
         if self.job_id is None:
             return None
+        now = time.monotonic()
+        if not force and now - self._last_progress < 0.25:
+            return None
+        self._last_progress = now
         c = self.store.job_counts(self.job_id)
         return Progress(total=c.total, done=c.done, failed=c.failed, skipped=c.skipped)
 
@@ -325,39 +337,46 @@ class JobRunner:
                         except Exception:  # noqa: BLE001 - the next start requeues it anyway
                             pass
 
-    def _loop(self, pool: WorkerPool, idle_wait: float) -> None:
-        if self.on_progress and (p := self._progress()):
+    def _fill(self, pool: WorkerPool) -> bool:
+        """Give every idle worker a file; False when the queue is empty."""
+        while pool.idle and not self._stop:
+            item = self._claim()
+            if item is None:
+                return False
+            task = self._prepare(item)
+            if task is not None:
+                pool.submit(task, item)
+                continue
+            if self.job_id is None:
+                self.store.finish_job_if_complete(item.job_id)
+            self._report()
+        return True
+
+    def _report(self, last: str = "", force: bool = False) -> None:
+        if self.on_progress and (p := self._progress(force)):
+            p.last = last
             self.on_progress(p)
-        exhausted = False
+
+    def _loop(self, pool: WorkerPool, idle_wait: float) -> None:
+        self._report(force=True)
         while not self._stop:
-            while pool.idle and not self._stop:
-                item = self._claim()
-                if item is None:
-                    exhausted = True
-                    break
-                exhausted = False
-                task = self._prepare(item)
-                if task is not None:
-                    pool.submit(task, item)
-                    continue
-                if self.job_id is None:
-                    self.store.finish_job_if_complete(item.job_id)
-                if self.on_progress and (p := self._progress()):
-                    self.on_progress(p)
-            if exhausted and not pool.busy:
+            more = self._fill(pool)
+            if not more and not pool.busy:
                 if self.job_id is not None:
                     self.store.finish_job_if_complete(self.job_id)
+                    self._report(force=True)
                     return
                 self._requeue_stale()
                 time.sleep(idle_wait)
                 continue
-            for outcome, item in pool.poll(idle_wait):
+            outcomes = pool.poll(idle_wait)
+            if outcomes and more:
+                self._fill(pool)  # workers first: the parent saves while they extract the next files
+            for outcome, item in outcomes:
                 self._settle(outcome, item)
                 if self.job_id is None:
                     self.store.finish_job_if_complete(item.job_id)
-                if self.on_progress and (p := self._progress()):
-                    p.last = item.file_name
-                    self.on_progress(p)
+                self._report(item.file_name)
             self._beat(pool)
             self._requeue_stale()
 
