@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -17,15 +18,15 @@ import pytest
 
 pytest.importorskip("streamlit", reason="the UI tests need the [ui] extra: pip install 'xxgk[ui]'")
 
-from click.testing import CliRunner  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
 
-from extractor.store import Store, open_store  # noqa: E402
-from schemas.results import Result  # noqa: E402
-from tests.conftest import REAL, ROOT, SEED_TXT  # noqa: E402
-from ui import auth, form_view, source_view, uploads  # noqa: E402
-from ui.views import data as data_view  # noqa: E402
-from ui.views.review import fid  # noqa: E402
+from extractor.store import Store, open_store
+from schemas.results import Result
+from tests.conftest import REAL, ROOT, SEED_TXT
+from ui import auth, form_view, source_view, uploads
+from ui.views import data as data_view
+from ui.views.review import fid
 
 APP = str(ROOT / "ui" / "app.py")
 SEED_RULES = {"old.channels_upper", "old.responses_sum", "prose.mismatch"}
@@ -105,8 +106,8 @@ def test_cli_ui_without_users_and_without_a_terminal_says_how_to_add_one(env: Pa
 
 
 def test_cli_ui_passes_streamlit_args_through_with_fake_subprocess(env: Path, monkeypatch) -> None:
-    from extractor.cli import main
     import ui.launch
+    from extractor.cli import main
 
     auth.add_user(REVIEWER, PASSWORD)
     seen: list[list[str]] = []
@@ -234,27 +235,35 @@ def test_outline_draws_the_cell_box_on_the_rendered_pdf_page() -> None:
     png = source_view.render_page(data, 2, 2.0)
     ev = Evidence(page=2, bbox=(338.6, 573.43, 422.4, 608.29), text="5")
     img = source_view.outline(png, [source_view.Mark(ev, True)], 2.0)
-    x0, top, x1, bottom = (v * 2 for v in ev.bbox)
+    x0, top, x1, _ = (v * 2 for v in ev.bbox)
     edge = img.getpixel((int((x0 + x1) / 2), int(top - 6)))  # on the outline, above the cell
     assert edge[0] > 180 and edge[1] < 90 and edge[2] < 90
     outside = img.getpixel((5, 5))
     assert outside == (255, 255, 255)
     box = source_view.crop_box([source_view.Mark(ev, True)], (74.0, 80.0, 520.0, 780.0))
     cropped = source_view.outline(png, [source_view.Mark(ev, True)], 2.0, crop=box)
-    assert cropped.width == int(round((520 + 12) * 2)) - int(round((74 - 12) * 2))
+    assert cropped.width == ((520 + 12) * 2) - ((74 - 12) * 2)
     assert cropped.height < img.height / 2
 
 
-def test_text_excerpt_marks_the_span_and_escapes_the_rest() -> None:
+def test_text_excerpt_shows_one_window_per_place_focus_first_and_escapes_the_text() -> None:
     from schemas.results import Evidence
 
-    text = "甲<b>乙" + "。" * 10 + "收到申请233件" + "丙" * 5
-    start = text.index("233")
-    html = source_view.text_excerpt_html(text, [source_view.Mark(Evidence(start=start, end=start + 3), True)],
-                                         context=5)
-    assert '<mark class="f" id="xfocus">233</mark>' in html
-    assert "&lt;b&gt;" not in html or html.index("&lt;b&gt;") < html.index("233")
-    assert html.count("…") == 2
+    table = "<b>表</b>" + "。" * 10 + "其他情形数 件 3" + "丙" * 400
+    prose = "正文：行政诉讼20件，其他情形1件。" + "丁" * 50
+    text = table + prose
+    cell = text.index("3" + "丙")
+    said = text.index("1件")
+    marks = [source_view.Mark(Evidence(start=said, end=said + 1), False),
+             source_view.Mark(Evidence(start=cell, end=cell + 1), True)]
+    html = source_view.text_excerpt_html(text, marks, before=20, after=30)
+    windows = html.split('<div class="xsrc">')[1:]
+    assert len(windows) == 2
+    assert '<mark class="f">3</mark>' in windows[0] and '<mark class="o">1</mark>' in windows[1]
+    assert "&lt;b&gt;" not in html  # outside both windows
+    assert "<b>" not in html
+    near = source_view.text_excerpt_html(text, marks[1:], before=40, after=5)
+    assert "&lt;/b&gt;" in near  # markup in the report's text is shown as text, never interpreted
 
 
 # -- the app, page by page --------------------------------------------------------------------------
@@ -416,3 +425,28 @@ def test_data_exports_and_chart_tables_from_confirmed_values(store: Store) -> No
     assert wb.sheetnames == ["已确认数据", "字段说明"]
     legend = {r[0]: r[1] for r in wb["字段说明"].iter_rows(min_row=2, values_only=True)}
     assert legend["old.收到申请数"] == "（一）收到申请数"
+
+
+def test_pdf_review_shows_the_outlined_page_and_the_narrative_elsewhere(env: Path) -> None:
+    path = REAL / "2024-huaian-hongze-district.pdf"
+    if not path.exists():
+        pytest.skip(f"the real report is not here ({path}); ../shared/real is read in place")
+    at = _signed_in(env)
+    s = open_store()
+    out = uploads.ingest(s, path.name, path.read_bytes(), who=REVIEWER)
+    assert out.ok, out
+    at.radio(key="nav_page").set_value("审核队列").run()
+    at.button(key="queue_open").click().run()
+    result = s.latest_extraction(out.doc_id).result
+    scope = next(i for i, f in enumerate(result.findings) if f.rule == "prose.scope")
+    at.radio(key="review_finding").set_value(scope).run()
+    assert not at.exception
+    assert at.selectbox(key="review_focus").value == "t3.本年新收.总计"
+    assert at.radio(key="review_table").value == "t3"
+    (image,) = at.get("image")
+    assert image.captions[0].startswith("第 3 页　红框：本年新收政府信息公开申请数量·总计")
+    page_html = "".join(h.proto.body for h in at.get("html"))
+    marked = re.findall(r'<mark class="o">([^<]*)</mark>', page_html)
+    assert any("17件" in m for m in marked), marked  # the narrative's figure, on page 1, shown under the image
+    assert 'class="v warning inf focus"' in page_html
+    s.close()

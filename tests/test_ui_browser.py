@@ -56,7 +56,8 @@ def _red_pixels(png: bytes) -> int:
     from PIL import Image
 
     img = Image.open(io.BytesIO(png)).convert("RGB")
-    return sum(1 for r, g, b in img.getdata() if r > 190 and g < 90 and b < 90)
+    raw = img.tobytes()
+    return sum(1 for i in range(0, len(raw), 3) if raw[i] > 190 and raw[i + 1] < 90 and raw[i + 2] < 90)
 
 
 @pytest.fixture()
@@ -122,13 +123,17 @@ def test_review_page_in_chromium_outlines_the_cell(app_url: str) -> None:
             expect(image).to_be_visible()
             assert image.evaluate("i => i.naturalWidth") > 800  # the page's text width rendered at 2x
             assert _red_pixels(image.screenshot()) > 200  # the outline is drawn on the page image
-            expect(page.get_by_text("红框：行政复议 / 总计")).to_be_visible()
+            expect(page.get_by_text("红框：行政复议·总计")).to_be_visible()
             expect(page.locator("td.inf")).to_have_count(5)  # the finding's five cells, dashed in the form
             # the app scrolls inside its own container: back to the top so the shot shows the header too
             page.evaluate("() => { for (const e of document.querySelectorAll('*')) if (e.scrollTop > 0) e.scrollTop = 0; }")
             page.wait_for_timeout(800)
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=False)
+            # keyboard: Ctrl+Enter confirms the report without the mouse
+            page.mouse.click(5, 700)
+            page.keyboard.press("Control+Enter")
+            expect(page.get_by_text("已确认（审核人：李审核）")).to_be_visible()
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 50_000

@@ -16,8 +16,8 @@ try:
 except ImportError:  # started as a bare script without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ui import state  # noqa: E402
-from ui.views import data, login, queue, review, upload  # noqa: E402
+from ui import state
+from ui.views import data, login, queue, review, upload
 
 st.set_page_config(page_title="政府信息公开年报审核", page_icon="📑", layout="wide")
 st.html("""<style>

@@ -13,7 +13,7 @@ import hmac
 import json
 import os
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -50,7 +50,7 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """``scrypt$N$r$p$salt$hash`` (base64): self-describing so costs can rise later."""
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    b64 = lambda b: base64.b64encode(b).decode()
     return f"scrypt${_N}${_R}${_P}${b64(salt)}${b64(digest)}"
 
 
@@ -102,7 +102,7 @@ def add_user(name: str, password: str, *, display: str = "", role: str = "review
         raise ConfigError(f"角色只能是 {ROLES} / role must be one of {ROLES}")
     users = load_users(path)
     user = User(name=name, display=display, role=role, hash=hash_password(password),
-                created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"))
     users[name] = user
     save_users(users, path)
     return user

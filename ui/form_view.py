@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +51,28 @@ class FormTable:
     rows: list[FormRow]
     show_unit: bool = False
 
-    def keys(self) -> list[str]:
+    def value_keys(self) -> list[str]:
         return [k for r in self.rows for k in r.keys if k]
+
+
+def cell_name(key: str) -> str:
+    """A cell's name that says where it is: the group's label before the row's (``行政诉讼数量·其他情形数``)."""
+    spec = catalog.BY_KEY.get(key)
+    if spec is None:
+        return key
+    name = _short(spec.row.label) + (f"·{spec.column.label}" if spec.column else "")
+    group = spec.row.group
+    if group:
+        parent = next((r for r in catalog.rows(spec.table) if r.id == group), None)
+        if parent is not None and not parent.header_only:
+            name = f"{_short(parent.label)}·{name}"
+    return name
+
+
+def _short(label: str) -> str:
+    """A row label without its enumerator, 其中, or a long parenthetical note."""
+    label = re.sub(r"^(其中[:：])?([（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+、|\d+[.．、])?(其中[:：])?", "", label)
+    return re.sub(r"[（(][^（）()]{6,}[）)]$", "", label) or label
 
 
 def tables_for(template: str | None) -> list[str]:
@@ -158,9 +179,10 @@ _CSS = """
 .xf caption{caption-side:top;text-align:left;font-weight:700;font-size:15px;padding:4px 0 6px 0;color:#111827}
 .xf th,.xf td{border:1px solid #9ca3af;padding:4px 8px;line-height:1.35}
 .xf thead th{background:#f1f5f9;font-weight:600;text-align:center;color:#1f2937}
-.xf td.l{text-align:left;color:#111827;background:#fff}
+.xf td.l{text-align:left;color:#111827;background:#fff;min-width:13em}
 .xf td.u{text-align:center;color:#4b5563;white-space:nowrap;background:#fff}
-.xf td.v{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;min-width:4.5em}
+.xf td.v{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;min-width:3.2em}
+.xf thead th{font-size:13px;padding:3px 4px}
 .xf td.na{background:repeating-linear-gradient(135deg,#f9fafb,#f9fafb 6px,#eef0f3 6px,#eef0f3 8px)}
 .xf tr.h td{font-weight:700;background:#f8fafc}
 .xf td.inf{outline:2px dashed #b91c1c;outline-offset:-3px}
@@ -188,7 +210,7 @@ def _header(form: FormTable) -> str:
                 f'<tr><th rowspan="2">自然人</th><th colspan="5">法人或其他组织</th><th rowspan="2">总计</th></tr>'
                 f"<tr>{mid}</tr></thead>")
     cols = "".join(f"<th>{html.escape(c)}</th>" for c in form.columns)
-    width = ' style="width:46%"' if form.table != "t4" else ""
+    width = {"old": ' style="width:64%"', "t2": ' style="width:30%"', "t4": ""}.get(form.table, ' style="width:46%"')
     return f"<thead><tr><th{width}>{LABEL_COLUMN}</th>{unit}{cols}</tr></thead>"
 
 

@@ -75,7 +75,7 @@ def outline(png: bytes, marks: list[Mark], scale: float = 2.0, *,
                        width=int(3 * scale) if m.focus else int(1.5 * scale))
     img = Image.alpha_composite(img, layer).convert("RGB")
     if crop is not None:
-        x0, y0, x1, y1 = (int(round(v * scale)) for v in crop)
+        x0, y0, x1, y1 = (round(v * scale) for v in crop)
         img = img.crop((max(0, x0), max(0, y0), min(img.width, x1), min(img.height, y1)))
     return img
 
@@ -106,31 +106,44 @@ def content_box(boxes: list[tuple[float, float, float, float]]) -> tuple[float, 
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-def text_excerpt_html(text: str, marks: list[Mark], *, context: int = 700) -> str:
-    """The document text around the marks, each marked span highlighted, the focus one strongest."""
+_TEXT_CSS = (
+    "<style>.xsrc{white-space:pre-wrap;font-family:'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif;"
+    "font-size:14px;line-height:1.6;border:1px solid #d1d5db;border-radius:6px;padding:8px 12px;margin:0 0 8px 0;"
+    "max-height:420px;overflow-y:auto;background:#fcfcfd;color:#111827}"
+    ".xsrc mark.f{background:#fecaca;outline:2px solid #dc2626;font-weight:700;color:#7f1d1d}"
+    ".xsrc mark.o{background:#fed7aa;color:#7c2d12}.xsrc .gap{color:#9ca3af}</style>"
+)
+
+
+def text_excerpt_html(text: str, marks: list[Mark], *, before: int = 160, after: int = 320, windows: int = 4) -> str:
+    """The document text around each mark (the focus first), every marked span highlighted.
+
+    One short window per place rather than one long one: a table cell and the sentence of the
+    narrative that restates it are often pages apart, and both must be visible without scrolling.
+    """
     spans = sorted({(m.evidence.start, m.evidence.end, m.focus) for m in marks if m.evidence.end > m.evidence.start})
     if not spans:
-        return '<div class="xsrc">（此数值没有可定位的原文位置）</div>'
+        return _TEXT_CSS + '<div class="xsrc">（此数值没有可定位的原文位置）</div>'
+    ranges: list[list[int]] = []
+    for start, end, _ in spans:
+        lo, hi = max(0, start - before), min(len(text), end + after)
+        if ranges and lo <= ranges[-1][1]:
+            ranges[-1][1] = max(ranges[-1][1], hi)
+        else:
+            ranges.append([lo, hi])
     focus = next((s for s in spans if s[2]), spans[0])
-    lo = max(0, focus[0] - context)
-    hi = min(len(text), focus[1] + context)
-    parts, pos = [], lo
-    for start, end, is_focus in spans:
-        if end <= lo or start >= hi or start < pos:
-            continue
-        parts.append(html.escape(text[pos:start]))
-        cls = "f" if is_focus else "o"
-        anchor = ' id="xfocus"' if is_focus else ""
-        parts.append(f'<mark class="{cls}"{anchor}>{html.escape(text[start:end])}</mark>')
-        pos = end
-    parts.append(html.escape(text[pos:hi]))
-    head = "…" if lo > 0 else ""
-    tail = "…" if hi < len(text) else ""
-    return (
-        "<style>.xsrc{white-space:pre-wrap;font-family:'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif;"
-        "font-size:14px;line-height:1.6;border:1px solid #d1d5db;border-radius:6px;padding:10px 12px;"
-        "max-height:640px;overflow-y:auto;background:#fcfcfd;color:#111827}"
-        ".xsrc mark.f{background:#fecaca;outline:2px solid #dc2626;font-weight:700;color:#7f1d1d}"
-        ".xsrc mark.o{background:#fed7aa;color:#7c2d12}</style>"
-        f'<div class="xsrc">{head}{"".join(parts)}{tail}</div>'
-    )
+    ranges.sort(key=lambda r: not (r[0] <= focus[0] < r[1]))  # the focus window first
+    out = [_TEXT_CSS]
+    for lo, hi in ranges[:windows]:
+        parts, pos = [], lo
+        for start, end, is_focus in spans:
+            if start < pos or start >= hi:
+                continue
+            parts.append(html.escape(text[pos:start]))
+            parts.append(f'<mark class="{"f" if is_focus else "o"}">{html.escape(text[start:min(end, hi)])}</mark>')
+            pos = min(end, hi)
+        parts.append(html.escape(text[pos:hi]))
+        head = '<span class="gap">…</span>' if lo > 0 else ""
+        tail = '<span class="gap">…</span>' if hi < len(text) else ""
+        out.append(f'<div class="xsrc">{head}{"".join(parts)}{tail}</div>')
+    return "".join(out)

@@ -25,7 +25,9 @@ OUTCOMES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("无法提供", ("t3.无法提供.总计",), ("old.答复.非本机关", "old.答复.信息不存在")),
     ("其他", ("t3.不予处理.总计", "t3.其他处理.总计"), ("old.答复.更改补充", "old.答复.其他途径", "old.答复.其他类型")),
 )
+OUTCOME_COLORS = ["#16a34a", "#84cc16", "#dc2626", "#f59e0b", "#94a3b8"]
 RECEIVED = ("t3.本年新收.总计", "old.收到申请数")
+HIDDEN_IN_TABLE = ("sha256", "extractor", "extraction_id")
 
 
 def confirmed_frame(store: Store, *, agency: str | None = None, year: int | None = None,
@@ -115,7 +117,8 @@ def render(store: Store) -> None:
                                                              or frame[c].notna().any()])
     st.caption(f"{len(frame)} 份报告，{sum(c in catalog.BY_KEY for c in frame.columns)} 个字段。列名为字段键，"
                "名称与单位见 Excel 的“字段说明”表。")
-    st.dataframe(frame.rename(columns=META_LABELS), hide_index=True, width="stretch", key="data_table")
+    shown = frame.drop(columns=[c for c in HIDDEN_IN_TABLE if c in frame.columns])
+    st.dataframe(shown.rename(columns=META_LABELS), hide_index=True, width="stretch", key="data_table")
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button("下载 CSV", frame.to_csv(index=False).encode("utf-8-sig"), "xxgk-confirmed.csv", "text/csv",
                        key="data_csv", width="stretch")
@@ -131,9 +134,13 @@ def render(store: Store) -> None:
         if by_rule.empty:
             st.caption("没有问题")
         else:
-            st.bar_chart(by_rule, x="规则", y="问题数", horizontal=True)
+            st.bar_chart(by_rule, x="规则", y="问题数", horizontal=True, color="#b91c1c",
+                         height=max(160, 34 * len(by_rule) + 60))
     with g2:
         st.markdown("**依申请公开办理结果（按机关）**")
-        st.bar_chart(outcomes_by_agency(frame), x="机关", y=[o[0] for o in OUTCOMES], stack=True)
-    st.markdown("**各年度收到的政府信息公开申请数**")
-    st.bar_chart(received_by_year(everything if year == ALL else frame), x="年度", y="收到申请数")
+        outcomes = outcomes_by_agency(frame)
+        st.bar_chart(outcomes, x="机关", y=[o[0] for o in OUTCOMES], color=OUTCOME_COLORS, stack=True,
+                     horizontal=True, height=max(160, 34 * len(outcomes) + 90))
+    st.markdown("**各年度收到的政府信息公开申请数（已确认报告合计）**")
+    st.bar_chart(received_by_year(everything if year == ALL else frame), x="年度", y="收到申请数", color="#1d4ed8",
+                 height=260)

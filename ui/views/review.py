@@ -15,7 +15,7 @@ from extractor.store import DECISION_LABELS, REVIEW_LABELS, Store, StoreError, f
 from schemas import catalog
 from schemas.results import Evidence, Finding, Result
 from ui import form_view as fv
-from ui import state
+from ui import shortcuts, state
 from ui.source_view import Mark, content_box, crop_box, outline, render_page, text_excerpt_html
 from ui.views.common import SEVERITY_ICONS, SEVERITY_LABELS, flash, show_flash, template_label
 
@@ -55,10 +55,12 @@ def _step(order: list[int], doc_id: int, delta: int) -> None:
         flash("info", "已经是第一份" if delta < 0 else "已经是最后一份")
 
 
-def _confirm(store: Store, doc_id: int) -> None:
+def _confirm(store: Store, doc_id: int, open_errors: int = 0) -> None:
     try:
         store.set_review_state(doc_id, "confirmed", who=state.reviewer())
         flash("success", f"已确认（审核人：{state.reviewer()}）")
+        if open_errors:
+            flash("warning", f"注意：确认时仍有 {open_errors} 个错误未处理（未认定也未驳回）")
     except StoreError as exc:
         flash("error", f"无法确认：{exc}")
 
@@ -118,7 +120,7 @@ def render(store: Store) -> None:
     decisions = store.finding_decisions(doc_id)
     review = store.get_review(doc_id)
     forms = fv.forms(result)
-    form_keys = [k for f in forms for k in f.keys()]
+    form_keys = [k for f in forms for k in f.value_keys()]
     keys = [k for k in form_keys if k in result.values or k in values] or form_keys
 
     _header(store, doc_id, doc.name, result, review, order, decisions)
@@ -159,16 +161,11 @@ def _header(store: Store, doc_id: int, name: str, result: Result, review, order:
     c[1].button("下一份 ▶", key="review_next", help="快捷键 Alt+→", on_click=_step, args=(order, doc_id, 1),
                 width="stretch")
     c[2].button("✔ 确认无误", key="review_confirm", type="primary", help="快捷键 Ctrl+Enter", on_click=_confirm,
-                args=(store, doc_id), width="stretch", disabled=review.state == "confirmed")
+                args=(store, doc_id, open_errors), width="stretch", disabled=review.state == "confirmed")
     c[3].text_input("退回说明", key="review_return_note", placeholder="退回说明（可选）", label_visibility="collapsed")
     c[4].button("退回", key="review_return", on_click=_return, args=(store, doc_id), width="stretch",
                 disabled=review.state == "returned")
-    try:
-        from streamlit_shortcuts import add_shortcuts
-
-        add_shortcuts(review_prev="alt+arrowleft", review_next="alt+arrowright", review_confirm="ctrl+enter")
-    except ImportError:  # the shortcuts are a convenience; the buttons work without them
-        pass
+    shortcuts.bind(review_prev="alt+arrowleft", review_next="alt+arrowright", review_confirm="ctrl+enter")
 
 
 def _findings(store: Store, doc_id: int, findings: list[Finding], decisions: dict, keys: list[str]) -> Finding | None:
@@ -192,7 +189,7 @@ def _findings(store: Store, doc_id: int, findings: list[Finding], decisions: dic
         with st.expander(f"{SEVERITY_ICONS[f.severity]} {n + 1}. {SEVERITY_LABELS[f.severity]} · {f.rule}",
                          expanded=f is chosen):
             st.markdown(f.message)
-            st.caption("涉及：" + "、".join(catalog.BY_KEY[k].short_label if k in catalog.BY_KEY else k for k in f.keys))
+            st.caption("涉及：" + "、".join(fv.cell_name(k) for k in f.keys))
             if d:
                 when = d.created_at.strftime("%Y-%m-%d %H:%M")
                 st.info(f"{DECISION_LABELS[d.decision]}（{d.who}，{when}）" + (f"：{d.reason}" if d.reason else ""))
@@ -214,15 +211,14 @@ def _source(store: Store, doc_id: int, sha: str, kind: str, result: Result, focu
             chosen: Finding | None, keys: list[str]) -> None:
     a, b = st.columns([4, 1], vertical_alignment="bottom")
     a.selectbox("定位数值", keys, key=FOCUS_KEY, on_change=_table_from_focus,
-                format_func=lambda k: catalog.BY_KEY[k].label if k in catalog.BY_KEY else k)
+                format_func=fv.cell_name)
     whole = b.toggle("整页", key="review_whole_page", help="显示整页而不是所选单元格附近")
     ev = _evidence(result, focus)
     marks = [Mark(ev, True)] if ev else []
     if chosen:
-        for k, evs in chosen.evidence.items():
+        for evs in chosen.evidence.values():
             marks.extend(Mark(e, False) for e in evs[:1] if e != ev)
-    spec = catalog.BY_KEY.get(focus)
-    label = spec.label if spec else focus
+    label = fv.cell_name(focus)
     if kind == "pdf" and ev is not None and ev.page and ev.bbox:
         page_marks = [m for m in marks if m.evidence.page == ev.page]
         png = _page_png(sha, ev.page, store.document_bytes(doc_id))
@@ -233,6 +229,12 @@ def _source(store: Store, doc_id: int, sha: str, kind: str, result: Result, focu
             box = crop_box(page_marks, content)
         img = outline(png, page_marks, SCALE, crop=box)
         st.image(img, caption=f"第 {ev.page} 页　红框：{label}（原文 “{ev.text}”）", width="stretch")
+        elsewhere = [m for m in marks if m.evidence.page != ev.page or not m.evidence.bbox]
+        if elsewhere:  # e.g. the narrative sentence a prose finding compares with the table
+            doc = state.get_document(store, doc_id)
+            pages = sorted({m.evidence.page for m in elsewhere if m.evidence.page})
+            st.caption("同一问题涉及的其他原文" + (f"（第 {'、'.join(map(str, pages))} 页）" if pages else ""))
+            st.html(text_excerpt_html(doc.text, elsewhere, before=80, after=160))
         return
     doc = state.get_document(store, doc_id)
     if ev is None:
@@ -276,7 +278,7 @@ def _forms(store: Store, doc_id: int, result: Result, forms: list[fv.FormTable],
                 for f in forms:
                     st.session_state.pop(f"editor_{f.table}", None)
                 flash("success", f"已保存 {len(changes)} 处修改："
-                      + "、".join(f"{catalog.BY_KEY[k].short_label} → {'空白' if v is None else v}" for k, v in changes))
+                      + "、".join(f"{fv.cell_name(k)} → {'空白' if v is None else v}" for k, v in changes))
                 st.rerun()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 
 import pandas as pd
@@ -12,6 +13,7 @@ from ui import state
 from ui.uploads import EXTRACTORS, UPLOAD_TYPES, Outcome, expand, ingest, max_bytes
 
 RESULTS_KEY = "upload_outcomes"
+DONE_KEY = "upload_done"  # (name, size, sha) -> outcome: a run cut short by a rerun does not redo (or misreport) files
 
 
 def render(store: Store) -> None:
@@ -43,6 +45,7 @@ def _run(store: Store, files: list, extractor: str) -> None:
     for f in files:
         items.extend(expand(f.name, f.getvalue()))
     bar = st.progress(0.0, text="准备中…")
+    done: dict[str, dict] = st.session_state.setdefault(DONE_KEY, {})
     outcomes: list[Outcome] = []
     for i, item in enumerate(items, 1):
         if isinstance(item, Outcome):
@@ -50,7 +53,10 @@ def _run(store: Store, files: list, extractor: str) -> None:
         else:
             name, data = item
             bar.progress((i - 1) / len(items), text=f"正在提取 {i}/{len(items)}：{name}")
-            outcomes.append(ingest(store, name, data, extractor=extractor, who=state.reviewer()))
+            key = f"{name}|{extractor}|{hashlib.sha256(data).hexdigest()}"
+            if key not in done:
+                done[key] = asdict(ingest(store, name, data, extractor=extractor, who=state.reviewer()))
+            outcomes.append(Outcome(**done[key]))
         bar.progress(i / len(items), text=f"已完成 {i}/{len(items)}")
     bar.progress(1.0, text=f"全部完成：{len(items)} 个文件")
     st.session_state[RESULTS_KEY] = [asdict(o) for o in outcomes]
