@@ -332,6 +332,9 @@ def test_review_walk_upload_findings_edit_dismiss_confirm_then_data(env: Path) -
     at.button(key="edit_save").click().run()
     assert not at.exception
     assert any("已保存 1 处修改" in m for m in _messages(at, "success"))
+    # the rules run again on the edited values: the channels sum now holds
+    assert "按修改后的数值重新校验，此问题已不存在" in _messages(at, "success")
+    assert any("【修改后已消除】" in o for o in at.radio(key="review_finding").options)
 
     # dismiss one finding with a reason; a dismissal without a reason is refused
     mismatch = result.findings[mismatch_i]
@@ -450,3 +453,19 @@ def test_pdf_review_shows_the_outlined_page_and_the_narrative_elsewhere(env: Pat
     assert any("17件" in m for m in marked), marked  # the narrative's figure, on page 1, shown under the image
     assert 'class="v warning inf focus"' in page_html
     s.close()
+
+
+def test_recheck_reports_findings_settled_and_raised_by_edits(store: Store) -> None:
+    from ui.recheck import recheck
+
+    out = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
+    result = store.latest_extraction(out.doc_id).result
+    text = SEED_TXT.read_text(encoding="utf-8")
+    assert recheck(result, store.current_values(out.doc_id), text) == (set(), [])
+    store.record_edit(out.doc_id, "old.回应解读总数", 340, who=REVIEWER)  # 4 + 1 + 6 + blank + 329
+    store.record_edit(out.doc_id, "old.复议", 12, who=REVIEWER)  # breaks 复议 = 维持 10 + 纠错 + 其他
+    gone, new = recheck(result, store.current_values(out.doc_id), text)
+    assert [g.split("|")[0] for g in gone] == ["old.responses_sum"]
+    # the sum 复议 = 维持 + 纠错 + 其他 breaks, and the narrative (行政复议10件) no longer agrees with the table
+    assert sorted(f.rule for f in new) == ["old.review_sum", "prose.mismatch"]
+    assert all("old.复议" in f.keys for f in new)

@@ -163,7 +163,8 @@ def cell_text(key: str | None, values: dict[str, Number | None], result: Result,
         return ""
     if key in values and values[key] is not None:
         n = values[key]
-        return f"{n:,.2f}".rstrip("0").rstrip(".") if isinstance(n, float) else f"{n:,}"
+        # as the form prints it: no thousands separators, so the eye can match digits with the page
+        return f"{n:.4f}".rstrip("0").rstrip(".") if isinstance(n, float) else str(n)
     if key in edited:
         return "（空）"
     v: Value | None = result.values.get(key)

@@ -16,6 +16,7 @@ from schemas import catalog
 from schemas.results import Evidence, Finding, Result
 from ui import form_view as fv
 from ui import shortcuts, state
+from ui.recheck import recheck
 from ui.source_view import Mark, content_box, crop_box, outline, render_page, text_excerpt_html
 from ui.views.common import SEVERITY_ICONS, SEVERITY_LABELS, flash, show_flash, template_label
 
@@ -134,8 +135,12 @@ def render(store: Store) -> None:
         focus_table = st.session_state[FOCUS_KEY].split(".")[0]
         st.session_state[TABLE_KEY] = focus_table if focus_table in tables else tables[0]
     left, right = st.columns([1.1, 1], gap="medium")
+    gone: set[str] = set()
+    new: list[Finding] = []
+    if edits:
+        gone, new = recheck(result, values, state.get_document(store, doc_id).text)
     with right:
-        chosen = _findings(store, doc_id, findings, decisions, keys)
+        chosen = _findings(store, doc_id, findings, decisions, keys, gone, new)
     focus = st.session_state[FOCUS_KEY]
     involved = set(chosen.keys) if chosen else set()
     with left:
@@ -168,15 +173,18 @@ def _header(store: Store, doc_id: int, name: str, result: Result, review, order:
     shortcuts.bind(review_prev="alt+arrowleft", review_next="alt+arrowright", review_confirm="ctrl+enter")
 
 
-def _findings(store: Store, doc_id: int, findings: list[Finding], decisions: dict, keys: list[str]) -> Finding | None:
+def _findings(store: Store, doc_id: int, findings: list[Finding], decisions: dict, keys: list[str],
+              gone: set[str], new: list[Finding]) -> Finding | None:
     st.markdown(f"**发现的问题（{len(findings)}）**")
+    for f in new:
+        st.warning(f"修改后新出现的问题（{f.rule}）：{f.message}")
     if not findings:
         st.success("规则未发现问题")
         return None
     labels = {NO_FINDING: "（不选）"}
     for i, f in enumerate(findings):
         d = decisions.get(finding_key_of(f))
-        done = f"【{DECISION_LABELS[d.decision]}】" if d else ""
+        done = f"【{DECISION_LABELS[d.decision]}】" if d else "【修改后已消除】" if finding_key_of(f) in gone else ""
         labels[i] = f"{SEVERITY_ICONS[f.severity]} {i + 1}. {done}{f.message[:60]}{'…' if len(f.message) > 60 else ''}"
     if st.session_state.get(FINDING_KEY) not in labels:
         st.session_state[FINDING_KEY] = NO_FINDING
@@ -190,6 +198,8 @@ def _findings(store: Store, doc_id: int, findings: list[Finding], decisions: dic
                          expanded=f is chosen):
             st.markdown(f.message)
             st.caption("涉及：" + "、".join(fv.cell_name(k) for k in f.keys))
+            if finding_key_of(f) in gone:
+                st.success("按修改后的数值重新校验，此问题已不存在")
             if d:
                 when = d.created_at.strftime("%Y-%m-%d %H:%M")
                 st.info(f"{DECISION_LABELS[d.decision]}（{d.who}，{when}）" + (f"：{d.reason}" if d.reason else ""))
