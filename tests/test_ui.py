@@ -469,3 +469,34 @@ def test_recheck_reports_findings_settled_and_raised_by_edits(store: Store) -> N
     # the sum 复议 = 维持 + 纠错 + 其他 breaks, and the narrative (行政复议10件) no longer agrees with the table
     assert sorted(f.rule for f in new) == ["old.review_sum", "prose.mismatch"]
     assert all("old.复议" in f.keys for f in new)
+
+
+def test_a_blank_cell_is_marked_where_it_is_printed() -> None:
+    from schemas.results import Evidence
+
+    text = "规章\t\t\t\n行政规范性文件\t34\t34\t146"
+    at = text.index("\t") + 1
+    html = source_view.text_excerpt_html(text, [source_view.Mark(Evidence(start=at, end=at), True)])
+    assert '<mark class="f"><span class="gap">（空白）</span></mark>' in html
+    nowhere = source_view.text_excerpt_html(text, [source_view.Mark(Evidence(), True)])
+    assert "没有可定位的原文位置" in nowhere
+
+
+def test_a_cell_the_extractor_missed_shows_its_table_instead(env: Path) -> None:
+    import extractor
+
+    at = _signed_in(env)
+    s = open_store()
+    result = extractor.extract(SEED_TXT)
+    del result.values["old.复议"]  # as an extractor that missed one cell would leave it
+    result.prose_values.pop("old.复议", None)
+    doc = s.add_document(SEED_TXT.read_bytes(), SEED_TXT.name, who=REVIEWER)
+    s.save_extraction(doc.id, result, created_by=REVIEWER)
+    at.radio(key="nav_page").set_value("审核").run()
+    assert "行政复议数量" in at.selectbox(key="review_focus").options
+    at.selectbox(key="review_focus").set_value("old.复议").run()
+    assert any("未提取到数值" in m for m in _messages(at, "info"))
+    page_html = "".join(h.proto.body for h in at.get("html"))
+    assert '<mark class="o">' in page_html and '<mark class="f">' not in page_html
+    assert 'class="v missing focus" style="background:#f3f4f6;color:#9ca3af" data-key="old.复议"' in page_html
+    s.close()

@@ -121,7 +121,9 @@ def text_excerpt_html(text: str, marks: list[Mark], *, before: int = 160, after:
     One short window per place rather than one long one: a table cell and the sentence of the
     narrative that restates it are often pages apart, and both must be visible without scrolling.
     """
-    spans = sorted({(m.evidence.start, m.evidence.end, m.focus) for m in marks if m.evidence.end > m.evidence.start})
+    # a blank cell has an empty span: still a place (start == end == 0 means no place at all)
+    spans = sorted({(m.evidence.start, m.evidence.end, m.focus) for m in marks
+                    if m.evidence.end > m.evidence.start or m.evidence.start > 0})
     if not spans:
         return _TEXT_CSS + '<div class="xsrc">（此数值没有可定位的原文位置）</div>'
     ranges: list[list[int]] = []
@@ -140,7 +142,8 @@ def text_excerpt_html(text: str, marks: list[Mark], *, before: int = 160, after:
             if start < pos or start >= hi:
                 continue
             parts.append(html.escape(text[pos:start]))
-            parts.append(f'<mark class="{"f" if is_focus else "o"}">{html.escape(text[start:min(end, hi)])}</mark>')
+            shown = html.escape(text[start:min(end, hi)]) if end > start else '<span class="gap">（空白）</span>'
+            parts.append(f'<mark class="{"f" if is_focus else "o"}">{shown}</mark>')
             pos = min(end, hi)
         parts.append(html.escape(text[pos:hi]))
         head = '<span class="gap">…</span>' if lo > 0 else ""

@@ -122,14 +122,16 @@ def render(store: Store) -> None:
     review = store.get_review(doc_id)
     forms = fv.forms(result)
     form_keys = [k for f in forms for k in f.value_keys()]
-    keys = [k for k in form_keys if k in result.values or k in values] or form_keys
+    keys = form_keys  # every printed cell, extracted or not: a missed cell is what a reviewer must fill
 
     _header(store, doc_id, doc.name, result, review, order, decisions)
     show_flash()
 
     findings = result.findings
     if st.session_state.get(FOCUS_KEY) not in keys:
-        st.session_state[FOCUS_KEY] = next((k for f in findings for k in f.keys if k in keys), keys[0])
+        with_evidence = [k for k in keys if _evidence(result, k)]
+        st.session_state[FOCUS_KEY] = next((k for f in findings for k in f.keys if k in keys),
+                                           (with_evidence or keys)[0])
     tables = [f.table for f in forms]
     if st.session_state.get(TABLE_KEY) not in (*tables, ALL_TABLES):
         focus_table = st.session_state[FOCUS_KEY].split(".")[0]
@@ -224,22 +226,30 @@ def _source(store: Store, doc_id: int, sha: str, kind: str, result: Result, focu
                 format_func=fv.cell_name)
     whole = b.toggle("整页", key="review_whole_page", help="显示整页而不是所选单元格附近")
     ev = _evidence(result, focus)
+    label = fv.cell_name(focus)
+    anchor = ev
     marks = [Mark(ev, True)] if ev else []
+    if ev is None:  # nothing extracted for this cell: show where its table is, so the reviewer can look
+        table = focus.split(".", 1)[0]
+        anchor = next((e for k in keys if k.startswith(table + ".") and (e := _evidence(result, k))), None)
+        marks = [Mark(anchor, False)] if anchor else []
+        st.info(f"“{label}”未提取到数值（报告可能未印出此项，或由人工补充）"
+                + ("，下面显示同一表格的原文。" if anchor else "。"))
     if chosen:
         for evs in chosen.evidence.values():
             marks.extend(Mark(e, False) for e in evs[:1] if e != ev)
-    label = fv.cell_name(focus)
-    if kind == "pdf" and ev is not None and ev.page and ev.bbox:
-        page_marks = [m for m in marks if m.evidence.page == ev.page]
-        png = _page_png(sha, ev.page, store.document_bytes(doc_id))
+    if kind == "pdf" and anchor is not None and anchor.page and anchor.bbox:
+        page_marks = [m for m in marks if m.evidence.page == anchor.page]
+        png = _page_png(sha, anchor.page, store.document_bytes(doc_id))
         box = None
         if not whole:
             doc = state.get_document(store, doc_id)
-            content = content_box([b.span.bbox for b in doc.blocks if b.span.page == ev.page and b.span.bbox])
+            content = content_box([b.span.bbox for b in doc.blocks if b.span.page == anchor.page and b.span.bbox])
             box = crop_box(page_marks, content)
         img = outline(png, page_marks, SCALE, crop=box)
-        st.image(img, caption=f"第 {ev.page} 页　红框：{label}（原文 “{ev.text}”）", width="stretch")
-        elsewhere = [m for m in marks if m.evidence.page != ev.page or not m.evidence.bbox]
+        what = f"红框：{label}（原文 “{ev.text}”）" if ev else "橙框：同一表格中已提取的单元格"
+        st.image(img, caption=f"第 {anchor.page} 页　{what}", width="stretch")
+        elsewhere = [m for m in marks if m.evidence.page != anchor.page or not m.evidence.bbox]
         if elsewhere:  # e.g. the narrative sentence a prose finding compares with the table
             doc = state.get_document(store, doc_id)
             pages = sorted({m.evidence.page for m in elsewhere if m.evidence.page})
@@ -247,10 +257,9 @@ def _source(store: Store, doc_id: int, sha: str, kind: str, result: Result, focu
             st.html(text_excerpt_html(doc.text, elsewhere, before=80, after=160))
         return
     doc = state.get_document(store, doc_id)
-    if ev is None:
-        st.info(f"“{label}”没有可定位的原文位置（报告未印出此项，或由人工补充）。")
-    page = f"第 {ev.page} 页　" if ev and ev.page else ""
-    st.caption(f"{page}原文（高亮：{label}）")
+    page = f"第 {anchor.page} 页　" if anchor and anchor.page else ""
+    said = "，正文中的表述" if ev is not None and ev.kind == "prose" else ""
+    st.caption(f"{page}原文" + (f"（高亮：{label}{said}）" if ev else ""))
     st.html(text_excerpt_html(doc.text, marks))
 
 
