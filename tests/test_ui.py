@@ -221,6 +221,18 @@ def test_new_template_form_follows_the_catalog_layout() -> None:
     assert [k for k in licence.keys if k] == ["t2.行政许可.处理决定数量"]
     html = form_view.form_html(form, Result(), {}, {}, set())
     assert "法人或其他组织" in html and "申请人情况" in html
+    # table 四 as printed: one row of 15 cells under 行政复议 (5) and 行政诉讼 (10)
+    t4 = form_view.build_form("t4", "2021", set())
+    t4_html = form_view.form_html(t4, Result(), {}, {}, set())
+    assert '<th colspan="5">行政复议</th><th colspan="10">行政诉讼</th>' in t4_html
+    assert '<th colspan="5">未经复议直接起诉</th><th colspan="5">复议后起诉</th>' in t4_html
+    assert t4_html.count("<tr>") == 4 and t4_html.count("data-key=") == 15
+    keys = re.findall(r'data-key="([^"]+)"', t4_html)
+    assert keys[:2] == ["t4.复议.维持", "t4.复议.纠正"] and keys[-1] == "t4.诉讼复议后.总计"
+    # table 二 (2021) as its sub-tables: 制发/废止/现行有效, 处理决定数量, 收费金额
+    t2_html = form_view.form_html(t2, Result(), {}, {}, set())
+    assert t2_html.count('<table class="xf" data-table="t2"') == 3
+    assert t2_html.count("<th>本年处理决定数量</th>") == 1
 
 
 # -- the source ------------------------------------------------------------------------------------

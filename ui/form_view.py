@@ -184,6 +184,8 @@ _CSS = """
 .xf td.u{text-align:center;color:#4b5563;white-space:nowrap;background:#fff}
 .xf td.v{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;min-width:3.2em}
 .xf thead th{font-size:13px;padding:3px 4px}
+.xf.t4 th{font-size:12px;padding:2px 2px;line-height:1.25;min-width:2.2em;white-space:nowrap}
+.xf.t4 td.v{min-width:0;padding:4px 3px;text-align:center}
 .xf td.na{background:repeating-linear-gradient(135deg,#f9fafb,#f9fafb 6px,#eef0f3 6px,#eef0f3 8px)}
 .xf tr.h td{font-weight:700;background:#f8fafc}
 .xf td.inf{outline:2px dashed #b91c1c;outline-offset:-3px}
@@ -215,11 +217,34 @@ def _header(form: FormTable) -> str:
     return f"<thead><tr><th{width}>{LABEL_COLUMN}</th>{unit}{cols}</tr></thead>"
 
 
+def _value_cell(key: str, result: Result, values: dict[str, Number | None], states: dict[str, str],
+                edited: set[str], involved: set[str], focus: str | None) -> str:
+    state = states.get(key, "missing" if key not in result.values else "plain")
+    _, bg, fg = STATUS_STYLE[state]
+    cls = ["v", state] + (["inf"] if key in involved else []) + (["focus"] if key == focus else [])
+    tip = html.escape(f"{catalog.BY_KEY[key].label if key in catalog.BY_KEY else key}｜{key}")
+    text = html.escape(cell_text(key, values, result, edited))
+    return (f'<td class="{" ".join(cls)}" style="background:{bg};color:{fg}" data-key="{html.escape(key)}"'
+            f' title="{tip}">{text}</td>')
+
+
 def form_html(form: FormTable, result: Result, values: dict[str, Number | None], states: dict[str, str],
               edited: set[str], *, involved: set[str] = frozenset(), focus: str | None = None,
               with_css: bool = True) -> str:
-    """The official form as an HTML table; each value cell carries its key as ``data-key``."""
-    out = [_CSS if with_css else "", f'<table class="xf" data-table="{form.table}">',
+    """The official form as HTML; each value cell carries its key as ``data-key``.
+
+    Table 四 is drawn as printed (one row, 行政复议 and the two kinds of 行政诉讼 side by side), table
+    二 as its small sub-tables (one per set of columns), the others as row × column grids.
+    """
+    def cell(key: str) -> str:
+        return _value_cell(key, result, values, states, edited, set(involved), focus)
+
+    css = _CSS if with_css else ""
+    if form.table == "t4" and len(form.rows) == 3 and all(len(r.keys) == len(form.columns) for r in form.rows):
+        return css + _t4_html(form, cell)
+    if form.table == "t2":
+        return css + _t2_html(form, cell)
+    out = [css, f'<table class="xf" data-table="{form.table}">',
            f"<caption>{html.escape(form.title)}</caption>", _header(form), "<tbody>"]
     ncols = len(form.columns) + (1 if form.show_unit else 0)
     for row in form.rows:
@@ -231,19 +256,57 @@ def form_html(form: FormTable, result: Result, values: dict[str, Number | None],
         cells = [label]
         if form.show_unit:
             cells.append(f'<td class="u">{html.escape(row.unit)}</td>')
-        for key in row.keys:
-            if key is None:
-                cells.append('<td class="v na"></td>')
-                continue
-            state = states.get(key, "missing" if key not in result.values else "plain")
-            _, bg, fg = STATUS_STYLE[state]
-            cls = ["v", state] + (["inf"] if key in involved else []) + (["focus"] if key == focus else [])
-            tip = html.escape(f"{catalog.BY_KEY[key].label if key in catalog.BY_KEY else key}｜{key}")
-            text = html.escape(cell_text(key, values, result, edited))
-            cells.append(f'<td class="{" ".join(cls)}" style="background:{bg};color:{fg}" data-key="{html.escape(key)}"'
-                         f' title="{tip}">{text}</td>')
+        cells.extend('<td class="v na"></td>' if key is None else cell(key) for key in row.keys)
         out.append(f"<tr>{''.join(cells)}</tr>")
     out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _t4_html(form: FormTable, cell) -> str:
+    """行政复议 | 行政诉讼 (未经复议直接起诉 | 复议后起诉), each with its result columns, in one row."""
+    n = len(form.columns)
+    parts = [r.label.split("·", 1) for r in form.rows]
+    groups: list[tuple[str, list[int]]] = []
+    for i, p in enumerate(parts):
+        if groups and groups[-1][0] == p[0]:
+            groups[-1][1].append(i)
+        else:
+            groups.append((p[0], [i]))
+    top = "".join(f'<th colspan="{n * len(ix)}">{html.escape(g)}</th>' for g, ix in groups)
+    def lab(c: str) -> str:  # printed in two lines of two characters, as on the form
+        return html.escape(c[:2]) + "<br>" + html.escape(c[2:]) if len(c) == 4 else html.escape(c)
+
+    second, third = [], []
+    for i, p in enumerate(parts):
+        if len(p) == 1:
+            second.extend(f'<th rowspan="2">{lab(c)}</th>' for c in form.columns)
+        else:
+            second.append(f'<th colspan="{n}">{html.escape(p[1])}</th>')
+            third.extend(f"<th>{lab(c)}</th>" for c in form.columns)
+    values = "".join(cell(k) for r in form.rows for k in r.keys if k)
+    return (f'<table class="xf t4" data-table="t4"><caption>{html.escape(form.title)}</caption>'
+            f"<thead><tr>{top}</tr><tr>{''.join(second)}</tr><tr>{''.join(third)}</tr></thead>"
+            f"<tbody><tr>{values}</tr></tbody></table>")
+
+
+def _t2_html(form: FormTable, cell) -> str:
+    """One small table per run of rows that print the same columns, as the template prints them."""
+    blocks: list[tuple[tuple[int, ...], list[FormRow]]] = []
+    for row in form.rows:
+        cols = tuple(i for i, k in enumerate(row.keys) if k)
+        if blocks and blocks[-1][0] == cols:
+            blocks[-1][1].append(row)
+        else:
+            blocks.append((cols, [row]))
+    out = []
+    for n, (cols, rows) in enumerate(blocks):
+        caption = f"<caption>{html.escape(form.title)}</caption>" if n == 0 else ""
+        head = "".join(f"<th>{html.escape(form.columns[i])}</th>" for i in cols)
+        body = "".join(f'<tr><td class="l">{html.escape(r.label)}</td>{"".join(cell(r.keys[i]) for i in cols)}</tr>'
+                       for r in rows)
+        style = ' style="margin-bottom:6px"' if n < len(blocks) - 1 else ""
+        out.append(f'<table class="xf" data-table="t2"{style}>{caption}<thead><tr><th style="width:34%">信息内容</th>'
+                   f"{head}</tr></thead><tbody>{body}</tbody></table>")
     return "".join(out)
 
 
