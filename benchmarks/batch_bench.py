@@ -81,7 +81,7 @@ def run(n: int, seed: int, layouts: tuple[str, ...], workers: int, work: Path) -
         peak_sum = max(peak_sum, sum(sizes))
         peak_one = max(peak_one, max(sizes, default=0))
         time.sleep(0.1)
-    out, err = proc.communicate()
+    _out, err = proc.communicate()
     wall = time.perf_counter() - t0
     m = re.search(r"job \w+ \((\d+(?:\.\d+)?) s\)", err)
     extraction = float(m.group(1)) if m else wall

@@ -14,329 +14,35 @@ the server refuses to start without a key unless ``--no-auth`` on a loopback add
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import json
 import os
-import threading
-from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import click
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
-from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, Field
 
 from extractor._errors import ConfigError, XxgkError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 API_KEY_ENV = "XXGK_API_KEY"
 DEFAULT_MAX_FILE_MB = 100
 DEFAULT_MAX_REQUEST_MB = 500
 DEFAULT_MAX_FILES = 1000
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's API key")
-ExportKind = Literal["jsonl", "csv", "xlsx", "parquet", "findings", "failed"]
 
 
-# ------------------------------------------------------------------------------------------ models
-class ErrorOut(BaseModel):
-    error: str = Field(description="machine-readable code: unauthorized, too_large, too_many_files, not_found …")
-    message: str = Field(description="中文 / English, one line")
-    limit: int | None = None
+def create_app(store_url: str | None = None, api_key: str | None = None, **options: Any) -> FastAPI:
+    """The FastAPI app (``extractor.api_app.build_app``; see there for the options).
 
-
-class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-    version: str
-    database: str
-
-
-class Counts(BaseModel):
-    total: int = 0
-    queued: int = 0
-    running: int = 0
-    done: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-
-class Failure(BaseModel):
-    file: str
-    reason: str
-
-
-class JobOut(BaseModel):
-    id: str
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
-    extractor: str
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-    counts: Counts
-    duplicates: int = Field(description="files whose bytes another file of the job already has (processed once)")
-    findings_by_rule: dict[str, int] = Field(default_factory=dict, description="over the job's extracted reports")
-    failures: list[Failure] = Field(default_factory=list)
-
-
-class ItemOut(BaseModel):
-    id: int
-    file_name: str
-    status: Literal["queued", "running", "done", "failed", "skipped"]
-    error: str | None = Field(description="why it failed, or why it was skipped (duplicate, already extracted)")
-    document_id: int | None
-    document_sha: str | None
-    extraction_id: int | None
-    attempts: int
-
-
-class ItemsOut(BaseModel):
-    job_id: str
-    items: list[ItemOut]
-
-
-class ApiError(Exception):
-    """An error answered as ``{"error", "message"}`` with its HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str, limit: int | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.limit = status, code, message, limit
-
-
-def _error_response(err: ApiError) -> JSONResponse:
-    body = ErrorOut(error=err.code, message=err.message, limit=err.limit).model_dump(exclude_none=True)
-    return JSONResponse(body, status_code=err.status)
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "missing or wrong X-API-Key"}}
-
-
-# ------------------------------------------------------------------------------------------ the app
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("xxgk")
-    except PackageNotFoundError:  # pragma: no cover - running from a plain checkout
-        return "0"
-
-
-def create_app(store_url: str | None = None, api_key: str | None = None, *, workers: int = 1,
-               max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024,
-               max_request_bytes: int = DEFAULT_MAX_REQUEST_MB * 1024 * 1024, max_files: int = DEFAULT_MAX_FILES,
-               run_worker: bool = True, timeout: float = 300.0, stale_after: float | None = None) -> FastAPI:
-    """The FastAPI app. ``api_key=None`` disables the key check (the CLI allows that only on loopback).
-
-    ``stale_after``: seconds after which a running item whose heartbeat stopped is requeued (default
-    ``batch.STALE_AFTER``); every server sharing a database must use a value well above the heartbeat.
-
-    The store is opened (and migrated) when the app starts, not here, so that building the app
-    (for its OpenAPI spec) touches no database.
+    ``api_key=None`` disables the key check (the command allows that only on loopback). The store is
+    opened when the app starts, so building the app (for its OpenAPI spec) touches no database.
     """
-    state: dict[str, Any] = {}
+    from extractor.api_app import build_app
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        from datetime import timedelta
-
-        from extractor.batch import STALE_AFTER, JobRunner
-        from extractor.store import open_store
-
-        stale = STALE_AFTER if stale_after is None else timedelta(seconds=stale_after)
-        store = open_store(store_url)
-        store.requeue_running(older_than=stale)
-        state["store"] = store
-        thread = None
-        if run_worker:
-            runner = JobRunner(store, workers=workers, timeout=timeout, job_id=None, kinds=("api",),
-                               stale_after=stale)
-            thread = threading.Thread(target=runner.run, name="xxgk-jobs", daemon=True)
-            state["runner"] = runner
-            thread.start()
-        try:
-            yield
-        finally:
-            if thread is not None:
-                state["runner"].stop()
-                thread.join(30)
-            store.close()
-
-    app = FastAPI(
-        title="xxgk API", version=_version(), lifespan=lifespan,
-        description="政府信息公开工作年度报告 → 经过校验的结构化数据. Upload reports, follow the batch job, "
-                    "fetch results and exports. Every route but /health needs the X-API-Key header.",
-    )
-
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
-        return _error_response(err)
-
-    @app.middleware("http")
-    async def _body_limit(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if request.method == "POST" and length and length.isdigit() and int(length) > max_request_bytes:
-            return _error_response(ApiError(413, "too_large", (
-                f"请求过大 / the request is larger than {max_request_bytes // 1048576} MB"), max_request_bytes))
-        return await call_next(request)
-
-    def require_key(key: Annotated[str | None, Depends(KEY_HEADER)]) -> None:
-        if api_key is None:
-            return
-        if not key or not hmac.compare_digest(key.encode(), api_key.encode()):
-            raise ApiError(401, "unauthorized", "缺少或错误的 API key / missing or wrong X-API-Key header")
-
-    def store() -> Any:
-        s = state.get("store")
-        if s is None:  # pragma: no cover - only before start-up
-            raise ApiError(503, "starting", "服务正在启动 / the server is starting")
-        return s
-
-    auth = [Depends(require_key)]
-
-    @app.get("/health", response_model=Health, tags=["service"], summary="Liveness (no key needed)")
-    def health() -> Health:
-        return Health(version=_version(), database=store().backend)
-
-    @app.post("/jobs", response_model=JobOut, status_code=201, dependencies=auth, tags=["jobs"],
-              summary="Upload files or zip archives and start a batch job",
-              responses={**ERRORS, 413: {"model": ErrorOut, "description": "too large or too many files"},
-                         422: {"model": ErrorOut, "description": "no usable file"}})
-    def create_job(
-        files: Annotated[list[UploadFile], File(description="report files (PDF, DOCX, HTML, TXT, MD) or zip archives")],
-        extractor: Annotated[Literal["rules", "llm", "hybrid"], Form()] = "rules",
-        force: Annotated[bool, Form(description="extract again files already extracted")] = False,
-    ) -> JobOut:
-        from extractor.batch import add_inputs
-
-        inputs = _uploads(files, max_files=max_files, max_file_bytes=max_file_bytes,
-                          max_request_bytes=max_request_bytes)
-        s = store()
-        items = add_inputs(s, None, inputs, extractor=extractor, force=force, who="api")
-        options = {"extractor": extractor, "force": force, "files": [f.filename or "" for f in files]}
-        job = s.create_job(options, items, kind="api", created_by="api")
-        s.finish_job_if_complete(job.id)  # every file settled at upload (all duplicates or unreadable)
-        return _job_out(s, job.id)
-
-    @app.get("/jobs", response_model=list[JobOut], dependencies=auth, tags=["jobs"], summary="Recent jobs",
-             responses=ERRORS)
-    def list_jobs(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[JobOut]:
-        s = store()
-        return [_job_out(s, j.id, details=False) for j in s.list_jobs(limit=limit) if j.kind == "api"]
-
-    @app.get("/jobs/{job_id}", response_model=JobOut, dependencies=auth, tags=["jobs"],
-             summary="A job's status and counts (poll this to follow progress)",
-             responses={**ERRORS, 404: {"model": ErrorOut}})
-    def get_job(job_id: str) -> JobOut:
-        return _job_out(store(), job_id)
-
-    @app.get("/jobs/{job_id}/items", response_model=ItemsOut, dependencies=auth, tags=["jobs"],
-             summary="Every file of a job with its status and reason", responses={**ERRORS, 404: {"model": ErrorOut}})
-    def job_items(job_id: str) -> ItemsOut:
-        s = store()
-        _job(s, job_id)
-        return ItemsOut(job_id=job_id, items=[ItemOut.model_validate(it, from_attributes=True)
-                                              for it in s.job_items(job_id)])
-
-    @app.get("/jobs/{job_id}/exports/{kind}", dependencies=auth, tags=["results"],
-             summary="An export of the job's reports (what is extracted so far)",
-             responses={**ERRORS, 404: {"model": ErrorOut},
-                        200: {"description": "the file", "content": {
-                            "text/csv": {}, "application/x-ndjson": {}, "application/vnd.apache.parquet": {},
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-    def export(job_id: str, kind: ExportKind,
-               labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False) -> Response:
-        from extractor.batch import job_reports, summarize
-        from extractor.exports import FILE_NAMES, MEDIA_TYPES, ReportRow, failed_csv, render
-
-        s = store()
-        job = _job(s, job_id)
-        reports = job_reports(s, job_id)
-        if kind == "failed":
-            body = failed_csv(summarize(s, job_id, reports).failures)
-        else:
-            body = render(kind, [ReportRow.of(n, e) for n, e in reports], labels=labels)
-        name = FILE_NAMES[kind]
-        return Response(body, media_type=MEDIA_TYPES[kind], headers={
-            "Content-Disposition": f'attachment; filename="{job_id}-{name}"', "X-Job-Status": job.status})
-
-    @app.get("/documents/{document_id}/result", dependencies=auth, tags=["results"],
-             summary="The latest Result of a report (values with evidence, findings, usage)",
-             responses={**ERRORS, 404: {"model": ErrorOut},
-                        200: {"description": "schemas.results.Result as JSON",
-                              "content": {"application/json": {"schema": {"type": "object"}}}}})
-    def result(document_id: int) -> Response:
-        s = store()
-        from extractor.store import NotFoundError
-
-        try:
-            s.get_document(document_id)
-        except NotFoundError:
-            raise ApiError(404, "not_found", f"没有这个文档 / no document {document_id}") from None
-        ext = s.latest_extraction(document_id)
-        if ext is None:
-            raise ApiError(404, "not_extracted", f"文档 {document_id} 尚未提取 / document {document_id} has no result yet")
-        return Response(ext.result_json, media_type="application/json")
-
-    return app
-
-
-def _uploads(files: list[UploadFile], *, max_files: int, max_file_bytes: int, max_request_bytes: int) -> list[Any]:
-    """The uploads as batch inputs (zip archives expanded), with the limits enforced (413)."""
-    from extractor.batch import Input, iter_zip
-
-    if len(files) > max_files:
-        raise ApiError(413, "too_many_files", f"文件过多 / more than {max_files} files in one request", max_files)
-    inputs: list[Input] = []
-    total = 0
-    for up in files:
-        name = Path(up.filename or "upload").name
-        data = up.file.read(max_file_bytes + 1)
-        if len(data) > max_file_bytes:
-            raise ApiError(413, "too_large", f"文件过大 / {name} is larger than {max_file_bytes // 1048576} MB",
-                           max_file_bytes)
-        total += len(data)
-        if total > max_request_bytes:
-            raise ApiError(413, "too_large", f"请求过大 / the upload is larger than {max_request_bytes // 1048576} MB",
-                           max_request_bytes)
-        if name.lower().endswith(".zip"):
-            inputs.extend(iter_zip(data, name))
-        else:
-            inputs.append(Input(name, data))
-        if len(inputs) > max_files:
-            raise ApiError(413, "too_many_files", f"文件过多 / more than {max_files} files (archives counted by member)",
-                           max_files)
-    if not inputs:
-        raise ApiError(422, "no_files", "没有可处理的文件 / no files in the upload")
-    return inputs
-
-
-def _job(s: Any, job_id: str) -> Any:
-    from extractor.store import NotFoundError
-
-    try:
-        job = s.get_job(job_id)
-    except NotFoundError:
-        raise ApiError(404, "not_found", f"没有这个任务 / no job {job_id}") from None
-    if job.kind != "api":
-        raise ApiError(404, "not_found", f"没有这个任务 / no job {job_id}")
-    return job
-
-
-def _job_out(s: Any, job_id: str, *, details: bool = True) -> JobOut:
-    from extractor.batch import summarize
-
-    job = _job(s, job_id)
-    out = JobOut(id=job.id, status=job.status, extractor=str(job.options.get("extractor", "rules")),
-                 created_at=job.created_at, updated_at=job.updated_at, finished_at=job.finished_at,
-                 counts=Counts(**job.counts.model_dump()), duplicates=0)
-    if details:
-        summ = summarize(s, job_id)
-        out.duplicates = summ.duplicates
-        out.findings_by_rule = summ.findings_by_rule
-        out.failures = [Failure(file=f, reason=r) for f, r in summ.failures]
-    return out
+    return build_app(store_url, api_key, **options)
 
 
 def openapi_json(app: FastAPI | None = None) -> str:

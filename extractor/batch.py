@@ -33,7 +33,7 @@ from schemas.results import Result
 # file types a folder walk picks up; anything else in a folder is ignored (files named explicitly never are)
 REPORT_SUFFIXES: frozenset[str] = frozenset({
     ".pdf", ".docx", ".doc", ".wps", ".ofd", ".html", ".htm", ".shtml", ".xhtml", ".txt", ".md", ".zip"})
-MAX_MEMBER_BYTES = int(os.environ.get("XXGK_MAX_BYTES", 100 * 1024 * 1024))
+MAX_MEMBER_BYTES = int(os.environ.get("XXGK_MAX_BYTES") or 100 * 1024 * 1024)
 HEARTBEAT_SECONDS = 10.0
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
 MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
@@ -334,7 +334,7 @@ class JobRunner:
                     for _task, item in pool.busy:
                         try:
                             self.store.fail_item(item.id, "中断 / interrupted", retry=True, worker=self.name)
-                        except Exception:  # noqa: BLE001 - the next start requeues it anyway
+                        except Exception:  # noqa: BLE001, S110 - the next start requeues it anyway
                             pass
 
     def _fill(self, pool: WorkerPool) -> bool:

@@ -46,7 +46,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
 
     Exit status: 0 all readable files processed; 1 some file failed; 130 interrupted.
     """
-    from extractor.batch import BatchError, JobRunner, job_reports, start_job, summarize
+    from extractor.batch import BatchError, job_reports, start_job, summarize
     from extractor.exports import ReportRow, write_exports
     from extractor.store import open_store
 
@@ -69,9 +69,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         t0 = time.perf_counter()
         try:
             if llm_batch_api:
-                from extractor.llm_batch import run_batch_api
-
-                run_batch_api(store, job.id, console=console)
+                _batch_api(store, job.id, console)
             _run_with_progress(store, job.id, workers, timeout, console)
         except KeyboardInterrupt:
             store.requeue_running(job.id)
@@ -88,9 +86,32 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         store.close()
 
 
+def _batch_api(store, job_id: str, console) -> None:
+    """The model calls through the OpenAI Batch API first; the extraction then finds the answers cached."""
+    try:
+        import openai
+
+        from extractor.llm_batch import run_batch_api
+    except ImportError as err:
+        raise click.ClickException(f"--llm-batch-api needs the [llm] extra: pip install 'xxgk[llm]' ({err})") from err
+    try:
+        run_batch_api(store, job_id, console=console)
+    except XxgkError as err:
+        raise click.ClickException(str(err)) from err
+    except openai.OpenAIError as err:
+        raise click.ClickException(f"OpenAI Batch API: {type(err).__name__}: {err}") from err
+
+
 def _run_with_progress(store, job_id: str, workers: int, timeout: float, console) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, \
-        TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from extractor.batch import JobRunner
 

@@ -22,10 +22,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Self
 
 PRELOAD = ["extractor.api", "extractor.reader", "extractor.ingest.pdf", "extractor.ingest.docx",
            "extractor.ingest.html", "extractor.ingest.text", "extractor.rules", "schemas.results"]
+STARTUP_LIMIT = 120.0  # seconds a fresh worker may take to start before its file counts as timed out
+_STARTED = "started"
 TEST_DELAY_ENV = "XXGK_TEST_ITEM_DELAY"  # seconds each worker sleeps per file: lets tests kill a batch half-way
 
 
@@ -67,7 +69,7 @@ def _extract_one(task: Task) -> Outcome:
         return Outcome(task.id, False, error=err.one_line(), kind="input", seconds=time.perf_counter() - t0)
     except XxgkError as err:
         return Outcome(task.id, False, error=str(err), kind="backend", seconds=time.perf_counter() - t0)
-    except Exception as err:  # a bug or a library's surprise: one file fails, the batch goes on
+    except Exception as err:  # noqa: BLE001 - a bug or a library's surprise: one file fails, the batch goes on
         tb = traceback.extract_tb(err.__traceback__)
         where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
         return Outcome(task.id, False, error=f"内部错误 / internal error: {type(err).__name__}: {err}{where}",
@@ -91,6 +93,10 @@ def _worker_main(conn: Connection, fn: Callable[[Any], Outcome]) -> None:
             return
         if task is None:
             return
+        try:
+            conn.send(_STARTED)  # the parent's clock for this file starts now, not while this process starts up
+        except (BrokenPipeError, OSError):
+            return
         outcome = fn(task)
         try:
             conn.send(outcome)
@@ -103,7 +109,8 @@ class _Slot:
     process: Any
     conn: Connection
     task: Task | None = None
-    started: float = 0.0
+    started: float = 0.0  # when the task was sent, then when the worker said it started it
+    running: bool = False  # the worker acknowledged the task
     meta: Any = None
 
 
@@ -133,7 +140,7 @@ class WorkerPool:
         child.close()
         return _Slot(proc, parent)
 
-    def __enter__(self) -> WorkerPool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -150,13 +157,13 @@ class WorkerPool:
     def submit(self, task: Task, meta: Any = None) -> None:
         """Hand a task to an idle worker (call only when :attr:`idle` > 0)."""
         slot = next(s for s in self._slots if s.task is None)
-        slot.task, slot.started, slot.meta = task, time.monotonic(), meta
+        slot.task, slot.started, slot.meta, slot.running = task, time.monotonic(), meta, False
         try:
             slot.conn.send(task)
         except (BrokenPipeError, OSError):  # died while idle: replace it and try once more
             self._replace(slot)
             slot = next(s for s in self._slots if s.task is None)
-            slot.task, slot.started, slot.meta = task, time.monotonic(), meta
+            slot.task, slot.started, slot.meta, slot.running = task, time.monotonic(), meta, False
             slot.conn.send(task)
 
     def _replace(self, slot: _Slot) -> None:
@@ -183,21 +190,30 @@ class WorkerPool:
             task, meta = slot.task, slot.meta
             assert task is not None
             outcome: Outcome | None = None
+            broken = False
             if slot.conn in ready:
                 try:
-                    outcome = slot.conn.recv()
+                    while slot.conn.poll():
+                        got = slot.conn.recv()
+                        if got == _STARTED:
+                            slot.running, slot.started = True, now
+                        else:
+                            outcome = got
+                            break
                 except (EOFError, OSError):
-                    outcome = None
+                    broken = True
                 if outcome is not None:
                     slot.task = slot.meta = None
+                    slot.running = False
                     out.append((outcome, meta))
                     continue
-            if slot.conn in ready or slot.process.sentinel in ready:
+            limit = self.timeout if slot.running else max(self.timeout or 0.0, STARTUP_LIMIT)
+            if broken or slot.process.sentinel in ready or not slot.process.is_alive():
                 slot.process.join(2)  # the pipe closes a moment before the process is reaped
                 code = slot.process.exitcode
                 outcome = Outcome(task.id, False, kind="crash", seconds=now - slot.started, error=(
                     f"处理该文件时工作进程崩溃 / the worker process crashed on this file (exit code {code})"))
-            elif self.timeout and now - slot.started > self.timeout:
+            elif self.timeout and now - slot.started > limit:
                 outcome = Outcome(task.id, False, kind="timeout", seconds=now - slot.started, error=(
                     f"处理超时（{self.timeout:g} 秒）/ timed out after {self.timeout:g} s"))
             if outcome is not None:
@@ -244,4 +260,4 @@ def run_all(tasks: list[Task], size: int = 2, timeout: float | None = None,
     return out
 
 
-__all__ = ["Outcome", "TEST_DELAY_ENV", "Task", "WorkerPool", "run_all", "hook_delay"]
+__all__ = ["TEST_DELAY_ENV", "Outcome", "Task", "WorkerPool", "hook_delay", "run_all"]

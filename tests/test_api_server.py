@@ -296,8 +296,8 @@ def test_served_openapi_matches_the_committed_file(tmp_path: Path) -> None:
 def test_serve_refuses_to_start_without_a_key_or_without_auth_off_loopback() -> None:
     env = {k: v for k, v in os.environ.items() if k != "XXGK_API_KEY"}
     r = subprocess.run([sys.executable, "-m", "extractor.cli", "serve", "--port", str(free_port())], cwd=ROOT,
-                       env=env, capture_output=True, text=True, timeout=60)
+                       env=env, capture_output=True, text=True, check=False, timeout=60)
     assert r.returncode == 2 and "no API key" in r.stderr
     r = subprocess.run([sys.executable, "-m", "extractor.cli", "serve", "--host", "0.0.0.0", "--no-auth"], cwd=ROOT,
-                       env=env, capture_output=True, text=True, timeout=60)
+                       env=env, capture_output=True, text=True, check=False, timeout=60)
     assert r.returncode == 2 and "loopback" in r.stderr

@@ -34,7 +34,7 @@ NOT_A_REPORT = "今天天气很好。这是一篇游记，写的是春天去西�
 
 
 def run_batch(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "extractor.cli", "batch", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "extractor.cli", "batch", *args], capture_output=True, text=True, check=False,
                           cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
@@ -221,7 +221,7 @@ def test_force_extracts_again_and_a_new_command_is_a_new_job(tmp_path: Path) -> 
 class _GbkName(zipfile.ZipInfo):
     """A member name stored in GBK without the UTF-8 flag."""
 
-    def _encodeFilenameFlags(self):  # noqa: N802 - zipfile's own hook
+    def _encodeFilenameFlags(self):
         return self.filename.encode("gb18030"), self.flag_bits & ~0x800
 
 
