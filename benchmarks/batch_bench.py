@@ -74,12 +74,14 @@ def run(n: int, seed: int, layouts: tuple[str, ...], workers: int, work: Path) -
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "COLUMNS": "200"})
-    peak_sum = peak_one = 0
+    peak_sum = peak_one = peak_parent = peak_worker = 0
     while proc.poll() is None:
         pids = _tree(proc.pid)
-        sizes = [_rss_kib(p) for p in pids]
-        peak_sum = max(peak_sum, sum(sizes))
-        peak_one = max(peak_one, max(sizes, default=0))
+        sizes = {p: _rss_kib(p) for p in pids}
+        peak_sum = max(peak_sum, sum(sizes.values()))
+        peak_one = max(peak_one, max(sizes.values(), default=0))
+        peak_parent = max(peak_parent, sizes.get(proc.pid, 0))
+        peak_worker = max(peak_worker, max((v for p, v in sizes.items() if p != proc.pid), default=0))
         time.sleep(0.1)
     _out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -95,6 +97,7 @@ def run(n: int, seed: int, layouts: tuple[str, ...], workers: int, work: Path) -
         "reports_per_second_wall": round(done / wall, 2) if wall else 0.0,
         "reports_per_second_extraction": round(done / extraction, 2) if extraction else 0.0,
         "peak_rss_total_mib": round(peak_sum / 1024, 1), "peak_rss_one_process_mib": round(peak_one / 1024, 1),
+        "peak_rss_parent_mib": round(peak_parent / 1024, 1), "peak_rss_worker_mib": round(peak_worker / 1024, 1),
         "templates": sorted({c["template"] for c in cases}), "cpu_count": os.cpu_count(),
         "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
         "stderr_tail": err.strip().splitlines()[-3:] if proc.returncode not in (0, 1) else [],
@@ -126,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  extraction      {res['extraction_seconds']:7.1f} s   {res['reports_per_second_extraction']:6.2f} "
               "reports/s")
         print(f"  peak memory     {res['peak_rss_total_mib']:7.1f} MiB (process tree), "
-              f"{res['peak_rss_one_process_mib']:.1f} MiB (largest process)")
+              f"{res['peak_rss_one_process_mib']:.1f} MiB (largest process: parent {res['peak_rss_parent_mib']:.1f}, "
+              f"worker {res['peak_rss_worker_mib']:.1f})")
         print(f"  failed {res['failed']}, duplicates {res['duplicates']}, exit code {res['exit_code']}; "
               f"1-min load average {res['load_average_before']} before, {res['load_average_after']} after")
     return 0 if res["exit_code"] in (0, 1) else 1
