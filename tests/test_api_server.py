@@ -134,6 +134,7 @@ def assert_once_each(db: str, n_docs_with_results: int) -> None:
         s.close()
 
 
+@pytest.mark.slow
 def test_api_batch_of_a_mixed_upload_with_real_uvicorn(db_url: str, tmp_path: Path) -> None:
     server = Server(db_url)
     try:
@@ -182,6 +183,7 @@ def test_api_batch_of_a_mixed_upload_with_real_uvicorn(db_url: str, tmp_path: Pa
     assert_once_each(db_url, 8)
 
 
+@pytest.mark.slow
 def test_api_server_killed_half_way_resumes_after_restart_with_real_uvicorn(db_url: str, tmp_path: Path) -> None:
     files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in GOOD]
     server = Server(db_url, "--stale-after", "2", env={"XXGK_TEST_ITEM_DELAY": "0.7"})
@@ -210,6 +212,7 @@ def test_api_server_killed_half_way_resumes_after_restart_with_real_uvicorn(db_u
     assert_once_each(db_url, len(GOOD))
 
 
+@pytest.mark.slow
 def test_concurrent_uploads_and_polls_never_mix_jobs_with_real_uvicorn(db_url: str) -> None:
     server = Server(db_url)
     groups = [GOOD[0:2], GOOD[2:4], GOOD[4:6], GOOD[6:8]]

@@ -58,6 +58,7 @@ def mixed(tmp_path: Path) -> Path:
     return src
 
 
+@pytest.mark.slow
 def test_batch_over_a_mixed_folder_extracts_each_report_once_and_lists_bad_files(mixed: Path, tmp_path: Path) -> None:
     db, out = tmp_path / "x.sqlite", tmp_path / "out"
     proc = run_batch(str(mixed), "--db", str(db), "--out", str(out), "--workers", "2")
@@ -138,6 +139,7 @@ def test_batch_over_a_mixed_folder_extracts_each_report_once_and_lists_bad_files
         store.close()
 
 
+@pytest.mark.slow
 def test_batch_killed_with_sigkill_resumes_without_losing_or_repeating_work(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
@@ -196,6 +198,7 @@ def test_batch_killed_with_sigkill_resumes_without_losing_or_repeating_work(tmp_
     assert len((out / "results.jsonl").read_text(encoding="utf-8").splitlines()) == len(GOOD)
 
 
+@pytest.mark.slow
 def test_force_extracts_again_and_a_new_command_is_a_new_job(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
@@ -272,6 +275,7 @@ def _behave(task: Task) -> Outcome:
     return Outcome(task.id, True, result_json=task.data.decode())
 
 
+@pytest.mark.slow
 def test_worker_pool_isolates_a_crashing_and_a_hanging_file() -> None:
     tasks = [Task(1, "ok", b"one"), Task(2, "crash", b""), Task(3, "hang", b""), Task(4, "ok", b"four"),
              Task(5, "ok", b"five")]
@@ -291,6 +295,7 @@ def test_worker_pool_isolates_a_crashing_and_a_hanging_file() -> None:
 
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_with_130_and_the_same_command_resumes(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()

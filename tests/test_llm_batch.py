@@ -399,6 +399,7 @@ def test_an_answer_whose_request_changed_is_not_used_with_fake_server(job: tuple
         assert store.get_llm_batch(row.id).status == "processed"
 
 
+@pytest.mark.slow
 def test_xxgk_batch_llm_batch_api_end_to_end_with_fake_server(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
