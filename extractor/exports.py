@@ -236,7 +236,12 @@ def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: boo
     for kind, make in payloads.items():
         path = out / FILE_NAMES[kind]
         tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(make())
+        if kind == "jsonl":  # the largest export: line by line, never one big string
+            with tmp.open("wb") as fh:
+                for r in rows:
+                    fh.write(r.result_json.strip().encode("utf-8") + b"\n")
+        else:
+            tmp.write_bytes(make())
         tmp.replace(path)
         paths[kind] = path
     return paths
