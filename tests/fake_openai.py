@@ -24,11 +24,14 @@ def copy_row(body: dict[str, Any]) -> dict[str, Any]:
     schema = body["response_format"]["json_schema"]["schema"] if "response_format" in body and \
         body["response_format"].get("type") == "json_schema" else None
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")  # the row prompt
-    printed = user.split("原文：", 1)[1].strip()
+    printed = user.split("数值：", 1)[1].strip()
     cells = [c.strip() for c in printed.split(" | ")]
     if len(cells) == 1:  # a sentence, not cells: its numbers in order
         cells = re.findall(r"\d[\d,]*(?:\.\d+)?", printed)
     names = list(schema["properties"]) if schema else []
+    if all("=" in c for c in cells):  # cells shown under their field names
+        named = dict(c.split("=", 1) for c in cells)
+        cells = [named.get(n, "null") for n in names]
     tail = cells[-len(names):] if names else []
     out: dict[str, Any] = {}
     for name, cell in zip(names, tail):

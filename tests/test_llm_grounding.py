@@ -92,3 +92,16 @@ def test_cache_key_changes_with_the_schema_and_messages():
     assert cache_key("m", msgs, a) != cache_key("m", msgs, b)
     assert cache_key("m", msgs, a) != cache_key("m2", msgs, a)
     assert cache_key("m", msgs, a) != cache_key("m", [{"role": "user", "content": "y"}], a)
+
+
+def test_cells_that_line_up_with_columns_ground_by_position():
+    text = "行政复议\t10\t1\t0\t0\t0\t\n"
+    task = RowTask(table="t4", row_id="复议", label="行政复议", keys=tuple(f"t4.复议.{c}" for c in "abcde"),
+                   fields=("维持", "纠正", "其他", "尚未审结", "总计"), columns=("维持", "纠正", "其他", "尚未审结", "总计"),
+                   decimal=(False,) * 5, start=0, end=len(text) - 1, value_start=5)
+    assert task.values_text(text) == "维持=10 | 纠正=1 | 其他=0 | 尚未审结=0 | 总计=0"
+    g = RowGrounder(text, task.value_start, task.end, slots=task.slots(text))
+    assert g.missing({"维持": 10, "纠正": 1, "其他": 0, "尚未审结": 0, "总计": 0}) == []
+    # the sum a model expects, written into the total column, is printed in the row but not in that column
+    assert g.missing({"维持": 10, "纠正": 1, "其他": 0, "尚未审结": 0, "总计": 10}) == ["总计"]
+    assert g.missing({"维持": 1, "纠正": 0, "其他": 0, "尚未审结": 0, "总计": 10}) == ["维持", "纠正", "总计"]

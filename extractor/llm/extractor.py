@@ -55,6 +55,12 @@ async def gather_all(coros: list[Awaitable[T]]) -> list[T]:
         raise
 
 
+def grounder_for(document: Document, task: RowTask) -> RowGrounder:
+    """The grounding of one row task: its value part, and its cells when they line up with the columns."""
+    return RowGrounder(document.text, task.value_start, task.end, task.page, task.runtogether,
+                       slots=task.slots(document.text))
+
+
 def _row_evidence(task: RowTask, text: str) -> Evidence:
     return Evidence(extractor="llm", kind="llm", page=task.page, start=task.start, end=task.end,
                     text=text[task.start:task.end].strip())
@@ -104,10 +110,15 @@ class LLMExtractor:
                    tasks: list[RowTask]) -> tuple[dict[str, Value], list[Finding], list[CallRecord]]:
         client = LLMClient(self.config)
         try:
-            answers = await gather_all([self._ask(client, document, t) for t in tasks])
+            # a row with no digit in its value cells has nothing to read: its cells are blank, no call needed
+            asked = [t for t in tasks if t.has_digits(document.text)]
+            answers = await gather_all([self._ask(client, document, t) for t in asked])
             values: dict[str, Value] = {}
             failures: dict[str, tuple[str, list[str]]] = {}
-            for task, answer in zip(tasks, answers):
+            for task in tasks:
+                if not task.has_digits(document.text):
+                    values.update(self._values(document, task, {f: None for f in task.fields}))
+            for task, answer in zip(asked, answers):
                 self._apply(document, task, answer, values, failures)
             await self._reread(client, document, template, tasks, values)
             doubts = _doubts(values, failures)
@@ -116,8 +127,7 @@ class LLMExtractor:
             await client.close()
 
     async def _ask(self, client: LLMClient, document: Document, task: RowTask) -> Answer:
-        grounder = RowGrounder(document.text, task.value_start, task.end, task.page, task.runtogether)
-        return await client.ask(row_prompt(task, document.text), row_model(task), grounder,
+        return await client.ask(row_prompt(task, document.text), row_model(task), grounder_for(document, task),
                                 purpose="read", label=task.label)
 
     def _apply(self, document: Document, task: RowTask, answer: Answer, values: dict[str, Value],
@@ -130,7 +140,7 @@ class LLMExtractor:
         values.update(self._values(document, task, answer.data))
 
     def _values(self, document: Document, task: RowTask, data: dict[str, int | float | None]) -> dict[str, Value]:
-        grounder = RowGrounder(document.text, task.value_start, task.end, task.page, task.runtogether)
+        grounder = grounder_for(document, task)
         nums = [data.get(f) for f in task.fields]
         found = grounder.locate(nums)
         out: dict[str, Value] = {}
@@ -164,8 +174,7 @@ class LLMExtractor:
                                      {f: values[k].value if k in values else None
                                       for f, k in zip(tasks[i].fields, tasks[i].keys)}, rule_of[i]),
                        row_model(tasks[i]),
-                       RowGrounder(document.text, tasks[i].value_start, tasks[i].end, tasks[i].page,
-                                   tasks[i].runtogether),
+                       grounder_for(document, tasks[i]),
                        purpose="reread", label=tasks[i].label)
             for i in order])
         for i, answer in zip(order, answers):

@@ -54,6 +54,7 @@ class RowGrounder:
     end: int
     page: int | None = None
     digits_only: bool = False  # a run-together row: digits may sit inside a longer digit run
+    slots: list[tuple[int, int]] = field(default_factory=list)  # the value cells, when they line up with columns
     tokens: list[Token] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -64,7 +65,13 @@ class RowGrounder:
                 self.tokens.append(Token(self.start + m.start(), self.start + m.end(), m.group(), value))
 
     def locate(self, values: list[int | float | None]) -> list[Evidence | None]:
-        """Evidence for each value in column order; None for an ungrounded number (and for a null)."""
+        """Evidence for each value in column order; None for an ungrounded number (and for a null).
+
+        When the row's cells line up one to one with the columns, a number must be printed in its own
+        column's cell; otherwise anywhere in the row, claimed left to right.
+        """
+        if self.slots and len(self.slots) == len(values):
+            return [self._in_cell(v, a, b) for v, (a, b) in zip(values, self.slots)]
         out: list[Evidence | None] = []
         cursor = 0
         used: set[int] = set()
@@ -88,6 +95,16 @@ class RowGrounder:
                 continue
             out.append(self._inside_run(value))
         return out
+
+    def _in_cell(self, value: int | float | None, a: int, b: int) -> Evidence | None:
+        if value is None:
+            return None
+        want = _as_decimal(repr(value) if isinstance(value, float) else str(value))
+        for tok in self.tokens:
+            if a <= tok.start and tok.end <= b and tok.value == want:
+                return Evidence(extractor="llm", kind="llm", page=self.page, start=tok.start, end=tok.end,
+                                text=tok.text)
+        return None
 
     def _inside_run(self, value: int | float) -> Evidence | None:
         """Run-together digits ("1234" printed for 1, 2, 3, 4): accept a value found inside the run."""

@@ -20,7 +20,7 @@ from schemas.results import Extraction
 _VALUE_TAIL = re.compile(
     r"(?P<tail>(?:[\s|:：为]*(?:[-+]?\d[\d,]*(?:\.\d+)?|—+|-|/|／)(?:万元|人次|件|条|次|篇|人|个|元)?)+)[\s|。.;；,，]*$")
 _OLD_VALUE_COLUMN = "统计数"
-BLANK = "空白"
+BLANK = "null"  # how a cell with nothing printed is shown: the way the answer spells it
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +41,59 @@ class RowTask:
     runtogether: bool = False  # the reader had to split digits printed without separators
     cut: bool = False  # the text is this row's value cells cut out of a longer line (no label in it)
 
-    def printed(self, text: str) -> str:
-        """The row's printed text as the model sees it: cells separated by " | ", a blank cell as 空白.
+    def values_text(self, text: str) -> str:
+        """The row's value cells only (from the first value cell on), as the model reads them.
+
+        Only the value cells: a small model otherwise copies the "1" of "计1条" or an enumerator. When
+        the printed cells line up one to one with the columns, each is shown under its field name
+        ("维持=10 | 纠正=1 | … | 总计=0"): a small model asked to align them itself shifts numbers and
+        writes the sum it expects into a total column.
+        """
+        cells = self.slots(text)
+        if len(self.fields) > 1 and len(cells) == len(self.fields):
+            return " | ".join(f"{name}={text[a:b].strip() or BLANK}" for name, (a, b) in zip(self.fields, cells))
+        shown = RowTask.printed(self, text, self.value_start)
+        return shown or BLANK
+
+    def slots(self, text: str) -> list[tuple[int, int]]:
+        """Offsets of the row's value cells when they are table cells on one line; [] for anything else."""
+        seg = text[self.value_start:self.end]
+        if "\t" not in seg or "\n" in seg.strip("\n") or self.runtogether:
+            return []
+        out, pos = [], self.value_start
+        for part in seg.split("\t"):
+            out.append((pos, pos + len(part)))
+            pos += len(part) + 1
+        if seg.endswith("\t"):
+            out.pop()  # the separator after the last cell
+        return out
+
+    def has_digits(self, text: str) -> bool:
+        """Whether any number is printed in the row's value part; a row without one needs no model."""
+        return bool(re.search(r"\d", text[self.value_start:self.end]))
+
+    @property
+    def plain_label(self) -> str:
+        """The official label without its notes in brackets (whose digits a model would copy)."""
+        return re.sub(r"[（(][^（）()]*[）)]$", "", self.label).strip() or self.label
+
+    def printed(self, text: str, start: int | None = None) -> str:
+        """The row's printed text: cells separated by " | ", a blank cell as null.
 
         In ``Document.text`` every table cell is followed by a tab, so a line's last tab ends its last
         cell; blank cells before the label (the slots of a merged header column) are dropped.
         """
         lines = []
-        for line in text[self.start:self.end].split("\n"):
+        segment = text[self.start if start is None else start:self.end]
+        value_part = start is not None and start > self.start
+        for line in segment.split("\n"):
             if "\t" not in line:
                 lines.append(line.strip())
                 continue
             cells = line.split("\t")
             if cells and cells[-1] == "":
                 cells.pop()
-            while cells and not cells[0].strip() and not self.cut:
+            while cells and not cells[0].strip() and not self.cut and not value_part:
                 cells.pop(0)
             lines.append(" | ".join(c.strip() or BLANK for c in cells))
         return " / ".join(x for x in lines if x)

@@ -14,21 +14,20 @@ from extractor.llm.locate import RowTask
 from schemas import catalog
 
 SYSTEM = (
-    "你是政府信息公开年度报告的数据录入员。给你表格中的一行原文，按列的顺序抄写这一行印刷的数字。"
-    "只抄写原文中的数字，不计算、不推测、不改动；某列为空白、“—”或“/”时填 null。"
-    "标签里的编号和括号中的说明不是数值。"
+    "你是政府信息公开年度报告的数据录入员。给你表格中一行的数值格，按列的顺序抄写每一格印刷的数字。"
+    "只抄写原文中的数字，不计算、不推测、不改动；null、“—”、“/”的格填 null。"
 )
 
 
 def row_prompt(task: RowTask, text: str) -> list[dict[str, str]]:
-    """The messages for reading one row."""
+    """The messages for reading one row: its official label, its columns, its printed value cells."""
     title = catalog.TABLE_TITLES.get(task.table, "")
     cols = " | ".join(task.columns)
     user = (
         f"表：{title}\n"
-        f"行：{task.label}\n"
+        f"行：{task.plain_label}\n"
         f"列（按顺序）：{cols}\n"
-        f"原文：{task.printed(text)}"
+        f"数值：{task.values_text(text)}"
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
