@@ -211,3 +211,26 @@ def test_fake_server_hybrid_llm_alone_where_the_reader_finds_no_table(tmp_path):
     v = result.values["t2.行政许可.处理决定数量"]
     assert v.value == 1204 and v.agreement == "llm_only" and v.grounded
     assert any(f.rule == "extract.llm_only" and f.detail["table"] == "t2" for f in result.extraction_findings())
+
+
+def test_fake_server_500_is_retried_with_backoff_then_reported():
+    from extractor.llm.client import LLMClient
+    from extractor.llm.extractor import run_sync
+    from extractor.llm.locate import RowTask
+    from extractor.llm.models import row_model
+
+    task = RowTask(table="t2", row_id="行政许可", label="行政许可", keys=("t2.行政许可.处理决定数量",),
+                   fields=("处理决定数量",), columns=("本年处理决定数量",), decimal=(False,), start=0, end=9,
+                   value_start=5)
+    with FakeOpenAIServer("500") as srv:
+        async def one():
+            client = LLMClient(_cfg(srv.base_url, retries=2, concurrency=1))
+            try:
+                return await client.ask([{"role": "user", "content": "数值：1204"}], row_model(task), None)
+            finally:
+                await client.close()
+
+        answer = run_sync(one())
+    assert len(srv.requests) == 3  # the first try and two retries
+    assert answer.data is None and answer.failure == "server" and "HTTP 500" in answer.message
+    assert "2 retries" in answer.message

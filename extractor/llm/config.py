@@ -55,7 +55,6 @@ ENV_VARS: Mapping[str, str] = {
     "price_output": "XXGK_LLM_PRICE_OUTPUT",
     "cache": "XXGK_LLM_CACHE",
     "cache_dir": "XXGK_CACHE_DIR",
-    "rows_per_call": "XXGK_LLM_ROWS_PER_CALL",
     "think_tokens": "XXGK_LLM_THINK_TOKENS",
 }
 
@@ -75,7 +74,6 @@ class LLMConfig:
     price_output: float = 0.0  # per million completion tokens
     cache: bool = True
     cache_dir: str | None = None
-    rows_per_call: int = 1  # table rows asked for in one call; small models read one row best
     temperature: float = 0.0
     think_tokens: int = 0  # extra answer tokens for a reasoning model's <think> block
     preset: str | None = None
@@ -186,8 +184,8 @@ def load_config(env: Mapping[str, str] | None = None, path: Path | None = None, 
     mode = cfg.mode.strip().lower()
     if mode not in MODES:
         raise ConfigError(f"未知的模式 / unknown LLM mode {cfg.mode!r}: {', '.join(MODES)}")
-    if cfg.concurrency < 1 or cfg.retries < 0 or cfg.timeout <= 0 or cfg.rows_per_call < 1:
-        raise ConfigError("concurrency ≥ 1, retries ≥ 0, timeout > 0 and rows_per_call ≥ 1 are required")
+    if cfg.concurrency < 1 or cfg.retries < 0 or cfg.timeout <= 0 or cfg.think_tokens < 0:
+        raise ConfigError("concurrency ≥ 1, retries ≥ 0, timeout > 0 and think_tokens ≥ 0 are required")
     return replace(cfg, mode=mode)
 
 

@@ -24,6 +24,7 @@ from extractor.llm.models import row_model
 from extractor.llm.prompts import reread_prompt, row_prompt
 from extractor.llm.reconcile import lone_tables, reconcile
 from extractor.reader import TableReader
+from extractor.reader.numbers import parse_cell
 from extractor.reader.prose import read_prose
 from extractor.rules import validate
 from schemas import catalog
@@ -143,12 +144,17 @@ class LLMExtractor:
         grounder = grounder_for(document, task)
         nums = [data.get(f) for f in task.fields]
         found = grounder.locate(nums)
+        cells = grounder.slots if len(grounder.slots) == len(nums) else []
         out: dict[str, Value] = {}
-        for key, num, ev in zip(task.keys, nums, found):
+        for i, (key, num, ev) in enumerate(zip(task.keys, nums, found)):
             spec = catalog.BY_KEY[key]
-            if num is None:
-                out[key] = Value(key=key, value=None, raw="", status="blank", unit=spec.unit, extractor="llm",
-                                 evidence=[_row_evidence(task, document.text)])
+            if num is None:  # blank, "—" or "/": the printed cell says which, when the cells line up
+                raw = document.text[cells[i][0]:cells[i][1]].strip() if cells else ""
+                status = parse_cell(raw).status if raw else "blank"
+                if status in ("number", "text"):  # the model left out a printed number: not a blank of the report
+                    raw, status = "", "missing"
+                out[key] = Value(key=key, value=None, raw=raw, status=status,
+                                 unit=spec.unit, extractor="llm", evidence=[_row_evidence(task, document.text)])
             elif ev is not None:
                 out[key] = Value(key=key, value=num, raw=ev.text, status="number", unit=spec.unit, extractor="llm",
                                  evidence=[ev])
