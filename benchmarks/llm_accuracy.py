@@ -4,10 +4,10 @@
 
 Reports: the seed (examples/) and, when ../shared/real is present, the two real PDFs, each scored
 against its gold file (the share of gold values the extractor got exactly right). Each model is
-served by llama-server on loopback (extractor/llm/local.py). The llm run starts from an empty cache,
-so its seconds and tokens are those of a first run; the hybrid run reuses the llm run's answers from
-the cache (the model part of a hybrid run is the same calls), so its seconds are the reader's plus the
-cache look-ups. Prints a Markdown table.
+served by llama-server on loopback (extractor/llm/local.py). The llm run of each report starts from an
+empty cache of its own, so its seconds and tokens are those of a first run; the hybrid run reuses the
+llm run's answers from that cache (the model part of a hybrid run is the same calls), so its seconds
+are the reader's plus the cache look-ups. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -67,15 +67,16 @@ def main() -> None:
             print(f"skipping {model}: {reason}", file=sys.stderr)
             continue
         with local.start_server(model, parallel=args.concurrency) as server, tempfile.TemporaryDirectory() as cache:
-            cfg = LLMConfig(base_url=server.base_url, model=server.model_name, api_key="local",
-                            concurrency=args.concurrency, cache=True, cache_dir=cache, timeout=300)
-            for name, path, gold in reports():
+            for i, (name, path, gold) in enumerate(reports()):
+                cfg = LLMConfig(base_url=server.base_url, model=server.model_name, api_key="local",
+                                concurrency=args.concurrency, cache=True, cache_dir=f"{cache}/{i}", timeout=600)
                 for ext in (LLMExtractor(cfg), HybridExtractor(cfg)):
                     t0 = time.perf_counter()
                     r = extract(path, extractor=ext)
                     secs = time.perf_counter() - t0
                     ok, n = score(r.flat(), gold)
-                    wrong = [k for k, v in gold.items() if k in r.values and score({k: r.values[k].value}, {k: v})[0] == 0]
+                    wrong = [k for k, v in gold.items()
+                             if k in r.values and score({k: r.values[k].value}, {k: v})[0] == 0]
                     rows.append(dict(report=name, extractor=ext.name, model=model, right=ok, total=n, seconds=secs,
                                      calls=r.usage.calls, cached=r.usage.cached_calls,
                                      tokens=r.usage.prompt_tokens + r.usage.completion_tokens,

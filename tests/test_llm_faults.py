@@ -57,7 +57,8 @@ def test_fake_server_copying_reader_fills_every_seed_key_with_grounded_evidence(
     for k, v in result.values.items():
         assert v.grounded and v.extractor == "llm" and v.evidence[0].kind == "llm"
         if v.value is not None:  # the evidence points at the printed number
-            assert doc.text[v.evidence[0].start:v.evidence[0].end].replace(",", "") == v.evidence[0].text.replace(",", "")
+            ev = v.evidence[0]
+            assert doc.text[ev.start:ev.end].replace(",", "") == ev.text.replace(",", "")
             assert float(v.evidence[0].text.replace(",", "")) == v.value
     # usage: one call per row plus the re-reads of the rows behind the seed's own inconsistencies
     reads = [c for c in ext.last_calls if c.purpose == "read"]

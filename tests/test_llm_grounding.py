@@ -13,7 +13,8 @@ from extractor.llm.grounding import RowGrounder, strip_reasoning  # noqa: E402
 from extractor.llm.locate import RowTask  # noqa: E402
 from extractor.llm.models import row_model  # noqa: E402
 
-TEXT = "前文 12 件\n(一)主动公开政府信息数(不同渠道和方式公开相同信息计1条)\t条\t42658\t\n三、(一)予以公开\t5\t0\t\t0\t5\t1,204\t7.5\n"
+TEXT = ("前文 12 件\n(一)主动公开政府信息数(不同渠道和方式公开相同信息计1条)\t条\t42658\t\n"
+        "三、(一)予以公开\t5\t0\t\t0\t5\t1,204\t7.5\n")
 
 
 def _grounder(line_no: int, after: str) -> RowGrounder:
@@ -62,7 +63,8 @@ def test_strip_reasoning(raw, clean):
 
 
 def _task(fields=("自然人", "总计"), columns=("自然人", "总计")) -> RowTask:
-    return RowTask(table="t3", row_id="予以公开", label="（一）予以公开", keys=tuple(f"t3.予以公开.{f}" for f in fields),
+    return RowTask(table="t3", row_id="予以公开", label="（一）予以公开",
+                   keys=tuple(f"t3.予以公开.{f}" for f in fields),
                    fields=fields, columns=columns, decimal=(False,) * len(fields), start=0, end=0, value_start=0)
 
 
@@ -97,7 +99,8 @@ def test_cache_key_changes_with_the_schema_and_messages():
 def test_cells_that_line_up_with_columns_ground_by_position():
     text = "行政复议\t10\t1\t0\t0\t0\t\n"
     task = RowTask(table="t4", row_id="复议", label="行政复议", keys=tuple(f"t4.复议.{c}" for c in "abcde"),
-                   fields=("维持", "纠正", "其他", "尚未审结", "总计"), columns=("维持", "纠正", "其他", "尚未审结", "总计"),
+                   fields=("维持", "纠正", "其他", "尚未审结", "总计"),
+                   columns=("维持", "纠正", "其他", "尚未审结", "总计"),
                    decimal=(False,) * 5, start=0, end=len(text) - 1, value_start=5)
     assert task.values_text(text) == "维持=10 | 纠正=1 | 其他=0 | 尚未审结=0 | 总计=0"
     g = RowGrounder(text, task.value_start, task.end, slots=task.slots(text))

@@ -16,7 +16,7 @@ import contextvars
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import instructor
@@ -166,7 +166,8 @@ class LLMClient:
             return Answer(parsed.numbers())
         except InstructorRetryException as err:
             cause = err.__cause__ or err
-            if isinstance(cause, (ValidationError, json.JSONDecodeError)) or "validation" in type(cause).__name__.lower():
+            parse_error = isinstance(cause, (ValidationError, json.JSONDecodeError))
+            if parse_error or "validation" in type(cause).__name__.lower():
                 return self._salvage(err, response_model)
             return self._transport(cause)
         except IncompleteOutputException:

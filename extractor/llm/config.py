@@ -168,8 +168,9 @@ def load_config(env: Mapping[str, str] | None = None, path: Path | None = None, 
     preset_name = given.get("preset") or env.get("XXGK_LLM_PRESET", "").strip() or file_values.get("preset")
     merged: dict[str, Any] = {}
     source = "defaults"
-    for layer, where in ((fallback, "OPENAI_API_KEY"), (_preset(preset_name), f"preset {preset_name}"), (file_values, str(path or config_path())),
-                         (env_values, "environment"), (given, "arguments")):
+    layers = ((fallback, "OPENAI_API_KEY"), (_preset(preset_name), f"preset {preset_name}"),
+              (file_values, str(path or config_path())), (env_values, "environment"), (given, "arguments"))
+    for layer, where in layers:
         for name, value in layer.items():
             if name not in _TYPES:
                 if where.startswith("preset"):

@@ -43,7 +43,8 @@ class RowAnswer(BaseModel):
         if missing:
             shown = "、".join(f"{n}={values[n]}" for n in missing)
             raise ValueError(
-                f"这些数字不是该行该列印刷的数字：{shown}。逐列照抄该行印刷的数字，不要计算或推测；null、“—”、“/”填 null。"
+                f"这些数字不是该行该列印刷的数字：{shown}。"
+                "逐列照抄该行印刷的数字，不要计算或推测；null、“—”、“/”填 null。"
                 f" / Not printed in this row and column: {shown}. Copy each column's printed number.")
         return self
 
