@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,30 @@ def real_pdf(slug: str) -> Path:
     if not path.exists():
         pytest.skip(f"../shared/real is not here ({path}); the real-report tests need the shared folder")
     return path
+
+
+PG_URL = os.environ.get("XXGK_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a PostgreSQL database made for this test and dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'xxgk.sqlite'}"
+        return
+    if not PG_URL:
+        pytest.skip("XXGK_TEST_POSTGRES_URL is not set; start one with: eval \"$(bash .ci/postgres.sh)\"")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(PG_URL)
+    name = f"xxgk_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,14 +23,11 @@ pytest.importorskip("fastapi", reason="the API needs the [api] extra: pip instal
 pytest.importorskip("sqlalchemy", reason="the API needs the [store] extra")
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from extractor import extract
 from extractor.store import open_store
 from tests.conftest import FIXTURES, ROOT, SEED_TXT
 
-PG_URL = os.environ.get("XXGK_TEST_POSTGRES_URL")
 KEY = "test-key-" + uuid.uuid4().hex[:8]
 GEN = FIXTURES / "generated"
 GOOD = [SEED_TXT, FIXTURES / "text" / "2022-2021format.md", GEN / "gen2019-s11-html.html",
@@ -39,25 +35,6 @@ GOOD = [SEED_TXT, FIXTURES / "text" / "2022-2021format.md", GEN / "gen2019-s11-h
         GEN / "gen2021-s23-t4.group_total-md.md", GEN / "gen2021-s26-blank-cells.txt"]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file, or a PostgreSQL database made for this test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'api.sqlite'}"
-        return
-    if not PG_URL:
-        pytest.skip("XXGK_TEST_POSTGRES_URL is not set; start one with: eval \"$(bash .ci/postgres.sh)\"")
-    base = make_url(PG_URL)
-    name = f"xxgk_api_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def free_port() -> int:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +20,6 @@ pytest.importorskip("sqlalchemy", reason="the store needs the [store] extra: pip
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from extractor._errors import ConfigError, XxgkError
@@ -42,32 +39,12 @@ from extractor.store.models import Base
 from schemas.catalog import BY_KEY
 from schemas.results import Evidence, Finding, ReportMeta, Result, Usage, Value
 
-PG_URL = os.environ.get("XXGK_TEST_POSTGRES_URL")
 TABLES = {"documents", "document_files", "extractions", "reviews", "review_events", "edits", "finding_decisions",
           "jobs", "job_items", "llm_batches", "alembic_version"}
 K_TOTAL, K_PERSON, K_OPEN, K_REVIEW = "t3.本年新收.总计", "t3.本年新收.自然人", "t3.予以公开.总计", "t4.复议.维持"
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database: a SQLite file, or a PostgreSQL database created for this test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'xxgk.sqlite'}"
-        return
-    if not PG_URL:
-        pytest.skip("XXGK_TEST_POSTGRES_URL is not set; start one with: eval \"$(.ci/postgres.sh)\"")
-    base = make_url(PG_URL)
-    name = f"xxgk_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
