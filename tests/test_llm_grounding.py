@@ -44,12 +44,15 @@ def test_number_inside_the_label_does_not_ground():
     assert g.missing({"统计数": 42658}) == []
 
 
-def test_run_together_digits_ground_only_when_the_row_is_run_together():
-    text = "行政许可 550123\n"
-    loose = RowGrounder(text, 5, 15, digits_only=False)
-    tight = RowGrounder(text, 5, 15, digits_only=True)
-    assert loose.missing({"a": 550}) == ["a"]
-    assert tight.missing({"a": 550}) == [] and tight.missing({"a": 9}) == ["a"]
+def test_run_together_digits_ground_only_as_an_exact_split_of_the_run():
+    text = "行政规范性文件 279210\n"
+    tight = RowGrounder(text, 8, 15, digits_only=True)
+    found = tight.locate([27, 9, 210])
+    assert [(e.text, text[e.start:e.end]) for e in found] == [("27", "27"), ("9", "9"), ("210", "210")]
+    assert tight.missing({"a": 279210, "b": 0, "c": 279210}) == ["a", "b", "c"]  # the whole run copied is no split
+    assert tight.missing({"a": 27, "b": 9, "c": 21}) == ["a", "b", "c"]
+    loose = RowGrounder(text, 8, 15, digits_only=False)
+    assert loose.missing({"a": 27}) == ["a"]  # inside a longer number, outside a run-together row
 
 
 @pytest.mark.parametrize("raw, clean", [

@@ -53,7 +53,7 @@ class RowGrounder:
     start: int  # where the row's values may begin (after its label)
     end: int
     page: int | None = None
-    digits_only: bool = False  # a run-together row: digits may sit inside a longer digit run
+    digits_only: bool = False  # a run-together row: the values must spell the printed digit run
     slots: list[tuple[int, int]] = field(default_factory=list)  # the value cells, when they line up with columns
     tokens: list[Token] = field(default_factory=list)
 
@@ -70,6 +70,8 @@ class RowGrounder:
         When the row's cells line up one to one with the columns, a number must be printed in its own
         column's cell; otherwise anywhere in the row, claimed left to right.
         """
+        if self.digits_only:
+            return self._split_run(values)
         if self.slots and len(self.slots) == len(values):
             return [self._in_cell(v, a, b) for v, (a, b) in zip(values, self.slots)]
         out: list[Evidence | None] = []
@@ -93,7 +95,7 @@ class RowGrounder:
                 out.append(Evidence(extractor="llm", kind="llm", page=self.page, start=tok.start, end=tok.end,
                                     text=tok.text))
                 continue
-            out.append(self._inside_run(value))
+            out.append(None)
         return out
 
     def _in_cell(self, value: int | float | None, a: int, b: int) -> Evidence | None:
@@ -106,17 +108,21 @@ class RowGrounder:
                                 text=tok.text)
         return None
 
-    def _inside_run(self, value: int | float) -> Evidence | None:
-        """Run-together digits ("1234" printed for 1, 2, 3, 4): accept a value found inside the run."""
-        if not self.digits_only or isinstance(value, float) or value < 0:
-            return None
-        needle = str(value)
+    def _split_run(self, values: list[int | float | None]) -> list[Evidence | None]:
+        """Run-together digits ("279210" printed for 27, 9, 210): the values, written one after the other,
+        must spell a printed run exactly; each then grounds on its own digits."""
+        texts = ["" if v is None else (repr(v) if isinstance(v, float) else str(v)) for v in values]
+        joined = "".join(texts)
         for tok in self.tokens:
-            pos = tok.text.find(needle)
-            if pos >= 0:
-                return Evidence(extractor="llm", kind="llm", page=self.page, start=tok.start + pos,
-                                end=tok.start + pos + len(needle), text=needle)
-        return None
+            if joined and tok.text.replace(",", "") == joined and "," not in tok.text:
+                out: list[Evidence | None] = []
+                pos = tok.start
+                for t in texts:
+                    out.append(Evidence(extractor="llm", kind="llm", page=self.page, start=pos, end=pos + len(t),
+                                        text=t) if t else None)
+                    pos += len(t)
+                return out
+        return [None] * len(values)
 
     def missing(self, values: dict[str, int | float | None]) -> list[str]:
         """Names of the fields whose number is not printed in the row."""

@@ -29,6 +29,8 @@ def row_prompt(task: RowTask, text: str) -> list[dict[str, str]]:
         f"列（按顺序）：{cols}\n"
         f"数值：{task.values_text(text)}"
     )
+    if task.runtogether:
+        user += "\n注意：这一行各列的数字印刷时连在了一起，请按列拆开；拆开的数字依次连起来必须与原文完全相同。"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
