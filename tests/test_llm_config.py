@@ -76,3 +76,12 @@ def test_every_preset_loads_and_local_alias(tmp_path):
 def test_cost_per_million_tokens(tmp_path):
     cfg = load_config(env={}, path=tmp_path / "none.toml", price_input=2.0, price_output=8.0)
     assert cfg.cost(1_000_000, 500_000) == pytest.approx(6.0)
+
+
+def test_example_config_file_loads():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "llm-config.toml"
+    cfg = load_config(env={}, path=path)
+    assert cfg.preset == "llamacpp" and cfg.base_url == PRESETS["llamacpp"]["base_url"]
+    assert cfg.mode == "json_schema"
