@@ -76,6 +76,20 @@ class ReportMeta(BaseModel):
     template_evidence: list[str] = Field(default_factory=list)
 
 
+class CallUsage(BaseModel):
+    """One model call: what it asked for, what it took and cost (kept with the result for audit)."""
+
+    purpose: str = "read"  # read | reread
+    label: str = ""
+    completions: int = 0  # raw completions, validation re-asks included
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    seconds: float = 0.0
+    cached: bool = False
+    error: str | None = None
+
+
 class Usage(BaseModel):
     calls: int = 0
     prompt_tokens: int = 0
@@ -83,6 +97,7 @@ class Usage(BaseModel):
     cost: float = 0.0
     cached_calls: int = 0
     seconds: float = 0.0
+    per_call: list[CallUsage] = Field(default_factory=list)
 
     def add(self, other: "Usage") -> "Usage":
         return Usage(
@@ -92,6 +107,7 @@ class Usage(BaseModel):
             cost=self.cost + other.cost,
             cached_calls=self.cached_calls + other.cached_calls,
             seconds=self.seconds + other.seconds,
+            per_call=[*self.per_call, *other.per_call],
         )
 
 

@@ -69,6 +69,10 @@ def test_fake_server_copying_reader_fills_every_seed_key_with_grounded_evidence(
     blank_row = next(t for t in tasks if not t.has_digits(doc.text))
     assert all(result.values[k].value is None for k in blank_row.keys)
     assert result.usage.calls == len(srv.requests) == len(reads) + len(rereads)
+    # every call is kept with the result, its tokens adding up to the report's
+    assert [c.purpose for c in result.usage.per_call] == [c.purpose for c in ext.last_calls]
+    assert sum(c.prompt_tokens for c in result.usage.per_call) == result.usage.prompt_tokens
+    assert all(c.label for c in result.usage.per_call)
     assert result.usage.prompt_tokens > 0 and result.usage.cost == pytest.approx(
         (result.usage.prompt_tokens * 1.0 + result.usage.completion_tokens * 2.0) / 1e6)
     # the report's own inconsistencies are still reported, not repaired

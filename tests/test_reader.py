@@ -107,3 +107,14 @@ def test_real_reports_as_pdftotext_layout_text(slug, tmp_path):
     flat = r.flat()
     assert {k: flat.get(k) for k in gold["values"]} == gold["values"]
     assert r.meta.agency == gold["meta"]["agency"] and r.meta.year == gold["meta"]["year"]
+
+
+def test_label_and_number_in_one_cell_after_a_colon():
+    from extractor.document import DocumentBuilder
+    from extractor.reader import TableReader
+
+    b = DocumentBuilder("t.html", "html")
+    b.add_table([["信息内容", "本年处理决定数量"], ["行政许可：1204", None], ["行政处罚：３８７", None]])
+    ex = TableReader().extract(b.build(), "2021")
+    assert ex.values["t2.行政许可.处理决定数量"].value == 1204
+    assert ex.values["t2.行政处罚.处理决定数量"].value == 387

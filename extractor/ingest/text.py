@@ -20,7 +20,7 @@ _COLS = re.compile(r"\s{2,}|\t+")
 _NUM = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _NUM_TOKEN = re.compile(rf"^(?:{_NUM}|[—\-/－]+)$")
 _TRAILING_NUMS = re.compile(rf"^(?P<label>.*?[^\d\s,.+\-])?\s*(?P<nums>(?:(?:{_NUM}|[—/－]+)\s*)+)$")
-_RUN_TOGETHER = re.compile(r"^(?P<label>\S*?[\u4e00-\u9fff）)”\"》])(?P<digits>[\d.\-—]*[\d—])$")
+_RUN_TOGETHER = re.compile(r"^(?P<label>\S*?[\u4e00-\u9fff）)”\"》:])(?P<digits>[\d.\-—]*[\d—])$")
 
 
 def read_text(data: bytes, name: str = "") -> Document:

@@ -192,13 +192,16 @@ class LLMExtractor:
 
 
 def _usage(calls: list[CallRecord]):
-    from schemas.results import Usage
+    from schemas.results import CallUsage, Usage
 
     u = Usage()
     for r in calls:
+        per_call = CallUsage(purpose=r.purpose, label=r.label, completions=r.completions,
+                             prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens, cost=r.cost,
+                             seconds=r.seconds, cached=r.cached, error=r.error)
         u = u.add(Usage(calls=0 if r.cached else r.completions, prompt_tokens=r.prompt_tokens,
                         completion_tokens=r.completion_tokens, cost=r.cost, cached_calls=int(r.cached),
-                        seconds=r.seconds))
+                        seconds=r.seconds, per_call=[per_call]))
     return u
 
 

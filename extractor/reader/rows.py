@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from extractor.document import Cell, Document, Table, normalize
 from extractor.reader.numbers import parse_cell
 
-_RUN_TOGETHER = re.compile(r"^(?P<label>.*?[\u4e00-\u9fff）)”\"》])(?P<digits>[\d.\-—]*[\d—])$")
+_RUN_TOGETHER = re.compile(r"^(?P<label>.*?[\u4e00-\u9fff）)”\"》:])(?P<digits>[\d.\-—]*[\d—])$")
 _UNIT_TAIL = re.compile(r"(万元|人次|件|条|次|篇|人|个|元)$")
 
 
