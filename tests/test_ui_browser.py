@@ -121,6 +121,9 @@ def test_review_page_in_chromium_outlines_the_cell(app_url: str) -> None:
             assert key and key.startswith("t4.")
             image = page.locator("[data-testid='stImage'] img").first
             expect(image).to_be_visible()
+            # the <img> can be in the page before its bytes have arrived: wait for it to load
+            image.evaluate("i => (i.complete && i.naturalWidth > 0) ? true : "
+                           "new Promise(r => i.addEventListener('load', () => r(true), {once: true}))")
             assert image.evaluate("i => i.naturalWidth") > 800  # the page's text width rendered at 2x
             assert _red_pixels(image.screenshot()) > 200  # the outline is drawn on the page image
             expect(page.get_by_text("红框：行政复议·总计")).to_be_visible()
