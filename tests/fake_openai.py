@@ -13,8 +13,10 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
+
+from tests.loopback import LoopbackServer
 
 _NUM = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?$")
 
@@ -40,7 +42,7 @@ def copy_row(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LoopbackServer):
     """``behaviour``: copy | invent | invent_once | timeout | 429 | 500 | 401 | invalid_json, or a callable
     taking the request body and returning the answer dict."""
 
@@ -64,21 +66,7 @@ class FakeOpenAIServer:
                     n = len(server.requests)
                 server._answer(self, body, n)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._serve(Handler)
 
     # ---------------------------------------------------------------------------------- answers
     def _answer(self, h: BaseHTTPRequestHandler, body: dict[str, Any], n: int) -> None:

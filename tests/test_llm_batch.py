@@ -15,9 +15,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
@@ -44,13 +44,14 @@ from extractor.llm_batch import (
 from extractor.store import open_store
 from tests.conftest import FIXTURES, ROOT
 from tests.fake_openai import FakeOpenAIServer, copy_row
+from tests.loopback import LoopbackServer
 
 GEN = FIXTURES / "generated"
 DOCS = [GEN / "gen2021-s24-layout.txt", GEN / "gen2019-s11-html.html"]
 
 
 # -- the fake Files + Batches server --------------------------------------------------------------------
-class FakeBatchServer:
+class FakeBatchServer(LoopbackServer):
     """OpenAI's /files, /batches and /chat/completions on loopback, answering like a careful reader.
 
     ``sabotage`` maps a custom_id to how its batch line goes wrong: ``error`` (an error object in the
@@ -107,21 +108,7 @@ class FakeBatchServer:
                         return None
                 server._send(self, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._serve(Handler)
 
     # -- endpoints
     def _file(self, data: bytes, name: str, purpose: str) -> dict[str, Any]:
