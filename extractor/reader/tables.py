@@ -536,16 +536,25 @@ def _put_old(reading: Reading, key: str, spec: RowSpec, row: Row, value_col: int
             reading.put_cell(f"{key}.历年累计", second)
 
 
-def _old_match_text(text: str, specs: list[RowSpec], section: str) -> Match | None:
+def _old_scored(text: str, specs: list[RowSpec], section: str, filled: dict | None = None
+                ) -> tuple[Match | None, float]:
+    """The best old-table row for one label text, and its score with the context bonuses."""
     best: Match | None = None
     best_score = 0.0
     for spec in specs:
         m = score_label(text, spec)
-        if m and m.score >= 0.75:
-            score = m.score + (0.05 if spec.section == section else 0.0)
-            if score > best_score + 1e-9:
-                best, best_score = m, score
-    return best
+        if not m or m.score < 0.75:
+            continue
+        score = m.score + (0.05 if spec.section == section else 0.0)
+        if filled is not None and f"old.{spec.id}" in filled:
+            score -= 0.04
+        if score > best_score + 1e-9:
+            best, best_score = m, score
+    return best, best_score
+
+
+def _old_match_text(text: str, specs: list[RowSpec], section: str) -> Match | None:
+    return _old_scored(text, specs, section)[0]
 
 
 def _old_match(row: Row, specs: list[RowSpec], section: str, filled: dict | None = None) -> Match | None:
@@ -555,15 +564,9 @@ def _old_match(row: Row, specs: list[RowSpec], section: str, filled: dict | None
     best_score = 0.0
     labels = [c.text for c in reversed(row.label_cells)] + ([strip_unit(row.label)] if row.digits else [])
     for text in labels:
-        for spec in specs:
-            m = score_label(text, spec)
-            if not m or m.score < 0.75:
-                continue
-            score = m.score + (0.05 if spec.section == section else 0.0)
-            if filled is not None and f"old.{spec.id}" in filled:
-                score -= 0.04
-            if score > best_score + 1e-9:
-                best, best_score = m, score
+        m, score = _old_scored(text, specs, section, filled)
+        if m is not None and score > best_score + 1e-9:
+            best, best_score = m, score
     return best
 
 

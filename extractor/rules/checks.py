@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from extractor.rules.registry import Context, Rule, check
@@ -246,6 +245,3 @@ def prose_equals(rule: Rule, ctx: Context) -> Iterable[Finding]:
             ))
     return out
 
-
-def sentence_has_number(text: str) -> bool:
-    return bool(re.search(r"\d", text))
