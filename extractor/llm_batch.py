@@ -112,6 +112,8 @@ def document_requests(document: Any, document_id: int | str, config: Any,
     out: list[PlannedRequest] = []
     per_table: dict[str, int] = {}
     for task in tasks:
+        if not task.needs_model(document.text):  # blank or all zeros: the extractor reads it without a call
+            continue
         n = per_table.get(task.table, 0)
         per_table[task.table] = n + 1
         body, key = _sync_kwargs(config, row_prompt(task, document.text), row_model(task))

@@ -16,30 +16,38 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 
+from extractor.llm.locate import BLANK
+from extractor.llm.models import ANSWER_KEY
 from tests.loopback import LoopbackServer
 
 _NUM = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?$")
 
 
 def copy_row(body: dict[str, Any]) -> dict[str, Any]:
-    """The careful reader's answer: the row's last cells in the schema's field order."""
+    """The careful reader's answer: ``{"数值": [...]}`` with the row's last printed cells, one per column."""
     schema = body["response_format"]["json_schema"]["schema"] if "response_format" in body and \
         body["response_format"].get("type") == "json_schema" else None
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")  # the row prompt
     printed = user.split("数值：", 1)[1].strip()
-    cells = [c.strip() for c in printed.split(" | ")]
-    if len(cells) == 1:  # a sentence, not cells: its numbers in order
+    if printed.startswith("[") and printed.endswith("]"):  # cells shown as the answer's array
+        cells = [c.strip() for c in printed[1:-1].split(", ")]
+    else:
+        cells = [c.strip() for c in printed.split(" | ")]
+    if len(cells) == 1 and cells[0] != BLANK:  # a sentence, not cells: its numbers in order
         cells = re.findall(r"\d[\d,]*(?:\.\d+)?", printed)
-    names = list(schema["properties"]) if schema else []
-    if all("=" in c for c in cells):  # cells shown under their field names
-        named = dict(c.split("=", 1) for c in cells)
-        cells = [named.get(n, "null") for n in names]
-    tail = cells[-len(names):] if names else []
-    out: dict[str, Any] = {}
-    for name, cell in zip(names, tail):
+    cells = [c.split("=", 1)[1] if "=" in c else c for c in cells]  # cells shown under their field names
+    n = schema["properties"][ANSWER_KEY]["maxItems"] if schema else 0
+    tail = cells[-n:] if n else []
+    out: list[int | float | None] = []
+    for cell in tail:
         cell = cell.replace(",", "")
-        out[name] = (float(cell) if "." in cell else int(cell)) if _NUM.match(cell) else None
-    return out
+        out.append((float(cell) if "." in cell else int(cell)) if _NUM.match(cell) else None)
+    return {ANSWER_KEY: out}
+
+
+def every_cell(answer: dict[str, Any], value: Any) -> dict[str, Any]:
+    """The same answer with ``value`` in every column (an invented or misplaced number)."""
+    return {ANSWER_KEY: [value] * len(answer[ANSWER_KEY])}
 
 
 class FakeOpenAIServer(LoopbackServer):
@@ -85,7 +93,7 @@ class FakeOpenAIServer(LoopbackServer):
             return self._send(h, 200, self._completion(body, b(body)))
         answer = copy_row(body)
         if b == "invent" or (b == "invent_once" and not _is_reask(body)):
-            answer = {k: 987654 for k in answer}
+            answer = every_cell(answer, 987654)
         return self._send(h, 200, self._completion(body, answer))
 
     @staticmethod
@@ -117,4 +125,4 @@ def _is_reask(body: dict[str, Any]) -> bool:
     return sum(1 for m in body.get("messages", []) if m["role"] == "user") > 1
 
 
-__all__ = ["FakeOpenAIServer", "copy_row"]
+__all__ = ["FakeOpenAIServer", "copy_row", "every_cell"]

@@ -21,7 +21,7 @@ from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
 from extractor.llm.locate import locate  # noqa: E402
 from extractor.reader import TableReader  # noqa: E402
 from tests.conftest import FIXTURES, SEED_TXT  # noqa: E402
-from tests.fake_openai import FakeOpenAIServer, copy_row  # noqa: E402
+from tests.fake_openai import FakeOpenAIServer, copy_row, every_cell  # noqa: E402
 
 FMT2021 = FIXTURES / "text" / "2022-2021format.md"
 
@@ -134,17 +134,20 @@ def test_fake_server_faults_become_findings_and_hybrid_keeps_the_reader(behaviou
         hybrid = extract(FMT2021, extractor=HybridExtractor(cfg))
     failed = [f for f in llm.extraction_findings() if f.rule == "extract.llm_failed"]
     assert failed and failed[0].detail["failure"] == failure and words in failed[0].message
-    assert not llm.values  # nothing invented in place of the failed calls
+    # nothing invented in place of the failed calls: only the rows printing nothing but zeros, read without a call
+    assert llm.values and all(v.value == 0 and v.evidence[0].kind == "table" for v in llm.values.values())
     if behaviour == "invalid_json":  # the model's fault, not the endpoint's: every row asked, and re-asked once
         doc, _ = read_document(FMT2021)
         tasks, _ = locate(doc, "2021", TableReader().extract(doc))
-        assert n_llm == 2 * len(tasks)
+        assert n_llm == 2 * len([t for t in tasks if t.needs_model(doc.text)])
     else:  # a failing endpoint is not hammered: after three failed calls the rest are skipped
         assert n_llm <= (cfg.concurrency + 3) * 2  # retries=1: two requests per call
         assert any(f.detail.get("failure") == "skipped" for f in llm.extraction_findings())
     reader = extract(FMT2021).flat()
     assert hybrid.flat() == reader
-    assert {v.agreement for v in hybrid.values.values()} == {"rules_only"}
+    zero_rows = set(llm.values)  # read without a call, so both sides have them
+    assert {v.agreement for k, v in hybrid.values.items() if k not in zero_rows} == {"rules_only"}
+    assert {hybrid.values[k].agreement for k in zero_rows} == {"agreed"}
     assert any(f.rule == "extract.llm_failed" for f in hybrid.extraction_findings())
 
 
@@ -189,7 +192,7 @@ def test_fake_server_hybrid_conflict_keeps_reader_value_and_asks_a_person():
     def off_by_one(body):
         answer = copy_row(body)
         if "行政处罚" in body["messages"][1]["content"]:
-            answer = {k: 1204 for k in answer}  # a number printed elsewhere in the report, not in this row
+            answer = every_cell(answer, 1204)  # a number printed elsewhere in the report, not in this row
         return answer
 
     with FakeOpenAIServer(off_by_one) as srv:

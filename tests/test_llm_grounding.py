@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 pytest.importorskip("instructor", reason="the [llm] extra is not installed")
@@ -11,7 +13,7 @@ from pydantic import ValidationError  # noqa: E402
 from extractor.llm.cache import cache_key  # noqa: E402
 from extractor.llm.grounding import RowGrounder, strip_reasoning  # noqa: E402
 from extractor.llm.locate import RowTask  # noqa: E402
-from extractor.llm.models import row_model  # noqa: E402
+from extractor.llm.models import answer_json, row_model  # noqa: E402
 
 TEXT = ("前文 12 件\n(一)主动公开政府信息数(不同渠道和方式公开相同信息计1条)\t条\t42658\t\n"
         "三、(一)予以公开\t5\t0\t\t0\t5\t1,204\t7.5\n")
@@ -74,19 +76,38 @@ def _task(fields=("自然人", "总计"), columns=("自然人", "总计")) -> Ro
 def test_response_model_rejects_ungrounded_numbers_through_the_validation_context():
     model = row_model(_task())
     g = _grounder(2, "\t5")
-    ok = model.model_validate_json('<think>…</think>{"自然人": 5, "总计": 1204}', context={"grounder": g})
+    ok = model.model_validate_json('<think>…</think>{"数值": [5, 1204]}', context={"grounder": g})
     assert ok.numbers() == {"自然人": 5, "总计": 1204}
     with pytest.raises(ValidationError, match="总计=1205"):
-        model.model_validate_json('{"自然人": 5, "总计": 1205}', context={"grounder": g})
+        model.model_validate_json('{"数值": [5, 1205]}', context={"grounder": g})
     # without a context (parsing a stored answer) only the structure is checked
-    assert model.model_validate_json('{"自然人": 5, "总计": 1205}').numbers()["总计"] == 1205
+    assert model.model_validate_json('{"数值": [5, 1205]}').numbers()["总计"] == 1205
 
 
-def test_response_model_fields_follow_the_catalog_columns():
+def test_response_model_wants_exactly_one_cell_per_column():
+    model = row_model(_task())
+    with pytest.raises(ValidationError):
+        model.model_validate_json('{"数值": [5]}')
+    with pytest.raises(ValidationError):
+        model.model_validate_json('{"数值": [5, 1204, 7]}')
+    assert model.model_validate_json('{"数值": [null, 3.0]}').numbers() == {"自然人": None, "总计": 3}
+
+
+def test_response_model_is_one_array_in_column_order_described_by_the_catalog_labels():
     schema = row_model(_task()).model_json_schema()
-    assert list(schema["properties"]) == ["自然人", "总计"]
-    assert "自然人" in schema["properties"]["自然人"]["description"]
-    assert {"type": "null"} in schema["properties"]["总计"]["anyOf"]
+    cells = schema["properties"]["数值"]
+    assert list(schema["properties"]) == ["数值"] and schema["required"] == ["数值"]
+    assert cells["minItems"] == cells["maxItems"] == 2
+    assert cells["description"].index("自然人") < cells["description"].index("总计")
+    assert {"type": "null"} in cells["items"]["anyOf"] and {"type": "integer"} in cells["items"]["anyOf"]
+
+
+def test_money_rows_take_decimals_and_the_reask_quotes_the_answer_as_the_model_writes_it():
+    task = _task(("收费",), ("收取信息处理费（万元）",))
+    task = RowTask(**{**{f: getattr(task, f) for f in task.__dataclass_fields__}, "decimal": (True,)})
+    model = row_model(task)
+    assert model.model_validate_json('{"数值": [0.35]}').numbers() == {"收费": 0.35}
+    assert answer_json({"自然人": 5, "总计": None}) == '{"数值":[5,null]}'
 
 
 def test_cache_key_changes_with_the_schema_and_messages():
@@ -105,9 +126,42 @@ def test_cells_that_line_up_with_columns_ground_by_position():
                    fields=("维持", "纠正", "其他", "尚未审结", "总计"),
                    columns=("维持", "纠正", "其他", "尚未审结", "总计"),
                    decimal=(False,) * 5, start=0, end=len(text) - 1, value_start=5)
-    assert task.values_text(text) == "维持=10 | 纠正=1 | 其他=0 | 尚未审结=0 | 总计=0"
+    assert task.values_text(text) == "[10, 1, 0, 0, 0]"
+    shown = "行政复议\t1,204\t—\t\t／\t０\t\n"  # separators dropped, blank/—// as null, full-width digits read
+    assert replace(task, end=len(shown) - 1).values_text(shown) == "[1204, null, null, null, 0]"
     g = RowGrounder(text, task.value_start, task.end, slots=task.slots(text))
     assert g.missing({"维持": 10, "纠正": 1, "其他": 0, "尚未审结": 0, "总计": 0}) == []
     # the sum a model expects, written into the total column, is printed in the row but not in that column
     assert g.missing({"维持": 10, "纠正": 1, "其他": 0, "尚未审结": 0, "总计": 10}) == ["总计"]
     assert g.missing({"维持": 1, "纠正": 0, "其他": 0, "尚未审结": 0, "总计": 10}) == ["维持", "纠正", "总计"]
+
+
+def _row(text: str, n: int, runtogether: bool = False, decimal: bool = False) -> RowTask:
+    fields = tuple(f"c{i}" for i in range(n))
+    return RowTask(table="t4", row_id="复议", label="行政复议", keys=tuple(f"t4.复议.{f}" for f in fields),
+                   fields=fields, columns=fields, decimal=(decimal,) * n, start=0, end=len(text.rstrip("\n")),
+                   value_start=5, runtogether=runtogether)
+
+
+@pytest.mark.parametrize("text, n, runtogether, want", [
+    ("行政复议\t0\t—\t\t０\t\n", 4, False, [0, None, None, 0]),  # cells: which one is blank is certain
+    ("行政复议\t0\t5\t0\t0\t\n", 4, False, None),  # a number to read
+    ("行政复议\t0\t0.5\t\n", 2, False, None),
+    ("行政复议 0   0   0\n", 3, False, [0, 0, 0]),  # layout text: one zero per column
+    ("行政复议 0   —   0\n", 3, False, None),  # which column the dash is in is the model's job
+    ("行政复议 0   0\n", 3, False, None),  # a blank somewhere: not certain where
+    ("行政复议 0000\n", 4, True, [0, 0, 0, 0]),  # run together, one digit per column
+    ("行政复议 000\n", 4, True, None),
+    ("行政复议\t\t—\t\n", 2, False, [None, None]),
+])
+def test_rows_printing_only_zeros_are_read_without_a_model(text, n, runtogether, want):
+    task = _row(text, n, runtogether)
+    got = task.zeros(text)
+    assert (None if got is None else list(got.values())) == want
+    assert task.needs_model(text) == (want is None and task.has_digits(text))
+
+
+def test_a_money_row_of_zeros_reads_as_decimals():
+    text = "行政复议\t0.00\t0\t\n"
+    assert _row(text, 2, decimal=True).zeros(text) == {"c0": 0.0, "c1": 0.0}
+    assert all(isinstance(v, float) for v in _row(text, 2, decimal=True).zeros(text).values())

@@ -229,12 +229,13 @@ def test_command_binds_loopback_with_cpu_flags_with_fake_server(tmp_path: Path) 
     cmd = server.command()
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--threads") + 1] == "2"
-    assert cmd[cmd.index("--ctx-size") + 1] == str(8192 * 2) and cmd[cmd.index("--parallel") + 1] == "2"
+    assert cmd[cmd.index("--ctx-size") + 1] == str(8192 * 4) and cmd[cmd.index("--parallel") + 1] == "4"
     assert "--jinja" in cmd and cmd[cmd.index("--alias") + 1] == "qwen2.5-coder-0.5b"
     assert server.base_url == f"http://127.0.0.1:{server.port}/v1"
     assert server.env == {
         "XXGK_LLM_BASE_URL": server.base_url,
         "XXGK_LLM_MODEL": "qwen2.5-coder-0.5b",
+        "XXGK_LLM_CONCURRENCY": "4",
         "XXGK_LLM_API_KEY": "local",
     }
 
@@ -402,6 +403,7 @@ def test_cli_serve_prints_env_and_stops_on_sigint() -> None:
                 break
         env = dict(ln.removeprefix("export ").split("=", 1) for ln in lines if ln.startswith("export "))
         assert env["XXGK_LLM_API_KEY"] == "local" and env["XXGK_LLM_MODEL"] == local.DEFAULT_MODEL
+        assert env["XXGK_LLM_CONCURRENCY"] == "1"  # the client keeps exactly the server's slots busy
         url = env["XXGK_LLM_BASE_URL"]
         assert url.startswith("http://127.0.0.1:") and url in lines[0]
         with _NO_PROXY.open(url.removesuffix("/v1") + "/health", timeout=10) as resp:

@@ -38,7 +38,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
     "vllm": {"base_url": "http://127.0.0.1:8000/v1", "mode": "json_schema", "api_key": "EMPTY"},
     "ollama": {"base_url": "http://127.0.0.1:11434/v1", "mode": "json_schema", "api_key": "ollama"},
     "llamacpp": {"base_url": "http://127.0.0.1:8080/v1", "model": "qwen2.5-coder-0.5b", "mode": "json_schema",
-                 "api_key": "local"},
+                 "api_key": "local", "concurrency": 4},
 }
 PRESET_ALIASES: Mapping[str, str] = {"dashscope": "qwen", "llama.cpp": "llamacpp", "llama-server": "llamacpp",
                                      "local": "llamacpp"}

@@ -111,14 +111,18 @@ class LLMExtractor:
                    tasks: list[RowTask]) -> tuple[dict[str, Value], list[Finding], list[CallRecord]]:
         client = LLMClient(self.config)
         try:
-            # a row with no digit in its value cells has nothing to read: its cells are blank, no call needed
-            asked = [t for t in tasks if t.has_digits(document.text)]
+            # a row with no digit in its value cells has nothing to read (its cells are blank), nor has one
+            # printing only zeros: no call for either
+            text = document.text
+            asked = [t for t in tasks if t.needs_model(text)]
             answers = await gather_all([self._ask(client, document, t) for t in asked])
             values: dict[str, Value] = {}
             failures: dict[str, tuple[str, list[str]]] = {}
             for task in tasks:
-                if not task.has_digits(document.text):
+                if not task.has_digits(text):
                     values.update(self._values(document, task, {f: None for f in task.fields}))
+                elif (zeros := task.zeros(text)) is not None:
+                    values.update(self._values(document, task, zeros, by_model=False))
             for task, answer in zip(asked, answers):
                 self._apply(document, task, answer, values, failures)
             await self._reread(client, document, template, tasks, values)
@@ -140,10 +144,15 @@ class LLMExtractor:
             return
         values.update(self._values(document, task, answer.data))
 
-    def _values(self, document: Document, task: RowTask, data: dict[str, int | float | None]) -> dict[str, Value]:
+    def _values(self, document: Document, task: RowTask, data: dict[str, int | float | None],
+                by_model: bool = True) -> dict[str, Value]:
+        """The row's Values, each grounded in its printed cell; ``by_model=False``: read without the model
+        (a row of zeros), so the evidence says "table"."""
         grounder = grounder_for(document, task)
         nums = [data.get(f) for f in task.fields]
         found = grounder.locate(nums)
+        if not by_model:
+            found = [ev.model_copy(update={"kind": "table"}) if ev is not None else None for ev in found]
         cells = grounder.slots if len(grounder.slots) == len(nums) else []
         out: dict[str, Value] = {}
         for i, (key, num, ev) in enumerate(zip(task.keys, nums, found)):

@@ -451,6 +451,11 @@ class _IllegalInstruction(BackendError):
     """The server binary uses instructions this CPU lacks (a prebuilt wheel built for another CPU)."""
 
 
+# Requests served at once. On 2 CPU cores four slots decoding together give ~12 % more rows per second than
+# two (the 2023 real PDF: 43 s instead of 49 s); the client's concurrency follows (``env``).
+DEFAULT_PARALLEL = 4
+
+
 @dataclass(eq=False)
 class LocalServer:
     """A ``llama-server`` child process on 127.0.0.1 serving one local model; use as a context manager.
@@ -465,7 +470,7 @@ class LocalServer:
     port: int
     threads: int
     ctx: int = 8192
-    parallel: int = 2
+    parallel: int = DEFAULT_PARALLEL
     log_path: Path | None = None
     extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -483,8 +488,9 @@ class LocalServer:
 
     @property
     def env(self) -> dict[str, str]:
-        """The variables that point xxgk's LLM extractor at this server."""
-        return {"XXGK_LLM_BASE_URL": self.base_url, "XXGK_LLM_MODEL": self.model_name, "XXGK_LLM_API_KEY": "local"}
+        """The variables that point xxgk's LLM extractor at this server (and keep all its slots busy)."""
+        return {"XXGK_LLM_BASE_URL": self.base_url, "XXGK_LLM_MODEL": self.model_name,
+                "XXGK_LLM_CONCURRENCY": str(self.parallel), "XXGK_LLM_API_KEY": "local"}
 
     def command(self) -> list[str]:
         return [
@@ -603,7 +609,7 @@ def start_server(
     port: int | None = None,
     threads: int | None = None,
     ctx: int = 8192,
-    parallel: int = 2,
+    parallel: int = DEFAULT_PARALLEL,
     timeout: float = 120.0,
     log_path: Path | None = None,
     extra_args: tuple[str, ...] = (),

@@ -73,7 +73,8 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads (default: all CPUs, max 8)")
 @click.option("--ctx", type=click.IntRange(512, 131072), default=8192, show_default=True,
               help="tokens per request (prompt + answer)")
-@click.option("--parallel", type=click.IntRange(1, 16), default=2, show_default=True, help="requests served at once")
+@click.option("--parallel", type=click.IntRange(1, 16), default=local.DEFAULT_PARALLEL, show_default=True,
+              help="requests served at once (also printed as XXGK_LLM_CONCURRENCY)")
 def serve(model: str | None, port: int | None, threads: int | None, ctx: int, parallel: int) -> None:
     """Serve a local model on 127.0.0.1 with an OpenAI-compatible API until Ctrl-C."""
     click.echo("starting llama-server …", err=True)

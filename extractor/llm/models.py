@@ -1,10 +1,13 @@
 """Response models generated from the field catalog, one per kind of row.
 
-A row's model has one field per printed column, in column order (a schema-constrained server then
-makes the model write the columns left to right, as printed), typed ``int | None`` (``float | None``
-for money) with the official column label as description. Its validator checks, through instructor's
-validation context, that every number is printed in the row (``grounding.RowGrounder``); an
-ungrounded number is a validation error, which instructor turns into one re-ask.
+A row's answer is one array, ``{"数值": [...]}``, with exactly one item per printed column in column
+order (a schema-constrained server makes the model write the cells left to right, as printed), each a
+number or null. An array rather than one named key per column: the model writes about half the tokens
+(a 15-column row of table 四 drops from ~116 to ~40), and generation is what a local model spends its
+time on. The columns keep their names in the row model (``fields``) and in ``numbers()``; the official
+labels are in the array's description. A validator checks, through instructor's validation context,
+that every number is printed in the row (``grounding.RowGrounder``); an ungrounded number is a
+validation error, which instructor turns into one re-ask.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
 from extractor.llm.grounding import RowGrounder, strip_reasoning
 from extractor.llm.locate import RowTask
 
+ANSWER_KEY = "数值"  # the one key of every answer
 _TABLE_NAMES = {"t2": "Table2Row", "t3": "Table3Row", "t4": "Table4Row", "old": "StatRow"}
 
 
@@ -26,6 +30,8 @@ class RowAnswer(BaseModel):
     """Base of every generated row model: parses past reasoning blocks, rejects ungrounded numbers."""
 
     model_config = ConfigDict(extra="ignore")
+    fields: ClassVar[tuple[str, ...]] = ()  # the columns' names, in printed order
+    decimal: ClassVar[tuple[bool, ...]] = ()
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any):  # type: ignore[override]
@@ -49,22 +55,36 @@ class RowAnswer(BaseModel):
         return self
 
     def numbers(self) -> dict[str, int | float | None]:
-        return {name: getattr(self, name) for name in type(self).model_fields}
+        """The cells by column name; a whole number in a money column stays a number, a count an int."""
+        cells = getattr(self, ANSWER_KEY)
+        out: dict[str, int | float | None] = {}
+        for name, dec, v in zip(self.fields, self.decimal, cells):
+            if v is not None and not dec and float(v).is_integer():
+                v = int(v)
+            out[name] = v
+        return out
 
 
-def _description(column: str, decimal: bool) -> str:
-    unit = "（万元，可有小数）" if decimal else ""
-    return f"“{column}”列印刷的数字{unit}；空白、—、/ 填 null"
+def answer_json(numbers: dict[str, int | float | None]) -> str:
+    """An answer as the model writes it (for a re-ask that quotes the previous answer)."""
+    return json.dumps({ANSWER_KEY: list(numbers.values())}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _description(columns: tuple[str, ...], decimal: tuple[bool, ...]) -> str:
+    unit = "（金额单位万元，可有小数）" if any(decimal) else ""
+    return f"按列的顺序，每列一个印刷的数字{unit}：{' | '.join(columns)}；空白、—、/ 填 null"
 
 
 @lru_cache(maxsize=256)
 def _build(table: str, fields: tuple[str, ...], columns: tuple[str, ...], decimal: tuple[bool, ...]) -> type[RowAnswer]:
-    defs: dict[str, Any] = {}
-    for name, column, dec in zip(fields, columns, decimal):
-        kind = Optional[float] if dec else Optional[int]
-        defs[name] = (kind, Field(..., description=_description(column, dec)))
+    n = len(fields)
+    item = Optional[float] if any(decimal) else Optional[int]
+    defs: dict[str, Any] = {ANSWER_KEY: (list[item], Field(..., min_length=n, max_length=n,  # type: ignore[valid-type]
+                                                             description=_description(columns, decimal)))}
     digest = hashlib.sha1(json.dumps([fields, columns, decimal], ensure_ascii=False).encode()).hexdigest()[:6]
     model = create_model(f"{_TABLE_NAMES.get(table, 'Row')}_{digest}", __base__=RowAnswer, **defs)
+    model.fields = fields
+    model.decimal = decimal
     model.__doc__ = "表格中一行的数值，按列的印刷顺序"
     return model
 
@@ -74,11 +94,9 @@ def row_model(task: RowTask) -> type[RowAnswer]:
     return _build(task.table, task.fields, task.columns, task.decimal)
 
 
-def max_tokens_for(model: type[BaseModel]) -> int:
-    """Enough tokens for the schema's answer: the keys, a number or null each, and the braces."""
-    n = len(model.model_fields)
-    key_chars = sum(len(name) for name in model.model_fields)
-    return 24 + 14 * n + 2 * key_chars
+def max_tokens_for(model: type[RowAnswer]) -> int:
+    """Enough tokens for the answer: the key and the brackets, a number or null and a comma per column."""
+    return 24 + 8 * len(model.fields)
 
 
-__all__ = ["RowAnswer", "max_tokens_for", "row_model"]
+__all__ = ["ANSWER_KEY", "RowAnswer", "answer_json", "max_tokens_for", "row_model"]

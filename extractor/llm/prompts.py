@@ -8,14 +8,15 @@ plainly that a report whose numbers do not add up is to be copied as printed.
 
 from __future__ import annotations
 
-import json
 
 from extractor.llm.locate import RowTask
+from extractor.llm.models import answer_json
 from schemas import catalog
 
 SYSTEM = (
     "你是政府信息公开年度报告的数据录入员。给你表格中一行的数值格，按列的顺序抄写每一格印刷的数字。"
     "只抄写原文中的数字，不计算、不推测、不改动；null、“—”、“/”的格填 null。"
+    "回答格式：{\"数值\": [按列的顺序，每列一个数字或 null]}。"
 )
 
 
@@ -23,10 +24,10 @@ def row_prompt(task: RowTask, text: str) -> list[dict[str, str]]:
     """The messages for reading one row: its official label, its columns, its printed value cells."""
     title = catalog.TABLE_TITLES.get(task.table, "")
     cols = " | ".join(task.columns)
-    user = (
+    user = (  # what rows of one table share comes first: a server's prompt cache then keeps it too
         f"表：{title}\n"
-        f"行：{task.plain_label}\n"
         f"列（按顺序）：{cols}\n"
+        f"行：{task.plain_label}\n"
         f"数值：{task.values_text(text)}"
     )
     if task.runtogether:
@@ -36,7 +37,7 @@ def row_prompt(task: RowTask, text: str) -> list[dict[str, str]]:
 
 def reread_prompt(task: RowTask, text: str, previous: dict[str, int | float | None], rule: str) -> list[dict[str, str]]:
     """The one re-ask after a failed identity: quote the rule, ask to re-read, never to make it add up."""
-    shown = json.dumps(previous, ensure_ascii=False)
+    shown = answer_json(previous)
     messages = row_prompt(task, text)
     messages.append({"role": "assistant", "content": shown})
     messages.append({"role": "user", "content": (
