@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from evals.dataset import load_dataset, repo_cases
+from evals.journal import Journal, read_journal
+from evals.metrics import CaseScore
 from evals.report import overall, to_markdown, write
 from evals.runner import run_eval
 
@@ -28,9 +30,11 @@ from evals.runner import run_eval
 @click.option("--min-accuracy", type=float, default=None, help="Fail (exit 1) when value accuracy (%) is below this.")
 @click.option("--min-recall", type=float, default=None, help="Fail when rule recall (%) is below this.")
 @click.option("--max-false", type=int, default=None, help="Fail when clean cases raise more findings than this.")
+@click.option("--resume", is_flag=True,
+              help="Keep the cases already scored in OUT/cases.jsonl by an earlier run of the same command.")
 def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate: int, seed: int, error_rate: float,
              with_repo: bool | None, out: Path, workers: int, min_accuracy: float | None, min_recall: float | None,
-             max_false: int | None) -> None:
+             max_false: int | None, resume: bool) -> None:
     """Score extractors against gold files: DATASET folders (default: the repo's own cases)."""
     cases = []
     if with_repo or (with_repo is None and not datasets):
@@ -46,8 +50,25 @@ def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate
         cases += load_dataset(tmp.name, origin="generated")
     if not cases:
         raise click.UsageError("no eval cases found")
-    run = run_eval(cases, extractors or ("rules",), workers=workers)
-    command = "xxgk eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    journal_path = out / "cases.jsonl"
+    done = read_journal(journal_path) if resume else {}
+    journal = Journal(journal_path, resume)
+    extractors = extractors or ("rules",)
+    todo = len(cases) * len(extractors) - sum(1 for c in cases for e in extractors if (c.slug, e) in done)
+    count = 0
+
+    def progress(score: CaseScore) -> None:
+        nonlocal count
+        count += 1
+        journal(score)
+        click.echo(f"[{count}/{todo}] {score.extractor} {score.slug}: {score.right}/{score.total} right, "
+                   f"{score.seconds:.1f} s", err=True)
+
+    try:
+        run = run_eval(cases, extractors, workers=workers, done=done, on_score=progress)
+    finally:
+        journal.close()
+    command = "xxgk eval " + " ".join(shlex.quote(a) for a in sys.argv[2:] if a != "--resume")
     paths = write(run, out, command)
     click.echo(to_markdown(run, command).split("## By template")[0])
     click.echo("written: " + ", ".join(str(p) for p in paths.values()))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from evals.dataset import Case
 from evals.metrics import CaseScore, score_case
@@ -36,14 +36,50 @@ def _run_one(args: tuple[Case, str]) -> CaseScore:
     return run_case(*args)
 
 
-def run_eval(cases: Sequence[Case], extractors: Iterable[str] = ("rules",), workers: int = 1) -> EvalRun:
-    """Every case with every extractor; ``workers`` > 1 runs cases in parallel processes."""
+def interleaved(cases: Sequence[Case]) -> list[Case]:
+    """Cases round-robin over template × layout, each group in its own order: a run stopped part way
+    (an LLM over hundreds of reports takes hours) has scored every template and layout about equally."""
+    groups: dict[tuple[str, str], list[Case]] = {}
+    for case in cases:
+        groups.setdefault((case.template, case.layout), []).append(case)
+    out: list[Case] = []
+    queues = list(groups.values())
+    while any(queues):
+        for q in queues:
+            if q:
+                out.append(q.pop(0))
+    return out
+
+
+def run_eval(cases: Sequence[Case], extractors: Iterable[str] = ("rules",), workers: int = 1,
+             done: Mapping[tuple[str, str], CaseScore] | None = None,
+             on_score: Callable[[CaseScore], None] | None = None) -> EvalRun:
+    """Every case with every extractor, case by case (all extractors of a case before the next case).
+
+    ``done`` holds scores kept from an earlier run, keyed by (slug, extractor): those jobs are not run
+    again. ``on_score`` sees each new score as it comes (to append it to a file that a later run resumes
+    from). ``workers`` > 1 runs jobs in parallel processes. Scores come back in case order either way.
+    """
     extractors = tuple(extractors)
-    jobs = [(c, e) for e in extractors for c in cases]
+    done = dict(done or {})
+    ordered = interleaved(cases)
+    rank = {(c.slug, e): (i, j) for i, c in enumerate(ordered) for j, e in enumerate(extractors)}
+    jobs = [(c, e) for c in ordered for e in extractors if (c.slug, e) not in done]
+    scores = [s for key, s in done.items() if key in rank]
     t0 = time.perf_counter()
+
+    def keep(score: CaseScore) -> None:
+        scores.append(score)
+        if on_score is not None:
+            on_score(score)
+
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            scores = list(pool.map(_run_one, jobs, chunksize=4))
+            futures = [pool.submit(_run_one, j) for j in jobs]
+            for future in as_completed(futures):
+                keep(future.result())
     else:
-        scores = [_run_one(j) for j in jobs]
+        for job in jobs:
+            keep(_run_one(job))
+    scores.sort(key=lambda s: rank[(s.slug, s.extractor)])
     return EvalRun(scores, extractors, time.perf_counter() - t0)

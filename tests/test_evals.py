@@ -92,3 +92,41 @@ def test_eval_command_writes_reports_and_gates(tmp_path):
 def test_load_dataset_reads_external_folders(tmp_path):
     assert load_dataset(tmp_path) == []
     assert isinstance(Case("a", tmp_path, {"meta": {"template": "2021"}}).template, str)
+
+
+def test_cases_run_round_robin_over_template_and_layout():
+    from evals.runner import interleaved
+
+    cases = repo_cases()
+    order = interleaved(cases)
+    assert sorted(c.slug for c in order) == sorted(c.slug for c in cases)
+    groups = {(c.template, c.layout) for c in cases}
+    first = order[:len(groups)]
+    assert {(c.template, c.layout) for c in first} == groups  # every group once before any group twice
+
+
+def test_a_stopped_eval_resumes_from_its_journal(tmp_path):
+    """Killed part way, the journal keeps what was scored; --resume runs only the rest, and the report
+    is the same as a run that was never stopped."""
+    from evals.cli import eval_cmd
+
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--workers", "1"]
+    full = CliRunner().invoke(eval_cmd, args)
+    assert full.exit_code == 0, full.output
+    lines = (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(repo_cases()) > 5
+    whole = json.loads((out / "eval.json").read_text(encoding="utf-8"))["by_extractor"]
+    # as if killed after five cases, in the middle of writing the sixth
+    (out / "cases.jsonl").write_text("\n".join(lines[:5]) + "\n" + lines[5][:40], encoding="utf-8")
+    resumed = CliRunner().invoke(eval_cmd, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    ran = [ln for ln in resumed.stderr.splitlines() if ln.startswith("[")]
+    assert len(ran) == len(lines) - 5 and ran[0].startswith(f"[1/{len(lines) - 5}] rules ")
+    again = json.loads((out / "eval.json").read_text(encoding="utf-8"))["by_extractor"]
+
+    def timeless(t):
+        return {k: v for k, v in t["rules"].items() if "second" not in k}
+
+    assert timeless(again) == timeless(whole) and again["rules"]["cases"] == len(lines)
+    assert "--resume" not in (out / "eval.md").read_text(encoding="utf-8")
