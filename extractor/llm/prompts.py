@@ -8,7 +8,6 @@ plainly that a report whose numbers do not add up is to be copied as printed.
 
 from __future__ import annotations
 
-
 from extractor.llm.locate import RowTask
 from extractor.llm.models import answer_json
 from schemas import catalog
