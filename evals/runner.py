@@ -32,8 +32,11 @@ def run_case(case: Case, extractor: str = "rules") -> CaseScore:
     return score_case(result, case.gold, case.expected, **kw)
 
 
-def _run_one(args: tuple[Case, str]) -> CaseScore:
-    return run_case(*args)
+def _run_case(args: tuple[Case, tuple[str, ...]]) -> list[CaseScore]:
+    """One case with its extractors in order, in one process: a hybrid run after the llm run of the same
+    case finds the model's answers in the cache instead of asking the model a second time."""
+    case, extractors = args
+    return [run_case(case, e) for e in extractors]
 
 
 def interleaved(cases: Sequence[Case]) -> list[Case]:
@@ -64,22 +67,24 @@ def run_eval(cases: Sequence[Case], extractors: Iterable[str] = ("rules",), work
     done = dict(done or {})
     ordered = interleaved(cases)
     rank = {(c.slug, e): (i, j) for i, c in enumerate(ordered) for j, e in enumerate(extractors)}
-    jobs = [(c, e) for c in ordered for e in extractors if (c.slug, e) not in done]
+    jobs = [(c, tuple(e for e in extractors if (c.slug, e) not in done)) for c in ordered]
+    jobs = [j for j in jobs if j[1]]
     scores = [s for key, s in done.items() if key in rank]
     t0 = time.perf_counter()
 
-    def keep(score: CaseScore) -> None:
-        scores.append(score)
-        if on_score is not None:
-            on_score(score)
+    def keep(new: list[CaseScore]) -> None:
+        for score in new:
+            scores.append(score)
+            if on_score is not None:
+                on_score(score)
 
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run_one, j) for j in jobs]
+            futures = [pool.submit(_run_case, j) for j in jobs]
             for future in as_completed(futures):
                 keep(future.result())
     else:
         for job in jobs:
-            keep(_run_one(job))
+            keep(_run_case(job))
     scores.sort(key=lambda s: rank[(s.slug, s.extractor)])
     return EvalRun(scores, extractors, time.perf_counter() - t0)
