@@ -13,7 +13,7 @@ from evals.dataset import load_dataset, repo_cases
 from evals.journal import Journal, read_journal
 from evals.metrics import CaseScore
 from evals.report import overall, to_markdown, write
-from evals.runner import run_eval
+from evals.runner import interleaved, run_eval
 
 
 @click.command("eval")
@@ -30,11 +30,13 @@ from evals.runner import run_eval
 @click.option("--min-accuracy", type=float, default=None, help="Fail (exit 1) when value accuracy (%) is below this.")
 @click.option("--min-recall", type=float, default=None, help="Fail when rule recall (%) is below this.")
 @click.option("--max-false", type=int, default=None, help="Fail when clean cases raise more findings than this.")
+@click.option("--limit", type=click.IntRange(1), default=None,
+              help="Score only the first N cases, taken round-robin over template × layout (a balanced sample).")
 @click.option("--resume", is_flag=True,
               help="Keep the cases already scored in OUT/cases.jsonl by an earlier run of the same command.")
 def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate: int, seed: int, error_rate: float,
              with_repo: bool | None, out: Path, workers: int, min_accuracy: float | None, min_recall: float | None,
-             max_false: int | None, resume: bool) -> None:
+             max_false: int | None, limit: int | None, resume: bool) -> None:
     """Score extractors against gold files: DATASET folders (default: the repo's own cases)."""
     cases = []
     if with_repo or (with_repo is None and not datasets):
@@ -54,7 +56,8 @@ def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate
     done = read_journal(journal_path) if resume else {}
     journal = Journal(journal_path, resume)
     extractors = extractors or ("rules",)
-    todo = len(cases) * len(extractors) - sum(1 for c in cases for e in extractors if (c.slug, e) in done)
+    chosen = interleaved(cases)[:limit]
+    todo = len(chosen) * len(extractors) - sum(1 for c in chosen for e in extractors if (c.slug, e) in done)
     count = 0
 
     def progress(score: CaseScore) -> None:
@@ -65,7 +68,7 @@ def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate
                    f"{score.seconds:.1f} s", err=True)
 
     try:
-        run = run_eval(cases, extractors, workers=workers, done=done, on_score=progress)
+        run = run_eval(cases, extractors, workers=workers, done=done, on_score=progress, limit=limit)
     finally:
         journal.close()
     command = "xxgk eval " + " ".join(shlex.quote(a) for a in sys.argv[2:] if a != "--resume")

@@ -56,16 +56,17 @@ def interleaved(cases: Sequence[Case]) -> list[Case]:
 
 def run_eval(cases: Sequence[Case], extractors: Iterable[str] = ("rules",), workers: int = 1,
              done: Mapping[tuple[str, str], CaseScore] | None = None,
-             on_score: Callable[[CaseScore], None] | None = None) -> EvalRun:
+             on_score: Callable[[CaseScore], None] | None = None, limit: int | None = None) -> EvalRun:
     """Every case with every extractor, case by case (all extractors of a case before the next case).
 
     ``done`` holds scores kept from an earlier run, keyed by (slug, extractor): those jobs are not run
     again. ``on_score`` sees each new score as it comes (to append it to a file that a later run resumes
-    from). ``workers`` > 1 runs jobs in parallel processes. Scores come back in case order either way.
+    from). ``limit`` keeps only the first cases of the round-robin order: a sample with every template
+    and layout in it. ``workers`` > 1 runs jobs in parallel processes. Scores come back in case order.
     """
     extractors = tuple(extractors)
     done = dict(done or {})
-    ordered = interleaved(cases)
+    ordered = interleaved(cases)[:limit]
     rank = {(c.slug, e): (i, j) for i, c in enumerate(ordered) for j, e in enumerate(extractors)}
     jobs = [(c, tuple(e for e in extractors if (c.slug, e) not in done)) for c in ordered]
     jobs = [j for j in jobs if j[1]]

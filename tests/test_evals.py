@@ -130,3 +130,17 @@ def test_a_stopped_eval_resumes_from_its_journal(tmp_path):
 
     assert timeless(again) == timeless(whole) and again["rules"]["cases"] == len(lines)
     assert "--resume" not in (out / "eval.md").read_text(encoding="utf-8")
+
+
+def test_limit_scores_a_balanced_sample(tmp_path):
+    from evals.cli import eval_cmd
+    from evals.runner import interleaved
+
+    out = tmp_path / "out"
+    cases = repo_cases()
+    r = CliRunner().invoke(eval_cmd, ["--out", str(out), "--workers", "1", "--limit", "4"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(ln) for ln in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [x["slug"] for x in rows] == [c.slug for c in interleaved(cases)[:4]]
+    by_slug = {c.slug: c for c in cases}
+    assert len({(by_slug[x["slug"]].template, by_slug[x["slug"]].layout) for x in rows}) == 4  # four groups
