@@ -123,12 +123,7 @@ def _per_row(client: Any, server: local.LocalServer, rows: list[tuple[str, str, 
         )
         secs.append(time.monotonic() - t0)
         out = [getattr(got, c.id) for c in catalog.columns("t3", "2021")]
-        for want, have in zip(values, out):
-            total += 1
-            right += want == have
-            if want:
-                nz_total += 1
-                nz_right += want == have
+        total, right, nz_total, nz_right = _tally(values, out, (total, right, nz_total, nz_right))
         if out != values:
             wrong.append(f"{label}: want {values} got {out}")
     return {
@@ -136,6 +131,16 @@ def _per_row(client: Any, server: local.LocalServer, rows: list[tuple[str, str, 
         "nonzero_right": nz_right, "s_per_call_median": round(statistics.median(secs), 2),
         "s_total": round(sum(secs), 1), "wrong_rows": wrong[:5],
     }
+
+
+def _tally(want: list[int], got: list[Any], counts: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Cells, cells right, non-zero cells, non-zero cells right: ``counts`` plus this row."""
+    total, right, nz_total, nz_right = counts
+    for w, h in zip(want, got):
+        total, right = total + 1, right + (w == h)
+        if w:
+            nz_total, nz_right = nz_total + 1, nz_right + (w == h)
+    return total, right, nz_total, nz_right
 
 
 def _whole(client: Any, server: local.LocalServer, rows: list[tuple[str, str, list[int]]]) -> dict[str, Any]:
@@ -156,12 +161,7 @@ def _whole(client: Any, server: local.LocalServer, rows: list[tuple[str, str, li
     right = total = nz_right = nz_total = 0
     for i, (_rid, _label, values) in enumerate(rows, 1):
         out = [getattr(getattr(got, f"r{i:02d}"), c.id) for c in catalog.columns("t3", "2021")]
-        for want, have in zip(values, out):
-            total += 1
-            right += want == have
-            if want:
-                nz_total += 1
-                nz_right += want == have
+        total, right, nz_total, nz_right = _tally(values, out, (total, right, nz_total, nz_right))
     return {"rows": len(rows), "cells": total, "cells_right": right, "nonzero_cells": nz_total,
             "nonzero_right": nz_right, "s": round(secs, 1)}
 

@@ -29,6 +29,7 @@ from extractor.llm.cache import AnswerCache, cache_key
 from extractor.llm.config import LLMConfig
 from extractor.llm.grounding import RowGrounder, strip_reasoning
 from extractor.llm.models import RowAnswer, max_tokens_for
+from schemas.results import CallUsage  # one record per ask, filled in as the call goes, kept with the result
 
 MODES = {
     "json_schema": instructor.Mode.JSON_SCHEMA,
@@ -43,21 +44,6 @@ TRANSIENT_LIMIT = 3  # consecutive failed calls after which the rest are skipped
 
 
 @dataclass
-class CallRecord:
-    """One ``ask``: what it was for, how many completions it took, what it cost."""
-
-    purpose: str  # read | reread
-    label: str
-    completions: int = 0  # raw completions (a validation re-ask adds one)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    seconds: float = 0.0
-    cached: bool = False
-    error: str | None = None
-
-
-@dataclass
 class Answer:
     """The parsed numbers of one call, whether they are all grounded, or why there are none."""
 
@@ -65,7 +51,7 @@ class Answer:
     grounded: bool = True
     failure: str | None = None  # timeout | rate_limit | server | invalid | truncated | skipped
     message: str = ""
-    record: CallRecord | None = None
+    record: CallUsage | None = None
 
 
 @dataclass
@@ -83,7 +69,7 @@ class FatalBackendError(BackendError):
         self.kind = kind
 
 
-_current: contextvars.ContextVar[CallRecord | None] = contextvars.ContextVar("xxgk_llm_call", default=None)
+_current: contextvars.ContextVar[CallUsage | None] = contextvars.ContextVar("xxgk_llm_call", default=None)
 
 
 class LLMClient:
@@ -96,7 +82,7 @@ class LLMClient:
         self._client = instructor.from_openai(self._openai, mode=MODES[config.mode])
         self._client.on("completion:response", self._on_response)
         self.cache = cache if cache is not None else AnswerCache(config.cache_path() if config.cache else None)
-        self.records: list[CallRecord] = []
+        self.records: list[CallUsage] = []
         self._sem = asyncio.Semaphore(config.concurrency)
         self._breaker = _Breaker()
 
@@ -123,7 +109,7 @@ class LLMClient:
         max_tokens = max_tokens_for(response_model) + cfg.think_tokens
         key = cache_key(cfg.model or "", messages, response_model.model_json_schema(), mode=cfg.mode,
                         max_tokens=max_tokens, temperature=cfg.temperature)
-        record = CallRecord(purpose=purpose, label=label)
+        record = CallUsage(purpose=purpose, label=label)
         self.records.append(record)
         hit = self.cache.get(key)
         if hit is not None:
@@ -239,4 +225,4 @@ def _detail(err: BaseException) -> str:
     return str(getattr(err, "message", "") or err)[:160]
 
 
-__all__ = ["Answer", "CallRecord", "FatalBackendError", "LLMClient", "MODES"]
+__all__ = ["Answer", "FatalBackendError", "LLMClient", "MODES"]

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, TypeVar
 
 from extractor._errors import BackendError, ConfigError
 from extractor.document import Document
-from extractor.llm.client import Answer, CallRecord, LLMClient
+from extractor.llm.client import Answer, LLMClient
 from extractor.llm.config import LLMConfig, load_config
 from extractor.llm.grounding import RowGrounder
 from extractor.llm.locate import RowTask, locate
@@ -28,7 +28,7 @@ from extractor.reader.numbers import parse_cell
 from extractor.reader.prose import read_prose
 from extractor.rules import validate
 from schemas import catalog
-from schemas.results import Evidence, Extraction, Finding, Value
+from schemas.results import CallUsage, Evidence, Extraction, Finding, Usage, Value
 
 T = TypeVar("T")
 IDENTITY_KINDS = ("sum", "inequality")  # table identities worth a re-read; prose and metadata are not
@@ -75,7 +75,7 @@ class LLMExtractor:
     def __init__(self, config: LLMConfig | None = None, **overrides: Any) -> None:
         self._config = config
         self._overrides = overrides
-        self.last_calls: list[CallRecord] = []
+        self.last_calls: list[CallUsage] = []
 
     @property
     def config(self) -> LLMConfig:
@@ -108,7 +108,7 @@ class LLMExtractor:
 
     # ----------------------------------------------------------------------------- the async part
     async def _run(self, document: Document, template: str,
-                   tasks: list[RowTask]) -> tuple[dict[str, Value], list[Finding], list[CallRecord]]:
+                   tasks: list[RowTask]) -> tuple[dict[str, Value], list[Finding], list[CallUsage]]:
         client = LLMClient(self.config)
         try:
             # a row with no digit in its value cells has nothing to read (its cells are blank), nor has one
@@ -200,17 +200,12 @@ class LLMExtractor:
                 values.update(fresh)
 
 
-def _usage(calls: list[CallRecord]):
-    from schemas.results import CallUsage, Usage
-
+def _usage(calls: list[CallUsage]) -> Usage:
     u = Usage()
     for r in calls:
-        per_call = CallUsage(purpose=r.purpose, label=r.label, completions=r.completions,
-                             prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens, cost=r.cost,
-                             seconds=r.seconds, cached=r.cached, error=r.error)
         u = u.add(Usage(calls=0 if r.cached else r.completions, prompt_tokens=r.prompt_tokens,
                         completion_tokens=r.completion_tokens, cost=r.cost, cached_calls=int(r.cached),
-                        seconds=r.seconds, per_call=[per_call]))
+                        seconds=r.seconds, per_call=[r.model_copy()]))
     return u
 
 
