@@ -7,13 +7,17 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from extractor._errors import XxgkError
+from extractor._errors import InputError, XxgkError
 from extractor.render import render_summary
 from schemas import catalog
 from schemas.results import Result
+
+if TYPE_CHECKING:
+    from extractor.years import YearsReport
 
 
 def _fail_line(name: str, err: Exception) -> str:
@@ -37,20 +41,7 @@ def main() -> None:
 @click.option("--labels", is_flag=True, help="CSV: Chinese labels as column headers.")
 def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: str, labels: bool) -> None:
     """Extract and check report FILES (PDF, DOCX, HTML, TXT, MD)."""
-    from extractor.api import extract, get_extractor
-
-    backend = get_extractor(extractor_name) if extractor_name != "rules" else "rules"
-    results: list[Result] = []
-    failed = 0
-    for path in files:
-        try:
-            results.append(extract(path, extractor=backend))
-        except XxgkError as err:
-            failed += 1
-            click.echo(_fail_line(path.name, err), err=True)
-        except OSError as err:
-            failed += 1
-            click.echo(f"xxgk: {path.name}: 无法打开文件 / cannot open the file ({err.strerror})", err=True)
+    results, failed = _load_results(files, extractor_name, saved=False)
     if flat:
         flats = [r.flat() for r in results]
         click.echo(json.dumps(flats[0] if len(files) == 1 and flats else flats, ensure_ascii=False))
@@ -89,6 +80,96 @@ def rules_cmd(template: str | None) -> None:
         t.add_row(rid, "/".join(templates), rs[0].kind, rs[0].severity, title + (f"（{len(rs)} 处）" if len(rs) > 1 else ""),
                   rs[0].source)
     Console().print(t)
+
+
+def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool = True) -> tuple[list[Result], int]:
+    """Results for FILES and how many failed (each failure printed, the rest go on).
+
+    With ``saved``, a ``.json`` file is a saved result (``xxgk extract --format json``) and is read;
+    every other file is a report and is extracted.
+    """
+    from extractor.api import extract, get_extractor
+
+    backend = get_extractor(extractor_name) if extractor_name != "rules" else "rules"
+    results: list[Result] = []
+    failed = 0
+    for path in files:
+        try:
+            if saved and path.suffix.lower() == ".json":
+                results.extend(_saved_results(path))
+            else:
+                results.append(extract(path, extractor=backend))
+        except XxgkError as err:
+            failed += 1
+            click.echo(_fail_line(path.name, err), err=True)
+        except OSError as err:
+            failed += 1
+            click.echo(f"xxgk: {path.name}: 无法打开文件 / cannot open the file ({err.strerror})", err=True)
+    return results, failed
+
+
+def _saved_results(path: Path) -> list[Result]:
+    """The results in a file written by ``xxgk extract --format json`` (one object or a list)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [Result.model_validate(d) for d in (data if isinstance(data, list) else [data])]
+    except (ValueError, UnicodeDecodeError) as err:  # not JSON, or JSON that is not a saved result
+        raise InputError(str(err).splitlines()[0], zh="不是 xxgk 的提取结果", en="not an xxgk result") from err
+
+
+@main.command("years")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["summary", "json", "csv"]), default="summary",
+              help="summary: readable; json: pairs, findings and unpaired reports; csv: one row per finding.")
+@click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",
+              show_default=True)
+def years_cmd(files: tuple[Path, ...], fmt: str, extractor_name: str) -> None:
+    """Check each agency's reports against its report of the year before.
+
+    FILES are reports or saved results (``xxgk extract --format json``); they are paired by the
+    detected agency and year, and every consecutive pair is checked (上年结转 = 上年的结转下年度, …).
+    """
+    from extractor.years import check_years
+
+    results, failed = _load_results(files, extractor_name)
+    report = check_years(results)
+    if fmt == "json":
+        click.echo(json.dumps(years_json(report), ensure_ascii=False, indent=1))
+    elif fmt == "csv":
+        click.echo(years_csv(report), nl=False)
+    else:
+        from rich.console import Console
+
+        from extractor.render import render_years
+
+        render_years(report, Console())
+    if failed:
+        sys.exit(1)
+
+
+def years_json(report: YearsReport) -> dict:
+    """The cross-year check as plain data: each pair with its findings, then what could not be paired."""
+    return {
+        "pairs": [{"agency": p.agency, "previous": {"year": p.previous.meta.year, "file": p.previous.document.name},
+                   "current": {"year": p.current.meta.year, "file": p.current.document.name},
+                   "findings": [f.model_dump(mode="json") for f in p.findings]} for p in report.pairs],
+        "unpaired": [{"file": u.result.document.name, "agency": u.result.meta.agency, "year": u.result.meta.year,
+                      "reason": u.reason} for u in report.unpaired],
+    }
+
+
+def years_csv(report: YearsReport) -> str:
+    """One row per cross-year finding, for a spreadsheet of a whole region's reports."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["agency", "previous_year", "year", "previous_file", "file", "rule", "severity", "message", "keys",
+                "expected", "actual"])
+    for p in report.pairs:
+        for f in p.findings:
+            w.writerow([p.agency, p.previous.meta.year, p.current.meta.year, p.previous.document.name,
+                        p.current.document.name, f.rule, f.severity, f.message, " ".join(f.keys),
+                        "" if f.expected is None else f.expected, "" if f.actual is None else f.actual])
+    return buf.getvalue()
 
 
 def results_csv(results: list[Result], *, labels: bool = False) -> str:

@@ -1,6 +1,8 @@
-"""A readable terminal summary of a Result: metadata, every table as the official form, findings."""
+"""Readable terminal summaries: a Result as the official tables with its findings; a cross-year check."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -8,7 +10,10 @@ from rich.text import Text
 
 from extractor.reader.labels import core
 from schemas import catalog
-from schemas.results import Result, Value
+from schemas.results import Finding, Result, Value
+
+if TYPE_CHECKING:
+    from extractor.years import YearsReport
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 _SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -124,18 +129,41 @@ def _grid(result: Result, console: Console, flagged: dict[str, str], table: str)
     console.print(t)
 
 
+def _finding_table(title: str, items: list[Finding]) -> Table:
+    t = Table(title=f"{title}（{len(items)}）", show_lines=True)
+    t.add_column("级别")
+    t.add_column("规则")
+    t.add_column("说明")
+    for f in items:
+        t.add_row(Text(_SEVERITY_ZH.get(f.severity, f.severity), style=_SEVERITY_STYLE.get(f.severity, "")),
+                  f.rule, f.message)
+    return t
+
+
 def _findings(result: Result, console: Console) -> None:
     for category, title in (("report", "报告自身的问题"), ("extraction", "提取存疑")):
         items = [f for f in result.findings if f.category == category]
-        if not items:
-            continue
-        t = Table(title=f"{title}（{len(items)}）", show_lines=True)
-        t.add_column("级别")
-        t.add_column("规则")
-        t.add_column("说明")
-        for f in items:
-            t.add_row(Text(_SEVERITY_ZH.get(f.severity, f.severity), style=_SEVERITY_STYLE.get(f.severity, "")),
-                      f.rule, f.message)
-        console.print(t)
+        if items:
+            console.print(_finding_table(title, items))
     if not result.findings:
         console.print("[green]未发现问题[/green]")
+
+
+def render_years(report: YearsReport, console: Console) -> None:
+    """Each agency's consecutive years with the cross-year findings, then the reports left unpaired."""
+    for p in report.pairs:
+        console.rule(f"[bold]{p.agency}  {p.previous.meta.year} → {p.current.meta.year}")
+        console.print(f"{p.previous.document.name} → {p.current.document.name}", style="dim")
+        if p.findings:
+            console.print(_finding_table("跨年度核对", list(p.findings)))
+        else:
+            console.print("[green]跨年度核对未发现问题[/green]")
+    if report.unpaired:
+        t = Table(title=f"未能配对的报告（{len(report.unpaired)}）")
+        for column in ("文件", "机关", "年度", "原因"):
+            t.add_column(column)
+        for u in report.unpaired:
+            t.add_row(u.result.document.name, u.result.meta.agency or "?", str(u.result.meta.year or "?"), u.reason)
+        console.print(t)
+    if not report.pairs:
+        console.print("没有可比较的相邻年度报告（同一机关、相邻两年）")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from extractor.rules.registry import Context, Rule, check
+from extractor.rules.registry import PREVIOUS, Context, Rule, check
 from schemas import catalog
 from schemas.results import Evidence, Finding, Number
 
@@ -25,6 +25,8 @@ def _name(key: str) -> str:
     """A short Chinese name for a key: the row label's kernel, then the column."""
     from extractor.reader.labels import core
 
+    if key.startswith(PREVIOUS):
+        return f"〔上年报告〕{_name(key[len(PREVIOUS):])}"
     spec = catalog.BY_KEY.get(key)
     if spec is None:
         return key
@@ -41,7 +43,7 @@ def _fmt(x: Number | None) -> str:
 
 
 def _evidence(ctx: Context, keys: Iterable[str]) -> dict[str, list[Evidence]]:
-    return {k: ctx.values[k].evidence for k in keys if k in ctx.values}
+    return {k: v.evidence for k in keys if (v := ctx.value(k)) is not None}
 
 
 class _Side:
@@ -53,6 +55,7 @@ class _Side:
         self.blanks: list[str] = []
         self.numbers = 0
         self.keys: list[str] = []
+        self.signs: list[int] = []
         for term in terms:
             optional = term.startswith("?")
             term = term.lstrip("?")
@@ -65,6 +68,7 @@ class _Side:
                 self.ok = False
                 return
             self.keys.append(key)
+            self.signs.append(sign)
             if status == "number":
                 self.total += sign * (ctx.number(key) or 0)
                 self.numbers += 1
@@ -76,7 +80,10 @@ class _Side:
 
     def label(self) -> str:
         names = [_name(k) for k in self.keys]
-        return "+".join(names) if len(names) <= 5 else f"{names[0]}…等 {len(names)} 项之和"
+        if len(names) > 5:
+            return f"{names[0]}…等 {len(names)} 项之和"
+        signed = [("−" if sign < 0 else "+") + name for sign, name in zip(self.signs, names)]
+        return "".join(signed).lstrip("+")
 
 
 def _finding(rule: Rule, ctx: Context, lhs: _Side, rhs: _Side, severity: str, relation: str) -> Finding:

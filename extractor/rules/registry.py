@@ -36,22 +36,35 @@ class Rule:
         return dict(self.params).get(name, default)
 
 
+PREVIOUS = "上年报告:"  # a key with this prefix is read from the same agency's previous-year report
+
+
 @dataclass(slots=True)
 class Context:
-    """What rules read: the values, the prose figures, the metadata and the document text."""
+    """What rules read: the values, the prose figures, the metadata and the document text.
+
+    ``previous`` is the same agency's report of the year before, set only when cross-year rules run;
+    their keys name its values with the ``PREVIOUS`` prefix.
+    """
 
     template: str
     values: dict[str, Value]
     prose: dict[str, Value] = field(default_factory=dict)
     meta: ReportMeta = field(default_factory=ReportMeta)
     text: str = ""
+    previous: Context | None = None
+
+    def value(self, key: str) -> Value | None:
+        if key.startswith(PREVIOUS):
+            return self.previous.values.get(key[len(PREVIOUS):]) if self.previous is not None else None
+        return self.values.get(key)
 
     def number(self, key: str) -> Number | None:
-        v = self.values.get(key)
+        v = self.value(key)
         return v.value if v is not None and v.status == "number" else None
 
     def status(self, key: str) -> str:
-        v = self.values.get(key)
+        v = self.value(key)
         return v.status if v is not None else "missing"
 
 
@@ -84,8 +97,12 @@ def rules_for(template: str | None) -> Iterator[Rule]:
 
 
 def run(ctx: Context) -> list[Finding]:
-    """Every finding of every rule that applies to the context's template."""
+    """Every finding of every rule that applies to the context's template.
+
+    Cross-year rules run only when the context carries the previous year's report, and then only they do.
+    """
     out: list[Finding] = []
     for rule in rules_for(ctx.template):
-        out.extend(CHECKS[rule.check](rule, ctx))
+        if (rule.kind == "cross_year") == (ctx.previous is not None):
+            out.extend(CHECKS[rule.check](rule, ctx))
     return out

@@ -1,0 +1,97 @@
+"""Pairing reports by agency and year, and the ``xxgk years`` command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from extractor.cli import main
+from extractor.years import agency_key, check_years
+from schemas.results import DocumentInfo, ReportMeta, Result, Value
+from tests.conftest import real_pdf
+
+
+def _report(name: str, agency: str | None, year: int | None, carried: int = 0, carry_on: int = 0,
+            template: str = "2021") -> Result:
+    values = {"t3.上年结转.总计": Value(key="t3.上年结转.总计", value=carried, raw=str(carried)),
+              "t3.结转下年度.总计": Value(key="t3.结转下年度.总计", value=carry_on, raw=str(carry_on))}
+    return Result(document=DocumentInfo(name=name), values=values,
+                  meta=ReportMeta(agency=agency, year=year, template=template))  # type: ignore[arg-type]
+
+
+def test_agency_names_compare_across_width_and_spacing() -> None:
+    assert agency_key("淮安市洪泽区 人民政府") == agency_key("淮安市洪泽区人民政府")
+    assert agency_key("ＸＸ市（本级）") == agency_key("XX市(本级)")
+    assert agency_key(None) == ""
+
+
+def test_consecutive_years_of_one_agency_are_paired_in_year_order() -> None:
+    reports = [
+        _report("a2022.pdf", "甲区人民政府", 2022, carried=3, carry_on=4),
+        _report("a2021.pdf", "甲区人民政府", 2021, carried=0, carry_on=3),
+        _report("a2023.pdf", "甲区 人民政府", 2023, carried=5, carry_on=0),  # 5 ≠ last year's 4
+        _report("b2021.pdf", "乙局", 2021),
+        _report("b2023.pdf", "乙局", 2023),  # no 2022 between them
+    ]
+    report = check_years(reports)
+    assert [(p.previous.document.name, p.current.document.name) for p in report.pairs] == [
+        ("a2021.pdf", "a2022.pdf"), ("a2022.pdf", "a2023.pdf")]
+    assert [len(p.findings) for p in report.pairs] == [0, 1]
+    finding = report.pairs[1].findings[0]
+    assert (finding.rule, finding.actual, finding.expected) == ("years.t3_carry_over", 5, 4)
+    assert report.findings == 1
+    assert sorted(u.result.document.name for u in report.unpaired) == ["b2021.pdf", "b2023.pdf"]
+
+
+def test_reports_that_cannot_be_paired_say_why() -> None:
+    reports = [_report("x.pdf", None, 2021), _report("y.pdf", "丙局", None),
+               _report("z1.pdf", "丁局", 2021), _report("z2.pdf", "丁局", 2021), _report("z0.pdf", "丁局", 2020)]
+    report = check_years(reports)
+    reasons = {u.result.document.name: u.reason for u in report.unpaired}
+    assert reasons["x.pdf"].startswith("未识别出机关名称")
+    assert reasons["y.pdf"].startswith("未识别出报告年度")
+    assert "z1.pdf" in reasons["z2.pdf"] and "same agency and year" in reasons["z2.pdf"]
+    assert [(p.previous.document.name, p.current.document.name) for p in report.pairs] == [("z0.pdf", "z1.pdf")]
+
+
+def _saved(tmp_path: Path, name: str, results: list[Result]) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_years_command_reads_saved_results_and_writes_json_and_csv(tmp_path: Path) -> None:
+    saved = _saved(tmp_path, "results.json", [_report("a2021.pdf", "甲区人民政府", 2021, carry_on=3),
+                                              _report("a2022.pdf", "甲区人民政府", 2022, carried=2)])
+    out = CliRunner().invoke(main, ["years", "--format", "json", str(saved)])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert [(p["previous"]["year"], p["current"]["year"]) for p in data["pairs"]] == [(2021, 2022)]
+    assert [f["rule"] for f in data["pairs"][0]["findings"]] == ["years.t3_carry_over"]
+    out = CliRunner().invoke(main, ["years", "--format", "csv", str(saved)])
+    rows = list(csv.DictReader(io.StringIO(out.output)))
+    assert [(r["agency"], r["previous_year"], r["year"], r["rule"], r["actual"], r["expected"]) for r in rows] == [
+        ("甲区人民政府", "2021", "2022", "years.t3_carry_over", "2", "3")]
+
+
+def test_years_command_reports_a_bad_file_and_goes_on(tmp_path: Path) -> None:
+    saved = _saved(tmp_path, "ok.json", [_report("a2021.pdf", "甲区人民政府", 2021),
+                                         _report("a2022.pdf", "甲区人民政府", 2022)])
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"values": 3}', encoding="utf-8")
+    out = CliRunner().invoke(main, ["years", "--format", "json", str(bad), str(saved)])
+    assert out.exit_code == 1
+    assert "bad.json: 不是 xxgk 的提取结果 / not an xxgk result" in out.stderr
+    assert len(json.loads(out.stdout)["pairs"]) == 1
+
+
+def test_years_command_on_two_real_reports() -> None:
+    out = CliRunner().invoke(main, ["years", str(real_pdf("2024-huaian-hongze-district")),
+                                    str(real_pdf("2023-huaian-hongze-district"))])
+    assert out.exit_code == 0, out.output
+    assert "淮安市洪泽区人民政府  2023 → 2024" in out.output
+    assert "跨年度核对未发现问题" in out.output
