@@ -263,6 +263,27 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
             raise ApiError(404, "not_extracted", f"文档 {document_id} 尚未提取 / document {document_id} has no result yet")
         return Response(ext.result_json, media_type="application/json")
 
+    @app.get("/years", dependencies=auth, tags=["results"],
+             summary="Each agency's reports in the store against its report of the year before (cross-year rules)",
+             responses={**ERRORS, 200: {"description": "pairs of consecutive years with their findings, and the "
+                                                       "reports that could not be paired (json); or one row per "
+                                                       "finding (csv)",
+                                        "content": {"application/json": {"schema": {"type": "object"}},
+                                                    "text/csv": {}}}})
+    def years_check(
+        agency: Annotated[str | None, Query(description="Only this agency (full/half width and spaces ignored)")] = None,
+        format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    ) -> Response:
+        from extractor import years
+
+        s = store()
+        rows = [r for r in s.list_reports()
+                if agency is None or years.agency_key(r.agency) == years.agency_key(agency)]
+        report = years.check_years(years.store_results(s, rows))
+        if format == "csv":
+            return Response(years.to_csv(report), media_type="text/csv; charset=utf-8")
+        return JSONResponse(years.to_json(report))
+
     return app
 
 

@@ -7,7 +7,6 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -15,9 +14,6 @@ from extractor._errors import InputError, XxgkError
 from extractor.render import render_summary
 from schemas import catalog
 from schemas.results import Result
-
-if TYPE_CHECKING:
-    from extractor.years import YearsReport
 
 
 def _fail_line(name: str, err: Exception) -> str:
@@ -118,25 +114,42 @@ def _saved_results(path: Path) -> list[Result]:
 
 
 @main.command("years")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--store", "use_store", is_flag=True,
+              help="Also every report in the database (latest extraction, reviewers' edits applied).")
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="With --store: database URL or SQLite path (default: $XXGK_DATABASE_URL, else the data directory).")
 @click.option("--format", "fmt", type=click.Choice(["summary", "json", "csv"]), default="summary",
               help="summary: readable; json: pairs, findings and unpaired reports; csv: one row per finding.")
 @click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",
               show_default=True)
-def years_cmd(files: tuple[Path, ...], fmt: str, extractor_name: str) -> None:
+def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt: str, extractor_name: str) -> None:
     """Check each agency's reports against its report of the year before.
 
-    FILES are reports or saved results (``xxgk extract --format json``); they are paired by the
-    detected agency and year, and every consecutive pair is checked (上年结转 = 上年的结转下年度, …).
+    FILES are reports or saved results (``xxgk extract --format json``); with --store, the reports
+    in the database join them (``xxgk batch`` puts them there). They are paired by the detected
+    agency and year, and every consecutive pair is checked (上年结转 = 上年的结转下年度, …).
     """
-    from extractor.years import check_years
+    from extractor import years
 
-    results, failed = _load_results(files, extractor_name)
-    report = check_years(results)
+    if not files and not use_store:
+        raise click.UsageError("give report FILES, --store, or both")
+    results: list[Result] = []
+    if use_store:  # first, so a file also in the store is read with its reviewers' edits
+        from extractor.store import open_store
+
+        try:
+            with open_store(db_url) as store:
+                results += years.store_results(store)
+        except XxgkError as err:
+            raise click.ClickException(str(err)) from err
+    loaded, failed = _load_results(files, extractor_name)
+    results += loaded
+    report = years.check_years(results)
     if fmt == "json":
-        click.echo(json.dumps(years_json(report), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(years.to_json(report), ensure_ascii=False, indent=1))
     elif fmt == "csv":
-        click.echo(years_csv(report), nl=False)
+        click.echo(years.to_csv(report), nl=False)
     else:
         from rich.console import Console
 
@@ -145,31 +158,6 @@ def years_cmd(files: tuple[Path, ...], fmt: str, extractor_name: str) -> None:
         render_years(report, Console())
     if failed:
         sys.exit(1)
-
-
-def years_json(report: YearsReport) -> dict:
-    """The cross-year check as plain data: each pair with its findings, then what could not be paired."""
-    return {
-        "pairs": [{"agency": p.agency, "previous": {"year": p.previous.meta.year, "file": p.previous.document.name},
-                   "current": {"year": p.current.meta.year, "file": p.current.document.name},
-                   "findings": [f.model_dump(mode="json") for f in p.findings]} for p in report.pairs],
-        "unpaired": [{"file": u.result.document.name, "agency": u.result.meta.agency, "year": u.result.meta.year,
-                      "reason": u.reason} for u in report.unpaired],
-    }
-
-
-def years_csv(report: YearsReport) -> str:
-    """One row per cross-year finding, for a spreadsheet of a whole region's reports."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["agency", "previous_year", "year", "previous_file", "file", "rule", "severity", "message", "keys",
-                "expected", "actual"])
-    for p in report.pairs:
-        for f in p.findings:
-            w.writerow([p.agency, p.previous.meta.year, p.current.meta.year, p.previous.document.name,
-                        p.current.document.name, f.rule, f.severity, f.message, " ".join(f.keys),
-                        "" if f.expected is None else f.expected, "" if f.actual is None else f.actual])
-    return buf.getvalue()
 
 
 def results_csv(results: list[Result], *, labels: bool = False) -> str:

@@ -7,12 +7,17 @@ neighbouring year, the same agency and year twice) are listed with the reason in
 
 from __future__ import annotations
 
+import csv
+import io
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from extractor.rules import validate_years
 from schemas.results import Finding, Result
+
+if TYPE_CHECKING:
+    from extractor.store import ReportRow, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +55,18 @@ def agency_key(name: str | None) -> str:
 
 
 def check_years(results: Iterable[Result]) -> YearsReport:
-    """Group reports by agency, order them by year and check every consecutive pair."""
+    """Group reports by agency, order them by year and check every consecutive pair.
+
+    The same file twice (same SHA-256) counts once, the first given.
+    """
     by_agency: dict[str, dict[int, Result]] = {}
     unpaired: list[Unpaired] = []
+    seen: set[str] = set()
     for r in results:
+        if r.document.sha256:
+            if r.document.sha256 in seen:  # the same file given twice (say, as a file and from the store)
+                continue
+            seen.add(r.document.sha256)
         key = agency_key(r.meta.agency)
         if not key:
             unpaired.append(Unpaired(r, "未识别出机关名称 / no agency detected"))
@@ -74,3 +87,46 @@ def check_years(results: Iterable[Result]) -> YearsReport:
             elif year + 1 not in years:
                 unpaired.append(Unpaired(r, "没有相邻年度的报告 / no report of the year before or after"))
     return YearsReport(tuple(pairs), tuple(unpaired))
+
+
+def store_results(store: Store, rows: Iterable[ReportRow] | None = None) -> list[Result]:
+    """The latest result of each document in the store (all, or ``rows``) with the reviewers' edits applied."""
+    rows = store.list_reports() if rows is None else rows
+    return [store.get_extraction(r.extraction_id).result.with_values(store.current_values(r.document_id))
+            for r in rows]
+
+
+def neighbours(store: Store, result: Result) -> YearsReport:
+    """``result`` against the same agency's reports of the year before and after, as the store holds them."""
+    key, year = agency_key(result.meta.agency), result.meta.year
+    if not key or year is None:
+        return YearsReport((), ())
+    rows = [r for r in store.list_reports() if r.year in (year - 1, year + 1) and agency_key(r.agency) == key]
+    checked = check_years([result, *store_results(store, rows)])
+    return YearsReport(tuple(p for p in checked.pairs if result in (p.previous, p.current)), ())
+
+
+def to_json(report: YearsReport) -> dict[str, Any]:
+    """The cross-year check as plain data: each pair with its findings, then what could not be paired."""
+    def side(r: Result) -> dict[str, Any]:
+        return {"year": r.meta.year, "file": r.document.name, "sha256": r.document.sha256}
+
+    return {
+        "pairs": [{"agency": p.agency, "previous": side(p.previous), "current": side(p.current),
+                   "findings": [f.model_dump(mode="json") for f in p.findings]} for p in report.pairs],
+        "unpaired": [{**side(u.result), "agency": u.result.meta.agency, "reason": u.reason} for u in report.unpaired],
+    }
+
+
+def to_csv(report: YearsReport) -> str:
+    """One row per cross-year finding, for a spreadsheet of a whole region's reports."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["agency", "previous_year", "year", "previous_file", "file", "rule", "severity", "message", "keys",
+                "expected", "actual"])
+    for p in report.pairs:
+        for f in p.findings:
+            w.writerow([p.agency, p.previous.meta.year, p.current.meta.year, p.previous.document.name,
+                        p.current.document.name, f.rule, f.severity, f.message, " ".join(f.keys),
+                        "" if f.expected is None else f.expected, "" if f.actual is None else f.actual])
+    return buf.getvalue()

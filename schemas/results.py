@@ -158,6 +158,24 @@ class Result(BaseModel):
         """{key: value} for every table value, the form gold files and score.py use."""
         return {k: v.value for k, v in self.values.items()}
 
+    def with_values(self, current: dict[str, Number | None]) -> Result:
+        """This result with a reviewer's values (the store's current values) in place of the extracted ones.
+
+        An unchanged value keeps its evidence; a changed one keeps where it was read and becomes the
+        edited number, or blank when cleared.
+        """
+        values: dict[str, Value] = {}
+        for key in {*self.values, *current}:
+            v = self.values.get(key)
+            new = current.get(key, v.value if v else None)
+            if v is not None and new == v.value and (new is None) == (v.value is None):
+                values[key] = v
+                continue
+            base = v or Value(key=key)
+            values[key] = base.model_copy(update={"value": new, "status": "number" if new is not None else "blank",
+                                                  "raw": "" if new is None else str(new)})
+        return self.model_copy(update={"values": values})
+
     def report_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.category == "report"]
 

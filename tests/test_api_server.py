@@ -281,3 +281,31 @@ def test_serve_refuses_to_start_without_a_key_or_without_auth_off_loopback() -> 
     r = subprocess.run([sys.executable, "-m", "extractor.cli", "serve", "--host", "0.0.0.0", "--no-auth"], cwd=ROOT,
                        env=env, capture_output=True, text=True, check=False, timeout=60)
     assert r.returncode == 2 and "loopback" in r.stderr
+
+
+def test_years_endpoint_checks_the_stores_reports_year_against_year(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from extractor.api_server import create_app
+    from schemas.results import DocumentInfo, ReportMeta, Result, Value
+
+    db = str(tmp_path / "x.sqlite")
+    with open_store(db) as store:
+        for name, agency, year, carried, carry_on in (("a2021.pdf", "甲区人民政府", 2021, 0, 3),
+                                                      ("a2022.pdf", "甲区人民政府", 2022, 4, 0),
+                                                      ("b2021.pdf", "乙局", 2021, 0, 0)):
+            values = {k: Value(key=k, value=n, raw=str(n))
+                      for k, n in (("t3.上年结转.总计", carried), ("t3.结转下年度.总计", carry_on))}
+            doc = store.add_document(name.encode(), name)
+            store.save_extraction(doc.id, Result(document=DocumentInfo(name=name), values=values,
+                                                 meta=ReportMeta(agency=agency, year=year, template="2021")))
+    with TestClient(create_app(db, KEY, run_worker=False), headers={"X-API-Key": KEY}) as c:
+        body = c.get("/years").json()
+        assert [(p["previous"]["file"], p["current"]["file"]) for p in body["pairs"]] == [("a2021.pdf", "a2022.pdf")]
+        assert [(f["rule"], f["actual"], f["expected"]) for f in body["pairs"][0]["findings"]] == [
+            ("years.t3_carry_over", 4, 3)]
+        assert [u["file"] for u in body["unpaired"]] == ["b2021.pdf"]
+        assert c.get("/years", params={"agency": "乙局"}).json()["pairs"] == []
+        rows = list(csv.DictReader(io.StringIO(c.get("/years", params={"format": "csv"}).text)))
+        assert [(r["file"], r["rule"]) for r in rows] == [("a2022.pdf", "years.t3_carry_over")]
+        assert c.get("/years", headers={"X-API-Key": "wrong"}).status_code == 401

@@ -512,3 +512,23 @@ def test_a_cell_the_extractor_missed_shows_its_table_instead(env: Path) -> None:
     assert '<mark class="o">' in page_html and '<mark class="f">' not in page_html
     assert 'class="v missing focus" style="background:#f3f4f6;color:#9ca3af" data-key="old.复议"' in page_html
     s.close()
+
+
+def test_review_shows_the_report_against_last_years_report_in_the_store(env: Path) -> None:
+    paths = [REAL / f"{y}-huaian-hongze-district.pdf" for y in (2023, 2024)]
+    if not all(p.exists() for p in paths):
+        pytest.skip("the real reports are not here; ../shared/real is read in place")
+    at = _signed_in(env)
+    s = open_store()
+    earlier, later = (uploads.ingest(s, p.name, p.read_bytes(), who=REVIEWER) for p in paths)
+    assert earlier.ok and later.ok
+    # a reviewer corrects last year's report: its carried-over count no longer matches this year's
+    s.record_edit(earlier.doc_id, "t3.结转下年度.自然人", 4, reason="核对原件", who=REVIEWER)
+    at.session_state["review_doc_id"] = later.doc_id
+    at.radio(key="nav_page").set_value("审核").run()
+    assert not at.exception
+    (years,) = [e for e in at.expander if e.label.startswith("跨年度核对")]
+    assert years.label == "跨年度核对（1）"
+    warnings = [w.value for w in years.warning]
+    assert len(warnings) == 1 and "上年结转" in warnings[0] and "= 4" in warnings[0]
+    s.close()

@@ -95,3 +95,52 @@ def test_years_command_on_two_real_reports() -> None:
     assert out.exit_code == 0, out.output
     assert "淮安市洪泽区人民政府  2023 → 2024" in out.output
     assert "跨年度核对未发现问题" in out.output
+
+
+def _stored(store, name: str, result: Result) -> int:
+    doc = store.add_document(f"{name} bytes".encode(), name)
+    store.save_extraction(doc.id, result.model_copy(update={"document": DocumentInfo(name=name)}))
+    return doc.id
+
+
+def test_store_reports_are_checked_with_the_reviewers_edits(db_url: str) -> None:
+    from extractor.store import open_store
+    from extractor.years import store_results
+
+    with open_store(db_url) as store:
+        _stored(store, "a2021.pdf", _report("a2021.pdf", "甲区人民政府", 2021, carry_on=3))
+        later = _stored(store, "a2022.pdf", _report("a2022.pdf", "甲区人民政府", 2022, carried=8))  # misread 3
+        assert [f.actual for p in check_years(store_results(store)).pairs for f in p.findings] == [8]
+        store.record_edit(later, "t3.上年结转.总计", 3, reason="读错", who="reviewer")
+        assert check_years(store_results(store)).pairs[0].findings == ()
+
+
+def test_neighbours_finds_the_years_before_and_after_in_the_store(db_url: str) -> None:
+    from extractor.store import open_store
+    from extractor.years import neighbours
+
+    with open_store(db_url) as store:
+        _stored(store, "a2020.pdf", _report("a2020.pdf", "甲区人民政府", 2020, carry_on=1))
+        _stored(store, "a2022.pdf", _report("a2022.pdf", "甲区 人民政府", 2022, carried=9))
+        _stored(store, "b2020.pdf", _report("b2020.pdf", "乙局", 2020, carry_on=5))
+        _stored(store, "a2019.pdf", _report("a2019.pdf", "甲区人民政府", 2019))
+        this = _report("a2021.pdf", "甲区人民政府", 2021, carried=2, carry_on=4)
+        near = neighbours(store, this)
+        assert [(p.previous.meta.year, p.current.meta.year) for p in near.pairs] == [(2020, 2021), (2021, 2022)]
+        assert [(f.actual, f.expected) for p in near.pairs for f in p.findings] == [(2, 1), (9, 4)]
+        assert neighbours(store, _report("x.pdf", None, 2021)).pairs == ()
+
+
+def test_years_command_with_the_store_and_a_file(tmp_path: Path) -> None:
+    from extractor.store import open_store
+
+    db = tmp_path / "x.sqlite"
+    with open_store(str(db)) as store:
+        _stored(store, "a2021.pdf", _report("a2021.pdf", "甲区人民政府", 2021, carry_on=3))
+    saved = _saved(tmp_path, "a2022.json", [_report("a2022.pdf", "甲区人民政府", 2022, carried=4)])
+    out = CliRunner().invoke(main, ["years", "--store", "--db", str(db), "--format", "csv", str(saved)])
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.output)))
+    assert [(r["previous_file"], r["file"], r["actual"], r["expected"]) for r in rows] == [
+        ("a2021.pdf", "a2022.pdf", "4", "3")]
+    assert CliRunner().invoke(main, ["years"]).exit_code == 2  # nothing to check is a usage error

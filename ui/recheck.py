@@ -8,26 +8,12 @@ from __future__ import annotations
 
 from extractor.rules import validate
 from extractor.store import finding_key_of
-from schemas.results import Finding, Number, Result, Value
-
-
-def edited_values(result: Result, current: dict[str, Number | None]) -> dict[str, Value]:
-    out: dict[str, Value] = {}
-    for key in {*result.values, *current}:
-        v = result.values.get(key)
-        new = current.get(key, v.value if v else None)
-        if v is not None and (new == v.value and (new is None) == (v.value is None)):
-            out[key] = v
-            continue
-        status = "number" if new is not None else "blank"
-        base = v or Value(key=key)
-        out[key] = base.model_copy(update={"value": new, "status": status, "raw": "" if new is None else str(new)})
-    return out
+from schemas.results import Finding, Number, Result
 
 
 def recheck(result: Result, current: dict[str, Number | None], text: str = "") -> tuple[set[str], list[Finding]]:
     """(finding keys of the original findings that no longer fire, findings that are new after the edits)."""
-    again = validate(edited_values(result, current), result.prose_values, result.meta, result.meta.template, text)
+    again = validate(result.with_values(current).values, result.prose_values, result.meta, result.meta.template, text)
     now = {finding_key_of(f) for f in again}
     before = {finding_key_of(f) for f in result.findings if f.category == "report"}
     gone = {k for k in before if k not in now}

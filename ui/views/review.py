@@ -143,6 +143,7 @@ def render(store: Store) -> None:
         gone, new = recheck(result, values, state.get_document(store, doc_id).text)
     with right:
         chosen = _findings(store, doc_id, findings, decisions, keys, gone, new)
+        _years(store, result.with_values(values))
     focus = st.session_state[FOCUS_KEY]
     involved = set(chosen.keys) if chosen else set()
     with left:
@@ -212,6 +213,25 @@ def _findings(store: Store, doc_id: int, findings: list[Finding], decisions: dic
             b.button("驳回", key=f"find_dismiss_{h}", on_click=_decide, args=(store, doc_id, f, "dismissed"),
                      width="stretch")
     return chosen
+
+
+def _years(store: Store, result: Result) -> None:
+    """This report against the same agency's reports of the year before and after, when the store has them."""
+    from extractor.years import neighbours
+
+    near = neighbours(store, result)
+    count = sum(len(p.findings) for p in near.pairs)
+    title = f"跨年度核对（{count}）" if near.pairs else "跨年度核对"
+    with st.expander(title, expanded=count > 0):
+        if not near.pairs:
+            st.caption("库中没有该机关相邻年度的报告，无法跨年度核对。")
+        for p in near.pairs:
+            st.markdown(f"**{p.previous.meta.year} → {p.current.meta.year}**　{p.previous.document.name} → "
+                        f"{p.current.document.name}")
+            for f in p.findings:
+                st.warning(f"{SEVERITY_ICONS[f.severity]} {f.message}")
+            if not p.findings:
+                st.success("上年结转、现行有效件数等跨年度关系一致")
 
 
 def _evidence(result: Result, key: str) -> Evidence | None:
