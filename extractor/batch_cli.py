@@ -49,6 +49,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
     from extractor.batch import BatchError, job_reports, start_job, summarize
     from extractor.exports import ReportRow, write_exports
     from extractor.store import open_store
+    from extractor.years import related, to_csv
 
     console = _console()
     if llm_batch_api and extractor_name != "llm":
@@ -79,8 +80,12 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         reports = job_reports(store, job.id)
         summary = summarize(store, job.id, reports)
         rows = [ReportRow.of(name, ext) for name, ext in reports]
-        written = write_exports(rows, out_dir, labels=labels, failures=summary.failures)
+        years = related(store, {ext.document_id for _, ext in reports})
+        written = write_exports(rows, out_dir, labels=labels, failures=summary.failures,
+                                extra={"years": ("years.csv", ("\ufeff" + to_csv(years)).encode("utf-8"))})
         _print_summary(console, summary, seconds, written)
+        console.print(f"跨年度 / cross-year: {years.findings} finding(s) in {len(years.pairs)} pair(s) of consecutive "
+                      "years, against the reports already in the database (years.csv)", highlight=False)
         sys.exit(summary.exit_code)
     finally:
         store.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -226,15 +226,23 @@ def render(kind: str, rows: Sequence[ReportRow], *, labels: bool = False) -> byt
 
 
 def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: bool = False,
-                  failures: Sequence[tuple[str, str]] = (), kinds: Sequence[str] = FORMATS) -> dict[str, Path]:
-    """Write every export into ``out_dir`` (created); returns kind → path. Written whole, then renamed."""
+                  failures: Sequence[tuple[str, str]] = (), kinds: Sequence[str] = FORMATS,
+                  extra: Mapping[str, tuple[str, bytes]] | None = None) -> dict[str, Path]:
+    """Write every export into ``out_dir`` (created); returns kind → path. Written whole, then renamed.
+
+    ``extra`` adds exports made elsewhere: kind → (file name, content).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
+    names = dict(FILE_NAMES)
     payloads = {k: (lambda k=k: render(k, rows, labels=labels)) for k in kinds}
     payloads["failed"] = lambda: failed_csv(failures)
+    for kind, (name, content) in (extra or {}).items():
+        names[kind] = name
+        payloads[kind] = lambda content=content: content
     for kind, make in payloads.items():
-        path = out / FILE_NAMES[kind]
+        path = out / names[kind]
         tmp = path.with_name(path.name + ".part")
         if kind == "jsonl":  # the largest export: line by line, never one big string
             with tmp.open("wb") as fh:

@@ -11,7 +11,7 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Collection, Iterable
 
 from extractor.rules import validate_years
 from schemas.results import Finding, Result
@@ -94,6 +94,22 @@ def store_results(store: Store, rows: Iterable[ReportRow] | None = None) -> list
     rows = store.list_reports() if rows is None else rows
     return [store.get_extraction(r.extraction_id).result.with_values(store.current_values(r.document_id))
             for r in rows]
+
+
+def related(store: Store, doc_ids: Collection[int]) -> YearsReport:
+    """The pairs and unpaired reports that involve ``doc_ids``, checked against everything the store holds.
+
+    A batch of this year's reports is checked against last year's already in the store.
+    """
+    rows = store.list_reports()
+    mine = [r for r in rows if r.document_id in doc_ids]
+    agencies = {agency_key(r.agency) for r in mine} - {""}
+    checked = check_years(store_results(store, [r for r in rows
+                                               if r.document_id in doc_ids or agency_key(r.agency) in agencies]))
+    shas = {r.sha256 for r in mine}
+    return YearsReport(
+        tuple(p for p in checked.pairs if {p.previous.document.sha256, p.current.document.sha256} & shas),
+        tuple(u for u in checked.unpaired if u.result.document.sha256 in shas))
 
 
 def neighbours(store: Store, result: Result) -> YearsReport:

@@ -337,3 +337,28 @@ def test_ctrl_c_stops_with_130_and_the_same_command_resumes(tmp_path: Path) -> N
         assert all(len(s.extractions(d.id)) == 1 for d in s.list_documents())
     finally:
         s.close()
+
+
+def test_batch_checks_its_reports_against_last_years_in_the_database(tmp_path: Path) -> None:
+    from tests.conftest import real_pdf
+
+    db, last, this = tmp_path / "x.sqlite", tmp_path / "2023", tmp_path / "2024"
+    for folder, slug in ((last, "2023-huaian-hongze-district"), (this, "2024-huaian-hongze-district")):
+        folder.mkdir()
+        shutil.copy(real_pdf(slug), folder)
+    first = run_batch(str(last), "--db", str(db), "--out", str(tmp_path / "o1"), "--workers", "1")
+    assert first.returncode == 0, first.stderr
+    assert "cross-year: 0 finding(s) in 0 pair(s)" in first.stderr
+    s = open_store(db)
+    try:  # a reviewer corrects last year's carried-on count: this year's 上年结转 no longer follows from it
+        (doc,) = s.list_documents()
+        s.record_edit(doc.id, "t3.结转下年度.总计", 2, reason="核对原件", who="审核员")
+    finally:
+        s.close()
+    second = run_batch(str(this), "--db", str(db), "--out", str(tmp_path / "o2"), "--workers", "1")
+    assert second.returncode == 0, second.stderr
+    assert "cross-year: 1 finding(s) in 1 pair(s)" in second.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "o2" / "years.csv").read_text(encoding="utf-8-sig"))))
+    assert [(r["previous_file"], r["file"], r["rule"], r["actual"], r["expected"]) for r in rows] == [
+        ("2023/2023-huaian-hongze-district.pdf", "2024/2024-huaian-hongze-district.pdf", "years.t3_carry_over", "0",
+         "2")]
