@@ -1,4 +1,4 @@
-"""Store throughput: saving reports, claiming job items, listing the review queue.
+"""Store throughput: saving reports, claiming job items, listing the review queue, the cross-year check.
 
     python benchmarks/store_bench.py [--n 500] [--url postgresql+psycopg://…]
 
@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from extractor.store import Store, open_store
+from extractor.years import check_years, store_results
 from schemas.catalog import fields_for
 from schemas.results import Evidence, Finding, ReportMeta, Result, Usage, Value
 
@@ -25,7 +26,7 @@ def report(i: int) -> Result:
                        evidence=[Evidence(page=3, start=j * 9, end=j * 9 + 3, text=str(j), row=j, col=2)])
               for j, k in enumerate(keys)}
     findings = [Finding(rule=f"r{n}", kind="sum", message="合计不等于各项之和", keys=keys[n:n + 3]) for n in range(3)]
-    return Result(meta=ReportMeta(agency=f"机关{i % 40}", year=2019 + i % 5, template="2021"), values=values,
+    return Result(meta=ReportMeta(agency=f"机关{i % 40}", year=2019 + (i // 40) % 5, template="2021"), values=values,
                   findings=findings, usage=Usage(), seconds=0.1)
 
 
@@ -59,8 +60,13 @@ def bench(store: Store, n: int) -> dict[str, float]:
     latest = store.latest_extractions()
     t_latest = time.perf_counter() - t0
     assert len(latest) == n
+    t0 = time.perf_counter()
+    years = check_years(store_results(store))
+    t_years = time.perf_counter() - t0
+    assert years.pairs
     return {"save reports/s": n / t_save, "claim+finish items/s (2 threads)": n / t_claim,
-            f"list_reports over {n} (ms)": t_list * 1000, f"latest_extractions over {n} (ms)": t_latest * 1000}
+            f"list_reports over {n} (ms)": t_list * 1000, f"latest_extractions over {n} (ms)": t_latest * 1000,
+            f"cross-year check over {n} (ms)": t_years * 1000}
 
 
 def main() -> None:

@@ -360,5 +360,4 @@ def test_batch_checks_its_reports_against_last_years_in_the_database(tmp_path: P
     assert "cross-year: 1 finding(s) in 1 pair(s)" in second.stderr
     rows = list(csv.DictReader(io.StringIO((tmp_path / "o2" / "years.csv").read_text(encoding="utf-8-sig"))))
     assert [(r["previous_file"], r["file"], r["rule"], r["actual"], r["expected"]) for r in rows] == [
-        ("2023/2023-huaian-hongze-district.pdf", "2024/2024-huaian-hongze-district.pdf", "years.t3_carry_over", "0",
-         "2")]
+        ("2023-huaian-hongze-district.pdf", "2024-huaian-hongze-district.pdf", "years.t3_carry_over", "0", "2")]

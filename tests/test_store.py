@@ -522,3 +522,18 @@ def test_llm_batches_are_tracked_across_a_restart(db_url: str) -> None:
     with pytest.raises(NotFoundError):
         s2.get_llm_batch(999)
     s2.close()
+
+
+def test_current_values_many_matches_current_values_one_by_one(store: Store) -> None:
+    a, _ = add_report(store, b"report-a", {K_TOTAL: 10, K_PERSON: 4})
+    b, _ = add_report(store, b"report-b", {K_TOTAL: 7, K_PERSON: None})
+    store.record_edit(a, K_TOTAL, 11, reason="misread", who="张三")
+    store.record_edit(a, K_TOTAL, 12, reason="again", who="张三")  # the last edit wins
+    store.record_edit(b, K_PERSON, 3, reason="filled", who="张三")
+    store.save_extraction(b, make_result({K_TOTAL: 8, K_PERSON: None}), created_by="test")  # a newer version
+    every = store.current_values_many()
+    assert every == {a: store.current_values(a), b: store.current_values(b)}
+    assert every[a] == {K_TOTAL: 12, K_PERSON: 4}
+    assert every[b] == {K_TOTAL: 8, K_PERSON: 3}
+    assert store.current_values_many([b]) == {b: every[b]}
+    assert store.current_values_many([]) == {}
