@@ -13,6 +13,7 @@ from extractor.detect import detect, looks_like_report
 from extractor.document import Document
 from extractor.ingest import load
 from extractor.rules import validate
+from extractor.sketch import sketch
 from schemas.results import DocumentInfo, Extraction, Finding, ReportMeta, Result
 
 
@@ -48,7 +49,7 @@ def read_document(source: str | os.PathLike | bytes, name: str = "") -> tuple[Do
     doc = load(source, name)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     info = DocumentInfo(name=name, sha256=hashlib.sha256(data).hexdigest(), type=doc.source_type,
-                        size=len(data), pages=doc.pages, layout=doc.layout)
+                        size=len(data), pages=doc.pages, layout=doc.layout, text_sketch=sketch(doc))
     return doc, info
 
 
@@ -62,7 +63,7 @@ def check_document(document: Document, extraction: Extraction, info: DocumentInf
     findings: list[Finding] = [*report, *extraction.doubts]
     return Result(
         document=info or DocumentInfo(name=document.source_name, type=document.source_type, pages=document.pages,
-                                      layout=document.layout),
+                                      layout=document.layout, text_sketch=sketch(document)),
         meta=meta,
         extractor=extraction.extractor,
         model=extraction.model,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Collection, Iterable
@@ -92,20 +93,24 @@ def check_years(results: Iterable[Result]) -> YearsReport:
 def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evidence: bool = False) -> list[Result]:
     """The latest result of each document in the store (all, or ``rows``) with the reviewers' edits applied.
 
-    Without ``evidence`` only what the cross-year rules read is loaded (metadata and current values, a
-    non-number being blank to them), not each stored Result: ten times faster over a whole store.
+    Without ``evidence`` only what the cross-year rules read is built (metadata, the narrative's sketch and
+    the current values, a non-number being blank to them), not each stored Result: twice as fast.
     """
     every = rows is None
     rows = list(store.list_reports() if rows is None else rows)
     if evidence:
         return [store.get_extraction(r.extraction_id).result.with_values(store.current_values(r.document_id))
                 for r in rows]
-    current = store.current_values_many(None if every else [r.document_id for r in rows])
+    ids = None if every else [r.document_id for r in rows]
+    current = store.current_values_many(ids)
+    sketches = {doc_id: json.loads(e.result_json).get("document", {}).get("text_sketch", [])
+                for doc_id, e in store.latest_extractions(ids).items()}
     out = []
     for r in rows:
         values = {k: Value(key=k, value=v, status="number" if v is not None else "blank", raw="" if v is None else str(v))
                   for k, v in current.get(r.document_id, {}).items()}
-        out.append(Result(document=DocumentInfo(name=r.name, sha256=r.sha256, type=r.type, size=r.size),
+        out.append(Result(document=DocumentInfo(name=r.name, sha256=r.sha256, type=r.type, size=r.size,
+                                                text_sketch=sketches.get(r.document_id, [])),
                           meta=ReportMeta(agency=r.agency, year=r.year, template=r.template),  # type: ignore[arg-type]
                           extractor=r.extractor, model=r.model, values=values))
     return out

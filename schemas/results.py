@@ -134,6 +134,7 @@ class DocumentInfo(BaseModel):
     size: int = 0
     pages: int | None = None
     layout: str = ""
+    text_sketch: list[int] = Field(default_factory=list)  # of the narrative (extractor/sketch.py): finds copied reports
 
 
 class Result(BaseModel):

@@ -138,7 +138,8 @@ def test_one_report_alone_never_gets_a_cross_year_finding() -> None:
     values = _result(numbers, "2021", 2022).values
     assert not [f for f in validate(values, template="2021") if f.kind == "cross_year"]
     assert {r.id for r in RULES if r.kind == "cross_year"} == {
-        "years.t3_carry_over", "years.t4_pending", "years.t2_stock", "years.t2_items", "years.same_table"}
+        "years.t3_carry_over", "years.t4_pending", "years.t2_stock", "years.t2_items", "years.same_table",
+        "years.same_text"}
 
 
 def test_real_reports_of_two_years_agree_and_reversed_they_do_not() -> None:
@@ -150,3 +151,25 @@ def test_real_reports_of_two_years_agree_and_reversed_they_do_not() -> None:
     reversed_ = validate_years(y2023, y2024)
     assert _rules(reversed_) == [("years.t2_stock", "行政规范性文件")]
     assert (reversed_[0].actual, reversed_[0].expected) == (5, 3)  # 5 ≠ 8 + 0 − 5
+
+
+def test_a_narrative_copied_from_last_year_is_flagged_and_a_rewritten_one_is_not() -> None:
+    import random
+
+    from extractor.sketch import sketch_text
+    from schemas.results import DocumentInfo
+
+    rng = random.Random(7)
+    words = "政府信息公开工作年度报告主动依申请复议诉讼办理结果制度平台建设解读回应会议培训监督考核"
+    last = "".join(rng.choice(words) for _ in range(3000))
+    rewritten = last[:1000] + "".join(rng.choice(words) for _ in range(2000))
+
+    def report(text: str, year: int) -> Result:
+        return Result(meta=ReportMeta(agency="某局", year=year, template="2021"),
+                      document=DocumentInfo(text_sketch=sketch_text(text)))
+
+    (copied,) = validate_years(report(last, 2022), report(last, 2021))
+    assert copied.rule == "years.same_text" and copied.detail["similarity"] == 1.0
+    assert "约 100% 相同" in copied.message
+    assert validate_years(report(rewritten, 2022), report(last, 2021)) == []
+    assert validate_years(report(last, 2022), report("太短", 2021)) == []  # no sketch: nothing to compare

@@ -99,7 +99,7 @@ def test_years_command_on_two_real_reports() -> None:
 
 def _stored(store, name: str, result: Result) -> int:
     doc = store.add_document(f"{name} bytes".encode(), name)
-    store.save_extraction(doc.id, result.model_copy(update={"document": DocumentInfo(name=name)}))
+    store.save_extraction(doc.id, result.model_copy(update={"document": result.document.model_copy(update={"name": name})}))
     return doc.id
 
 
@@ -161,3 +161,17 @@ def test_related_keeps_only_what_involves_the_given_documents(db_url: str) -> No
         assert [u.result.document.name for u in got.unpaired] == ["c2021.pdf"]
         assert got.findings == 1
         assert len(related(store, {a21, b21}).pairs) == 2
+
+
+def test_store_results_carry_the_narrative_sketch(db_url: str) -> None:
+    from extractor.sketch import sketch_text
+    from extractor.store import open_store
+    from extractor.years import store_results
+
+    text = "本机关坚持以公开为常态、不公开为例外，" * 3 + "".join(chr(0x4E00 + i * 7) for i in range(400))
+    with open_store(db_url) as store:
+        for year in (2021, 2022):
+            r = _report(f"a{year}.pdf", "甲区人民政府", year)
+            _stored(store, f"a{year}.pdf", r.model_copy(update={"document": DocumentInfo(text_sketch=sketch_text(text))}))
+        (pair,) = check_years(store_results(store)).pairs
+        assert [f.rule for f in pair.findings] == ["years.same_text"]

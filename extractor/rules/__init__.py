@@ -40,8 +40,10 @@ def validate_years(current: Result, previous: Result) -> list[Finding]:
     """
     if current.template is None or previous.template is None:
         return []
-    before = Context(template=previous.template, values=previous.values, meta=previous.meta)
-    ctx = Context(template=current.template, values=current.values, meta=current.meta, previous=before)
+    before = Context(template=previous.template, values=previous.values, meta=previous.meta,
+                     sketch=previous.document.text_sketch)
+    ctx = Context(template=current.template, values=current.values, meta=current.meta, previous=before,
+                  sketch=current.document.text_sketch)
     return sorted(run(ctx), key=lambda f: _ORDER.get(f.severity, 3))
 
 

@@ -2,7 +2,7 @@
 
 They are soft (warnings): a reorganised agency or restated figures break them legitimately, so a
 person decides. A blank operand means "not reported", never 0, so a rule with one is not checked.
-Sources: research/templates.md section C (T3-6, T4-4, T2-3, T2o-3) and C.6 item 4 (copied reports).
+Sources: research/templates.md section C (T3-6, T4-4, T2-3, T2o-3) and C.6 item 4 (copied tables and text).
 """
 
 from __future__ import annotations
@@ -85,6 +85,25 @@ def years_same_tables(rule: Rule, ctx: Context) -> Iterable[Finding]:
     return out
 
 
+@check("years_same_text")
+def years_same_text(rule: Rule, ctx: Context) -> Iterable[Finding]:
+    """A narrative nearly identical to last year's (figures and dates aside): a copied report."""
+    from extractor.sketch import similarity
+
+    if not _applies(rule, ctx):
+        return []
+    assert ctx.previous is not None
+    score = similarity(ctx.sketch, ctx.previous.sketch)
+    least = float(rule.param("min_similarity", 0.85))  # type: ignore[arg-type]
+    if score is None or score < least:
+        return []
+    return [Finding(
+        rule=rule.id, kind="cross_year", category="report", severity=rule.severity,  # type: ignore[arg-type]
+        message=f"{rule.title}：正文与上一年度报告约 {score:.0%} 相同（不计数字），可能照搬了上年的报告",
+        detail={"similarity": round(score, 3)},
+    )]
+
+
 def _carry_over() -> list[Rule]:
     return [
         Rule("years.t3_carry_over", NEW, "cross_year", "years_equal",
@@ -128,5 +147,11 @@ def _copied() -> list[Rule]:
             for t in sorted(ALL)]
 
 
+def _copied_text() -> list[Rule]:
+    # two real consecutive reports of one agency share 44 % of their narrative's 4-grams
+    return [Rule("years.same_text", ALL, "cross_year", "years_same_text", "正文与上年雷同", severity="warning",
+                 params=(("previous", ALL), ("min_similarity", 0.85)), source="C.6-4")]
+
+
 def register() -> None:
-    add(*_carry_over(), *_pending_cases(), *_stock(), *_copied())
+    add(*_carry_over(), *_pending_cases(), *_stock(), *_copied(), *_copied_text())

@@ -53,6 +53,7 @@ class Context:
     meta: ReportMeta = field(default_factory=ReportMeta)
     text: str = ""
     previous: Context | None = None
+    sketch: list[int] = field(default_factory=list)  # of the narrative, for cross-year rules (extractor/sketch.py)
 
     def value(self, key: str) -> Value | None:
         if key.startswith(PREVIOUS):
