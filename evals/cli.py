@@ -13,7 +13,18 @@ from evals.dataset import load_dataset, repo_cases
 from evals.journal import Journal, read_journal
 from evals.metrics import CaseScore
 from evals.report import overall, to_markdown, write
+from evals.pairs import PairScore, run_pairs
+from evals.pairs import summary as pair_summary
 from evals.runner import interleaved, run_eval
+
+
+def _score_pairs(n: int, seed: int) -> list[PairScore]:
+    def progress(score: PairScore) -> None:
+        verdict = "paired" if score.paired else "NOT PAIRED"
+        click.echo(f"[pair] {score.slug} {score.layout}: {verdict}, raised {', '.join(score.raised) or 'nothing'}",
+                   err=True)
+
+    return run_pairs(n, seed, on_score=progress)
 
 
 @click.command("eval")
@@ -34,9 +45,12 @@ from evals.runner import interleaved, run_eval
               help="Score only the first N cases, taken round-robin over template × layout (a balanced sample).")
 @click.option("--resume", is_flag=True,
               help="Keep the cases already scored in OUT/cases.jsonl by an earlier run of the same command.")
+@click.option("--pairs", "n_pairs", type=click.IntRange(0), default=0,
+              help="Also generate N pairs of one agency's consecutive years (half with a broken cross-year link) "
+                   "and score the cross-year rules on them, read by the table reader.")
 def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate: int, seed: int, error_rate: float,
              with_repo: bool | None, out: Path, workers: int, min_accuracy: float | None, min_recall: float | None,
-             max_false: int | None, limit: int | None, resume: bool) -> None:
+             max_false: int | None, limit: int | None, resume: bool, n_pairs: int) -> None:
     """Score extractors against gold files: DATASET folders (default: the repo's own cases)."""
     cases = []
     if with_repo or (with_repo is None and not datasets):
@@ -50,7 +64,7 @@ def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate
         tmp = tempfile.TemporaryDirectory(prefix="xxgk-eval-")
         generate_dataset(tmp.name, n_generate, seed, error_rate=error_rate)
         cases += load_dataset(tmp.name, origin="generated")
-    if not cases:
+    if not cases and not n_pairs:
         raise click.UsageError("no eval cases found")
     journal_path = out / "cases.jsonl"
     done = read_journal(journal_path) if resume else {}
@@ -71,11 +85,21 @@ def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate
         run = run_eval(cases, extractors, workers=workers, done=done, on_score=progress, limit=limit)
     finally:
         journal.close()
+    pairs = _score_pairs(n_pairs, seed) if n_pairs else None
     command = "xxgk eval " + " ".join(shlex.quote(a) for a in sys.argv[2:] if a != "--resume")
-    paths = write(run, out, command)
-    click.echo(to_markdown(run, command).split("## By template")[0])
+    paths = write(run, out, command, pairs)
+    click.echo(to_markdown(run, command, pairs).split("## By template")[0])
     click.echo("written: " + ", ".join(str(p) for p in paths.values()))
     failed = []
+    if pairs:
+        t = pair_summary(pairs)
+        recall = 100.0 * t["raised"] / t["expected"] if t["expected"] else 100.0
+        if t["paired"] < t["pairs"]:
+            failed.append(f"year pairs: {t['pairs'] - t['paired']} of {t['pairs']} not paired")
+        if min_recall is not None and recall < min_recall:
+            failed.append(f"year pairs: cross-year recall {recall:.2f}% < {min_recall}%")
+        if max_false is not None and t["false"] > max_false:
+            failed.append(f"year pairs: {t['false']} findings on clean pairs > {max_false}")
     for name, t in overall(run).items():
         if min_accuracy is not None and t.accuracy < min_accuracy:
             failed.append(f"{name}: accuracy {t.accuracy:.2f}% < {min_accuracy}%")

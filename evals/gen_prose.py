@@ -106,6 +106,32 @@ _PROBLEMS = (
 )
 
 
+_FOCUS = ("优化营商环境", "乡村振兴", "民生实事项目", "重大建设项目", "安全生产专项整治", "义务教育招生入学",
+          "医疗保障待遇调整", "城市更新改造", "防汛抗旱", "老旧小区改造", "生态环境保护督察整改", "就业创业扶持",
+          "养老服务体系建设", "农村人居环境整治", "食品药品安全监管", "公共文化服务", "社会救助", "市场主体培育",
+          "交通基础设施建设", "耕地保护", "住房保障", "科技创新平台建设", "水利工程建设", "文明城市创建")
+_ACTION = ("集中公开相关政策文件和办事指南", "开设专题专栏并持续更新工作进展", "组织政策解读在线访谈",
+           "以图解和短视频形式解读政策要点", "在政务新媒体同步推送办理进度", "邀请利益相关方代表列席专题会议",
+           "建立意见征集和采纳情况反馈机制", "梳理编制基层政务公开事项清单", "召开新闻发布会通报进展",
+           "在村（社区）公开栏张贴告知", "向社会公开征求意见并集中回应", "逐项公开资金使用和项目进度",
+           "公开办理流程和投诉渠道", "发布常见问题解答", "组织政府开放日活动", "在便民服务中心设置查阅点")
+_RESULT = ("群众知晓度明显提高", "相关咨询量有所下降", "社会反响良好", "办事效率进一步提升", "监督作用得到发挥",
+           "工作透明度持续增强", "回应更加及时精准", "政策落实更加到位")
+
+
+def this_years_work(rng: random.Random, paragraphs: int = 2) -> list[Block]:
+    """Paragraphs on the year's particular work (no figures): what makes one year's report differ from the next."""
+    out = []
+    for _ in range(paragraphs):
+        sentences = []
+        for focus in rng.sample(_FOCUS, 3):
+            place = f"{_name(rng)}{rng.choice(('片区', '园区', '街道', '乡镇', '社区'))}"
+            actions = "、".join(rng.sample(_ACTION, 2))
+            sentences.append(f"围绕{focus}，在{place}{actions}，{rng.choice(_RESULT)}。")
+        out.append(Block("para", "".join(sentences)))
+    return out
+
+
 def new_format(rng: random.Random, template: str, agency: str, year: int, values: dict[str, Number | None],
                extra: dict[str, Number], overrides: dict[str, Number], phone: str,
                signed: str) -> tuple[list[Block], dict[str, Number]]:

@@ -169,6 +169,29 @@ def generate(seed: int, template: str, *, inject: str | None = None) -> Generate
                            findings, notes)
 
 
+def retell(report: GeneratedReport, *, agency: str | None = None, year: int | None = None,
+           values: dict[str, Number | None] | None = None, prose_seed: int | None = None,
+           this_years_work: bool = False) -> GeneratedReport:
+    """The report with another agency, year or numbers, its narrative written again to match.
+
+    Pairs of consecutive years are made this way (``evals/pairs.py``); the single-report expectations
+    no longer apply and are dropped. ``this_years_work`` adds paragraphs on the year's own work, as
+    real reports have (without them two years of one generated agency read nearly alike).
+    """
+    agency = agency if agency is not None else report.agency
+    year = year if year is not None else report.year
+    numbers = dict(values if values is not None else report.values)
+    rng = _rng(report.seed, report.template, f"retold-{year}")
+    phone = f"0{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}"
+    signed = f"{year + 1}年{rng.randint(1, 3)}月{rng.randint(1, 28)}日"
+    blocks, prose_values = _prose(report.seed if prose_seed is None else prose_seed, report.template, agency, year,
+                                  numbers, {}, phone, signed)
+    if this_years_work:
+        first = next((i for i, b in enumerate(blocks) if b.kind == "heading"), 0)
+        blocks[first + 2:first + 2] = gen_prose.this_years_work(rng)
+    return GeneratedReport(report.seed, report.template, agency, year, report.style, numbers, prose_values, blocks)
+
+
 def _injectable(numbers: dict[str, Number], template: str) -> bool:
     if template == "2008":
         return numbers.get("old.收到申请数", 0) >= 8 and numbers.get("old.答复数", 0) >= 2

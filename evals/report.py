@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from evals import pairs as pair_report
 from evals.metrics import Totals, by_key, group
+from evals.pairs import PairScore
 from evals.runner import EvalRun
 
 _HEAD = "| {dims} | reports | values right | wrong | missing | invented | exact reports | rule recall | false findings on clean | s/report | tokens/report |"
@@ -31,11 +33,13 @@ def overall(run: EvalRun) -> dict[str, Totals]:
     return {k[0]: t for k, t in group(run.scores, "extractor").items()}
 
 
-def to_markdown(run: EvalRun, command: str = "") -> str:
+def to_markdown(run: EvalRun, command: str = "", pairs: list[PairScore] | None = None) -> str:
     parts = ["# xxgk eval", ""]
     if command:
         parts += [f"Reproduce: `{command}`", ""]
     parts += ["## By extractor", "", _table(run, "extractor"), ""]
+    if pairs:
+        parts += [pair_report.to_markdown(pairs)]
     parts += ["## By template × layout × extractor", "", _table(run, "template", "layout", "extractor"), ""]
     parts += ["## By origin", "", _table(run, "origin", "extractor"), ""]
     tables = by_key(run.scores, "table")
@@ -60,9 +64,10 @@ def to_markdown(run: EvalRun, command: str = "") -> str:
     return "\n".join(parts) + "\n"
 
 
-def to_json(run: EvalRun) -> dict[str, Any]:
+def to_json(run: EvalRun, pairs: list[PairScore] | None = None) -> dict[str, Any]:
     return {
         "seconds": round(run.seconds, 2),
+        **({"year_pairs": pair_report.to_json(pairs)} if pairs else {}),
         "by_extractor": {k: t.as_dict() for k, t in overall(run).items()},
         "by_template_layout_extractor": {"/".join(k): t.as_dict()
                                          for k, t in group(run.scores, "template", "layout", "extractor").items()},
@@ -104,12 +109,12 @@ def chart(run: EvalRun, path: Path) -> Path | None:
     return path
 
 
-def write(run: EvalRun, out: Path, command: str = "") -> dict[str, Path]:
+def write(run: EvalRun, out: Path, command: str = "", pairs: list[PairScore] | None = None) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     md = out / "eval.md"
-    md.write_text(to_markdown(run, command), encoding="utf-8")
+    md.write_text(to_markdown(run, command, pairs), encoding="utf-8")
     js = out / "eval.json"
-    js.write_text(json.dumps(to_json(run), ensure_ascii=False, indent=1), encoding="utf-8")
+    js.write_text(json.dumps(to_json(run, pairs), ensure_ascii=False, indent=1), encoding="utf-8")
     paths = {"markdown": md, "json": js}
     png = chart(run, out / "accuracy_by_layout.png")
     if png:
