@@ -138,8 +138,8 @@ def test_one_report_alone_never_gets_a_cross_year_finding() -> None:
     values = _result(numbers, "2021", 2022).values
     assert not [f for f in validate(values, template="2021") if f.kind == "cross_year"]
     assert {r.id for r in RULES if r.kind == "cross_year"} == {
-        "years.t3_carry_over", "years.t4_pending", "years.t2_stock", "years.t2_items", "years.same_table",
-        "years.same_text"}
+        "years.t3_carry_over", "years.t4_pending", "years.t2_stock", "years.t2_items", "years.old_cumulative",
+        "years.same_table", "years.same_text"}
 
 
 def test_real_reports_of_two_years_agree_and_reversed_they_do_not() -> None:
@@ -173,3 +173,23 @@ def test_a_narrative_copied_from_last_year_is_flagged_and_a_rewritten_one_is_not
     assert "约 100% 相同" in copied.message
     assert validate_years(report(rewritten, 2022), report(last, 2021)) == []
     assert validate_years(report(last, 2022), report("太短", 2021)) == []  # no sketch: nothing to compare
+
+
+def test_old_tables_historical_totals_add_up_year_by_year() -> None:
+    from extractor.api import extract
+    from tests.old_two_columns import two_column_html
+
+    def read(year: int, cumulative, changed=None) -> Result:
+        html, _ = two_column_html(4, year, cumulative, changed)
+        return extract(html, name=f"{year}.html")
+
+    before = read(2016, lambda v: v * 3 + 11)
+    after = read(2017, lambda v: v * 4 + 11)  # the same yearly figures again: last year's total plus them
+    assert [f for f in validate_years(after, before) if f.rule == "years.old_cumulative"] == []
+    received = before.values["old.收到申请数"].value
+    off = read(2017, lambda v: v * 4 + 11, {"（一）收到申请数": received * 4 + 12})
+    (found,) = [f for f in validate_years(off, before) if f.rule == "years.old_cumulative"]
+    assert found.keys == ["old.收到申请数.历年累计", PREVIOUS + "old.收到申请数.历年累计", "old.收到申请数"]
+    assert (found.actual, found.expected) == (received * 4 + 12, received * 4 + 11)
+    below = read(2016, lambda v: v * 3 + 11, {"（一）收到申请数": received - 1})
+    assert [(f.rule, f.severity) for f in below.findings if f.rule == "old.cumulative"] == [("old.cumulative", "error")]

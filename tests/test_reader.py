@@ -118,3 +118,16 @@ def test_label_and_number_in_one_cell_after_a_colon():
     ex = TableReader().extract(b.build(), "2021")
     assert ex.values["t2.行政许可.处理决定数量"].value == 1204
     assert ex.values["t2.行政处罚.处理决定数量"].value == 387
+
+
+def test_old_table_reads_the_second_column_historical_totals() -> None:
+    from extractor import extract
+    from tests.old_two_columns import two_column_html
+
+    html, printed = two_column_html(4, 2016, lambda v: v * 3 + 11)
+    result = extract(html, name="two-columns.html")
+    cumulative = {k: v.value for k, v in result.values.items() if k.endswith(".历年累计")}
+    assert len(cumulative) == len(printed) > 20
+    annual = {k: result.values[k.removesuffix(".历年累计")].value for k in cumulative}
+    assert all(cumulative[k] == annual[k] * 3 + 11 for k in cumulative)  # each read beside its own row
+    assert not [f for f in result.findings if f.rule == "old.cumulative"]

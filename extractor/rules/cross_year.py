@@ -2,7 +2,8 @@
 
 They are soft (warnings): a reorganised agency or restated figures break them legitimately, so a
 person decides. A blank operand means "not reported", never 0, so a rule with one is not checked.
-Sources: research/templates.md section C (T3-6, T4-4, T2-3, T2o-3) and C.6 item 4 (copied tables and text).
+Sources: research/templates.md section C (T3-6, T4-4, T2-3, T2o-3), C.6 item 4 (copied tables and text),
+and the old table's optional 历年累计 column (last year's cumulative plus this year's).
 """
 
 from __future__ import annotations
@@ -141,6 +142,17 @@ def _stock() -> list[Rule]:
     return out
 
 
+def _cumulative() -> list[Rule]:
+    from extractor.rules.identities import old_flow_rows
+
+    old = frozenset({"2008"})
+    return [Rule("years.old_cumulative", old, "cross_year", "years_equal",
+                 "历年累计数应等于上一年度报告的历年累计数加本年数", severity="warning",
+                 lhs=(f"old.{row.id}.历年累计",), rhs=(_prev(f"old.{row.id}.历年累计"), f"old.{row.id}"),
+                 variant=row.label, params=(("previous", old),), source="历年累计列")
+            for row in old_flow_rows()]
+
+
 def _copied() -> list[Rule]:
     return [Rule("years.same_table", frozenset({t}), "cross_year", "years_same_tables", "表格数字与上年相同",
                  severity="warning", params=(("previous", frozenset({t})), ("min_nonzero", 8)), source="C.6-4")
@@ -154,4 +166,4 @@ def _copied_text() -> list[Rule]:
 
 
 def register() -> None:
-    add(*_carry_over(), *_pending_cases(), *_stock(), *_copied(), *_copied_text())
+    add(*_carry_over(), *_pending_cases(), *_stock(), *_cumulative(), *_copied(), *_copied_text())

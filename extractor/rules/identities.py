@@ -138,6 +138,22 @@ def _old_rules() -> list[Rule]:
     ]
 
 
+# rows counting what happened in the year; a 历年累计 of them adds up year by year (the rest are stocks)
+OLD_STOCK_ROWS = frozenset({"专门机构数", "查阅点数", "工作人员", "工作人员.专职", "工作人员.兼职"})
+
+
+def old_flow_rows() -> list[catalog.RowSpec]:
+    """The old table's rows whose 历年累计 column, when printed, accumulates the yearly figure."""
+    return [r for r in catalog.rows("old") if not r.header_only and r.id not in OLD_STOCK_ROWS]
+
+
+def _cumulative_rules() -> list[Rule]:
+    return [Rule("old.cumulative", OLD, "inequality", "at_least", "历年累计数不应小于本年数",
+                 lhs=(f"old.{row.id}.历年累计",), rhs=(f"old.{row.id}",), variant=_short(row.label),
+                 source="历年累计列")
+            for row in old_flow_rows()]
+
+
 def _value_rules() -> list[Rule]:
     return [Rule("value.range", ALL, "range", "range", "取值范围", params=(("fee_max", 200000),),
                  source="T2-1/T3-5/T4-2/O-13")]
@@ -155,4 +171,5 @@ def _prose_rules() -> list[Rule]:
 
 
 def register() -> None:
-    add(*_t3_rules(), *_t4_rules(), *_t2_rules(), *_old_rules(), *_value_rules(), *_prose_rules())
+    add(*_t3_rules(), *_t4_rules(), *_t2_rules(), *_old_rules(), *_cumulative_rules(), *_value_rules(),
+        *_prose_rules())
