@@ -139,7 +139,7 @@ def neighbours(store: Store, result: Result) -> YearsReport:
         return YearsReport((), ())
     rows = [r for r in store.list_reports() if r.year in (year - 1, year + 1) and agency_key(r.agency) == key]
     checked = check_years([result, *store_results(store, rows, evidence=True)])
-    return YearsReport(tuple(p for p in checked.pairs if result in (p.previous, p.current)), ())
+    return YearsReport(tuple(p for p in checked.pairs if p.previous is result or p.current is result), ())
 
 
 def to_json(report: YearsReport) -> dict[str, Any]:
