@@ -29,6 +29,7 @@ from extractor.store import (
     Store,
     StoreError,
     current_revision,
+    finding_key,
     finding_key_of,
     head_revision,
     open_store,
@@ -537,3 +538,14 @@ def test_current_values_many_matches_current_values_one_by_one(store: Store) -> 
     assert every[b] == {K_TOTAL: 8, K_PERSON: 3}
     assert store.current_values_many([b]) == {b: every[b]}
     assert store.current_values_many([]) == {}
+
+
+def test_a_live_cross_year_finding_can_be_decided_but_an_unknown_stored_one_cannot(store: Store) -> None:
+    doc, _ = add_report(store, b"report-live", {K_TOTAL: 10})
+    keys = ["t3.上年结转.总计", "上年报告:t3.结转下年度.总计"]
+    with pytest.raises(StoreError, match="has no finding"):
+        store.decide_finding(doc, "years.t3_carry_over", keys, "dismissed", who="张三", reason="机构改革")
+    row = store.decide_finding(doc, "years.t3_carry_over", keys, "dismissed", who="张三", reason="机构改革",
+                               live=True)
+    assert row.keys == sorted(keys) and row.reason == "机构改革"
+    assert store.finding_decisions(doc)[finding_key("years.t3_carry_over", keys)].decision == "dismissed"

@@ -531,4 +531,15 @@ def test_review_shows_the_report_against_last_years_report_in_the_store(env: Pat
     assert years.label == "跨年度核对（1）"
     warnings = [w.value for w in years.warning]
     assert len(warnings) == 1 and "上年结转" in warnings[0] and "= 4" in warnings[0]
+    # the reviewer settles it like any finding: dismissed, with the reason kept
+    (reason,) = [t for t in years.text_input if t.key.startswith("find_reason_")]
+    reason.input("上年数据已更正，本年按原件填报").run()
+    (dismiss,) = [b for b in years.button if b.key.startswith("find_dismiss_")]
+    dismiss.click().run()
+    assert not at.exception
+    (decision,) = s.finding_decisions(later.doc_id).values()
+    assert (decision.rule, decision.decision, decision.who) == ("years.t3_carry_over", "dismissed", REVIEWER)
+    assert decision.reason == "上年数据已更正，本年按原件填报"
+    (years,) = [e for e in at.expander if e.label.startswith("跨年度核对")]
+    assert "【已驳回】" in years.warning[0].value
     s.close()

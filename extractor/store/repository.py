@@ -310,8 +310,12 @@ class Store:
 
     # -- findings ---------------------------------------------------------------------------------
     def decide_finding(self, doc_id: int, rule: str, keys: Sequence[str], decision: Decision, *, who: str,
-                       reason: str = "") -> FindingDecisionRow:
-        """Settle a finding of the latest extraction: ``accepted`` (the report's own error) or ``dismissed``."""
+                       reason: str = "", live: bool = False) -> FindingDecisionRow:
+        """Settle a finding of the latest extraction: ``accepted`` (the report's own error) or ``dismissed``.
+
+        ``live``: a finding computed at review time rather than stored with the extraction (the cross-year
+        checks, which depend on other reports), so there is no stored finding to look up.
+        """
         if decision not in ("accepted", "dismissed"):
             raise StoreError(f"decision must be 'accepted' or 'dismissed', not {decision!r}")
         if decision == "dismissed" and not reason.strip():
@@ -326,7 +330,7 @@ class Store:
                                .order_by(m.ExtractionVersion.version.desc()).limit(1)).first()
             if latest is None:
                 raise StoreError(f"document {doc_id} has no extraction")
-            if not any(finding_key(f["rule"], f.get("keys", [])) == fkey for f in latest.findings):
+            if not live and not any(finding_key(f["rule"], f.get("keys", [])) == fkey for f in latest.findings):
                 raise StoreError(f"the latest extraction of document {doc_id} has no finding {fkey}")
             row = m.FindingDecision(document_id=doc_id, extraction_id=latest.id, rule=rule, keys=sorted(keys),
                                     finding_key=fkey, decision=decision, reason=reason, who=who,

@@ -77,8 +77,23 @@ def _decide(store: Store, doc_id: int, f: Finding, decision: str) -> None:
     if decision == "dismissed" and not reason:
         flash("error", "驳回问题需要填写理由")
         return
-    store.decide_finding(doc_id, f.rule, f.keys, decision, who=state.reviewer(), reason=reason)  # type: ignore[arg-type]
+    store.decide_finding(doc_id, f.rule, f.keys, decision, who=state.reviewer(), reason=reason,  # type: ignore[arg-type]
+                         live=f.kind == "cross_year")
     flash("success", f"{f.rule}：{DECISION_LABELS[decision]}")
+
+
+def _decision(store: Store, doc_id: int, f: Finding, d) -> None:
+    """The finding's decision so far, and the buttons to accept it or dismiss it with a reason."""
+    if d:
+        when = d.created_at.strftime("%Y-%m-%d %H:%M")
+        st.info(f"{DECISION_LABELS[d.decision]}（{d.who}，{when}）" + (f"：{d.reason}" if d.reason else ""))
+    h = fid(f)
+    a, r, b = st.columns([1.3, 2.2, 1])
+    a.button("认定为报告错误", key=f"find_accept_{h}", on_click=_decide, args=(store, doc_id, f, "accepted"),
+             width="stretch")
+    r.text_input("驳回理由", key=f"find_reason_{h}", placeholder="驳回理由（必填）", label_visibility="collapsed")
+    b.button("驳回", key=f"find_dismiss_{h}", on_click=_decide, args=(store, doc_id, f, "dismissed"),
+             width="stretch")
 
 
 def _focus_from_finding(findings: list[Finding], keys: list[str]) -> None:
@@ -143,7 +158,7 @@ def render(store: Store) -> None:
         gone, new = recheck(result, values, state.get_document(store, doc_id).text)
     with right:
         chosen = _findings(store, doc_id, findings, decisions, keys, gone, new)
-        _years(store, result.with_values(values))
+        _years(store, doc_id, result.with_values(values), decisions)
     focus = st.session_state[FOCUS_KEY]
     involved = set(chosen.keys) if chosen else set()
     with left:
@@ -195,28 +210,22 @@ def _findings(store: Store, doc_id: int, findings: list[Finding], decisions: dic
                  on_change=_focus_from_finding, args=(findings, keys), label_visibility="collapsed")
     chosen = findings[i] if i is not None and i != NO_FINDING else None
     for n, f in enumerate(findings):
-        h = fid(f)
-        d = decisions.get(finding_key_of(f))
         with st.expander(f"{SEVERITY_ICONS[f.severity]} {n + 1}. {SEVERITY_LABELS[f.severity]} · {f.rule}",
                          expanded=f is chosen):
             st.markdown(f.message)
             st.caption("涉及：" + "、".join(fv.cell_name(k) for k in f.keys))
             if finding_key_of(f) in gone:
                 st.success("按修改后的数值重新校验，此问题已不存在")
-            if d:
-                when = d.created_at.strftime("%Y-%m-%d %H:%M")
-                st.info(f"{DECISION_LABELS[d.decision]}（{d.who}，{when}）" + (f"：{d.reason}" if d.reason else ""))
-            a, r, b = st.columns([1.3, 2.2, 1])
-            a.button("认定为报告错误", key=f"find_accept_{h}", on_click=_decide, args=(store, doc_id, f, "accepted"),
-                     width="stretch")
-            r.text_input("驳回理由", key=f"find_reason_{h}", placeholder="驳回理由（必填）", label_visibility="collapsed")
-            b.button("驳回", key=f"find_dismiss_{h}", on_click=_decide, args=(store, doc_id, f, "dismissed"),
-                     width="stretch")
+            _decision(store, doc_id, f, decisions.get(finding_key_of(f)))
     return chosen
 
 
-def _years(store: Store, result: Result) -> None:
-    """This report against the same agency's reports of the year before and after, when the store has them."""
+def _years(store: Store, doc_id: int, result: Result, decisions: dict) -> None:
+    """This report against the same agency's reports of the year before and after, when the store has them.
+
+    Findings against the year before belong to this report and are settled here like the others; those
+    against the year after belong to that report and are shown only.
+    """
     from extractor.years import neighbours
 
     near = neighbours(store, result)
@@ -226,10 +235,15 @@ def _years(store: Store, result: Result) -> None:
         if not near.pairs:
             st.caption("库中没有该机关相邻年度的报告，无法跨年度核对。")
         for p in near.pairs:
+            ours = p.current is result
             st.markdown(f"**{p.previous.meta.year} → {p.current.meta.year}**　{p.previous.document.name} → "
-                        f"{p.current.document.name}")
+                        f"{p.current.document.name}" + ("" if ours else "　（在下一年度报告中处理）"))
             for f in p.findings:
-                st.warning(f"{SEVERITY_ICONS[f.severity]} {f.message}")
+                d = decisions.get(finding_key_of(f)) if ours else None
+                st.warning(f"{SEVERITY_ICONS[f.severity]} " + (f"【{DECISION_LABELS[d.decision]}】" if d else "")
+                           + f.message)
+                if ours:
+                    _decision(store, doc_id, f, d)
             if not p.findings:
                 st.success("上年结转、现行有效件数等跨年度关系一致")
 
