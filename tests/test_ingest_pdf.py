@@ -326,6 +326,37 @@ def test_justified_lines_merge_and_unindented_headings_break():
     ]
 
 
+def test_a_paragraph_cut_by_a_page_break_is_joined_and_a_finished_one_is_not():
+    """A full last line without a sentence end continues on the next page's unindented first line."""
+    from reportlab.pdfgen import canvas
+
+    font = _cid_font()
+    body = "本机关坚持以公开为常态不公开为例外全面推进政务公开工作各项任务稳步落实取得成效" * 3
+    pages = [
+        [(96, body[:28]), (72, body[28:58])],  # runs to the margin, no sentence end: cut by the break
+        [(72, body[58:70] + "。"), (96, body[:28]), (72, body[28:57] + "。")],  # full line, sentence ended
+        [(72, body[57:87]), (72, "全年共收到政府信息公开申请21件。")],  # not joined to the finished one before
+    ]
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for n, lines in enumerate(pages):
+        c.setFont(font, 12)
+        for i, (x, s) in enumerate(lines):
+            c.drawString(x, (700 if n == 1 else 760) - 20 * i, s)  # page 2 starts lower than page 1
+        c.drawString(290, 40, "- 1 -")  # a page number between the two halves
+        c.showPage()
+    c.save()
+    paras = read_pdf(buf.getvalue(), "pages.pdf").paragraphs()
+    assert [p.text for p in paras] == [
+        body[:70] + "。",
+        body[:57] + "。",
+        body[57:87] + "全年共收到政府信息公开申请21件。",
+    ]
+    assert [p.span.page for p in paras] == [1, 2, 3]  # a joined paragraph is where it starts
+    top = paras[0].span.bbox
+    assert top[3] < 120  # its box is its first page's two lines (to ~105 pt), not down to page 2's line (~145)
+
+
 def test_diagonal_watermark_stays_out_of_cells_and_text():
     doc = read_pdf(_ruled_table_pdf(watermark="内部资料"), "stamped.pdf")
     (table,) = doc.tables()

@@ -12,7 +12,8 @@ cells there. This reader therefore
 * builds cell and line text from the characters itself: no spaces between CJK characters
   (justified or wrapped labels come out whole), digits never split or glued across cells,
 * merges prose lines into paragraphs from the page geometry (indents, short last lines) and
-  interleaves paragraphs and tables top to bottom per page (paragraphs do not run across pages),
+  interleaves paragraphs and tables top to bottom per page, joining a paragraph cut by a page break
+  (a full last line without a sentence end, an unindented first line on the next page),
 * drops slanted watermark glyphs and page-number lines.
 
 Characters and vector paths come from pdfium (pypdfium2: about 5× faster than pdfminer and it
@@ -606,12 +607,16 @@ def _margins(pages: list[_Page]) -> _Margins:
     return _Margins(float(left), float(right), n_right >= 3 and n_left >= 3 and right > left)
 
 
-def _continues(prev: _Line, nxt: _Line, m: _Margins) -> bool:
+def _continues(prev: _Line, nxt: _Line, m: _Margins, *, next_page: bool = False) -> bool:
     """Does ``nxt`` carry on the paragraph of ``prev`` (prev runs to the margin, nxt is not indented)?
 
     A full line that ends a sentence followed by a numbered heading or a line in another font
-    (黑体 headings after 仿宋 body text) starts a new paragraph even without an indent.
+    (黑体 headings after 仿宋 body text) starts a new paragraph even without an indent. With
+    ``next_page``, ``prev`` ends one page and ``nxt`` starts the next: the vertical gap says nothing,
+    and a finished sentence ends the paragraph.
     """
+    if next_page and (prev.text[-1:] in _SENTENCE_END or _HEADING_RE.match(nxt.text)):
+        return False
     if not m.ok:
         return False
     if prev.text[-1:] in _SENTENCE_END and (
@@ -625,6 +630,8 @@ def _continues(prev: _Line, nxt: _Line, m: _Margins) -> bool:
         return False
     if nxt.x0 > m.left + 0.5 * size or nxt.x0 < m.left - 1.5 * size:
         return False
+    if next_page:
+        return True
     gap = nxt.top - prev.bottom
     return -0.5 * size <= gap <= 1.5 * size
 
@@ -634,37 +641,52 @@ def _is_page_number(ln: _Line, height: float) -> bool:
 
 
 def _emit(builder: DocumentBuilder, pages: list[_Page]) -> None:
+    """Paragraphs and tables in reading order; a paragraph cut by a page break is joined again."""
     margins = _margins(pages)
+    para: list[_Line] = []
+    para_page, on_first_page = 0, 0  # where the open paragraph starts, and how many of its lines are there
+
+    def flush() -> None:
+        nonlocal para
+        _add_paragraph(builder, para, para_page, on_first_page)
+        para = []
+
     for page in pages:
         items = sorted(page.items, key=lambda it: (it[0], it[1].x0 if isinstance(it[1], _Line) else it[1].bbox[0]))
-        para: list[_Line] = []
         for _, block in items:
             if isinstance(block, _Line):
                 if _is_page_number(block, page.height):
                     continue
-                if para and not _continues(para[-1], block, margins):
-                    _add_paragraph(builder, para, page.number)
-                    para = []
+                if para and not _continues(para[-1], block, margins, next_page=para_page != page.number
+                                           and on_first_page == len(para)):
+                    flush()
+                if not para:
+                    para_page, on_first_page = page.number, 0
                 para.append(block)
+                if para_page == page.number:
+                    on_first_page += 1
                 continue
-            _add_paragraph(builder, para, page.number)
-            para = []
+            flush()
             bboxes = [[_round_box(b) if b else None for b in row] for row in block.bboxes]
             table = builder.add_table(block.grid, page=page.number, bboxes=bboxes, spans=block.spans)
             if table is not None:
                 table.span = replace(table.span, bbox=_round_box(block.bbox))
                 _link_covered(table, block)
-        _add_paragraph(builder, para, page.number)
+        if para and para_page != page.number:
+            flush()  # a paragraph runs over at most one page break
+    flush()
 
 
-def _add_paragraph(builder: DocumentBuilder, lines: list[_Line], page: int) -> None:
+def _add_paragraph(builder: DocumentBuilder, lines: list[_Line], page: int, on_first_page: int) -> None:
+    """One paragraph; its page and box are where it starts (the lines before any page break)."""
     if not lines:
         return
     text = lines[0].text
     for ln in lines[1:]:
         text += _line_joiner(text, ln.text, True) + ln.text
-    box = (min(ln.x0 for ln in lines), min(ln.top for ln in lines),
-           max(ln.x1 for ln in lines), max(ln.bottom for ln in lines))
+    first = lines[:on_first_page] or lines
+    box = (min(ln.x0 for ln in first), min(ln.top for ln in first),
+           max(ln.x1 for ln in first), max(ln.bottom for ln in first))
     builder.add_paragraph(text, page=page, bbox=_round_box(box))
 
 
