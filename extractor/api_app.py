@@ -284,6 +284,23 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
             return Response(years.to_csv(report), media_type="text/csv; charset=utf-8")
         return JSONResponse(years.to_json(report))
 
+    @app.get("/similar", dependencies=auth, tags=["results"],
+             summary="Reports of different agencies in the store whose narratives are nearly the same (copied)",
+             responses={**ERRORS, 200: {"description": "pairs, most alike first (json), or one row per pair (csv)",
+                                        "content": {"application/json": {"schema": {"type": "array"}},
+                                                    "text/csv": {}}}})
+    def similar(
+        threshold: Annotated[float, Query(ge=0.5, le=1.0, description="Share of the narratives' 4-grams in common")]
+        = 0.85,
+        format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    ) -> Response:
+        from extractor.similar import similar_in_store, to_csv, to_json
+
+        pairs = similar_in_store(store(), threshold=threshold)
+        if format == "csv":
+            return Response(to_csv(pairs), media_type="text/csv; charset=utf-8")
+        return JSONResponse(to_json(pairs))
+
     return app
 
 

@@ -49,6 +49,8 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
     from extractor.batch import BatchError, job_reports, start_job, summarize
     from extractor.exports import ReportRow, write_exports
     from extractor.store import open_store
+    from extractor.similar import similar_in_store
+    from extractor.similar import to_csv as similar_csv
     from extractor.years import related, to_csv
 
     console = _console()
@@ -80,12 +82,17 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         reports = job_reports(store, job.id)
         summary = summarize(store, job.id, reports)
         rows = [ReportRow.of(name, ext) for name, ext in reports]
-        years = related(store, {ext.document_id for _, ext in reports})
-        written = write_exports(rows, out_dir, labels=labels, failures=summary.failures,
-                                extra={"years": ("years.csv", ("\ufeff" + to_csv(years)).encode("utf-8"))})
+        doc_ids = {ext.document_id for _, ext in reports}
+        years = related(store, doc_ids)
+        alike = similar_in_store(store, doc_ids)
+        written = write_exports(rows, out_dir, labels=labels, failures=summary.failures, extra={
+            "years": ("years.csv", ("\ufeff" + to_csv(years)).encode("utf-8")),
+            "similar": ("similar.csv", ("\ufeff" + similar_csv(alike)).encode("utf-8"))})
         _print_summary(console, summary, seconds, written)
         console.print(f"跨年度 / cross-year: {years.findings} finding(s) in {len(years.pairs)} pair(s) of consecutive "
                       "years, against the reports already in the database (years.csv)", highlight=False)
+        console.print(f"雷同 / alike: {len(alike)} pair(s) of different agencies' reports with nearly the same "
+                      "narrative (similar.csv)", highlight=False)
         sys.exit(summary.exit_code)
     finally:
         store.close()

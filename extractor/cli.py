@@ -113,12 +113,34 @@ def _saved_results(path: Path) -> list[Result]:
         raise InputError(str(err).splitlines()[0], zh="不是 xxgk 的提取结果", en="not an xxgk result") from err
 
 
+def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
+            extractor_name: str) -> tuple[list[Result], int]:
+    """The reports of FILES and, with ``use_store``, every report in the database; how many files failed."""
+    from extractor.years import store_results
+
+    if not files and not use_store:
+        raise click.UsageError("give report FILES, --store, or both")
+    results: list[Result] = []
+    if use_store:  # first, so a file also in the store is read with its reviewers' edits
+        from extractor.store import open_store
+
+        try:
+            with open_store(db_url) as store:
+                results += store_results(store)
+        except XxgkError as err:
+            raise click.ClickException(str(err)) from err
+    loaded, failed = _load_results(files, extractor_name)
+    return results + loaded, failed
+
+
+_STORE_HELP = "Also every report in the database (latest extraction, reviewers' edits applied)."
+_DB_HELP = "With --store: database URL or SQLite path (default: $XXGK_DATABASE_URL, else the data directory)."
+
+
 @main.command("years")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--store", "use_store", is_flag=True,
-              help="Also every report in the database (latest extraction, reviewers' edits applied).")
-@click.option("--db", "db_url", default=None, metavar="URL",
-              help="With --store: database URL or SQLite path (default: $XXGK_DATABASE_URL, else the data directory).")
+@click.option("--store", "use_store", is_flag=True, help=_STORE_HELP)
+@click.option("--db", "db_url", default=None, metavar="URL", help=_DB_HELP)
 @click.option("--format", "fmt", type=click.Choice(["summary", "json", "csv"]), default="summary",
               help="summary: readable; json: pairs, findings and unpaired reports; csv: one row per finding.")
 @click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",
@@ -132,19 +154,7 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     """
     from extractor import years
 
-    if not files and not use_store:
-        raise click.UsageError("give report FILES, --store, or both")
-    results: list[Result] = []
-    if use_store:  # first, so a file also in the store is read with its reviewers' edits
-        from extractor.store import open_store
-
-        try:
-            with open_store(db_url) as store:
-                results += years.store_results(store)
-        except XxgkError as err:
-            raise click.ClickException(str(err)) from err
-    loaded, failed = _load_results(files, extractor_name)
-    results += loaded
+    results, failed = _gather(files, use_store, db_url, extractor_name)
     report = years.check_years(results)
     if fmt == "json":
         click.echo(json.dumps(years.to_json(report), ensure_ascii=False, indent=1))
@@ -156,6 +166,39 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
         from extractor.render import render_years
 
         render_years(report, Console())
+    if failed:
+        sys.exit(1)
+
+
+@main.command("similar")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--store", "use_store", is_flag=True, help=_STORE_HELP)
+@click.option("--db", "db_url", default=None, metavar="URL", help=_DB_HELP)
+@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.85, show_default=True,
+              help="Share of the narratives' character 4-grams (figures aside) two reports must have in common.")
+@click.option("--format", "fmt", type=click.Choice(["summary", "json", "csv"]), default="summary")
+@click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",
+              show_default=True)
+def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, threshold: float, fmt: str,
+                extractor_name: str) -> None:
+    """Find reports of different agencies whose narratives are nearly the same (copied).
+
+    FILES are reports or saved results; with --store, the reports in the database join them.
+    """
+    from extractor.similar import similar_reports, to_csv, to_json
+
+    results, failed = _gather(files, use_store, db_url, extractor_name)
+    pairs = similar_reports(results, threshold)
+    if fmt == "json":
+        click.echo(json.dumps(to_json(pairs), ensure_ascii=False, indent=1))
+    elif fmt == "csv":
+        click.echo(to_csv(pairs), nl=False)
+    else:
+        from rich.console import Console
+
+        from extractor.render import render_similar
+
+        render_similar(pairs, len(results), Console())
     if failed:
         sys.exit(1)
 

@@ -13,6 +13,7 @@ from schemas import catalog
 from schemas.results import Finding, Result, Value
 
 if TYPE_CHECKING:
+    from extractor.similar import SimilarPair
     from extractor.years import YearsReport
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
@@ -167,3 +168,17 @@ def render_years(report: YearsReport, console: Console) -> None:
         console.print(t)
     if not report.pairs:
         console.print("没有可比较的相邻年度报告（同一机关、相邻两年）")
+
+
+def render_similar(pairs: list[SimilarPair], n_reports: int, console: Console) -> None:
+    """Pairs of alike reports of different agencies, most alike first."""
+    if not pairs:
+        console.print(f"[green]{n_reports} 份报告中未发现不同机关之间雷同的正文[/green]")
+        return
+    t = Table(title=f"正文雷同的报告（{len(pairs)} 对，共 {n_reports} 份）")
+    for column in ("相同", "报告", "机关", "另一份报告", "机关"):
+        t.add_column(column)
+    for p in pairs:
+        t.add_row(f"{p.similarity:.0%}", p.first.document.name, p.first.meta.agency or "?", p.second.document.name,
+                  p.second.meta.agency or "?")
+    console.print(t)

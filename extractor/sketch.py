@@ -1,10 +1,11 @@
 """A compact sketch of a report's narrative, to tell a report copied from last year's.
 
-Evaluators found reports repeating up to 90 % of the previous year's text. Comparing whole texts
-needs both documents at hand; a bottom-k sketch of the narrative's character 4-grams (the k smallest
-64-bit hashes, digits and spacing removed so that changed figures and dates do not hide a copy) is
-kept with each result instead, and two sketches estimate the texts' Jaccard similarity.
-Two real consecutive reports of one agency, sharing the template's standard sentences, score 0.44.
+Evaluators found reports repeating up to 90 % of the previous year's text, and reports copied across
+agencies. Comparing whole texts needs both documents at hand; a bottom-k sketch of the narrative's
+character 4-grams (the k smallest 64-bit hashes, over letters only, so that changed figures and dates,
+spacing, punctuation and markup do not hide a copy) is kept with each result instead, and two sketches
+estimate the texts' Jaccard similarity. Two real consecutive reports of one agency, sharing the
+template's standard sentences, score about 0.41 (exactly 0.43); one report read from two formats, 0.95 to 1.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ SIZE = 256  # hashes kept per report: about ±3 % error on the similarity
 GRAM = 4
 MIN_SHINGLES = 200  # a shorter narrative says too little to call it copied
 
-_NOISE = re.compile(r"[\d\s０-９]+")
+_NOISE = re.compile(r"[\W\d_]+")  # all but letters: figures, spacing, punctuation and markup differ by format
 
 
 def sketch_text(text: str) -> list[int]:

@@ -49,7 +49,7 @@ def test_real_consecutive_reports_share_their_standard_sentences_only() -> None:
     y2023, _ = read_document(real_pdf("2023-huaian-hongze-district"))
     y2024, _ = read_document(real_pdf("2024-huaian-hongze-district"))
     seed, _ = read_document(SEED_TXT)
-    assert 0.3 < similarity(sketch(y2023), sketch(y2024)) < 0.6  # exactly: 0.44 of their 4-grams
+    assert 0.3 < similarity(sketch(y2023), sketch(y2024)) < 0.6  # exactly: 0.43 of their 4-grams
     assert similarity(sketch(seed), sketch(y2023)) < 0.1
 
 

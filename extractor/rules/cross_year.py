@@ -160,7 +160,7 @@ def _copied() -> list[Rule]:
 
 
 def _copied_text() -> list[Rule]:
-    # two real consecutive reports of one agency share 44 % of their narrative's 4-grams
+    # two real consecutive reports of one agency share 43 % of their narrative's 4-grams
     return [Rule("years.same_text", ALL, "cross_year", "years_same_text", "正文与上年雷同", severity="warning",
                  params=(("previous", ALL), ("min_similarity", 0.85)), source="C.6-4")]
 
