@@ -542,4 +542,11 @@ def test_review_shows_the_report_against_last_years_report_in_the_store(env: Pat
     assert decision.reason == "上年数据已更正，本年按原件填报"
     (years,) = [e for e in at.expander if e.label.startswith("跨年度核对")]
     assert "【已驳回】" in years.warning[0].value
+    # the data page lists it with every other cross-year finding of the store
+    at.radio(key="nav_page").set_value("数据").run()
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe if "规则" in d.value.columns]
+    assert table[["机关", "上一年度", "年度", "规则", "实为", "应为"]].values.tolist() == [
+        ["淮安市洪泽区人民政府", "2023", "2024", "years.t3_carry_over", "0", "4"]]
+    assert data_view.similar_frame(s).empty  # one agency's two years are not a copy between agencies
     s.close()

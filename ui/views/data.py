@@ -99,11 +99,48 @@ def excel_bytes(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+YEARS_LABELS = {"agency": "机关", "previous_year": "上一年度", "year": "年度", "previous_file": "上一年度文件",
+                "file": "文件", "rule": "规则", "severity": "级别", "message": "说明", "keys": "涉及字段",
+                "expected": "应为", "actual": "实为"}
+SIMILAR_LABELS = {"similarity": "相同比例", "file": "文件", "agency": "机关", "year": "年度", "other_file": "另一文件",
+                  "other_agency": "另一机关", "other_year": "另一年度"}
+
+
+def cross_year_frame(store: Store) -> pd.DataFrame:
+    """Every cross-year finding in the store (latest extractions, reviewers' edits applied), one row each."""
+    from extractor.years import check_years, store_results, to_csv
+
+    return pd.read_csv(io.StringIO(to_csv(check_years(store_results(store)))), dtype=str).fillna("")
+
+
+def similar_frame(store: Store) -> pd.DataFrame:
+    """Pairs of different agencies' reports in the store with nearly the same narrative."""
+    from extractor.similar import similar_in_store, to_csv
+
+    return pd.read_csv(io.StringIO(to_csv(similar_in_store(store))), dtype=str).fillna("")
+
+
+def _across_reports(store: Store) -> None:
+    """Checks that need several reports: each agency year against year, and copies between agencies."""
+    st.subheader("跨报告核对（库中全部报告）")
+    years = cross_year_frame(store)
+    st.markdown(f"**跨年度核对：{len(years)} 个问题**（同一机关相邻两年：上年结转、现行有效件数、表格或正文照搬等）")
+    if not years.empty:
+        st.dataframe(years.rename(columns=YEARS_LABELS), hide_index=True, width="stretch", key="data_years")
+        st.download_button("下载跨年度核对 CSV", years.to_csv(index=False).encode("utf-8-sig"), "xxgk-years.csv",
+                           "text/csv", key="data_years_csv")
+    alike = similar_frame(store)
+    st.markdown(f"**不同机关正文雷同：{len(alike)} 对**（正文字符四元组相同 85% 以上，不计数字）")
+    if not alike.empty:
+        st.dataframe(alike.rename(columns=SIMILAR_LABELS), hide_index=True, width="stretch", key="data_similar")
+
+
 def render(store: Store) -> None:
     st.header("已确认数据")
     everything = confirmed_frame(store)
     if everything.empty:
         st.info("还没有已确认的报告。在“审核”页确认报告后，其数值会出现在这里。")
+        _across_reports(store)
         return
     c1, c2, c3 = st.columns(3)
     years = sorted({int(y) for y in everything["year"].dropna()}, reverse=True)
@@ -144,3 +181,4 @@ def render(store: Store) -> None:
     st.markdown("**各年度收到的政府信息公开申请数（已确认报告合计）**")
     st.bar_chart(received_by_year(everything if year == ALL else frame), x="年度", y="收到申请数", color="#1d4ed8",
                  height=260)
+    _across_reports(store)
