@@ -21,6 +21,7 @@ pytest.importorskip("streamlit", reason="the UI tests need the [ui] extra: pip i
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
+from extractor._errors import ConfigError
 from extractor.store import Store, open_store
 from schemas.results import Result
 from tests.conftest import REAL, ROOT, SEED_TXT
@@ -550,3 +551,49 @@ def test_review_shows_the_report_against_last_years_report_in_the_store(env: Pat
         ["淮安市洪泽区人民政府", "2023", "2024", "years.t3_carry_over", "0", "4"]]
     assert data_view.similar_frame(s).empty  # one agency's two years are not a copy between agencies
     s.close()
+
+
+def test_last_administrator_cannot_be_removed(env: Path) -> None:
+    auth.add_user("管理员", PASSWORD, role="admin")
+    auth.add_user(REVIEWER, PASSWORD)
+    auth.remove_user(REVIEWER)
+    assert list(auth.load_users()) == ["管理员"]
+    with pytest.raises(ConfigError, match="最后一个管理员"):
+        auth.remove_user("管理员")
+    with pytest.raises(ConfigError, match="没有这个账号"):
+        auth.remove_user("nobody")
+
+
+def test_administrators_manage_accounts_in_the_app_and_reviewers_do_not_see_it(env: Path) -> None:
+    auth.add_user("管理员", PASSWORD, role="admin")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_input(key="login_name").input("管理员")
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button(key="login_submit").click().run()
+    at.radio(key="nav_page").set_value("账号").run()
+    assert not at.exception
+    at.text_input(key="acct_name").input("李四")
+    at.text_input(key="acct_display").input("李四（区政务公开办）")
+    at.text_input(key="acct_password").input("short")
+    at.text_input(key="acct_password2").input("short")
+    at.button(key="acct_save").click().run()
+    assert any("至少 6 个字符" in m for m in _messages(at, "error")) and "李四" not in auth.load_users()
+    at.text_input(key="acct_name").input("李四")
+    at.text_input(key="acct_password").input("李四-secret-1")
+    at.text_input(key="acct_password2").input("李四-secret-1")
+    at.button(key="acct_save").click().run()
+    assert any("已创建账号 李四" in m for m in _messages(at, "success"))
+    li = auth.load_users()["李四"]
+    assert (li.role, li.display) == ("reviewer", "李四（区政务公开办）")
+    assert auth.authenticate("李四", "李四-secret-1") is not None
+    at.selectbox(key="acct_remove_name").set_value("管理员")
+    at.button(key="acct_remove").click().run()
+    assert any("不能删除自己的账号" in m for m in _messages(at, "error"))
+
+    reviewer = AppTest.from_file(APP, default_timeout=120)
+    reviewer.run()
+    reviewer.text_input(key="login_name").input("李四")
+    reviewer.text_input(key="login_password").input("李四-secret-1")
+    reviewer.button(key="login_submit").click().run()
+    assert "账号" not in reviewer.radio(key="nav_page").options

@@ -1,6 +1,6 @@
 """The review app's entry point (``xxgk ui`` runs ``streamlit run ui/app.py``).
 
-Sign-in first; then a sidebar menu of the four pages. Pages are plain functions so that a report
+Sign-in first; then a sidebar menu of the four pages (and 账号 for administrators). Pages are plain functions so that a report
 can be opened from any page by setting the menu's session value in a callback.
 """
 
@@ -17,7 +17,7 @@ except ImportError:  # started as a bare script without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ui import state
-from ui.views import data, login, queue, review, upload
+from ui.views import accounts, data, login, queue, review, upload
 
 st.set_page_config(page_title="政府信息公开年报审核", page_icon="📑", layout="wide")
 st.html("""<style>
@@ -27,6 +27,7 @@ html, body, [class*="css"], .stMarkdown, .stDataFrame, button, input, textarea {
 </style>""")
 
 PAGES = {"上传": upload.render, "审核队列": queue.render, "审核": review.render, "数据": data.render}
+ADMIN_PAGES = {"账号": accounts.render}  # shown to administrators only
 
 
 def main() -> None:
@@ -35,18 +36,21 @@ def main() -> None:
         login.render()
         return
     store = state.get_store()
+    pages = {**PAGES, **(ADMIN_PAGES if user.role == "admin" else {})}
     with st.sidebar:
         st.markdown(f"### 📑 年报审核\n审核员：**{user.shown}**")
         if state.NAV_KEY not in st.session_state:
             st.session_state[state.NAV_KEY] = "审核队列"
-        st.radio("页面", list(PAGES), key=state.NAV_KEY, label_visibility="collapsed")
+        if st.session_state[state.NAV_KEY] not in pages:
+            st.session_state[state.NAV_KEY] = "审核队列"
+        st.radio("页面", list(pages), key=state.NAV_KEY, label_visibility="collapsed")
         st.divider()
         st.caption("快捷键（审核页）：Alt+← 上一份，Alt+→ 下一份，Ctrl+Enter 确认")
         if st.button("退出登录", key="logout"):
             for k in list(st.session_state):
                 del st.session_state[k]
             st.rerun()
-    PAGES[st.session_state[state.NAV_KEY]](store)
+    pages[st.session_state[state.NAV_KEY]](store)
 
 
 main()

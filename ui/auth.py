@@ -108,6 +108,18 @@ def add_user(name: str, password: str, *, display: str = "", role: str = "review
     return user
 
 
+def remove_user(name: str, *, path: Path | None = None) -> None:
+    """Delete an account; the last administrator stays (someone must be able to manage the others)."""
+    users = load_users(path)
+    user = users.get(name)
+    if user is None:
+        raise ConfigError(f"没有这个账号 / no account {name!r}")
+    if user.role == "admin" and sum(1 for u in users.values() if u.role == "admin") == 1:
+        raise ConfigError("不能删除最后一个管理员 / the last administrator cannot be removed")
+    del users[name]
+    save_users(users, path)
+
+
 def authenticate(name: str, password: str, path: Path | None = None) -> User | None:
     """The user when the password matches; None otherwise (same answer for an unknown name)."""
     user = load_users(path).get(name.strip())
