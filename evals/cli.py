@@ -45,12 +45,15 @@ def _score_pairs(n: int, seed: int) -> list[PairScore]:
               help="Score only the first N cases, taken round-robin over template × layout (a balanced sample).")
 @click.option("--resume", is_flag=True,
               help="Keep the cases already scored in OUT/cases.jsonl by an earlier run of the same command.")
+@click.option("--report-errors", is_flag=True,
+              help="Generated cases also draw report-level errors (a template of another year, a statistics "
+                   "period of another year, 收费金额 in 元); off by default so the published set stays the same.")
 @click.option("--pairs", "n_pairs", type=click.IntRange(0), default=0,
               help="Also generate N pairs of one agency's consecutive years (half with a broken cross-year link) "
                    "and score the cross-year rules on them, read by the table reader.")
 def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate: int, seed: int, error_rate: float,
              with_repo: bool | None, out: Path, workers: int, min_accuracy: float | None, min_recall: float | None,
-             max_false: int | None, limit: int | None, resume: bool, n_pairs: int) -> None:
+             max_false: int | None, limit: int | None, resume: bool, report_errors: bool, n_pairs: int) -> None:
     """Score extractors against gold files: DATASET folders (default: the repo's own cases)."""
     cases = []
     if with_repo or (with_repo is None and not datasets):
@@ -59,10 +62,11 @@ def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate
         cases += load_dataset(d)
     tmp = None
     if n_generate:
-        from evals.generator import generate_dataset
+        from evals.generator import INJECT_KINDS, META_INJECT_KINDS, generate_dataset
 
         tmp = tempfile.TemporaryDirectory(prefix="xxgk-eval-")
-        generate_dataset(tmp.name, n_generate, seed, error_rate=error_rate)
+        generate_dataset(tmp.name, n_generate, seed, error_rate=error_rate,
+                         kinds=INJECT_KINDS + (META_INJECT_KINDS if report_errors else ()))
         cases += load_dataset(tmp.name, origin="generated")
     if not cases and not n_pairs:
         raise click.UsageError("no eval cases found")

@@ -31,6 +31,11 @@ from .rule_ids import BREAKABLE, RULE_IDS
 
 YEARS: dict[str, tuple[int, int]] = {"2008": (2014, 2018), "2019": (2019, 2020), "2021": (2021, 2025)}
 INJECT_KINDS = ("identity", "prose", "blank")
+# report-level errors, asked for by name only (the eval's random draw keeps to INJECT_KINDS, so the
+# published eval set stays the same): a template another year's, a statistics period of another year,
+# 收费金额 printed in 元 under the 万元 heading
+META_INJECT_KINDS = ("template_year", "period_year", "fee_unit")
+_WRONG_TEMPLATE_YEAR = {"2008": 2019, "2019": 2021, "2021": 2020}
 
 
 class GeneratorError(XxgkError):
@@ -128,6 +133,8 @@ def generate(seed: int, template: str, *, inject: str | None = None) -> Generate
     """
     if template not in YEARS:
         raise GeneratorError(f"unknown template {template!r}; expected one of {sorted(YEARS)}")
+    if inject in META_INJECT_KINDS:
+        return _report_level_error(generate(seed, template), inject)
     what = _resolve_inject(inject, template, _rng(seed, template, "inject-kind"))
     meta_rng = _rng(seed, template, "meta")
     agency = gen_prose.agency_name(meta_rng)
@@ -190,6 +197,34 @@ def retell(report: GeneratedReport, *, agency: str | None = None, year: int | No
         first = next((i for i, b in enumerate(blocks) if b.kind == "heading"), 0)
         blocks[first + 2:first + 2] = gen_prose.this_years_work(rng)
     return GeneratedReport(report.seed, report.template, agency, year, report.style, numbers, prose_values, blocks)
+
+
+def _report_level_error(report: GeneratedReport, kind: str) -> GeneratedReport:
+    """``report`` with one report-level error (one of META_INJECT_KINDS) and the finding it must raise."""
+    if kind == "template_year":
+        year = _WRONG_TEMPLATE_YEAR[report.template]
+        bad = retell(report, year=year)
+        note, rule = f"a {report.template}-format report for {year}", "meta.template_year"
+    elif kind == "period_year":
+        bad = retell(report)
+        period = f"统计期限自{bad.year}年1月1日起至{bad.year}年12月31日止"
+        wrong = f"统计期限自{bad.year - 1}年1月1日起至{bad.year - 1}年12月31日止"
+        bad.blocks = [Block(b.kind, b.text.replace(period, wrong)) for b in bad.blocks]
+        note, rule = f"the title says {bad.year}, the statistics period {bad.year - 1}", "meta.year"
+    elif kind == "fee_unit":
+        if report.template != "2021":
+            raise GeneratorError("fee_unit needs the 2021 template (the only one printing 收费金额)")
+        key = "t2.行政事业性收费.收费金额"
+        fee = report.values.get(key) or 0
+        values = {**report.values, key: round(fee * 10000) if fee * 10000 > 200_000 else 356_800}
+        bad = retell(report, values=values)
+        note, rule = f"{key} printed in 元 ({values[key]}) under the 万元 heading", "t2.fee_plausible"
+    else:
+        raise GeneratorError(f"unknown report-level error {kind!r}; one of {META_INJECT_KINDS}")
+    bad.inject = kind
+    bad.expected_findings = [*_quirk_findings(bad.values, bad.style), {"rule": rule, "keys": []}]
+    bad.known_inconsistencies = [note]
+    return bad
 
 
 def _injectable(numbers: dict[str, Number], template: str) -> bool:
@@ -258,8 +293,13 @@ def write_case(report: GeneratedReport, layout: str, out_dir: str | Path) -> tup
 
 
 def generate_dataset(out_dir: str | Path, n: int, seed: int, templates: Sequence[str] = ("2008", "2019", "2021"),
-                     layouts: Sequence[str] = LAYOUTS, error_rate: float = 0.3) -> list[dict[str, Any]]:
-    """Write ``n`` cases (templates and layouts round-robin, errors at ``error_rate``) and ``cases.jsonl``."""
+                     layouts: Sequence[str] = LAYOUTS, error_rate: float = 0.3,
+                     kinds: Sequence[str] = INJECT_KINDS) -> list[dict[str, Any]]:
+    """Write ``n`` cases (templates and layouts round-robin, errors at ``error_rate``) and ``cases.jsonl``.
+
+    ``kinds``: the errors drawn from; add META_INJECT_KINDS for report-level errors too (each case draws
+    among the kinds its template can show).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"xxgk-dataset:{seed}")
@@ -267,7 +307,8 @@ def generate_dataset(out_dir: str | Path, n: int, seed: int, templates: Sequence
     for i in range(n):
         layout = layouts[i % len(layouts)]  # every (template, layout) pair comes round
         template = templates[(i // len(layouts) + i) % len(templates)]
-        inject = rng.choice(INJECT_KINDS) if rng.random() < error_rate else None
+        fits = [k for k in kinds if k != "fee_unit" or template == "2021"]
+        inject = rng.choice(fits) if rng.random() < error_rate else None
         report = generate(seed * 100_000 + i, template, inject=inject)
         src, g = write_case(report, layout, out)
         index.append({"case": src.stem, "source": src.name, "gold": g.name, "template": template, "layout": layout,
@@ -304,13 +345,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--layouts", default=",".join(LAYOUTS))
     ap.add_argument("--error-rate", type=float, default=0.3)
     ap.add_argument("--fixtures", action="store_true", help="write the committed fixture cases instead")
+    ap.add_argument("--report-errors", action="store_true",
+                    help="also draw report-level errors (" + ", ".join(META_INJECT_KINDS) + ")")
     a = ap.parse_args(argv)
     if a.fixtures:
         written = write_fixtures(a.out_dir)
         print(f"wrote {len(written)} fixture cases to {a.out_dir}")
         return 0
     index = generate_dataset(a.out_dir, a.n, a.seed, tuple(a.templates.split(",")), tuple(a.layouts.split(",")),
-                             a.error_rate)
+                             a.error_rate, INJECT_KINDS + (META_INJECT_KINDS if a.report_errors else ()))
     errs = sum(1 for r in index if r["inject"])
     print(f"wrote {len(index)} cases ({errs} with an injected error) to {a.out_dir} (index cases.jsonl)")
     return 0

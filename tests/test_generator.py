@@ -523,3 +523,32 @@ def test_committed_fixtures_are_what_the_generator_writes(tmp_path: Path) -> Non
     golds = [json.loads((FIXTURE_DIR / g.name).read_text(encoding="utf-8")) for _, g in written]
     assert {g["meta"]["template"] for g in golds} == {"2019", "2021"}
     assert sum(1 for g in golds if g["expected_findings"]) == 4
+
+
+@pytest.mark.parametrize("kind,template", [("template_year", "2008"), ("template_year", "2019"),
+                                           ("template_year", "2021"), ("period_year", "2008"),
+                                           ("period_year", "2021"), ("fee_unit", "2021")])
+@pytest.mark.parametrize("layout", ["html", "pdf", "runtogether"])
+def test_report_level_errors_are_raised_by_the_pipeline_and_absent_from_the_clean_twin(kind: str, template: str,
+                                                                                      layout: str) -> None:
+    from evals.gen_style import EXTENSIONS
+    from extractor.api import extract
+
+    bad = gen.generate(7, template, inject=kind)
+    (expected,) = [f["rule"] for f in bad.expected_findings if f["rule"] != "value.blank_total"]
+    found = {f.rule for f in extract(gen.render(bad, layout), name=f"x.{EXTENSIONS[layout]}").report_findings()}
+    assert expected in found and bad.inject == kind and bad.slug.endswith(kind)
+    clean = {f.rule for f in extract(gen.render(gen.generate(7, template), layout), name=f"x.{EXTENSIONS[layout]}").findings}
+    assert expected not in clean
+
+
+def test_report_level_errors_are_drawn_only_when_asked(tmp_path: Path) -> None:
+    from evals.generator import INJECT_KINDS, META_INJECT_KINDS
+
+    default = gen.generate_dataset(tmp_path / "a", 42, 3)
+    assert {r["inject"] for r in default} - {None} <= set(INJECT_KINDS)
+    wider = gen.generate_dataset(tmp_path / "c", 42, 3, kinds=INJECT_KINDS + META_INJECT_KINDS)
+    assert {r["inject"] for r in wider} & set(META_INJECT_KINDS)
+    assert all(r["inject"] != "fee_unit" or r["template"] == "2021" for r in wider)
+    with pytest.raises(gen.GeneratorError, match="2021"):
+        gen.generate(7, "2019", inject="fee_unit")
