@@ -145,7 +145,10 @@ _DB_HELP = "With --store: database URL or SQLite path (default: $XXGK_DATABASE_U
               help="summary: readable; json: pairs, findings and unpaired reports; csv: one row per finding.")
 @click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",
               show_default=True)
-def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt: str, extractor_name: str) -> None:
+@click.option("--agency", default=None, metavar="NAME",
+              help="Treat every report as this agency's (when its name is printed two ways, or not detected).")
+def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt: str, extractor_name: str,
+              agency: str | None) -> None:
     """Check each agency's reports against its report of the year before.
 
     FILES are reports or saved results (``xxgk extract --format json``); with --store, the reports
@@ -155,6 +158,8 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     from extractor import years
 
     results, failed = _gather(files, use_store, db_url, extractor_name)
+    if agency:  # the reviewer knows better than the detection (a name printed two ways, or not at all)
+        results = [r.model_copy(update={"meta": r.meta.model_copy(update={"agency": agency})}) for r in results]
     report = years.check_years(results)
     if fmt == "json":
         click.echo(json.dumps(years.to_json(report), ensure_ascii=False, indent=1))

@@ -175,3 +175,13 @@ def test_store_results_carry_the_narrative_sketch(db_url: str) -> None:
             _stored(store, f"a{year}.pdf", r.model_copy(update={"document": DocumentInfo(text_sketch=sketch_text(text))}))
         (pair,) = check_years(store_results(store)).pairs
         assert [f.rule for f in pair.findings] == ["years.same_text"]
+
+
+def test_years_command_agency_option_pairs_reports_whose_names_differ(tmp_path: Path) -> None:
+    saved = _saved(tmp_path, "r.json", [_report("a2021.pdf", "淮安市洪泽区人民政府", 2021, carry_on=3),
+                                        _report("a2022.pdf", "洪泽区人民政府", 2022, carried=3)])
+    apart = json.loads(CliRunner().invoke(main, ["years", "--format", "json", str(saved)]).output)
+    assert apart["pairs"] == [] and len(apart["unpaired"]) == 2
+    together = json.loads(CliRunner().invoke(main, ["years", "--format", "json", "--agency", "洪泽区人民政府",
+                                                    str(saved)]).output)
+    assert [(p["agency"], p["findings"]) for p in together["pairs"]] == [("洪泽区人民政府", [])]
