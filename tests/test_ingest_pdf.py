@@ -573,3 +573,30 @@ def test_concurrent_reads_from_threads_agree():
     with ThreadPoolExecutor(max_workers=4) as pool:
         docs = list(pool.map(lambda _: read_pdf(data, "t.pdf"), range(8)))
     assert all(d.text == docs[0].text for d in docs) and docs[0].tables()[0].texts() == SYNTHETIC_GRID
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("template", ["2008", "2019", "2021"])
+def test_a_report_printed_to_pdf_by_a_browser_reads_exactly(template: str, tmp_path) -> None:
+    """Many published PDFs are web pages printed by a browser: subset-embedded CFF fonts, borders drawn
+    as filled paths, tables broken over pages. Chromium prints a generated report; every value must come back."""
+    import os
+    import shutil
+    import subprocess
+
+    from evals.generator import generate, render
+    from extractor.api import extract
+
+    chromium = os.environ.get("XXGK_CHROMIUM", "/usr/bin/chromium")
+    if not shutil.which(chromium):
+        pytest.skip(f"no Chromium at {chromium}; .ci/browser.sh installs it")
+    report = generate(11, template)
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    html.write_bytes(render(report, "html"))
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", html.as_uri()], check=True, capture_output=True, timeout=120)
+    result = extract(pdf)
+    assert result.document.pages and result.document.pages >= 3  # the tables run over page breaks
+    got = {k: v.value for k, v in result.values.items()}
+    assert {k: got.get(k, "missing") for k in report.values} == report.values
+    assert result.report_findings() == []
