@@ -6,6 +6,10 @@ Public API::
     result = extract("report.pdf")            # the table reader, no configuration
     result.flat()                             # {key: value}
     result.findings                           # the report's own inconsistencies + extraction doubts
+
+    from extractor import check_years, similar_reports
+    check_years([extract(p) for p in paths])  # each agency's report against its report of the year before
+    similar_reports(results)                  # different agencies' reports with nearly the same narrative
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from extractor._errors import (
 )
 from extractor.api import Extractor, check_document, extract, get_extractor, read_document
 from extractor.document import Document
+from extractor.similar import SimilarPair, similar_reports
+from extractor.years import YearPair, YearsReport, check_years
 
 __all__ = [
     "BackendError",
@@ -39,11 +45,16 @@ __all__ = [
     "ImageOnlyError",
     "InputError",
     "NotAReportError",
+    "SimilarPair",
     "TooLargeError",
     "UnsupportedFormatError",
     "XxgkError",
+    "YearPair",
+    "YearsReport",
     "check_document",
+    "check_years",
     "extract",
     "get_extractor",
     "read_document",
+    "similar_reports",
 ]
