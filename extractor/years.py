@@ -137,7 +137,7 @@ def neighbours(store: Store, result: Result) -> YearsReport:
     key, year = agency_key(result.meta.agency), result.meta.year
     if not key or year is None:
         return YearsReport((), ())
-    rows = [r for r in store.list_reports() if r.year in (year - 1, year + 1) and agency_key(r.agency) == key]
+    rows = [r for y in (year - 1, year + 1) for r in store.list_reports(year=y) if agency_key(r.agency) == key]
     checked = check_years([result, *store_results(store, rows, evidence=True)])
     return YearsReport(tuple(p for p in checked.pairs if p.previous is result or p.current is result), ())
 
