@@ -67,7 +67,7 @@ def similar_in_store(store: Store, doc_ids: Collection[int] | None = None,
     from extractor.years import store_results
 
     rows = store.list_reports()
-    pairs = similar_reports(store_results(store, rows), threshold)
+    pairs = similar_reports(store_results(store, rows, values=False), threshold)
     if doc_ids is None:
         return pairs
     shas = {r.sha256 for r in rows if r.document_id in doc_ids}

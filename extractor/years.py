@@ -90,11 +90,13 @@ def check_years(results: Iterable[Result]) -> YearsReport:
     return YearsReport(tuple(pairs), tuple(unpaired))
 
 
-def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evidence: bool = False) -> list[Result]:
+def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evidence: bool = False,
+                  values: bool = True) -> list[Result]:
     """The latest result of each document in the store (all, or ``rows``) with the reviewers' edits applied.
 
     Without ``evidence`` only what the cross-year rules read is built (metadata, the narrative's sketch and
-    the current values, a non-number being blank to them), not each stored Result: twice as fast.
+    the current values, a non-number being blank to them), not each stored Result: twice as fast. Without
+    ``values``, metadata and sketches only (all that the search for copies needs).
     """
     every = rows is None
     rows = list(store.list_reports() if rows is None else rows)
@@ -102,7 +104,7 @@ def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evid
         return [store.get_extraction(r.extraction_id).result.with_values(store.current_values(r.document_id))
                 for r in rows]
     ids = None if every else [r.document_id for r in rows]
-    current = store.current_values_many(ids)
+    current = store.current_values_many(ids) if values else {}
     sketches = {doc_id: json.loads(e.result_json).get("document", {}).get("text_sketch", [])
                 for doc_id, e in store.latest_extractions(ids).items()}
     out = []
