@@ -12,9 +12,9 @@ import click
 from evals.dataset import load_dataset, repo_cases
 from evals.journal import Journal, read_journal
 from evals.metrics import CaseScore
-from evals.report import overall, to_markdown, write
 from evals.pairs import PairScore, run_pairs
 from evals.pairs import summary as pair_summary
+from evals.report import overall, to_markdown, write
 from evals.runner import interleaved, run_eval
 
 

@@ -160,14 +160,14 @@ class PairScore:
 
 def score_pair(pair: GeneratedPair, layout: str) -> PairScore:
     """Render both years in ``layout``, read them, pair them and compare the cross-year findings."""
-    from extractor.api import extract
+    from extractor import XxgkError, extract
     from extractor.years import check_years
 
     t0 = time.perf_counter()
     try:
         results = [extract(render(r, layout), name=f"{pair.slug}-{r.year}.{EXTENSIONS[layout]}")
                    for r in (pair.before, pair.after)]
-    except Exception as err:  # a failed read is a scored failure, not a crash of the eval
+    except XxgkError as err:  # a failed read is a scored failure, not a crash of the eval
         return PairScore(pair.slug, pair.template, layout, pair.inject, False, pair.expected, [],
                          time.perf_counter() - t0, f"{type(err).__name__}: {err}")
     report = check_years(results)

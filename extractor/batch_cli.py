@@ -48,9 +48,9 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
     """
     from extractor.batch import BatchError, job_reports, start_job, summarize
     from extractor.exports import ReportRow, write_exports
-    from extractor.store import open_store
     from extractor.similar import similar_in_store
     from extractor.similar import to_csv as similar_csv
+    from extractor.store import open_store
     from extractor.years import related, to_csv
 
     console = _console()

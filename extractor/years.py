@@ -11,8 +11,9 @@ import csv
 import io
 import json
 import unicodedata
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Collection, Iterable
+from typing import TYPE_CHECKING, Any
 
 from extractor.rules import validate_years
 from schemas.results import DocumentInfo, Finding, ReportMeta, Result, Value

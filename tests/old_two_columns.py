@@ -25,7 +25,7 @@ def two_column_html(seed: int, year: int, cumulative: Callable[[float], float],
     printed: list[tuple[str, float]] = []
 
     def add(m: re.Match[str]) -> str:
-        label, unit, value = m.groups()
+        label, _unit, value = m.groups()
         v = _number(value)
         if v is None:
             return m.group(0)[:-5] + "<td></td></tr>"

@@ -8,7 +8,7 @@ and the old table's optional 历年累计 column (last year's cumulative plus th
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from extractor.rules.checks import at_least, equal
 from extractor.rules.registry import PREVIOUS, Context, Rule, add, check
