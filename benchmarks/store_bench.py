@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from extractor.store import Store, open_store
-from extractor.years import check_years, store_results
+from extractor.years import check_store
 from schemas.catalog import fields_for
 from schemas.results import Evidence, Finding, ReportMeta, Result, Usage, Value
 
@@ -61,7 +61,7 @@ def bench(store: Store, n: int) -> dict[str, float]:
     t_latest = time.perf_counter() - t0
     assert len(latest) == n
     t0 = time.perf_counter()
-    years = check_years(store_results(store))
+    years = check_store(store)
     t_years = time.perf_counter() - t0
     assert years.pairs
     return {"save reports/s": n / t_save, "claim+finish items/s (2 threads)": n / t_claim,

@@ -277,9 +277,9 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         from extractor import years
 
         s = store()
-        rows = [r for r in s.list_reports()
-                if agency is None or years.agency_key(r.agency) == years.agency_key(agency)]
-        report = years.check_years(years.store_results(s, rows))
+        ids = None if agency is None else {r.document_id for r in s.list_reports()
+                                           if years.agency_key(r.agency) == years.agency_key(agency)}
+        report = years.check_store(s, ids)
         if format == "csv":
             return Response(years.to_csv(report), media_type="text/csv; charset=utf-8")
         return JSONResponse(years.to_json(report))

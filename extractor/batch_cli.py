@@ -51,7 +51,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
     from extractor.similar import similar_in_store
     from extractor.similar import to_csv as similar_csv
     from extractor.store import open_store
-    from extractor.years import related, to_csv
+    from extractor.years import check_store, to_csv
 
     console = _console()
     if llm_batch_api and extractor_name != "llm":
@@ -83,7 +83,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         summary = summarize(store, job.id, reports)
         rows = [ReportRow.of(name, ext) for name, ext in reports]
         doc_ids = {ext.document_id for _, ext in reports}
-        years = related(store, doc_ids)
+        years = check_store(store, doc_ids)
         alike = similar_in_store(store, doc_ids)
         written = write_exports(rows, out_dir, labels=labels, failures=summary.failures, extra={
             "years": ("years.csv", ("\ufeff" + to_csv(years)).encode("utf-8")),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -106,8 +105,7 @@ def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evid
                 for r in rows]
     ids = None if every else [r.document_id for r in rows]
     current = store.current_values_many(ids) if values else {}
-    sketches = {doc_id: json.loads(e.result_json).get("document", {}).get("text_sketch", [])
-                for doc_id, e in store.latest_extractions(ids).items()}
+    sketches = store.text_sketches(ids)
     out = []
     for r in rows:
         values = {k: Value(key=k, value=v, status="number" if v is not None else "blank", raw="" if v is None else str(v))
@@ -119,16 +117,27 @@ def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evid
     return out
 
 
-def related(store: Store, doc_ids: Collection[int]) -> YearsReport:
-    """The pairs and unpaired reports that involve ``doc_ids``, checked against everything the store holds.
+def check_store(store: Store, doc_ids: Collection[int] | None = None) -> YearsReport:
+    """The store's reports year against year: all of them, or the pairs and unpaired reports that involve
+    ``doc_ids`` (a batch of this year's reports against last year's already in the store).
 
-    A batch of this year's reports is checked against last year's already in the store.
+    Only agencies with two years or more have their values loaded: a report alone can pair with nothing.
     """
     rows = store.list_reports()
-    mine = [r for r in rows if r.document_id in doc_ids]
-    agencies = {agency_key(r.agency) for r in mine} - {""}
-    checked = check_years(store_results(store, [r for r in rows
-                                               if r.document_id in doc_ids or agency_key(r.agency) in agencies]))
+    if doc_ids is not None:
+        mine = [r for r in rows if r.document_id in doc_ids]
+        agencies = {agency_key(r.agency) for r in mine} - {""}
+        rows = [r for r in rows if r.document_id in doc_ids or agency_key(r.agency) in agencies]
+    years: dict[str, set[int]] = {}
+    for r in rows:
+        if agency_key(r.agency) and r.year is not None:
+            years.setdefault(agency_key(r.agency), set()).add(r.year)
+    several = {k for k, ys in years.items() if any(y + 1 in ys for y in ys)}
+    paired = [r for r in rows if agency_key(r.agency) in several]
+    alone = [r for r in rows if agency_key(r.agency) not in several]
+    checked = check_years([*store_results(store, paired), *store_results(store, alone, values=False)])
+    if doc_ids is None:
+        return checked
     shas = {r.sha256 for r in mine}
     return YearsReport(
         tuple(p for p in checked.pairs if {p.previous.document.sha256, p.current.document.sha256} & shas),

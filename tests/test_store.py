@@ -549,3 +549,16 @@ def test_a_live_cross_year_finding_can_be_decided_but_an_unknown_stored_one_cann
                                live=True)
     assert row.keys == sorted(keys) and row.reason == "机构改革"
     assert store.finding_decisions(doc)[finding_key("years.t3_carry_over", keys)].decision == "dismissed"
+
+
+def test_text_sketches_come_back_exactly_from_the_databases_json(store: Store) -> None:
+    from schemas.results import DocumentInfo
+
+    sketch = [1, 2**40 + 7, 2**62 + 12345, 2**63 - 1]  # the largest 63-bit hash too: no rounding to a float
+    doc = store.add_document(b"sketched", "s.pdf")
+    store.save_extraction(doc.id, make_result({K_TOTAL: 1}).model_copy(
+        update={"document": DocumentInfo(text_sketch=sketch)}))
+    bare = store.add_document(b"no sketch", "n.pdf")
+    store.save_extraction(bare.id, make_result({K_TOTAL: 2}))
+    assert store.text_sketches() == {doc.id: sketch, bare.id: []}
+    assert store.text_sketches([bare.id]) == {bare.id: []}

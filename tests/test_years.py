@@ -146,9 +146,9 @@ def test_years_command_with_the_store_and_a_file(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, ["years"]).exit_code == 2  # nothing to check is a usage error
 
 
-def test_related_keeps_only_what_involves_the_given_documents(db_url: str) -> None:
+def test_check_store_keeps_only_what_involves_the_given_documents(db_url: str) -> None:
     from extractor.store import open_store
-    from extractor.years import related
+    from extractor.years import check_store
 
     with open_store(db_url) as store:
         a21 = _stored(store, "a2021.pdf", _report("a2021.pdf", "甲区人民政府", 2021, carry_on=3))
@@ -156,11 +156,11 @@ def test_related_keeps_only_what_involves_the_given_documents(db_url: str) -> No
         b21 = _stored(store, "b2021.pdf", _report("b2021.pdf", "乙局", 2021, carry_on=1))
         _stored(store, "b2022.pdf", _report("b2022.pdf", "乙局", 2022, carried=2))
         c21 = _stored(store, "c2021.pdf", _report("c2021.pdf", "丙局", 2021))
-        got = related(store, {a22, c21})
+        got = check_store(store, {a22, c21})
         assert [(p.previous.document.name, p.current.document.name) for p in got.pairs] == [("a2021.pdf", "a2022.pdf")]
         assert [u.result.document.name for u in got.unpaired] == ["c2021.pdf"]
         assert got.findings == 1
-        assert len(related(store, {a21, b21}).pairs) == 2
+        assert len(check_store(store, {a21, b21}).pairs) == 2
 
 
 def test_store_results_carry_the_narrative_sketch(db_url: str) -> None:

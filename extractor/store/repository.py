@@ -279,6 +279,19 @@ class Store:
                     out[doc_id][key] = new
         return out
 
+    def text_sketches(self, doc_ids: Sequence[int] | None = None) -> dict[int, list[int]]:
+        """The narrative sketch of each document's latest extraction (all when None), read by the database
+        from the stored result: no result is loaded or parsed here (a batch compares thousands)."""
+        E = m.ExtractionVersion
+        latest = select(E.document_id, func.max(E.version).label("v")).group_by(E.document_id)
+        if doc_ids is not None:
+            latest = latest.where(E.document_id.in_(list(doc_ids)))
+        sub = latest.subquery()
+        q = (select(E.document_id, E.result[("document", "text_sketch")])
+             .join(sub, and_(E.document_id == sub.c.document_id, E.version == sub.c.v)))
+        with self._ro() as s:
+            return {doc_id: list(sketch or []) for doc_id, sketch in s.execute(q)}
+
     def record_edit(self, doc_id: int, key: str, new_value: Number | None, *, reason: str = "",
                     who: str) -> EditRow | None:
         """Change one value; writes an audit row with the old value. None (nothing written) if unchanged."""

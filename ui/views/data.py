@@ -108,9 +108,9 @@ SIMILAR_LABELS = {"similarity": "相同比例", "file": "文件", "agency": "机
 
 def cross_year_frame(store: Store) -> pd.DataFrame:
     """Every cross-year finding in the store (latest extractions, reviewers' edits applied), one row each."""
-    from extractor.years import check_years, store_results, to_csv
+    from extractor.years import check_store, to_csv
 
-    return pd.read_csv(io.StringIO(to_csv(check_years(store_results(store)))), dtype=str).fillna("")
+    return pd.read_csv(io.StringIO(to_csv(check_store(store))), dtype=str).fillna("")
 
 
 def similar_frame(store: Store) -> pd.DataFrame:
