@@ -114,8 +114,8 @@ def _saved_results(path: Path) -> list[Result]:
 
 
 def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
-            extractor_name: str) -> tuple[list[Result], int]:
-    """The reports of FILES and, with ``use_store``, every report in the database; how many files failed."""
+            extractor_name: str) -> tuple[list[Result], list[Result], int]:
+    """Every report in the database (with ``use_store``), the reports of FILES, and how many files failed."""
     from extractor.years import store_results
 
     if not files and not use_store:
@@ -130,7 +130,7 @@ def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
         except XxgkError as err:
             raise click.ClickException(str(err)) from err
     loaded, failed = _load_results(files, extractor_name)
-    return results + loaded, failed
+    return results, loaded, failed
 
 
 _STORE_HELP = "Also every report in the database (latest extraction, reviewers' edits applied)."
@@ -146,7 +146,8 @@ _DB_HELP = "With --store: database URL or SQLite path (default: $XXGK_DATABASE_U
 @click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",
               show_default=True)
 @click.option("--agency", default=None, metavar="NAME",
-              help="Treat every report as this agency's (when its name is printed two ways, or not detected).")
+              help="Treat every report of FILES as this agency's (its name printed two ways, or not detected); "
+                   "the database's reports keep theirs.")
 def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt: str, extractor_name: str,
               agency: str | None) -> None:
     """Check each agency's reports against its report of the year before.
@@ -157,10 +158,10 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     """
     from extractor import years
 
-    results, failed = _gather(files, use_store, db_url, extractor_name)
+    stored, loaded, failed = _gather(files, use_store, db_url, extractor_name)
     if agency:  # the reviewer knows better than the detection (a name printed two ways, or not at all)
-        results = [r.model_copy(update={"meta": r.meta.model_copy(update={"agency": agency})}) for r in results]
-    report = years.check_years(results)
+        loaded = [r.model_copy(update={"meta": r.meta.model_copy(update={"agency": agency})}) for r in loaded]
+    report = years.check_years([*stored, *loaded])
     if fmt == "json":
         click.echo(json.dumps(years.to_json(report), ensure_ascii=False, indent=1))
     elif fmt == "csv":
@@ -192,7 +193,8 @@ def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, th
     """
     from extractor.similar import similar_reports, to_csv, to_json
 
-    results, failed = _gather(files, use_store, db_url, extractor_name)
+    stored, loaded, failed = _gather(files, use_store, db_url, extractor_name)
+    results = [*stored, *loaded]
     pairs = similar_reports(results, threshold)
     if fmt == "json":
         click.echo(json.dumps(to_json(pairs), ensure_ascii=False, indent=1))

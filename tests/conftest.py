@@ -59,6 +59,27 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
+
+
+def _drop_database(admin, name: str) -> None:
+    """Drop a test database. Not ``WITH (FORCE)``: that must terminate every session in it and fails when
+    one is an autovacuum worker (a superuser's); the plain DROP makes autovacuum leave by itself, so only
+    this role's leftover sessions are ended here, and a session still closing gets a moment."""
+    import time
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with admin.connect() as conn:
+        for attempt in range(50):
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name "
+                              "AND usename = current_user AND pid <> pg_backend_pid()"), {"name": name})
+            try:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                return
+            except OperationalError:  # "is being accessed by other users": a session is still going away
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)

@@ -185,3 +185,18 @@ def test_years_command_agency_option_pairs_reports_whose_names_differ(tmp_path: 
     together = json.loads(CliRunner().invoke(main, ["years", "--format", "json", "--agency", "洪泽区人民政府",
                                                     str(saved)]).output)
     assert [(p["agency"], p["findings"]) for p in together["pairs"]] == [("洪泽区人民政府", [])]
+
+
+def test_agency_option_renames_the_files_only_not_the_database(tmp_path: Path) -> None:
+    from extractor.store import open_store
+
+    db = tmp_path / "x.sqlite"
+    with open_store(str(db)) as store:
+        _stored(store, "a2021.pdf", _report("a2021.pdf", "甲区人民政府", 2021, carry_on=3))
+        _stored(store, "b2021.pdf", _report("b2021.pdf", "乙局", 2021))
+    saved = _saved(tmp_path, "f.json", [_report("f2022.pdf", None, 2022, carried=3)])  # no agency detected
+    out = CliRunner().invoke(main, ["years", "--store", "--db", str(db), "--agency", "甲区人民政府",
+                                    "--format", "json", str(saved)])
+    data = json.loads(out.output)
+    assert [(p["previous"]["file"], p["current"]["file"]) for p in data["pairs"]] == [("a2021.pdf", "f2022.pdf")]
+    assert [(u["file"], u["agency"]) for u in data["unpaired"]] == [("b2021.pdf", "乙局")]
