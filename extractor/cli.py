@@ -158,10 +158,19 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     """
     from extractor import years
 
-    stored, loaded, failed = _gather(files, use_store, db_url, extractor_name)
-    if agency:  # the reviewer knows better than the detection (a name printed two ways, or not at all)
-        loaded = [r.model_copy(update={"meta": r.meta.model_copy(update={"agency": agency})}) for r in loaded]
-    report = years.check_years([*stored, *loaded])
+    if use_store and not files:  # the database alone: let it load only what can pair
+        from extractor.store import open_store
+
+        try:
+            with open_store(db_url) as store:
+                report, failed = years.check_store(store), 0
+        except XxgkError as err:
+            raise click.ClickException(str(err)) from err
+    else:
+        stored, loaded, failed = _gather(files, use_store, db_url, extractor_name)
+        if agency:  # the reviewer knows better than the detection (a name printed two ways, or not at all)
+            loaded = [r.model_copy(update={"meta": r.meta.model_copy(update={"agency": agency})}) for r in loaded]
+        report = years.check_years([*stored, *loaded])
     if fmt == "json":
         click.echo(json.dumps(years.to_json(report), ensure_ascii=False, indent=1))
     elif fmt == "csv":

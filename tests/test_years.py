@@ -200,3 +200,19 @@ def test_agency_option_renames_the_files_only_not_the_database(tmp_path: Path) -
     data = json.loads(out.output)
     assert [(p["previous"]["file"], p["current"]["file"]) for p in data["pairs"]] == [("a2021.pdf", "f2022.pdf")]
     assert [(u["file"], u["agency"]) for u in data["unpaired"]] == [("b2021.pdf", "乙局")]
+
+
+def test_years_command_on_the_database_alone(tmp_path: Path) -> None:
+    from extractor.store import open_store
+
+    db = tmp_path / "x.sqlite"
+    with open_store(str(db)) as store:
+        _stored(store, "a2021.pdf", _report("a2021.pdf", "甲区人民政府", 2021, carry_on=3))
+        _stored(store, "a2022.pdf", _report("a2022.pdf", "甲区人民政府", 2022, carried=5))
+        _stored(store, "b2021.pdf", _report("b2021.pdf", "乙局", 2021))
+    out = CliRunner().invoke(main, ["years", "--store", "--db", str(db), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert [(f["rule"], f["actual"], f["expected"]) for p in data["pairs"] for f in p["findings"]] == [
+        ("years.t3_carry_over", 5, 3)]
+    assert [u["file"] for u in data["unpaired"]] == ["b2021.pdf"]
