@@ -292,6 +292,11 @@ def write_case(report: GeneratedReport, layout: str, out_dir: str | Path) -> tup
     return src, g
 
 
+def slot(i: int, templates: Sequence[str], layouts: Sequence[str]) -> tuple[str, str]:
+    """The template and layout of the ``i``-th generated case: every (template, layout) pair comes round."""
+    return templates[(i // len(layouts) + i) % len(templates)], layouts[i % len(layouts)]
+
+
 def generate_dataset(out_dir: str | Path, n: int, seed: int, templates: Sequence[str] = ("2008", "2019", "2021"),
                      layouts: Sequence[str] = LAYOUTS, error_rate: float = 0.3,
                      kinds: Sequence[str] = INJECT_KINDS) -> list[dict[str, Any]]:
@@ -305,8 +310,7 @@ def generate_dataset(out_dir: str | Path, n: int, seed: int, templates: Sequence
     rng = random.Random(f"xxgk-dataset:{seed}")
     index = []
     for i in range(n):
-        layout = layouts[i % len(layouts)]  # every (template, layout) pair comes round
-        template = templates[(i // len(layouts) + i) % len(templates)]
+        template, layout = slot(i, templates, layouts)
         fits = [k for k in kinds if k != "fee_unit" or template == "2021"]
         inject = rng.choice(fits) if rng.random() < error_rate else None
         report = generate(seed * 100_000 + i, template, inject=inject)

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
+from extractor.sketch import COPIED
+
 DEFAULT_MAX_FILE_MB = 100
 DEFAULT_MAX_REQUEST_MB = 500
 DEFAULT_MAX_FILES = 1000
@@ -291,7 +293,7 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                                                     "text/csv": {}}}})
     def similar(
         threshold: Annotated[float, Query(ge=0.5, le=1.0, description="Share of the narratives' 4-grams in common")]
-        = 0.85,
+        = COPIED,
         format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
     ) -> Response:
         from extractor.similar import similar_in_store, to_csv, to_json

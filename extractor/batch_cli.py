@@ -85,9 +85,8 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         doc_ids = {ext.document_id for _, ext in reports}
         years = check_store(store, doc_ids)
         alike = similar_in_store(store, doc_ids)
-        written = write_exports(rows, out_dir, labels=labels, failures=summary.failures, extra={
-            "years": ("years.csv", ("\ufeff" + to_csv(years)).encode("utf-8")),
-            "similar": ("similar.csv", ("\ufeff" + similar_csv(alike)).encode("utf-8"))})
+        written = write_exports(rows, out_dir, labels=labels, failures=summary.failures,
+                                extra_csv={"years": to_csv(years), "similar": similar_csv(alike)})
         _print_summary(console, summary, seconds, written)
         console.print(f"跨年度 / cross-year: {years.findings} finding(s) in {len(years.pairs)} pair(s) of consecutive "
                       "years, against the reports already in the database (years.csv)", highlight=False)

@@ -6,14 +6,21 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from extractor._errors import InputError, XxgkError
 from extractor.render import render_summary
+from extractor.sketch import COPIED
 from schemas import catalog
 from schemas.results import Result
+
+if TYPE_CHECKING:
+    from extractor.store import Store
 
 
 def _fail_line(name: str, err: Exception) -> str:
@@ -122,15 +129,22 @@ def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
         raise click.UsageError("give report FILES, --store, or both")
     results: list[Result] = []
     if use_store:  # first, so a file also in the store is read with its reviewers' edits
-        from extractor.store import open_store
-
-        try:
-            with open_store(db_url) as store:
-                results += store_results(store)
-        except XxgkError as err:
-            raise click.ClickException(str(err)) from err
+        with _database(db_url) as store:
+            results += store_results(store)
     loaded, failed = _load_results(files, extractor_name)
     return results, loaded, failed
+
+
+@contextmanager
+def _database(db_url: str | None) -> Iterator[Store]:
+    """The store at ``db_url``; its errors end the command with their message."""
+    from extractor.store import open_store
+
+    try:
+        with open_store(db_url) as store:
+            yield store
+    except XxgkError as err:
+        raise click.ClickException(str(err)) from err
 
 
 _STORE_HELP = "Also every report in the database (latest extraction, reviewers' edits applied)."
@@ -159,13 +173,8 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     from extractor import years
 
     if use_store and not files:  # the database alone: let it load only what can pair
-        from extractor.store import open_store
-
-        try:
-            with open_store(db_url) as store:
-                report, failed = years.check_store(store), 0
-        except XxgkError as err:
-            raise click.ClickException(str(err)) from err
+        with _database(db_url) as store:
+            report, failed = years.check_store(store), 0
     else:
         stored, loaded, failed = _gather(files, use_store, db_url, extractor_name)
         if agency:  # the reviewer knows better than the detection (a name printed two ways, or not at all)
@@ -189,7 +198,7 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--store", "use_store", is_flag=True, help=_STORE_HELP)
 @click.option("--db", "db_url", default=None, metavar="URL", help=_DB_HELP)
-@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.85, show_default=True,
+@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=COPIED, show_default=True,
               help="Share of the narratives' character 4-grams (figures aside) two reports must have in common.")
 @click.option("--format", "fmt", type=click.Choice(["summary", "json", "csv"]), default="summary")
 @click.option("--extractor", "extractor_name", type=click.Choice(["rules", "llm", "hybrid"]), default="rules",

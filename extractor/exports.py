@@ -115,7 +115,7 @@ def values_csv(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
     w.writerow(headers(keys, labels))
     for r in rows:
         w.writerow([*r.meta(), *(_cell(r.values.get(k)) for k in keys)])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return _excel_csv(buf.getvalue())
 
 
 def findings_csv(rows: Sequence[ReportRow]) -> bytes:
@@ -127,7 +127,7 @@ def findings_csv(rows: Sequence[ReportRow]) -> bytes:
             w.writerow([r.file, f.get("rule", ""), f.get("category", ""), f.get("severity", ""),
                         ";".join(f.get("keys") or []), _cell(f.get("expected")), _cell(f.get("actual")),
                         f.get("message", "")])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return _excel_csv(buf.getvalue())
 
 
 def failed_csv(failures: Sequence[tuple[str, str]]) -> bytes:
@@ -135,7 +135,7 @@ def failed_csv(failures: Sequence[tuple[str, str]]) -> bytes:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(("file", "reason"))
     w.writerows(failures)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return _excel_csv(buf.getvalue())
 
 
 def values_xlsx(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
@@ -225,12 +225,18 @@ def render(kind: str, rows: Sequence[ReportRow], *, labels: bool = False) -> byt
     raise ConfigError(f"未知的导出格式 / unknown export {kind!r}: {', '.join(FORMATS)}")
 
 
+def _excel_csv(text: str) -> bytes:
+    """CSV bytes with a UTF-8 BOM, so that Excel opens the Chinese text as UTF-8."""
+    return ("\ufeff" + text).encode("utf-8")
+
+
 def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: bool = False,
                   failures: Sequence[tuple[str, str]] = (), kinds: Sequence[str] = FORMATS,
-                  extra: Mapping[str, tuple[str, bytes]] | None = None) -> dict[str, Path]:
+                  extra_csv: Mapping[str, str] | None = None) -> dict[str, Path]:
     """Write every export into ``out_dir`` (created); returns kind → path. Written whole, then renamed.
 
-    ``extra`` adds exports made elsewhere: kind → (file name, content).
+    ``extra_csv`` adds CSV exports made elsewhere: kind → CSV text, written as ``<kind>.csv`` for Excel
+    like the others.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -238,9 +244,9 @@ def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: boo
     names = dict(FILE_NAMES)
     payloads = {k: (lambda k=k: render(k, rows, labels=labels)) for k in kinds}
     payloads["failed"] = lambda: failed_csv(failures)
-    for kind, (name, content) in (extra or {}).items():
-        names[kind] = name
-        payloads[kind] = lambda content=content: content
+    for kind, text in (extra_csv or {}).items():
+        names[kind] = f"{kind}.csv"
+        payloads[kind] = lambda text=text: _excel_csv(text)
     for kind, make in payloads.items():
         path = out / names[kind]
         tmp = path.with_name(path.name + ".part")

@@ -14,14 +14,14 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from extractor.sketch import similarity
+from extractor.sketch import COPIED, similarity
 from extractor.years import agency_key
 from schemas.results import Result
 
 if TYPE_CHECKING:
     from extractor.store import Store
 
-THRESHOLD = 0.85  # as years.same_text: two real reports written independently share about 0.43
+THRESHOLD = COPIED  # as years.same_text
 
 
 @dataclass(frozen=True, slots=True)

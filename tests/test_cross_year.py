@@ -35,14 +35,16 @@ def _next_year(before: dict[str, Number | None], template: str, seed: int) -> di
     return after
 
 
+def _consistent_years(seed: int, template: str, next_template: str | None = None) -> tuple[dict, dict]:
+    """Two years that agree, without blanks (so every rule is checkable): generated ``seed`` and ``seed + 1``."""
+    before = {k: 0 if v is None else v for k, v in generate(seed, template).values.items()}
+    after = {k: 0 if v is None else v for k, v in _next_year(before, next_template or template, seed + 1).items()}
+    return before, after
+
+
 @pytest.fixture(params=["2019", "2021"])
 def pair(request: pytest.FixtureRequest) -> tuple[dict, dict, str]:
-    template = request.param
-    before = dict(generate(11, template).values)
-    for k, v in before.items():  # a report without blanks, so every rule is checkable
-        before[k] = 0 if v is None else v
-    after = {k: 0 if v is None else v for k, v in _next_year(before, template, 12).items()}
-    return before, after, template
+    return (*_consistent_years(11, request.param), request.param)
 
 
 def _rules(findings) -> list[tuple[str, str]]:
@@ -83,8 +85,7 @@ def test_pending_cases_last_year_bound_this_years_total(pair: tuple[dict, dict, 
 
 
 def test_stock_of_regulations_follows_last_years_stock() -> None:
-    before = {k: 0 if v is None else v for k, v in generate(21, "2021").values.items()}
-    after = {k: 0 if v is None else v for k, v in _next_year(before, "2021", 22).items()}
+    before, after = _consistent_years(21, "2021")
     after["t2.行政规范性文件.现行有效"] += 2
     found = validate_years(_result(after, "2021", 2024), _result(before, "2021", 2023))
     assert _rules(found) == [("years.t2_stock", "行政规范性文件")]
@@ -93,16 +94,14 @@ def test_stock_of_regulations_follows_last_years_stock() -> None:
 
 
 def test_item_counts_of_the_2019_format_carry_forward() -> None:
-    before = {k: 0 if v is None else v for k, v in generate(31, "2019").values.items()}
-    after = {k: 0 if v is None else v for k, v in _next_year(before, "2019", 32).items()}
+    before, after = _consistent_years(31, "2019")
     after["t2.行政处罚.上年项目数"] += 1
     found = validate_years(_result(after, "2019", 2020), _result(before, "2019", 2019))
     assert _rules(found) == [("years.t2_items", "行政处罚")]
 
 
 def test_2019_format_followed_by_2021_format_checks_what_both_have() -> None:
-    before = {k: 0 if v is None else v for k, v in generate(41, "2019").values.items()}
-    after = {k: 0 if v is None else v for k, v in _next_year(before, "2021", 42).items()}
+    before, after = _consistent_years(41, "2019", "2021")
     after["t2.规章.现行有效"] = 999  # no 现行有效 in the 2019 format: nothing to compare with
     after["t3.上年结转.总计"] = (after["t3.上年结转.总计"] or 0) + 1
     found = validate_years(_result(after, "2021", 2021), _result(before, "2019", 2020))

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from extractor.rules.checks import at_least, equal
 from extractor.rules.registry import PREVIOUS, Context, Rule, add, check
+from extractor.sketch import COPIED, similarity
 from schemas import catalog
 from schemas.results import Finding
 
@@ -63,7 +64,7 @@ def years_same_tables(rule: Rule, ctx: Context) -> Iterable[Finding]:
     if not _applies(rule, ctx):
         return []
     assert ctx.previous is not None
-    least = int(rule.param("min_nonzero", 8))  # type: ignore[call-overload]
+    least = int(rule.param("min_nonzero"))  # type: ignore[call-overload]
     tables: dict[str, list[str]] = {}
     for key, v in ctx.values.items():
         if v.status == "number" and key in catalog.BY_KEY:
@@ -89,13 +90,11 @@ def years_same_tables(rule: Rule, ctx: Context) -> Iterable[Finding]:
 @check("years_same_text")
 def years_same_text(rule: Rule, ctx: Context) -> Iterable[Finding]:
     """A narrative nearly identical to last year's (figures and dates aside): a copied report."""
-    from extractor.sketch import similarity
-
     if not _applies(rule, ctx):
         return []
     assert ctx.previous is not None
     score = similarity(ctx.sketch, ctx.previous.sketch)
-    least = float(rule.param("min_similarity", 0.85))  # type: ignore[arg-type]
+    least = float(rule.param("min_similarity"))  # type: ignore[arg-type]
     if score is None or score < least:
         return []
     return [Finding(
@@ -160,9 +159,8 @@ def _copied() -> list[Rule]:
 
 
 def _copied_text() -> list[Rule]:
-    # two real consecutive reports of one agency share 43 % of their narrative's 4-grams
     return [Rule("years.same_text", ALL, "cross_year", "years_same_text", "正文与上年雷同", severity="warning",
-                 params=(("previous", ALL), ("min_similarity", 0.85)), source="C.6-4")]
+                 params=(("previous", ALL), ("min_similarity", COPIED)), source="C.6-4")]
 
 
 def register() -> None:
