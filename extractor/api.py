@@ -14,6 +14,7 @@ from extractor.document import Document
 from extractor.ingest import load
 from extractor.rules import validate
 from extractor.sketch import sketch
+from schemas import catalog
 from schemas.results import DocumentInfo, Extraction, Finding, ReportMeta, Result
 
 
@@ -59,6 +60,7 @@ def check_document(document: Document, extraction: Extraction, info: DocumentInf
     meta = meta.model_copy() if meta is not None else detect(document)
     if extraction.template and extraction.template != meta.template:
         meta.template = extraction.template  # type: ignore[assignment]
+    meta.table_form = catalog.table_form(meta.template, extraction.values)
     report = validate(extraction.values, extraction.prose_values, meta, meta.template, document.text)
     findings: list[Finding] = [*report, *extraction.doubts]
     return Result(

@@ -12,7 +12,8 @@ import re
 from datetime import date
 
 from extractor.document import Document, compact, squash
-from extractor.reader.prose import prose_text
+from extractor.text import prose_text
+from schemas.catalog import SECTION_WORDS, template_for_year
 from schemas.results import ReportMeta
 
 _FINGERPRINTS: dict[str, tuple[str, ...]] = {
@@ -29,8 +30,11 @@ _YEAR = r"((?:19|20)\d{2}|[〇零一二三四五六七八九○]{4})"
 _TITLE_RE = re.compile(rf"^(?P<agency>.*?){_YEAR}年度?(?:政府信息公开|政务公开)(?:工作)?(?:年度)?报告")
 _PERIOD_RE = re.compile(rf"{_YEAR}年(\d{{1,2}})月(\d{{1,2}})日(?:起)?(?:至|到|-|—|~)+{_YEAR}?年?(\d{{1,2}})月(\d{{1,2}})日")
 _DATE_RE = re.compile(rf"^{_YEAR}年(\d{{1,2}})月(\d{{1,2}})日$")
+_INLINE_SECTION = re.compile(r"(?<![(（一二三四五六七八九十])[一二三四五六七八九][、.．]")
 _SECTION_RE = re.compile(r"^([一二三四五六七八九])[、.．]\s*(.{2,30})")
 _FEE_RE = re.compile(r"[^。]*信息处理费[^。]*。?")
+_FIELD_LABEL = re.compile(r"^(?:标题|题目|文章标题|title)[:：]", re.IGNORECASE)
+_CAPTION_RE = re.compile(rf"(?:附件\d*[:：]?|附表[:：]?)?(?P<agency>[^\s,，。:：;；]{{2,30}}?){_YEAR}年度?政府信息公开(?:工作)?情况统计表")
 _TABLE_YEAR_RE = re.compile(rf"[(（]{_YEAR}年度?[)）]")
 
 
@@ -55,16 +59,6 @@ def fingerprint_template(doc: Document) -> tuple[str | None, list[str]]:
     return None, []
 
 
-def template_for_year(year: int | None) -> str | None:
-    if year is None:
-        return None
-    if year <= 2018:
-        return "2008"
-    if year <= 2020:
-        return "2019"
-    return "2021"
-
-
 def looks_like_report(doc: Document) -> bool:
     """A document that names none of the report's vocabulary is not an annual report."""
     text = compact(doc.text)
@@ -81,19 +75,24 @@ def detect(doc: Document) -> ReportMeta:
 
     # title: the first lines that name the report, joined (titles are often split over two lines)
     for i, s in enumerate(squashed[:12]):
+        s = _FIELD_LABEL.sub("", s)  # an archiver's "标题: …" line
         joined = ""
         if i and len(squashed[i - 1]) <= 30 and _TITLE_RE.match(squashed[i - 1] + s):
             joined = squashed[i - 1] + s  # the agency on the line above the year
         elif _TITLE_RE.match(s):
             joined = s
         m = _TITLE_RE.match(joined) if joined else None
-        if m:
+        if m and _plausible_agency(m.group("agency")):
             meta.title = joined[: m.end()]
             meta.title_year = _year(m.group(2))
             agency = m.group("agency").strip("：:，, ")
             if agency:
                 meta.agency = agency
             break
+    if not meta.agency:  # a report cut out of its page: the statistics table's caption names the agency
+        cm = _CAPTION_RE.search(compact(doc.text))
+        if cm and _plausible_agency(cm.group("agency")):
+            meta.agency = cm.group("agency")
 
     text = prose_text(doc)
     m = _PERIOD_RE.search(text)
@@ -140,31 +139,30 @@ def detect(doc: Document) -> ReportMeta:
     return meta
 
 
-# the words that tell a report's six sections from other numbered headings ("三、本年度办理结果")
-SECTION_WORDS: dict[str, tuple[str, ...]] = {
-    "一": ("总体情况", "概述", "基本情况"),
-    "二": ("主动公开",),
-    "三": ("收到和处理", "依申请"),
-    "四": ("行政复议", "行政诉讼"),
-    "五": ("问题", "改进"),
-    "六": ("其他需要报告", "其他事项"),
-}
+def _plausible_agency(name: str) -> bool:
+    """An agency name, not a sentence that happens to end in "…年度政府信息公开年度报告"."""
+    return 0 < len(name.strip("：:，, ")) <= 40 and not re.search(r"[《》，,。；;]|根据|本报告", name)
 
 
 def _sections(lines: list[str]) -> list[str]:
-    """The numbered section headings, in order, once each (headings may sit in paragraphs or cells)."""
+    """The numbered section headings, in order, once each (headings may sit in paragraphs or cells).
+
+    In the text of a web page the whole report is one line: its headings are found inside it.
+    """
     out: list[str] = []
     seen: set[str] = set()
     for line in lines:
-        head = line[:24]  # a heading may run on into a table caption or the first sentence
-        m = _SECTION_RE.match(head)
-        if not m or m.group(1) in seen:
-            continue
-        words = SECTION_WORDS.get(m.group(1), ())
-        if words and not any(w in head for w in words):
-            continue
-        seen.add(m.group(1))
-        out.append(f"{m.group(1)}、{m.group(2)}")
+        starts = [0] + ([m.start() for m in _INLINE_SECTION.finditer(line)] if len(line) > 200 else [])
+        for at in starts:
+            head = line[at:at + 24]  # a heading may run on into a table caption or the first sentence
+            m = _SECTION_RE.match(head)
+            if not m or m.group(1) in seen:
+                continue
+            words = SECTION_WORDS.get(m.group(1), ())
+            if words and not any(w in head for w in words):
+                continue
+            seen.add(m.group(1))
+            out.append(f"{m.group(1)}、{m.group(2)}")
     return out
 
 

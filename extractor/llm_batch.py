@@ -103,12 +103,9 @@ def document_requests(document: Any, document_id: int | str, config: Any,
     from extractor.llm.locate import locate
     from extractor.llm.models import row_model
     from extractor.llm.prompts import row_prompt
-    from extractor.reader import TableReader
 
-    template = template or detect(document).template
-    reading = TableReader().extract(document, template)
-    template = template or reading.template or "2021"
-    tasks, _searched = locate(document, template, reading)
+    template = template or detect(document).template or "2021"
+    tasks = locate(document, template)
     out: list[PlannedRequest] = []
     per_table: dict[str, int] = {}
     for task in tasks:

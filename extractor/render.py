@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from extractor.reader.labels import core
+from extractor.text import core
 from schemas import catalog
 from schemas.results import Finding, Result, Value
 

@@ -12,13 +12,20 @@ import io
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from itertools import product
+from math import prod
 from typing import TYPE_CHECKING, Any
 
-from extractor.rules import validate_years
+from extractor.reader.solve import ABSENT, Row, constraints_for, cross_year_constraints, solve
+from extractor.rules import PREVIOUS, RULES, validate_years
+from schemas import catalog
 from schemas.results import DocumentInfo, Finding, ReportMeta, Result, Value
 
 if TYPE_CHECKING:
     from extractor.store import ReportRow, Store
+
+
+MAX_COMBINATIONS = 20_000  # readings of a cross-year identity's open rows tried before giving up
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,85 @@ def agency_key(name: str | None) -> str:
     return "".join(folded.split())
 
 
+def settle(current: Result, previous: Result) -> Result:
+    """``current`` with the run-together digits its own identities left open decided by last year's report.
+
+    Only where exactly one reading keeps the cross-year identities (上年结转 = last year's 结转下年度,
+    现行有效 = last year's + 制发 − 废止, 上一年项目数量, 历年累计 …) together with the report's own; the
+    values decided so say so in their finding, for the reviewer to confirm. Anything else stays open.
+    """
+    open_rows = [f for f in current.findings if f.rule == "extract.ambiguous_split" and f.detail.get("candidates")]
+    template = current.template
+    if not open_rows or template is None or previous.template is None:
+        return current
+    rows: list[Row] = []
+    for key, v in current.values.items():
+        if v.status in ("number", "blank", "dash", "slash"):
+            rows.append(Row((key,), [(v.value,)]))
+    for key, v in previous.values.items():
+        if v.status in ("number", "blank", "dash", "slash"):
+            rows.append(Row((PREVIOUS + key,), [(v.value,)]))
+    open_at = len(rows)
+    rows += [Row(tuple(f.keys), [tuple(c) for c in f.detail["candidates"]]) for f in open_rows]
+    rows += [Row(tuple(PREVIOUS + k for k in f.keys), [tuple(c) for c in f.detail["candidates"]])
+             for f in previous.findings if f.rule == "extract.ambiguous_split" and f.detail.get("candidates")
+             and any(previous.values[k].status == "text" for k in f.keys if k in previous.values)]
+    form = catalog.table_form(template, current.values)
+    solve(rows, [*constraints_for(template, form), *cross_year_constraints(template, previous.template)])
+    values = dict(current.values)
+    settled: list[Finding] = _broken_whatever_the_split(rows, open_at, template, previous)
+    for f, row in zip(open_rows, rows[open_at:]):
+        if len(row.candidates) != 1:
+            continue
+        for key, num in zip(row.keys, row.candidates[0]):
+            values[key] = values[key].model_copy(update={
+                "value": num, "status": "number" if num is not None else "dash",
+                "raw": "—" if num is None else str(num), "candidates": []})
+        settled.append(Finding(
+            rule="extract.settled_by_previous", kind="extraction", category="extraction", severity="info",
+            message=f"{f.message.split('，')[0]}，按上一年度报告（{previous.meta.year} 年）的数字只有一种拆分成立："
+                    f"{'、'.join(str(x) for x in row.candidates[0])}，请核对",
+            keys=list(row.keys), evidence=f.evidence,
+            detail={"candidates": [list(row.candidates[0])], "previous": previous.document.name}))
+    if not settled:
+        return current
+    done = {id(f) for f, row in zip(open_rows, rows[open_at:]) if len(row.candidates) == 1 and row.fixed_by}
+    findings = [f for f in current.findings if id(f) not in done] + settled
+    return current.model_copy(update={"values": values, "findings": findings})
+
+
+def _broken_whatever_the_split(rows: list[Row], open_at: int, template: str, previous: Result) -> list[Finding]:
+    """A cross-year identity that no reading of this year's open digits keeps: broken, whichever the report
+    printed (the cross-year rules cannot see it, the values being undecided)."""
+    out = []
+    fixed = {k: r.candidates[0][0] for r in rows[:open_at] for k in r.keys}
+    for c in cross_year_constraints(template, previous.template):
+        touched = [r for r in rows[open_at:] if set(r.keys) & set(c.keys)]
+        if not touched or any(t.key not in fixed and not any(t.key in r.keys for r in touched)
+                              for t in (*c.lhs, *c.rhs) if not t.optional):
+            continue
+        if prod(len(r.candidates) for r in touched) > MAX_COMBINATIONS:
+            continue  # too many readings to be sure none keeps it
+        if not any(c.holds(_getter(fixed, touched, combo)) for combo in product(*(r.candidates for r in touched))):
+            out.append(Finding(
+                rule=c.rule, kind="cross_year", category="report", severity="warning",
+                message=f"与上一年度报告（{previous.meta.year} 年）对照：表中连在一起的数字无论怎样拆分，"
+                        f"都不满足“{_rule_title(c.rule)}”",
+                keys=[t.key for t in (*c.lhs, *c.rhs)], detail={"whatever_the_split": True}))
+    return out
+
+
+def _getter(fixed: dict, rows: list[Row], combo: tuple) -> Any:
+    got = dict(fixed)
+    for r, cand in zip(rows, combo):
+        got.update(zip(r.keys, cand))
+    return lambda k: got.get(k, ABSENT)
+
+
+def _rule_title(rule_id: str) -> str:
+    return next((r.title for r in RULES if r.id == rule_id), rule_id)
+
+
 def check_years(results: Iterable[Result]) -> YearsReport:
     """Group reports by agency, order them by year and check every consecutive pair.
 
@@ -84,7 +170,9 @@ def check_years(results: Iterable[Result]) -> YearsReport:
         for year, r in sorted(years.items()):
             before = years.get(year - 1)
             if before is not None:
-                pairs.append(YearPair(r.meta.agency or key, before, r, tuple(validate_years(r, before))))
+                r = settle(r, before)
+                whatever = [f for f in r.findings if f.kind == "cross_year"]
+                pairs.append(YearPair(r.meta.agency or key, before, r, (*validate_years(r, before), *whatever)))
             elif year + 1 not in years:
                 unpaired.append(Unpaired(r, "没有相邻年度的报告 / no report of the year before or after"))
     return YearsReport(tuple(pairs), tuple(unpaired))

@@ -235,14 +235,15 @@ def _o(
 _OLD_ROWS: tuple[RowSpec, ...] = (
     _o("主动公开情况", "一、主动公开情况", "", _S1, header_only=True),
     _o("主动公开数", "（一）主动公开政府信息数（不同渠道和方式公开相同信息计1条）", "条", _S1,
-       ("主动公开政府信息数", "主动公开信息数", "主动公开政府信息总数")),
+       ("主动公开政府信息数", "主动公开信息数", "主动公开政府信息总数", "主动公开文件数")),
     _o("主动公开规范性文件数", "其中：主动公开规范性文件数", "条", _S1, ("主动公开规范性文件数",), group="主动公开数"),
     _o("制发规范性文件总数", "制发规范性文件总数", "件", _S1),
     _o("建议提案办理结果公开数", "人大代表建议和政协提案办理结果公开数", "件", _S1, ("建议提案办理结果公开数",),
        optional=True),
     _o("渠道", "（二）通过不同渠道和方式公开政府信息的情况", "", _S1, header_only=True),
-    _o("渠道.政府公报", "1.政府公报公开政府信息数", "条", _S1, ("政府公报", "政府公报公开信息数"), group="渠道"),
-    _o("渠道.政府网站", "2.政府网站公开政府信息数", "条", _S1, ("政府网站", "网站公开", "政府网站公开信息数"),
+    _o("渠道.政府公报", "1.政府公报公开政府信息数", "条", _S1, ("政府公报", "政府公报公开信息数", "政府公报公开",
+                                                          "政府公报公开数"), group="渠道"),
+    _o("渠道.政府网站", "2.政府网站公开政府信息数", "条", _S1, ("政府网站", "网站公开", "政府网站公开信息数", "政府网站公开数"),
        group="渠道"),
     _o("渠道.政务微博", "3.政务微博公开政府信息数", "条", _S1, ("政务微博",), group="渠道"),
     _o("渠道.政务微信", "4.政务微信公开政府信息数", "条", _S1, ("政务微信",), group="渠道"),
@@ -272,7 +273,7 @@ _OLD_ROWS: tuple[RowSpec, ...] = (
     _o("办结数", "（二）申请办结数", "件", _S3),
     _o("办结.按时", "1.按时办结数", "件", _S3, group="办结数"),
     _o("办结.延期", "2.延期办结数", "件", _S3, group="办结数"),
-    _o("答复数", "（三）申请答复数", "件", _S3, ("本年度对申请的答复总数",)),
+    _o("答复数", "（三）申请答复数", "件", _S3, ("本年度对申请的答复总数", "对申请的答复数", "对申请的答复总数")),
     _o("答复.已主动公开", "1.属于已主动公开范围数", "件", _S3, group="答复数"),
     _o("答复.同意公开", "2.同意公开答复数", "件", _S3, group="答复数"),
     _o("答复.部分公开", "3.同意部分公开答复数", "件", _S3, group="答复数"),
@@ -303,7 +304,7 @@ _OLD_ROWS: tuple[RowSpec, ...] = (
     _o("申诉", "行政申诉数", "件", _S6, optional=True),
     _o("申诉举报", "行政申诉、举报数", "件", _S6, optional=True),
     _o("收费", "七、依申请公开信息收取的费用", "万元", _S7, ("依申请公开信息收取的费用",), decimal=True),
-    _o("收费减免金额", "收费减免金额", "元", _S7, optional=True, decimal=True),
+    _o("收费减免金额", "收费减免金额", "元", _S7, ("政府信息公开收费减免金额",), optional=True, decimal=True),
     _o("机构建设", "八、机构建设和保障经费情况", "", _S8, header_only=True),
     _o("专门机构数", "（一）政府信息公开工作专门机构数", "个", _S8),
     _o("查阅点数", "（二）设置政府信息公开查阅点数", "个", _S8),
@@ -317,6 +318,33 @@ _OLD_ROWS: tuple[RowSpec, ...] = (
     _o("培训班数", "（二）举办各类培训班数", "次", _S9),
     _o("培训人次", "（三）接受培训人员数", "人次", _S9),
 )
+
+# The old table's forms: the national 统计表 of 2008–2018, and the provinces' shorter tables (Fujian's
+# 17 rows with 电子邮件/其它形式申请数 and 行政申诉数, its zones' 15–16 rows with 信函、传真申请数, 其他类型答复数,
+# 收费减免金额 in 元, 接受行政诉讼、举报数), which print a 历年累计 column beside the year's figure and
+# list only some of the national rows. Which form a table is follows from the rows it prints.
+OLD_FORMS: dict[str, str] = {
+    "national": "全国统一的政府信息公开情况统计表",
+    "provincial": "省级简表（如福建：年度与历年累计两列，电子邮件、其它形式申请数、行政申诉数等行）",
+}
+PROVINCIAL_ROWS = frozenset({"申请.电子邮件", "申请.其他形式", "申请.信函传真", "答复.其他类型", "收费减免金额", "诉讼举报",
+                             "申诉", "申诉举报"})
+
+
+def old_table_form(row_ids: Iterable[str]) -> str | None:
+    """Which form of the old table prints these rows (ids without ``old.``); None for no rows."""
+    ids = set(row_ids)
+    if not ids:
+        return None
+    return "provincial" if ids & PROVINCIAL_ROWS else "national"
+
+
+def table_form(template: str | None, keys: Iterable[str]) -> str | None:
+    """The form of a report's tables from the keys it printed: for the old template, national or provincial."""
+    if template != "2008":
+        return None
+    return old_table_form({k[4:].removesuffix(".历年累计") for k in keys if k.startswith("old.")})
+
 
 _OLD_SECOND_COLUMN = ColumnSpec("old", "历年累计", "历年累计", ("累计",), OLD)
 
@@ -424,6 +452,28 @@ def keys(template: str, **kw) -> list[str]:
 
 def labels(keys_: Iterable[str]) -> dict[str, str]:
     return {k: BY_KEY[k].label for k in keys_ if k in BY_KEY}
+
+
+# the words that tell a report's six sections from other numbered headings ("三、本年度办理结果")
+SECTION_WORDS: dict[str, tuple[str, ...]] = {
+    "一": ("总体情况", "概述", "基本情况"),
+    "二": ("主动公开",),
+    "三": ("收到和处理", "依申请"),
+    "四": ("行政复议", "行政诉讼"),
+    "五": ("问题", "改进"),
+    "六": ("其他需要报告", "其他事项"),
+}
+
+
+def template_for_year(year: int | None) -> str | None:
+    """The template in force for a report year (2008–2018 old table, 2019–2020 试行, 2021 on)."""
+    if year is None:
+        return None
+    if year <= 2018:
+        return "2008"
+    if year <= 2020:
+        return "2019"
+    return "2021"
 
 
 UNITS: tuple[str, ...] = ("件", "条", "次", "篇", "人", "人次", "个", "万元", "元")

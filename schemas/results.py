@@ -41,6 +41,7 @@ class Value(BaseModel):
     unit: str | None = None
     evidence: list[Evidence] = Field(default_factory=list)
     candidates: list[list[Number | None]] = Field(default_factory=list)  # ambiguous splits, for a person
+    choices: list[Number | None] = Field(default_factory=list)  # what this cell is in those splits
     grounded: bool = True
     extractor: str = "rules"
     agreement: Agreement | None = None
@@ -66,6 +67,7 @@ class ReportMeta(BaseModel):
     agency: str | None = None
     year: int | None = None
     template: Literal["2008", "2019", "2021"] | None = None
+    table_form: str | None = None  # the old table: "national" or a province's shorter "provincial" table
     title: str | None = None
     title_year: int | None = None
     period_start: date | None = None
@@ -124,7 +126,8 @@ class Extraction(BaseModel):
     seconds: float = 0.0
 
     def flat(self) -> dict[str, Number | None]:
-        return {k: v.value for k, v in self.values.items()}
+        """{key: value}; a value the reader could not decide (candidates for a person) is left out."""
+        return {k: v.value for k, v in self.values.items() if v.status != "text"}
 
 
 class DocumentInfo(BaseModel):
@@ -156,8 +159,12 @@ class Result(BaseModel):
         return self.meta.template
 
     def flat(self) -> dict[str, Number | None]:
-        """{key: value} for every table value, the form gold files and score.py use."""
-        return {k: v.value for k, v in self.values.items()}
+        """{key: value} for every table value, the form gold files and score.py use.
+
+        A value the reader could not decide (run-together digits that several splits fit, shown to a
+        person with its candidates) is left out: missing, not a blank.
+        """
+        return {k: v.value for k, v in self.values.items() if v.status != "text"}
 
     def with_values(self, current: dict[str, Number | None]) -> Result:
         """This result with a reviewer's values (the store's current values) in place of the extracted ones.

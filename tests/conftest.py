@@ -18,6 +18,9 @@ SEED_TXT = EXAMPLES / "2017-old-template-report.txt"
 SEED_GOLD = EXAMPLES / "2017-old-template-report.gold.json"
 REAL = SHARED / "real"
 REAL_REPORTS = ("2023-huaian-hongze-district", "2024-huaian-hongze-district")
+# the agency's web page as archived: its text (the report on one line) and, for 2011, its HTML
+REAL_PAGES = ("2011-pingtan-zone.txt", "2011-pingtan-zone.html", "2012-pingtan-county.txt", "2014-pingtan-zone.txt",
+              "2019-pingtan-zone.txt", "2021-pingtan-zone.txt")
 
 
 def load_gold(path: Path) -> dict:
@@ -35,6 +38,19 @@ def real_pdf(slug: str) -> Path:
     if not path.exists():
         pytest.skip(f"../shared/real is not here ({path}); the real-report tests need the shared folder")
     return path
+
+
+def real_file(name: str) -> Path:
+    """Any file of ../shared/real, read in place; skip with the reason when it is absent."""
+    path = REAL / name
+    if not path.exists():
+        pytest.skip(f"../shared/real is not here ({path}); the real-report tests need the shared folder")
+    return path
+
+
+def real_gold(name: str) -> dict:
+    """The gold file of a real input (``2011-pingtan-zone.html`` → ``2011-pingtan-zone.gold.json``)."""
+    return load_gold(REAL / (name.rsplit(".", 1)[0] + ".gold.json"))
 
 
 PG_URL = os.environ.get("XXGK_TEST_POSTGRES_URL")

@@ -19,7 +19,6 @@ from extractor.api import extract, read_document  # noqa: E402
 from extractor.llm.config import LLMConfig  # noqa: E402
 from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
 from extractor.llm.locate import locate  # noqa: E402
-from extractor.reader import TableReader  # noqa: E402
 from tests.conftest import FIXTURES, SEED_TXT  # noqa: E402
 from tests.fake_openai import FakeOpenAIServer, copy_row, every_cell  # noqa: E402
 
@@ -63,7 +62,7 @@ def test_fake_server_copying_reader_fills_every_seed_key_with_grounded_evidence(
     # usage: one call per row plus the re-reads of the rows behind the seed's own inconsistencies
     reads = [c for c in ext.last_calls if c.purpose == "read"]
     rereads = [c for c in ext.last_calls if c.purpose == "reread"]
-    tasks, _ = locate(doc, "2008", TableReader().extract(doc))
+    tasks = locate(doc, "2008")
     printed = [t for t in tasks if t.has_digits(doc.text)]
     assert len(tasks) == 60 and len(reads) == len(printed) == 46 and rereads  # a row printing no number needs no call
     blank_row = next(t for t in tasks if not t.has_digits(doc.text))
@@ -138,7 +137,7 @@ def test_fake_server_faults_become_findings_and_hybrid_keeps_the_reader(behaviou
     assert llm.values and all(v.value == 0 and v.evidence[0].kind == "table" for v in llm.values.values())
     if behaviour == "invalid_json":  # the model's fault, not the endpoint's: every row asked, and re-asked once
         doc, _ = read_document(FMT2021)
-        tasks, _ = locate(doc, "2021", TableReader().extract(doc))
+        tasks = locate(doc, "2021")
         assert n_llm == 2 * len([t for t in tasks if t.needs_model(doc.text)])
     else:  # a failing endpoint is not hammered: after three failed calls the rest are skipped
         assert n_llm <= (cfg.concurrency + 3) * 2  # retries=1: two requests per call
@@ -206,9 +205,9 @@ def test_fake_server_hybrid_conflict_keeps_reader_value_and_asks_a_person():
 
 
 def test_fake_server_hybrid_llm_alone_where_the_reader_finds_no_table(tmp_path):
-    # table 二 printed as sentences with units, which the table reader does not take for a table
-    lines = ["2022年政府信息公开工作年度报告", "二、主动公开政府信息情况", "行政许可决定：1204件。", "行政处罚 387 件",
-             "行政强制12件",
+    # table 二 printed as sentences, which the table reader does not take for a table's cells
+    lines = ["2022年政府信息公开工作年度报告", "二、主动公开政府信息情况", "行政许可决定：1204件。", "行政处罚决定387件，",
+             "行政强制决定12件。",
              "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况"]
     path = tmp_path / "prose-only.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

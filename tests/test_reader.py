@@ -8,8 +8,9 @@ import subprocess
 import pytest
 
 from extractor import extract
-from extractor.reader import split
-from extractor.reader.labels import best_match, canonical, core
+from extractor.reader.values import readings
+from extractor.text import canonical, core
+from extractor.reader.labels import best_match
 from schemas import catalog
 from tests.conftest import FIXTURES, REAL, REAL_REPORTS, load_gold, real_pdf
 
@@ -42,24 +43,50 @@ def test_unrelated_label_does_not_match():
 
 
 # ----------------------------------------------------------------------------- run-together digits
+def _digits(text: str):
+    from extractor.reader.stream import Token
+
+    return [Token("number", text, 0, len(text), 0)]
+
+
+def _row_total(prefix) -> bool:
+    return len(prefix) < 7 or sum(prefix[:6]) == prefix[6]
+
+
 def test_split_with_row_total_is_unique():
-    assert split.splits("1000001", 7, split.total_is_sum) == [[1, 0, 0, 0, 0, 0, 1]]
+    assert readings(_digits("1000001"), 7, decimal=(False,) * 7, signed=(False,) * 7,
+                    check=_row_total)[0] == [(1, 0, 0, 0, 0, 0, 1)]
 
 
 def test_split_keeps_every_candidate_that_fits():
-    cands = split.splits("693665", 3, split.stock_at_least_change)
-    assert [69, 3, 665] in cands and len(cands) > 1
+    cands = readings(_digits("693665"), 3, decimal=(False,) * 3, signed=(False,) * 3,
+                     check=lambda p: len(p) < 3 or p[2] >= p[0] - p[1])[0]
+    assert (69, 3, 665) in cands and len(cands) > 1
     assert all(c[2] >= c[0] - c[1] for c in cands)
 
 
 def test_split_never_invents_leading_zeros():
-    assert all(not any(str(x).startswith("0") and x != 0 for x in c) for c in split.splits("10203", 3))
-    assert split.splits("05", 1) == []
+    cands = readings(_digits("10203"), 3, decimal=(False,) * 3, signed=(False,) * 3)[0]
+    assert cands and all(not any(str(x).startswith("0") and x != 0 for x in c) for c in cands)
+    assert readings(_digits("05"), 2, decimal=(False,) * 2, signed=(False,) * 2)[0] == [(0, 5)]
 
 
 def test_flattened_table_four_splits_by_group_totals():
-    cands = split.splits("210031001200000", 15, split.groups_total_is_sum(5), max_len=5)
-    assert cands == [[2, 1, 0, 0, 3, 1, 0, 0, 1, 2, 0, 0, 0, 0, 0]]
+    def groups(p) -> bool:
+        return len(p) % 5 or sum(p[-5:-1]) == p[-1]
+
+    cands = readings(_digits("210031001200000"), 15, decimal=(False,) * 15, signed=(False,) * 15, check=groups)[0]
+    assert cands == [(2, 1, 0, 0, 3, 1, 0, 0, 1, 2, 0, 0, 0, 0, 0)]
+
+
+def test_a_signed_column_takes_the_minus_and_a_money_column_the_decimals():
+    from extractor.reader.stream import Token
+
+    toks = [Token("number", "322", 0, 3, 0), Token("number", "-12239", 3, 9, 0, sep_before=False)]
+    cands = readings(toks, 3, decimal=(False,) * 3, signed=(False, True, False))[0]
+    assert (322, -12, 239) in cands and all(c[1] < 0 for c in cands)
+    money = readings(_digits("13575394432.52"), 2, decimal=(False, True), signed=(False, False))[0]
+    assert (135, 75394432.52) in money and all(isinstance(c[1], float) for c in money)
 
 
 # ----------------------------------------------------------------------------- whole reports
@@ -131,3 +158,28 @@ def test_old_table_reads_the_second_column_historical_totals() -> None:
     annual = {k: result.values[k.removesuffix(".历年累计")].value for k in cumulative}
     assert all(cumulative[k] == annual[k] * 3 + 11 for k in cumulative)  # each read beside its own row
     assert not [f for f in result.findings if f.rule == "old.cumulative"]
+
+
+def test_blank_cells_of_a_web_page_are_blank_values_in_table_three_and_four(tmp_path):
+    """The page's HTML of the 2019 form leaves （六）其他处理 and table 四 empty (&nbsp;): every key of
+    those rows is read as blank (null, as the gold files have it), none as 0 and none left out."""
+    import re
+
+    from evals.generator import generate, render
+
+    report = generate(3, "2019")
+    html = render(report, "html").decode("utf-8")
+    html = re.sub(r"(<td colspan=\"2\">（六）其他处理</td>)(<td>0</td>){7}", r"\1" + "<td>&nbsp;</td>" * 7, html)
+    t4 = re.search(r"(</tr>\n)(<tr>(?:<td>\d+</td>){15}</tr>)(\n</table>\n<h2>五)", html)
+    assert t4 is not None
+    html = html.replace(t4.group(2), "<tr>" + "<td>&nbsp;</td>" * 15 + "</tr>")
+    path = tmp_path / "blank.html"
+    path.write_text(html, encoding="utf-8")
+    r = extract(path)
+    flat = r.flat()
+    for c in catalog.columns("t3"):
+        assert flat[f"t3.其他处理.{c.id}"] is None and r.values[f"t3.其他处理.{c.id}"].status == "blank"
+    for k in (k for k in catalog.keys("2019") if k.startswith("t4.")):
+        assert flat[k] is None and r.values[k].status == "blank"
+    assert flat["t3.办理结果总计.总计"] == report.values["t3.办理结果总计.总计"]
+    assert not [f for f in r.findings if f.rule in ("extract.table_missing", "extract.missing")]

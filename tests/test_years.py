@@ -9,6 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from extractor import extract
 from extractor.cli import main
 from extractor.years import agency_key, check_years
 from schemas.results import DocumentInfo, ReportMeta, Result, Value
@@ -216,3 +217,32 @@ def test_years_command_on_the_database_alone(tmp_path: Path) -> None:
     assert [(f["rule"], f["actual"], f["expected"]) for p in data["pairs"] for f in p["findings"]] == [
         ("years.t3_carry_over", 5, 3)]
     assert [u["file"] for u in data["unpaired"]] == ["b2021.pdf"]
+
+
+def test_last_years_report_settles_a_split_this_years_report_leaves_open(tmp_path: Path) -> None:
+    """The page text prints 行政规范性文件 as "693665" (69 / 3 / 665 among seven readings); last year's
+    现行有效 599 leaves one reading with 现行有效 = 599 + 制发 − 废止, and it is taken, said so."""
+    from extractor.years import settle
+    from tests.conftest import real_file
+
+    current = extract(real_file("2021-pingtan-zone.txt"))
+    assert "t2.行政规范性文件.本年制发" not in current.flat()
+    previous = current.model_copy(update={
+        "meta": current.meta.model_copy(update={"year": 2020}),
+        "findings": [f for f in current.findings if f.rule != "extract.ambiguous_split"],
+        "values": {**current.values, "t2.行政规范性文件.现行有效": current.values["t2.规章.现行有效"].model_copy(
+            update={"key": "t2.行政规范性文件.现行有效", "value": 599})}})
+    settled = settle(current, previous)
+    flat = settled.flat()
+    assert (flat["t2.行政规范性文件.本年制发"], flat["t2.行政规范性文件.本年废止"],
+            flat["t2.行政规范性文件.现行有效"]) == (69, 3, 665)
+    note = next(f for f in settled.findings if f.rule == "extract.settled_by_previous")
+    assert note.severity == "info" and "2020" in note.message
+    assert not [f for f in settled.findings if f.rule == "extract.ambiguous_split"]
+    # a previous year that fits no reading decides nothing, and says the link is broken whatever the split
+    wrong = previous.model_copy(update={"values": {**previous.values, "t2.行政规范性文件.现行有效":
+                                                   previous.values["t2.行政规范性文件.现行有效"].model_copy(
+                                                       update={"value": 5})}})
+    open_again = settle(current, wrong)
+    assert "t2.行政规范性文件.本年制发" not in open_again.flat()
+    assert any(f.rule == "years.t2_stock" and f.detail.get("whatever_the_split") for f in open_again.findings)

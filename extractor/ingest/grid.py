@@ -22,6 +22,9 @@ class _Real:
     colspan: int = 1
 
 
+BLANK_ROW_CELLS = 3  # an empty row of at least this many cells is a blank row of data, not a spacer
+
+
 class SpanGrid:
     """Cells placed by (row, col) with their spans; every slot knows its owner."""
 
@@ -66,18 +69,16 @@ class SpanGrid:
     def lists(self) -> tuple[list[list[str | None]], list[list[tuple[int, int]]], dict[tuple[int, int], tuple[int, int]]]:
         """(texts with None for covered slots, (rowspan, colspan) per slot, covered slot → owner).
 
-        Rows that hold neither a covered slot nor a non-blank cell (spacer rows) are dropped.
+        Rows that hold neither a covered slot nor a non-blank cell (spacer rows) are dropped, unless
+        they are a row of several empty cells: a row printed blank (table 四 left empty) is data.
         """
         width = max((c + 1 for (_, c) in self._owner), default=0)
         keep: list[int] = []
         for r in range(self.n_rows):
-            for c in range(width):
-                o = self._owner.get((r, c))
-                if o is None:
-                    continue
-                if o[0] != r or self._real[o].text.strip() or self._real[o].rowspan > 1:
-                    keep.append(r)
-                    break
+            own = [o for c in range(width) if (o := self._owner.get((r, c))) is not None]
+            if len({o for o in own if o[0] == r}) >= BLANK_ROW_CELLS or any(
+                    o[0] != r or self._real[o].text.strip() or self._real[o].rowspan > 1 for o in own):
+                keep.append(r)
         new_row = {r: i for i, r in enumerate(keep)}
         grid: list[list[str | None]] = []
         spans: list[list[tuple[int, int]]] = []

@@ -1,5 +1,5 @@
 """Plain-text reports: the seed's one-cell-per-line layout, markdown tables, ``pdftotext -layout``
-output and text whose table cells run together.
+output, text whose table cells run together, and the text of a web page (the report on one line).
 
 The layouts differ only in how a table row is written, so each is turned into Table blocks
 whose rows are cell lists; prose lines become paragraphs. Offsets are kept by building the
@@ -13,6 +13,7 @@ import re
 from extractor.document import Document, DocumentBuilder, normalize, squash
 from extractor.ingest.encoding import decode
 
+PAGE_TEXT_LINE = 1500  # characters: a line this long holds a whole report, as a page's text keeps it
 _SEP_LINE = re.compile(r"^\s*[|｜]\s*$")
 _MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -151,13 +152,12 @@ def _split_row(line: str) -> list[str]:
             continue
         m = _TRAILING_NUMS.match(normalize(p))
         if m and m.group("label") and len(toks) > 1:
-            nums = m.group("nums").split()
-            label_part = p
-            for n in reversed(nums):
-                label_part = label_part.rstrip()
-                label_part = label_part[: len(label_part) - len(n)] if label_part.endswith(n) else label_part
-            out.append(label_part.strip())
-            out.extend(nums)
+            # cut the numbers off the label as printed (full-width digits are one character each)
+            norm = normalize(p)
+            printed = p if len(norm) == len(p) else norm
+            cut = m.end("label")
+            out.append(printed[:cut].strip())
+            out.extend(printed[cut:].split())
             continue
         out.append(p)
     return out
@@ -168,6 +168,8 @@ def _parse_lines(lines: list[str], name: str) -> Document:
     row_like = [_is_row_line(ln) for ln in lines]
     runtogether = sum(1 for ln in lines if _RUN_TOGETHER.match(normalize(ln).strip()) and len(ln.strip()) <= 80)
     layout = "runtogether" if runtogether >= 5 else "layout"
+    if max((len(ln) for ln in lines), default=0) >= PAGE_TEXT_LINE:
+        layout = "pagetext"  # the text of a web page: the whole report (tables included) on one line
     b = DocumentBuilder(name, "txt", layout=layout)
     i = 0
     n = len(lines)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, TypeVar
 
 from extractor._errors import BackendError, ConfigError
+from extractor.detect import detect
 from extractor.document import Document
 from extractor.llm.client import Answer, LLMClient
 from extractor.llm.config import LLMConfig, load_config
@@ -85,14 +86,13 @@ class LLMExtractor:
         return self._config
 
     def extract(self, document: Document, template: str | None = None) -> Extraction:
-        reading = TableReader().extract(document, template)
-        return self.extract_with(document, template or reading.template or "2021", reading)
+        return self.extract_with(document, template or detect(document).template or "2021")
 
-    def extract_with(self, document: Document, template: str, reading: Extraction | None) -> Extraction:
-        """Read with the model, using a table reading (may be None) only to find where rows are printed."""
+    def extract_with(self, document: Document, template: str) -> Extraction:
+        """Read with the model, one printed row at a time, the rows found the way the table reader finds them."""
         cfg = self.config.require()
         t0 = time.perf_counter()
-        tasks, searched = locate(document, template, reading)
+        tasks = locate(document, template)
         values, doubts, calls = run_sync(self._run(document, template, tasks))
         self.last_calls = calls
         client_usage = _usage(calls)
@@ -240,7 +240,7 @@ class HybridExtractor:
         model: str | None = None
         try:
             model = self.llm.config.model
-            llm = self.llm.extract_with(document, template, reading)
+            llm = self.llm.extract_with(document, template)
         except (BackendError, ConfigError) as err:
             doubt = Finding(rule="extract.llm_unavailable", kind="extraction", category="extraction",
                             severity="warning", message=f"模型提取未能进行，仅采用表格读取的结果：{err}",

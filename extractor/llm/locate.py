@@ -2,9 +2,9 @@
 
 A model asked for a whole table at once loses its place; asked for one row it copies numbers. Each
 task names a catalog row (its official label and the columns to fill) and the row's printed text in
-``Document.text``: where the table reader placed the row's cells, the line(s) holding them; for a
-table the reader found nothing of, the line whose label matches the catalog row. Locating is
-deterministic; reading the numbers out of the text is the model's job.
+``Document.text``: the label and value stretch the table reader finds the layout-free way (by the
+catalog's labels in the document's character stream), also for rows whose values it could not read
+itself. Locating is deterministic; reading the numbers out of the text is the model's job.
 """
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ import re
 from dataclasses import dataclass
 
 from extractor.document import Document, normalize
-from extractor.reader.labels import best_match
 from extractor.reader.numbers import parse_cell
+from extractor.reader.tables import row_spans
 from schemas import catalog
-from schemas.results import Extraction
 
-_VALUE_TAIL = re.compile(
-    r"(?P<tail>(?:[\s|:：为]*(?:[-+]?\d[\d,]*(?:\.\d+)?|—+|-|/|／)(?:万元|人次|件|条|次|篇|人|个|元)?)+)[\s|。.;；,，]*$")
 _OLD_VALUE_COLUMN = "统计数"
 BLANK = "null"  # how a cell with nothing printed is shown: the way the answer spells it
 
@@ -143,133 +140,29 @@ def _shown(raw: str) -> str:
     return BLANK if cell.status in ("blank", "dash", "slash") else raw.strip()
 
 
-def _line_bounds(text: str, offset: int) -> tuple[int, int]:
-    a = text.rfind("\n", 0, offset) + 1
-    b = text.find("\n", offset)
-    return a, len(text) if b < 0 else b
-
-
-def _row_layout(table: str, template: str) -> list[tuple[str, str, list[tuple[str, str, bool]]]]:
-    """(row id, row label, [(key, column label, decimal)]) for every value row of a table."""
-    out: list[tuple[str, str, list[tuple[str, str, bool]]]] = []
-    by_row: dict[str, list[tuple[str, str, bool]]] = {}
-    labels: dict[str, str] = {}
-    for f in catalog.fields_for(template, include_second_column=True):
-        if f.table != table or f.prose_only:
-            continue
-        col = f.column.label if f.column is not None else _OLD_VALUE_COLUMN
-        by_row.setdefault(f.row.id, []).append((f.key, col, f.decimal))
-        labels[f.row.id] = f.row.label
-    layout = catalog.t2_layout(template) if table == "t2" else {}
-    for rid, cols in by_row.items():
-        if rid in layout:  # table 二 prints its columns in the template's order, not the catalog's
-            order = {f"t2.{rid}.{c}": i for i, c in enumerate(layout[rid])}
-            cols = sorted(cols, key=lambda c: order.get(c[0], len(order)))
-        out.append((rid, labels[rid], cols))
-    return out
-
-
 def _field_name(key: str, table: str) -> str:
     if table == "old":
         return "历年累计" if key.endswith(".历年累计") else _OLD_VALUE_COLUMN
     return key.rsplit(".", 1)[1]
 
 
-def tables_of(template: str) -> tuple[str, ...]:
-    return ("old",) if template == "2008" else ("t2", "t3", "t4")
-
-
-def locate(document: Document, template: str, reading: Extraction | None) -> tuple[list[RowTask], list[str]]:
-    """Row tasks for every table of the template, and the tables found by label search only."""
-    text = document.text
+def locate(document: Document, template: str) -> list[RowTask]:
+    """Row tasks for every table row the reader finds, read by it or not, the layout-free way it finds them."""
     tasks: list[RowTask] = []
-    searched: list[str] = []
-    found_by_reader = reading.values if reading is not None else {}
-    for table in tables_of(template):
-        layout = _row_layout(table, template)
-        table_tasks: list[RowTask] = []
-        for rid, label, cols in layout:
-            present = [(k, c, d) for k, c, d in cols if k in found_by_reader and found_by_reader[k].evidence]
-            if not present:
-                continue
-            evs = [found_by_reader[k].evidence[0] for k, _, _ in present]
-            first = min(e.start for e in evs)
-            last = max(e.end for e in evs)
-            a, _ = _line_bounds(text, first)
-            _, b = _line_bounds(text, max(last - 1, first))
-            cut = _shared_line(found_by_reader, present, a, b)
-            if cut:  # the line holds other rows' cells too (a flattened table 四): only this row's cells
-                a, b = first, min(last + 1, b) if text[last:last + 1] == "\t" else last
-            # a blank whose evidence is its label cell (no value cell printed) counts from the label's end
-            value_start = min(e.end if found_by_reader[k].status == "blank" and e.text.strip() else e.start
-                              for (k, _, _), e in zip(present, evs))
-            table_tasks.append(RowTask(
-                table=table, row_id=rid, label=label,
-                keys=tuple(k for k, _, _ in present), fields=tuple(_field_name(k, table) for k, _, _ in present),
-                columns=tuple(c for _, c, _ in present), decimal=tuple(d for _, _, d in present),
-                start=a, end=b, value_start=value_start, page=evs[0].page,
-                runtogether=any(e.kind == "split" for e in evs), cut=cut))
-        if not table_tasks:
-            table_tasks = _search(document, table, template, layout)
-            if table_tasks:
-                searched.append(table)
-        tasks.extend(table_tasks)
-    return tasks, searched
-
-
-def _shared_line(values: dict, present: list, a: int, b: int) -> bool:
-    mine = {k for k, _, _ in present}
-    for k, v in values.items():
-        if k in mine or not v.evidence:
+    for span in row_spans(document, template):
+        keys = tuple(k for k in span.keys if k in catalog.BY_KEY)
+        if not keys:
             continue
-        e = v.evidence[0]
-        if a <= e.start < b and e.end > e.start:
-            return True
-    return False
-
-
-def _lines(text: str) -> list[tuple[int, int]]:
-    out, pos = [], 0
-    for line in text.split("\n"):
-        out.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return out
-
-
-def _search(document: Document, table: str, template: str, layout: list) -> list[RowTask]:
-    """Rows found by their labels alone, for a table the reader could not read."""
-    text = document.text
-    specs = [r for r in catalog.rows(table, template) if not r.header_only]
-    by_id = {rid: (label, [c for c in cols if not c[0].endswith(".历年累计")]) for rid, label, cols in layout}
-    lines = _lines(text)
-    tasks: list[RowTask] = []
-    taken: set[str] = set()
-    for i, (a, b) in enumerate(lines):
-        line = text[a:b]
-        if not re.search(r"[\u4e00-\u9fff]", line):
-            continue
-        m_tail = _VALUE_TAIL.search(line)
-        label_text = line[:m_tail.start()] if m_tail else line
-        if not label_text.strip() or len(label_text) > 80:
-            continue
-        m = best_match(label_text, specs, minimum=0.85)
-        if m is None or m.row.id in taken or m.row.id not in by_id:
-            continue
-        end, value_start = b, a + len(label_text)
-        if not m_tail and i + 1 < len(lines):
-            na, nb = lines[i + 1]
-            if _VALUE_TAIL.fullmatch(text[na:nb] or " "):
-                end, value_start = nb, na
-            else:
-                continue
-        label, cols = by_id[m.row.id]
-        taken.add(m.row.id)
+        spec = catalog.BY_KEY[keys[0]]
+        cols = tuple((catalog.BY_KEY[k].column.label if catalog.BY_KEY[k].column is not None  # type: ignore[union-attr]
+                      else _OLD_VALUE_COLUMN) for k in keys)
         tasks.append(RowTask(
-            table=table, row_id=m.row.id, label=label, keys=tuple(k for k, _, _ in cols),
-            fields=tuple(_field_name(k, table) for k, _, _ in cols), columns=tuple(c for _, c, _ in cols),
-            decimal=tuple(d for _, _, d in cols), start=a, end=end, value_start=value_start,
-            page=document.page_of(a)))
+            table=span.table, row_id=span.row_id, label=spec.row.label, keys=keys,
+            fields=tuple(_field_name(k, span.table) for k in keys), columns=cols,
+            decimal=tuple(catalog.BY_KEY[k].decimal for k in keys),
+            start=span.start, end=span.end, value_start=span.value_start, page=span.page,
+            runtogether=span.runtogether, cut=span.cut))
     return tasks
 
 
-__all__ = ["RowTask", "locate", "tables_of"]
+__all__ = ["RowTask", "locate"]

@@ -9,47 +9,14 @@ then by similarity.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Iterable
 
 from extractor.document import squash
+from extractor.text import core
 from schemas.catalog import RowSpec
-
-_ENUM = re.compile(
-    r"^(其中[:：]?|其中)?"
-    r"([(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．,，]|\d+[.．、,，](?!\d)|[①②③④⑤⑥⑦⑧⑨])?"
-    r"(其中[:：]?)?"
-)
-_PAREN = re.compile(r"[(（][^()（）]*[)）]")
-_QUOTES = re.compile(r"[\"'“”‘’《》「」]")
-_PUNCT = re.compile(r"[、,，。:：;；·．.]")
-
-
-def enumerator(label: str) -> str:
-    """The leading enumerator of a label ("（三）", "3.", "一、"), normalized, or ""."""
-    s = squash(label)
-    m = _ENUM.match(s)
-    return m.group(2) or "" if m else ""
-
-
-@lru_cache(maxsize=8192)
-def canonical(label: str) -> str:
-    """The form labels are compared in."""
-    s = squash(label)
-    s = _ENUM.sub("", s, count=1)
-    s = _QUOTES.sub("", s)
-    return s
-
-
-@lru_cache(maxsize=8192)
-def core(label: str) -> str:
-    """Canonical form without parenthetical notes and punctuation: the label's kernel."""
-    s = _PAREN.sub("", canonical(label))
-    s = re.sub(r"[(（].*$", "", s)  # an unclosed note cut by a line wrap
-    return _PUNCT.sub("", s)
 
 
 @dataclass(frozen=True, slots=True)

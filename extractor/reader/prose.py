@@ -11,10 +11,9 @@ import re
 from dataclasses import dataclass
 
 from extractor.document import Document
+from extractor.text import BREAK as _BREAK
+from extractor.text import ProseText, build_prose
 from schemas.results import Evidence, Value
-
-_BREAK = "¶"
-_SENTENCE_END = ("。", "！", "？", "；", ":", "：")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,40 +110,6 @@ PATTERNS: tuple[ProsePattern, ...] = (
 )
 
 
-@dataclass(slots=True)
-class ProseText:
-    """The prose with whitespace removed, segment breaks marked, and a map back to document offsets."""
-
-    text: str
-    offsets: list[int]
-
-    def span(self, a: int, b: int) -> tuple[int, int]:
-        return self.offsets[a], self.offsets[max(b - 1, a)] + 1
-
-
-def build_prose(doc: Document) -> ProseText:
-    chars: list[str] = []
-    offs: list[int] = []
-    for p in doc.paragraphs():
-        t = p.text
-        base = p.span.start
-        for i, ch in enumerate(t):
-            if ch.isspace():
-                continue
-            chars.append(ch)
-            offs.append(base + i)
-        stripped = t.strip()
-        if stripped.endswith(_SENTENCE_END) or len(stripped) <= 20:
-            chars.append(_BREAK)
-            offs.append(p.span.end)
-    return ProseText("".join(chars), offs)
-
-
-def prose_text(doc: Document) -> str:
-    """The prose as one string without whitespace (segment marks removed)."""
-    return build_prose(doc).text.replace(_BREAK, "")
-
-
 def _segments(pt: ProseText) -> list[tuple[int, int]]:
     out, start = [], 0
     for m in re.finditer(_BREAK, pt.text):
@@ -174,7 +139,6 @@ def read_prose(doc: Document, template: str | None) -> dict[str, Value]:
             nums = [float(g) if "." in g else int(g) for g in groups]
             value = sum(nums) if pat.total_of_groups else nums[0]
             start, end = pt.span(a + m.start(), a + m.end())
-            s_start, s_end = pt.span(a, b) if b > a else (start, end)
             sentence = _sentence(seg, m.start(), m.end())
             found[pat.key] = Value(
                 key=pat.key,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from extractor.rules.registry import PREVIOUS, Context, Rule, check
+from extractor.text import core
 from schemas import catalog
 from schemas.results import Evidence, Finding, Number
 
@@ -23,8 +24,6 @@ def _clause(sentence: str, raw: str) -> str:
 
 def _name(key: str) -> str:
     """A short Chinese name for a key: the row label's kernel, then the column."""
-    from extractor.reader.labels import core
-
     if key.startswith(PREVIOUS):
         return f"〔上年报告〕{_name(key[len(PREVIOUS):])}"
     spec = catalog.BY_KEY.get(key)
@@ -172,7 +171,7 @@ def each_at_most(rule: Rule, ctx: Context) -> Iterable[Finding]:
     if total is None:
         return []
     out = []
-    for key in rule.rhs:
+    for key in (k.lstrip("?") for k in rule.rhs):
         v = ctx.number(key)
         if v is not None and v > total:
             out.append(Finding(
@@ -209,6 +208,19 @@ def value_range(rule: Rule, ctx: Context) -> Iterable[Finding]:
     return out
 
 
+def _prose_whatever_the_split(rule: Rule, key: str, pv, table, ctx: Context) -> Finding:
+    """A figure the narrative restates that no reading of the table's run-together digits gives."""
+    sentence = pv.evidence[0].text if pv.evidence else pv.raw
+    shown = "、".join(_fmt(x) for x in table.choices)
+    return Finding(
+        rule=rule.id, kind="prose", category="report", severity=rule.severity,  # type: ignore[arg-type]
+        message=f"正文与表格不一致：正文“{sentence}”称 {_fmt(pv.value)}，表中{_name(key)}的数字连在一起，"
+                f"无论怎样拆分都只能是 {shown} 之一",
+        keys=[key], actual=pv.value, evidence={**_evidence(ctx, [key]), f"{key}（正文）": pv.evidence},
+        detail={"sentence": sentence, "choices": table.choices},
+    )
+
+
 @check("prose_equals")
 def prose_equals(rule: Rule, ctx: Context) -> Iterable[Finding]:
     """Each figure the narrative restates equals the table's; a plausible other scope is a warning."""
@@ -220,6 +232,10 @@ def prose_equals(rule: Rule, ctx: Context) -> Iterable[Finding]:
             continue
         parts = derived.get(key, (key,))
         statuses = [ctx.status(k) for k in parts]
+        undecided = ctx.value(key) if statuses == ["text"] else None
+        if undecided is not None and undecided.choices and pv.value not in undecided.choices:
+            out.append(_prose_whatever_the_split(rule, key, pv, undecided, ctx))
+            continue
         if any(s in ("missing", "text") for s in statuses):
             continue
         table = sum((ctx.number(k) or 0) for k in parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from extractor.rules.registry import Rule, add
+from extractor.text import core
 from schemas import catalog
 
 NEW = frozenset({"2019", "2021"})
@@ -56,8 +57,6 @@ def _t3_rules() -> list[Rule]:
 
 
 def _short(label: str) -> str:
-    from extractor.reader.labels import core
-
     return core(label)
 
 
@@ -138,6 +137,32 @@ def _old_rules() -> list[Rule]:
     ]
 
 
+PROVINCIAL = frozenset({"provincial"})
+# the provincial tables' parts and wholes: a whole and the rows printed under it with 其中
+_PROVINCIAL_PARTS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("主动公开数", ("渠道.政府网站", "渠道.政府公报"), False),  # two channels of several: each at most the whole
+    ("收到申请数", ("申请.当面", "申请.传真", "申请.电子邮件", "申请.网络", "申请.信函", "申请.其他形式", "申请.信函传真"), True),
+    ("答复数", ("答复.同意公开", "答复.部分公开", "答复.不同意公开", "答复.其他类型"), True),
+)
+
+
+def _provincial_rules() -> list[Rule]:
+    """The Fujian-style tables: each 其中 row at most its whole; where the parts are every kind, their sum."""
+    out = []
+    for column, tail in (("本年", ""), ("历年累计", ".历年累计")):
+        for whole, parts, exhaustive in _PROVINCIAL_PARTS:
+            lhs = (f"old.{whole}{tail}",)
+            rhs = tuple(f"?old.{p}{tail}" for p in parts)
+            out.append(Rule("old.part_le_whole", OLD, "inequality", "each_at_most", "“其中”各项不应超过其总数",
+                            lhs=lhs, rhs=rhs, variant=f"{_short(catalog.field(lhs[0]).row.label)}·{column}",
+                            params=(("decides", True),), source="福建简表", table_forms=PROVINCIAL))
+            if exhaustive:
+                out.append(Rule("old.parts_sum", OLD, "sum", "equal", "总数应等于“其中”各项之和",
+                                lhs=lhs, rhs=rhs, variant=f"{_short(catalog.field(lhs[0]).row.label)}·{column}",
+                                source="福建简表", table_forms=PROVINCIAL))
+    return out
+
+
 # rows counting what happened in the year; a 历年累计 of them adds up year by year (the rest are stocks)
 OLD_STOCK_ROWS = frozenset({"专门机构数", "查阅点数", "工作人员", "工作人员.专职", "工作人员.兼职"})
 
@@ -145,6 +170,24 @@ OLD_STOCK_ROWS = frozenset({"专门机构数", "查阅点数", "工作人员", "
 def old_flow_rows() -> list[catalog.RowSpec]:
     """The old table's rows whose 历年累计 column, when printed, accumulates the yearly figure."""
     return [r for r in catalog.rows("old") if not r.header_only and r.id not in OLD_STOCK_ROWS]
+
+
+def _cumulative_twins() -> list[Rule]:
+    """The old table's identities over its 历年累计 column: every year's figures keep them, so their sums do.
+
+    Warnings (a cumulative column is often restated or carried from another count), but they decide a split
+    of run-together digits just as the year's identities do.
+    """
+    out = []
+    for rule in _old_rules():
+        if rule.check not in ("equal", "at_most", "each_at_most") or rule.param("slack") is not None:
+            continue
+        twin = tuple(t.replace("old.", "old.", 1) + ".历年累计" for t in rule.lhs)
+        rhs = tuple(t + ".历年累计" for t in rule.rhs)
+        out.append(Rule(rule.id, OLD, rule.kind, rule.check, f"历年累计列：{rule.title}", severity="warning",
+                        lhs=twin, rhs=rhs, variant="历年累计", params=(*rule.params, ("decides", True)),
+                        source=rule.source, table_forms=rule.table_forms))
+    return out
 
 
 def _cumulative_rules() -> list[Rule]:
@@ -171,5 +214,5 @@ def _prose_rules() -> list[Rule]:
 
 
 def register() -> None:
-    add(*_t3_rules(), *_t4_rules(), *_t2_rules(), *_old_rules(), *_cumulative_rules(), *_value_rules(),
+    add(*_t3_rules(), *_t4_rules(), *_t2_rules(), *_old_rules(), *_provincial_rules(), *_cumulative_twins(), *_cumulative_rules(), *_value_rules(),
         *_prose_rules())

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Iterable
 
-from extractor.detect import SECTION_WORDS, template_for_year
+from schemas.catalog import SECTION_WORDS, template_for_year
 from extractor.rules.registry import Context, Rule, add, check
 from schemas.results import Finding
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Protocol
 
+from schemas import catalog
 from schemas.results import Finding, Number, ReportMeta, Value
 
 
@@ -27,6 +28,7 @@ class Rule:
     variant: str = ""  # e.g. the column of a per-column identity
     params: tuple[tuple[str, object], ...] = ()
     source: str = ""  # where the rule comes from (research/templates.md section C id)
+    table_forms: frozenset[str] = frozenset()  # the old table's forms it applies to (empty: every form)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -54,6 +56,11 @@ class Context:
     text: str = ""
     previous: Context | None = None
     sketch: list[int] = field(default_factory=list)  # of the narrative, for cross-year rules (extractor/sketch.py)
+
+    @property
+    def table_form(self) -> str | None:
+        """The form of the tables the values come from (the old table: national or provincial)."""
+        return catalog.table_form(self.template, self.values)
 
     def value(self, key: str) -> Value | None:
         if key.startswith(PREVIOUS):
@@ -91,9 +98,10 @@ def add(*rules: Rule) -> None:
     RULES.extend(rules)
 
 
-def rules_for(template: str | None) -> Iterator[Rule]:
+def rules_for(template: str | None, table_form: str | None = None) -> Iterator[Rule]:
+    """The rules of a template (and, given, of that form of its tables)."""
     for r in RULES:
-        if template in r.templates:
+        if template in r.templates and (not r.table_forms or table_form is None or table_form in r.table_forms):
             yield r
 
 
@@ -103,7 +111,7 @@ def run(ctx: Context) -> list[Finding]:
     Cross-year rules run only when the context carries the previous year's report, and then only they do.
     """
     out: list[Finding] = []
-    for rule in rules_for(ctx.template):
+    for rule in rules_for(ctx.template, ctx.table_form or "national"):
         if (rule.kind == "cross_year") == (ctx.previous is not None):
             out.extend(CHECKS[rule.check](rule, ctx))
     return out
