@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from evals.dataset import load_dataset, repo_cases
+from evals.dataset import load_dataset, repo_cases, shared_real
 from evals.journal import Journal, read_journal
 from evals.metrics import CaseScore
 from evals.pairs import PairScore, run_pairs
@@ -48,17 +48,31 @@ def _score_pairs(n: int, seed: int) -> list[PairScore]:
 @click.option("--report-errors", is_flag=True,
               help="Generated cases also draw report-level errors (a template of another year, a statistics "
                    "period of another year, 收费金额 in 元); off by default so the published set stays the same.")
+@click.option("--real", "real_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of real reports with gold files, scored first as the real tier (default: the shared "
+                   "folder's real/ when it is on this machine, see XXGK_SHARED).")
+@click.option("--real-gate/--no-real-gate", default=True, show_default=True,
+              help="Fail when a real report has a wrong value, a value neither read nor left to a person with its "
+                   "candidates, or an expected finding not raised.")
 @click.option("--pairs", "n_pairs", type=click.IntRange(0), default=0,
               help="Also generate N pairs of one agency's consecutive years (half with a broken cross-year link) "
                    "and score the cross-year rules on them, read by the table reader.")
 def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate: int, seed: int, error_rate: float,
              with_repo: bool | None, out: Path, workers: int, min_accuracy: float | None, min_recall: float | None,
-             max_false: int | None, limit: int | None, resume: bool, report_errors: bool, n_pairs: int) -> None:
-    """Score extractors against gold files: DATASET folders (default: the repo's own cases)."""
+             max_false: int | None, limit: int | None, resume: bool, report_errors: bool, n_pairs: int,
+             real_dirs: tuple[Path, ...], real_gate: bool) -> None:
+    """Score extractors against gold files: the real tier first, then DATASET folders (default: the repo's own
+    cases) and generated ones."""
     cases = []
+    shared = shared_real()
+    reals = real_dirs or ((shared,) if shared is not None else ())
+    for d in reals:
+        cases += load_dataset(d, origin="real")
     if with_repo or (with_repo is None and not datasets):
         cases += repo_cases()
     for d in datasets:
+        if any(d.resolve() == r.resolve() for r in reals):
+            continue  # already scored as the real tier
         cases += load_dataset(d)
     tmp = None
     if n_generate:
@@ -104,6 +118,10 @@ def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate
             failed.append(f"year pairs: cross-year recall {recall:.2f}% < {min_recall}%")
         if max_false is not None and t["false"] > max_false:
             failed.append(f"year pairs: {t['false']} findings on clean pairs > {max_false}")
+    for name, t in overall(run, "real").items() if real_gate else ():
+        if t.wrong or t.unread or t.raised < t.expected_findings:
+            failed.append(f"real tier ({name}): {t.wrong} wrong, {t.unread} not read, "
+                          f"{t.expected_findings - t.raised} expected findings not raised")
     for name, t in overall(run).items():
         if min_accuracy is not None and t.accuracy < min_accuracy:
             failed.append(f"{name}: accuracy {t.accuracy:.2f}% < {min_accuracy}%")

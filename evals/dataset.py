@@ -8,12 +8,14 @@ seed and the real reports whose gold files predate that field, from ``evals/expe
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-REPO_DATASETS = (ROOT / "examples", ROOT / "tests" / "fixtures" / "generated", ROOT / "tests" / "fixtures" / "eval")
+REAL_DATASETS = (ROOT / "examples",)  # the repo's own real reports (the seed)
+REPO_DATASETS = (ROOT / "tests" / "fixtures" / "generated", ROOT / "tests" / "fixtures" / "eval")
 _EXPECTED = Path(__file__).resolve().parent / "expected.json"
 _LAYOUT_BY_EXT = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "md"}
 
@@ -62,21 +64,33 @@ def load_dataset(path: str | Path, origin: str = "external") -> list[Case]:
     cases = []
     for g in golds:
         gold = json.loads(g.read_text(encoding="utf-8"))
-        source = g.parent / gold.get("source", {}).get("file", g.name.replace(".gold.json", ""))
-        if not source.exists():
-            continue
         slug = g.name[: -len(".gold.json")]
+        src = gold.get("source", {})
+        inputs = src.get("inputs") or [src.get("file") or g.name.replace(".gold.json", "")]
         expected = gold.get("expected_findings")
         if expected is None:
             expected = overlay.get(slug, [])
-        cases.append(Case(slug, source, gold, origin, tuple(expected)))
+        for name in inputs:  # one report kept in several forms (a page's text and its HTML): a case each
+            source = g.parent / name
+            if source.exists():
+                cases.append(Case(slug if len(inputs) == 1 else name, source, gold, origin, tuple(expected)))
     return cases
 
 
 def repo_cases() -> list[Case]:
-    """The repo's own cases: the seed, the hand-made fixtures and the committed generated ones."""
+    """The repo's own cases: the seed (a real report), the hand-made fixtures and the committed generated ones."""
     out: list[Case] = []
+    for d in REAL_DATASETS:
+        if d.exists():
+            out.extend(load_dataset(d, origin="real"))
     for d in REPO_DATASETS:
         if d.exists():
             out.extend(load_dataset(d, origin="repo"))
     return out
+
+
+def shared_real() -> Path | None:
+    """The team's folder of real reports with gold values, when it is on this machine (XXGK_SHARED)."""
+    base = Path(os.environ.get("XXGK_SHARED", ROOT.parent / "shared"))
+    real = base / "real"
+    return real if real.is_dir() else None

@@ -38,6 +38,7 @@ class CaseScore:
     right: int = 0
     wrong: int = 0
     missing: int = 0
+    undecided: int = 0  # of the missing: left to a person with candidates that hold the printed value
     invented: int = 0
     expected_findings: int = 0
     raised: int = 0
@@ -79,6 +80,9 @@ def score_case(result: Result | None, gold: dict[str, Any], expected: Iterable[d
         if key not in flat or key in undecided:  # an ambiguous split left for a person is not a wrong value
             s.missing += 1
             s.keys[key] = "missing"
+            v = result.values.get(key)
+            if v is not None and any(gv in c for c in v.candidates):
+                s.undecided += 1
         elif same(flat[key], gv):
             s.right += 1
             s.keys[key] = "right"
@@ -111,6 +115,7 @@ class Totals:
     right: int = 0
     wrong: int = 0
     missing: int = 0
+    undecided: int = 0
     invented: int = 0
     exact: int = 0
     expected_findings: int = 0
@@ -126,6 +131,11 @@ class Totals:
         return 100.0 * self.right / self.total if self.total else 0.0
 
     @property
+    def unread(self) -> int:
+        """Values neither read nor left to a person with the right candidate: the reader's own misses."""
+        return self.missing - self.undecided
+
+    @property
     def recall(self) -> float:
         return 100.0 * self.raised / self.expected_findings if self.expected_findings else 100.0
 
@@ -139,6 +149,7 @@ class Totals:
         self.right += s.right
         self.wrong += s.wrong
         self.missing += s.missing
+        self.undecided += s.undecided
         self.invented += s.invented
         self.exact += int(s.exact)
         self.expected_findings += s.expected_findings

@@ -29,14 +29,40 @@ def _table(run: EvalRun, *dims: str) -> str:
     return "\n".join(lines)
 
 
-def overall(run: EvalRun) -> dict[str, Totals]:
-    return {k[0]: t for k, t in group(run.scores, "extractor").items()}
+def overall(run: EvalRun, origin: str | None = None) -> dict[str, Totals]:
+    """Totals per extractor (of one origin's cases only, when given)."""
+    scores = [s for s in run.scores if origin is None or s.origin == origin]
+    return {k[0]: t for k, t in group(scores, "extractor").items()}
+
+
+def real_tier(run: EvalRun) -> str:
+    """The real reports, one line each and first: what users bring is the measure."""
+    real = [s for s in run.scores if s.origin == "real"]
+    if not real:
+        return ""
+    head = ("| report | template | layout | extractor | values right | wrong | left to a person | not read | "
+            "expected findings raised | findings not expected |")
+    lines = ["## Real reports", "", head, "|---|---|---|---|---|---|---|---|---|---|"]
+    for s in real:
+        lines.append(f"| {s.slug} | {s.template} | {s.layout} | {s.extractor} | {s.right}/{s.total} | {s.wrong} | "
+                     f"{s.undecided} | {s.missing - s.undecided} | {s.raised}/{s.expected_findings} | "
+                     f"{len(s.false)} |")
+    for name, t in overall(run, "real").items():
+        lines.append(f"| **all {t.cases}** | | | {name} | {t.right}/{t.total} = {t.accuracy:.1f}% | {t.wrong} | "
+                     f"{t.undecided} | {t.unread} | {t.raised}/{t.expected_findings} | {t.false_on_clean} |")
+    note = ("*Left to a person*: digits printed run together that more than one split fits, no identity of the "
+            "report deciding; the reader gives the candidates (the printed value among them) and asks.")
+    lines += ["", note, ""]
+    return "\n".join(lines)
 
 
 def to_markdown(run: EvalRun, command: str = "", pairs: list[PairScore] | None = None) -> str:
     parts = ["# xxgk eval", ""]
     if command:
         parts += [f"Reproduce: `{command}`", ""]
+    tier = real_tier(run)
+    if tier:
+        parts += [tier]
     parts += ["## By extractor", "", _table(run, "extractor"), ""]
     if pairs:
         parts += [pair_report.to_markdown(pairs)]
@@ -68,6 +94,7 @@ def to_json(run: EvalRun, pairs: list[PairScore] | None = None) -> dict[str, Any
     return {
         "seconds": round(run.seconds, 2),
         **({"year_pairs": pair_report.to_json(pairs)} if pairs else {}),
+        "real": {k: t.as_dict() for k, t in overall(run, "real").items()},
         "by_extractor": {k: t.as_dict() for k, t in overall(run).items()},
         "by_template_layout_extractor": {"/".join(k): t.as_dict()
                                          for k, t in group(run.scores, "template", "layout", "extractor").items()},

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from evals.dataset import Case
 from evals.metrics import CaseScore, score_case
@@ -40,12 +40,14 @@ def _run_case(args: tuple[Case, tuple[str, ...]]) -> list[CaseScore]:
 
 
 def interleaved(cases: Sequence[Case]) -> list[Case]:
-    """Cases round-robin over template × layout, each group in its own order: a run stopped part way
-    (an LLM over hundreds of reports takes hours) has scored every template and layout about equally."""
+    """The real reports first, then cases round-robin over template × layout, each group in its own order: a
+    run stopped part way (an LLM over hundreds of reports takes hours) has scored the real reports and every
+    template and layout about equally."""
     groups: dict[tuple[str, str], list[Case]] = {}
+    out: list[Case] = [c for c in cases if c.origin == "real"]
     for case in cases:
-        groups.setdefault((case.template, case.layout), []).append(case)
-    out: list[Case] = []
+        if case.origin != "real":
+            groups.setdefault((case.template, case.layout), []).append(case)
     queues = list(groups.values())
     while any(queues):
         for q in queues:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from evals.dataset import Case, load_dataset, repo_cases
@@ -70,7 +71,13 @@ def test_runner_on_the_seed_is_exact(tmp_path):
     assert s.exact and s.raised == 3 and s.false_findings == 0
 
 
-def test_eval_command_writes_reports_and_gates(tmp_path):
+@pytest.fixture
+def no_shared(tmp_path, monkeypatch):
+    """The eval without the team's shared real reports, for tests about the eval's own mechanics."""
+    monkeypatch.setenv("XXGK_SHARED", str(tmp_path / "no-shared-folder"))
+
+
+def test_eval_command_writes_reports_and_gates(tmp_path, no_shared):
     from evals.cli import eval_cmd
 
     seed_dir = tmp_path / "ds"
@@ -105,7 +112,7 @@ def test_cases_run_round_robin_over_template_and_layout():
     assert {(c.template, c.layout) for c in first} == groups  # every group once before any group twice
 
 
-def test_a_stopped_eval_resumes_from_its_journal(tmp_path):
+def test_a_stopped_eval_resumes_from_its_journal(tmp_path, no_shared):
     """Killed part way, the journal keeps what was scored; --resume runs only the rest, and the report
     is the same as a run that was never stopped."""
     from evals.cli import eval_cmd
@@ -132,7 +139,7 @@ def test_a_stopped_eval_resumes_from_its_journal(tmp_path):
     assert "--resume" not in (out / "eval.md").read_text(encoding="utf-8")
 
 
-def test_limit_scores_a_balanced_sample(tmp_path):
+def test_limit_scores_a_balanced_sample(tmp_path, no_shared):
     from evals.cli import eval_cmd
     from evals.runner import interleaved
 
@@ -144,3 +151,32 @@ def test_limit_scores_a_balanced_sample(tmp_path):
     assert [x["slug"] for x in rows] == [c.slug for c in interleaved(cases)[:4]]
     by_slug = {c.slug: c for c in cases}
     assert len({(by_slug[x["slug"]].template, by_slug[x["slug"]].layout) for x in rows}) == 4  # four groups
+
+
+def test_the_real_tier_is_scored_first_and_gated(tmp_path):
+    """Real reports come first in the eval and in its report; a wrong value there fails the gate."""
+    import shutil
+
+    from evals.cli import eval_cmd
+    from tests.conftest import SEED_GOLD, SEED_TXT
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "empty").mkdir()
+    shutil.copy(SEED_TXT, real / "seed.txt")
+    gold = json.loads(SEED_GOLD.read_text(encoding="utf-8"))
+    gold["source"] = {"inputs": ["seed.txt"]}
+    (real / "seed.gold.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    ok = CliRunner().invoke(eval_cmd, ["--real", str(real), "--no-repo", str(tmp_path / "empty"), "--out", str(out),
+                                       "--workers", "1"])
+    assert ok.exit_code == 0, ok.output
+    md = (out / "eval.md").read_text(encoding="utf-8")
+    assert md.index("## Real reports") < md.index("## By extractor") and "| seed |" in md
+    data = json.loads((out / "eval.json").read_text(encoding="utf-8"))
+    assert data["real"]["rules"]["right"] == 60 and data["real"]["rules"]["wrong"] == 0
+    gold["values"]["old.主动公开数"] += 1  # the gold disagrees with the report: a wrong value in the real tier
+    (real / "seed.gold.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    bad = CliRunner().invoke(eval_cmd, ["--real", str(real), "--no-repo", str(tmp_path / "empty"), "--out", str(out),
+                                        "--workers", "1"])
+    assert bad.exit_code == 1 and "real tier (rules): 1 wrong" in bad.output + (bad.stderr or "")
