@@ -9,11 +9,14 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 
-GRID_LAYOUTS = ("html", "docx", "pdf")
-TEXT_LAYOUTS = ("md", "layout", "cells", "runtogether")
+# wordhtml imitates ../shared/real/2011-pingtan-zone.html (the report cut out of the agency's page, Word markup);
+# pagetext imitates the archived page texts 2021-/2019-/2014-/2012-/2011-pingtan-*.txt (chrome, then the report on
+# one line, cells run together or one space apart)
+GRID_LAYOUTS = ("html", "docx", "pdf", "wordhtml")
+TEXT_LAYOUTS = ("md", "layout", "cells", "runtogether", "pagetext")
 LAYOUTS = GRID_LAYOUTS + TEXT_LAYOUTS
-EXTENSIONS = {"html": "html", "docx": "docx", "pdf": "pdf", "md": "md", "layout": "txt", "cells": "txt",
-              "runtogether": "txt"}
+EXTENSIONS = {"html": "html", "docx": "docx", "pdf": "pdf", "wordhtml": "html", "md": "md", "layout": "txt",
+              "cells": "txt", "runtogether": "txt", "pagetext": "txt"}
 
 # quirk name → the layouts it shows in (a quirk switched on for a report is recorded only for these)
 QUIRK_LAYOUTS: dict[str, tuple[str, ...]] = {
@@ -33,6 +36,10 @@ QUIRK_LAYOUTS: dict[str, tuple[str, ...]] = {
     "html_markup": ("html",),  # cell text wrapped in <p><span>, blanks as &nbsp;, as CMS editors save it
     "page_breaks": ("layout",),  # form feeds and page-number lines, also inside tables
     "floating_groups": ("layout",),
+    "cumulative_column": LAYOUTS,  # the old table's 历年累计 beside the year's figure (Fujian, pingtan 2011–2014)
+    "cumulative_first": LAYOUTS,  # ... printed before it
+    "t4_blank": LAYOUTS,  # table 四 with nothing to report printed empty (&nbsp;), as one 2019 page does
+    "page_cells_spaced": ("pagetext",),  # one space between cells (pingtan 2011/2014) instead of none
     "t2_2019_wording": LAYOUTS,  # the 2019 form's row label "规范性文件" (2021 renamed it 行政规范性文件)  # （三）不予公开 … printed amid or beside its items, not above them
 }
 
@@ -58,6 +65,10 @@ class Style:
     floating_groups: bool = False
     t2_2019_wording: bool = False
     old_optional: tuple[str, ...] = ()
+    cumulative_column: bool = False
+    cumulative_first: bool = False
+    t4_blank: bool = False
+    page_cells_spaced: bool = False
 
     def quirks(self, layout: str | None = None) -> list[str]:
         """Names of the quirks this report carries (in ``layout``, when given)."""
@@ -93,4 +104,8 @@ def draw_style(rng: random.Random, template: str, *, clean_blanks: bool = False)
         page_breaks=rng.random() < 0.5,
         floating_groups=new and rng.random() < 0.5,
         t2_2019_wording=template == "2019" and rng.random() < 0.8,
+        cumulative_column=not new and rng.random() < 0.3,
+        cumulative_first=not new and rng.random() < 0.25,
+        t4_blank=rng.random() < 0.3 and new and not clean_blanks,
+        page_cells_spaced=rng.random() < 0.4,
     )

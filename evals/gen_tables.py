@@ -103,7 +103,7 @@ class Formatter:
 
     def __init__(self, values: dict[str, Number | None], style: Style, layout: str) -> None:
         self.values, self.style, self.layout = values, style, layout
-        self.text_layout = layout in ("md", "layout", "cells", "runtogether")
+        self.text_layout = layout in ("md", "layout", "cells", "runtogether", "pagetext")
 
     def digits(self, s: str) -> str:
         return s.translate(FULLWIDTH) if self.style.fullwidth_digits and self.text_layout else s
@@ -128,7 +128,7 @@ class Formatter:
         if v is None:
             if self.style.blank_dash:
                 return "—"
-            if multi and self.layout in ("layout", "runtogether"):
+            if multi and self.layout in ("layout", "runtogether", "pagetext"):
                 return "—"  # a run of spaces or nothing would lose the column
             return ""
         return self.number(v, decimal=catalog.BY_KEY[key].decimal)
@@ -288,9 +288,13 @@ _OLD_VARIANTS = {"申请.电子邮件", "申请.其他形式", "申请.信函传
 
 
 def table_old(year: int, fm: Formatter, values: dict[str, Number | None]) -> TableModel:
-    grid, flat = Grid(3), []
-    grid.rows.append([GC("统计指标", head=True), GC("单位", head=True), GC("统计数", head=True)])
-    flat.append(FlatRow("统计指标", ["单位", "统计数"], "head"))
+    """The old 统计表; with the 历年累计 column some provinces print beside (or before) the year's figure."""
+    two = fm.style.cumulative_column
+    first = two and fm.style.cumulative_first
+    head = ["历年累计", "统计数"] if first else ["统计数", "历年累计"] if two else ["统计数"]
+    grid, flat = Grid(2 + len(head)), []
+    grid.rows.append([GC("统计指标", head=True), GC("单位", head=True)] + [GC(h, head=True) for h in head])
+    flat.append(FlatRow("统计指标", ["单位", *head], "head"))
     for r in catalog.rows("old", "2008"):
         if r.id in _OLD_VARIANTS:
             continue
@@ -298,12 +302,15 @@ def table_old(year: int, fm: Formatter, values: dict[str, Number | None]) -> Tab
         if not r.header_only and key not in values:
             continue  # an optional row this report does not print
         if r.header_only:
-            grid.rows.append([GC(r.label), GC(""), GC("")])
-            flat.append(FlatRow(r.label, ["", ""], "label"))
+            grid.rows.append([GC(r.label), GC("")] + [GC("") for _ in head])
+            flat.append(FlatRow(r.label, ["", *("" for _ in head)], "label"))
             continue
-        v = fm.value(key, multi=False)
-        grid.rows.append([GC(r.label), GC(r.unit), GC(v, key=key)])
-        flat.append(FlatRow(r.label, [r.unit, v], "data", [None, key]))
+        keys = [key, f"{key}.历年累计"][:len(head)]
+        if first:
+            keys.reverse()
+        cells = [fm.value(k, multi=two) for k in keys]
+        grid.rows.append([GC(r.label), GC(r.unit)] + [GC(v, key=k) for v, k in zip(cells, keys)])
+        flat.append(FlatRow(r.label, [r.unit, *cells], "data", [None, *keys]))
     return TableModel("old", catalog.TABLE_TITLES["old"], [f"（{year}年度）", "填报单位（盖章）："], grid, flat)
 
 

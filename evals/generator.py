@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor._errors import XxgkError
+from extractor.rules.identities import OLD_STOCK_ROWS
 from schemas import catalog
 
 from . import gen_inject, gen_prose, render_docx, render_html, render_pdf, render_text
@@ -86,6 +87,27 @@ def _apply_blanks(numbers: dict[str, Number], template: str, style: Style) -> di
             out[k] = None
         if style.t3_row_totals_blank and t3_item and total_col:
             out[k] = None
+    t4 = [k for k in numbers if k.startswith("t4.")]
+    if style.t4_blank and t4 and not any(numbers[k] for k in t4):
+        for k in t4:  # nothing to report: the table's cells left empty
+            out[k] = None
+    return out
+
+
+def with_cumulative(values: dict[str, Number | None], year: dict[str, Number],
+                    earlier: dict[str, Number]) -> dict[str, Number | None]:
+    """The old table's 历年累计 column beside the year's figures: the year's true figures (before a blank or an
+    injected error) plus the earlier years' (a value set keeping the same identities, so the column keeps them
+    too) for rows counting events, the year's own figure for stocks (offices, staff)."""
+    out = dict(values)
+    for key in values:
+        if not key.startswith("old."):
+            continue
+        row = key[len("old."):]
+        spec = catalog.BY_KEY[key]
+        before = 0 if row in OLD_STOCK_ROWS else earlier.get(key, 0)
+        total = year.get(key, 0) + before
+        out[f"{key}.历年累计"] = round(total, 2) if spec.decimal else int(total)
     return out
 
 
@@ -162,6 +184,10 @@ def generate(seed: int, template: str, *, inject: str | None = None) -> Generate
     if what not in (None, "blank", "prose"):
         findings, note = gen_inject.INJECTORS[what](inj_rng, values, template)
         notes.append(note)
+    if style.cumulative_column:
+        earlier = generate_numbers(_rng(seed, template, "earlier-years"), template, other_split=False,
+                                   t3_subtotals=False, old_optional=set(style.old_optional))
+        values = with_cumulative(values, numbers, earlier)
     blocks, prose_values = _prose(seed, template, agency, year, values, {}, phone, signed)
     if what == "prose" and not any(k in values for k in prose_values):  # no figure to misquote
         findings, note = gen_inject.INJECTORS[BREAKABLE[template][0]](inj_rng, values, template)
@@ -257,8 +283,13 @@ def render(report: GeneratedReport, layout: str) -> bytes:
         return render_docx.docx(report.blocks, tables)
     if layout == "pdf":
         return render_pdf.pdf(report.blocks, tables, split_table=report.style.pdf_table_split)
+    if layout == "wordhtml":
+        return render_html.word_html(report.blocks, tables)
     if layout == "md":
         return render_text.markdown(report.blocks, tables, fm).encode("utf-8")
+    if layout == "pagetext":
+        return render_text.pagetext(report.blocks, tables, fm, rng, agency=report.agency, year=report.year
+                                    ).encode("utf-8")
     fn = {"layout": render_text.layout, "cells": render_text.cells, "runtogether": render_text.runtogether}[layout]
     return fn(report.blocks, tables, fm, rng).encode("utf-8")
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from extractor.rules.identities import OLD_STOCK_ROWS
 from schemas import catalog
 
 from .gen_style import EXTENSIONS, LAYOUTS
@@ -51,6 +52,13 @@ def _n(values: dict[str, Number | None], key: str) -> Number:
 def _follow(before: dict[str, Number | None], after: dict[str, Number | None], template: str) -> None:
     """Make ``after``'s carried-over figures follow from ``before`` (both edited in place)."""
     if template == "2008":
+        # a 历年累计 column printed both years: this year's is last year's plus this year's figure
+        for key in list(after):
+            base = key.removesuffix(".历年累计")
+            if base == key or base[len("old."):] in OLD_STOCK_ROWS:
+                continue
+            if before.get(key) is not None and after.get(base) is not None:
+                after[key] = before[key] + after[base]  # type: ignore[operator]
         return
     for col in T3_PARTS:
         carried = _n(before, f"t3.结转下年度.{col}")
@@ -93,6 +101,11 @@ def _break(kind: str, rng: random.Random, before: dict[str, Number | None], afte
     if kind == "stock":
         row = rng.choice(STOCK_ROWS[template])
         key = f"t2.{row}.现行有效" if template == "2021" else f"t2.{row}.上年项目数"
+        # the link is checked only where both years print its figures: a blank is "not reported"
+        linked = (f"t2.{row}.现行有效",) if template == "2021" else (f"t2.{row}.上年项目数", f"t2.{row}.本年增减")
+        for k2 in linked:
+            if before.get(k2) is None:
+                before[k2] = 0
         after[key] = _n(after, key) + k
         return ["years.t2_stock" if template == "2021" else "years.t2_items"]
     if kind == "pending":

@@ -276,3 +276,44 @@ def _run_table(t: TableModel, fm: Formatter, rng: random.Random) -> list[str]:
             continue
         out.append(r.label + "".join(r.cells))
     return out
+
+
+# --------------------------------------------------------------------------- the text of the agency's web page
+# Imitates ../shared/real/2021-pingtan-zone.txt (and the 2019/2014/2012/2011 pingtan pages): a site archiver's
+# header lines, then the page's breadcrumb and share buttons and the whole report on one line, every table's
+# cells run together (or one space apart), and the page's download links after it.
+def pagetext(blocks: list[Block], tables: dict[str, TableModel], fm: Formatter, rng: random.Random, *,
+             agency: str, year: int) -> str:
+    title = next(_prose(fm, b) for b in blocks if b.kind == "title")
+    month, day = rng.randint(1, 3), rng.randint(1, 28)
+    published = f"{year + 1}-{month:02d}-{day:02d} {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}"
+    head = [f"标题: {title}", f"发布时间: {published}", "文号: ", "发布机构: ", "栏目: 政府信息公开年报",
+            f"原文链接: http://www.example.gov.cn/zwgk/xxgknb/{year + 1}{month:02d}/t{year + 1}{month:02d}{day:02d}_"
+            f"{rng.randint(10000, 99999)}.htm", "页面链接与图片详见 links.tsv(同目录)", "=" * 20 + " 正文 " + "=" * 20]
+    sep = " " if fm.style.page_cells_spaced else ""
+    parts = [f"当前位置： 首页政务公开政府信息公开政府信息公开年报 {title} 来源：{agency} 时间：{published} "
+             "微信 微博 QQ空间 全真版 文字版 文件下载 相关链接： -->"]
+    for b in blocks:
+        if b.kind == "title":
+            continue
+        if b.kind == "table":
+            parts.append(_page_table(tables[b.text], fm, sep))
+        else:
+            parts.append(_prose(fm, b))
+    line = " ".join(parts) + " 附件下载"
+    return "\n".join(head) + "\n" + line + "\n"
+
+
+def _page_table(t: TableModel, fm: Formatter, sep: str) -> str:
+    out = [t.title] + t.captions if t.id == "old" else []
+    group = t.group_label or ""
+    for r in t.flat:
+        if r.kind == "head":
+            out.append(r.label + "".join(r.cells))  # the header's words run together, as a page's text keeps them
+        elif r.kind == "label":
+            out.append(r.label)
+        else:
+            cells = [fm.digits(c) if c else "" for c in r.cells]
+            out.append(r.label + sep.join(cells) if cells else r.label)
+    text = "".join(x for x in out if x)
+    return text if not group else text

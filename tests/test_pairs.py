@@ -68,7 +68,8 @@ def test_rendered_pairs_are_read_paired_and_checked(layout: str) -> None:
 def test_run_pairs_balances_templates_and_counts_misses_and_false_alarms() -> None:
     scores = run_pairs(9, 2)
     assert {s.template for s in scores} == {"2008", "2019", "2021"}
-    assert [s.layout for s in scores[:7]] == ["html", "docx", "pdf", "md", "layout", "cells", "runtogether"]
+    assert [s.layout for s in scores[:9]] == ["html", "docx", "pdf", "wordhtml", "md", "layout", "cells", "runtogether",
+                                              "pagetext"]
     t = summary(scores)
     assert t["paired"] == 9 and t["raised"] == t["expected"] and t["false"] == 0
     broken = scores[0].__class__(**{**scores[0].__dict__, "inject": "carry_over", "expected": ["years.t3_carry_over"],
