@@ -2,7 +2,8 @@
 
     python benchmarks/llm_accuracy.py [--models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b] [--json out.json]
 
-Reports: the seed (examples/) and, when ../shared/real is present, the two real PDFs, each scored
+Reports: the seed (examples/) and, when ../shared/real is present, every real report there (the PDFs,
+the web pages' texts and HTML), each scored
 against its gold file (the share of gold values the extractor got exactly right). Each model is
 served by llama-server on loopback (extractor/llm/local.py). The llm run of each report starts from an
 empty cache of its own, so its seconds and tokens are those of a first run; the hybrid run reuses the
@@ -32,10 +33,14 @@ REAL = ROOT.parent / "shared" / "real"
 
 
 def reports() -> list[tuple[str, Path, dict]]:
+    """The seed, then every input of every gold file of the shared real reports (PDFs, page texts, HTML)."""
     out = [("seed 2017 (2008 tpl)", SEED, json.loads(SEED.with_suffix(".gold.json").read_text("utf-8"))["values"])]
-    for pdf in sorted(REAL.glob("*.pdf")):
-        gold = json.loads(pdf.with_suffix(".gold.json").read_text("utf-8"))["values"]
-        out.append((f"{pdf.stem[:4]} real PDF (2021 tpl)", pdf, gold))
+    for g in sorted(REAL.glob("*.gold.json")):
+        gold = json.loads(g.read_text("utf-8"))
+        source = gold.get("source", {})
+        for name in source.get("inputs") or [source.get("file") or g.name.replace(".gold.json", ".pdf")]:
+            if (g.parent / name).exists():
+                out.append((f"{name} ({gold['meta']['template']} tpl)", g.parent / name, gold["values"]))
     return out
 
 
@@ -59,8 +64,10 @@ def main() -> None:
         t0 = time.perf_counter()
         r = extract(path)
         ok, n = score(r.flat(), gold)
+        flat = r.flat()
         rows.append(dict(report=name, extractor="rules", model="—", right=ok, total=n,
-                         seconds=time.perf_counter() - t0, calls=0, tokens=0))
+                         seconds=time.perf_counter() - t0, calls=0, tokens=0,
+                         wrong=[k for k, v in gold.items() if k in flat and score({k: flat[k]}, {k: v})[0] == 0]))
     for model in args.models.split(","):
         reason = local.unavailable_reason(model)
         if reason:
@@ -75,21 +82,22 @@ def main() -> None:
                     r = extract(path, extractor=ext)
                     secs = time.perf_counter() - t0
                     ok, n = score(r.flat(), gold)
-                    wrong = [k for k, v in gold.items()
-                             if k in r.values and score({k: r.values[k].value}, {k: v})[0] == 0]
+                    flat = r.flat()
+                    wrong = [k for k, v in gold.items() if k in flat and score({k: flat[k]}, {k: v})[0] == 0]
                     rows.append(dict(report=name, extractor=ext.name, model=model, right=ok, total=n, seconds=secs,
                                      calls=r.usage.calls, cached=r.usage.cached_calls,
                                      tokens=r.usage.prompt_tokens + r.usage.completion_tokens,
                                      prompt_tokens=r.usage.prompt_tokens, completion_tokens=r.usage.completion_tokens,
                                      conflicts=sum(1 for f in r.findings if f.rule == "extract.conflict"),
                                      ungrounded=sum(1 for v in r.values.values() if not v.grounded),
-                                     wrong=wrong[:8]))
+                                     wrong=wrong))
                     print(f"{model} {ext.name} {name}: {ok}/{n} in {secs:.1f}s", file=sys.stderr, flush=True)
-    print("| report | extractor | model | right | accuracy | seconds | model calls | tokens (prompt+completion) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| report | extractor | model | right | wrong | accuracy | seconds | model calls | tokens (prompt+completion) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         calls = r["calls"] if r["extractor"] != "hybrid" else f"{r['calls']} (+{r.get('cached', 0)} cached)"
-        print(f"| {r['report']} | {r['extractor']} | {r['model']} | {r['right']}/{r['total']} | "
+        wrong = len(r["wrong"]) if "wrong" in r else 0
+        print(f"| {r['report']} | {r['extractor']} | {r['model']} | {r['right']}/{r['total']} | {wrong} | "
               f"{100 * r['right'] / r['total']:.1f}% | {r['seconds']:.1f} | {calls} | {r['tokens']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
