@@ -17,23 +17,28 @@ import io
 import json
 import os
 import socket
+import stat
 import time
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from extractor._errors import EmptyInputError, TooLargeError, XxgkError
+from extractor._errors import EmptyInputError, InputError, NotARegularFileError, XxgkError
+from extractor.ingest.budgets import check_regular, read_member, read_regular
+from extractor.settings import Limits
+from extractor.settings import limits as current_limits
 from extractor.workers import Outcome, Task, WorkerPool, hook_delay
 from schemas.results import Result
 
 # file types a folder walk picks up; anything else in a folder is ignored (files named explicitly never are)
 REPORT_SUFFIXES: frozenset[str] = frozenset({
     ".pdf", ".docx", ".doc", ".wps", ".ofd", ".html", ".htm", ".shtml", ".xhtml", ".txt", ".md", ".zip"})
-MAX_MEMBER_BYTES = int(os.environ.get("XXGK_MAX_BYTES") or 100 * 1024 * 1024)
+RATIO_FLOOR = 16 * 1024 * 1024  # an archive may always unpack this much, whatever its ratio
 HEARTBEAT_SECONDS = 10.0
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
 MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
@@ -66,13 +71,73 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return info.filename
 
 
-def iter_zip(data: bytes, label: str) -> Iterator[Input]:
-    """The members of a zip archive (nested archives too), in archive order; directories and junk skipped."""
+@dataclass
+class ArchiveBudget:
+    """What one archive may unpack, nested archives included: bytes, files and depth, counted as read.
+
+    The byte allowance is the smaller of ``archive_bytes`` and ``archive_ratio`` times the archive's
+    packed size (past a first RATIO_FLOOR bytes), so a few KB cannot unpack to hundreds of MB.
+    """
+
+    limits: Limits
+    bytes_left: int
+    files_left: int
+    field: str  # the budget the byte allowance comes from: archive_bytes or archive_ratio
+
+    @classmethod
+    def of(cls, packed: int, limits: Limits | None = None) -> ArchiveBudget:
+        lim = limits or current_limits()
+        by_ratio = max(lim.archive_ratio * packed, RATIO_FLOOR)
+        field = "archive_ratio" if by_ratio < lim.archive_bytes else "archive_bytes"
+        return cls(lim, min(by_ratio, lim.archive_bytes), lim.archive_files, field)
+
+
+
+def _looks_like_zip(head: bytes, name: str) -> bool:
+    """An archive to unpack: named .zip, or zip bytes that are not a Word document."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".zip":
+        return True
+    return head[:4] == b"PK\x03\x04" and suffix != ".docx" and b"word/" not in head[:65536]
+
+
+class _ArchiveOverBudget(Exception):
+    """Raised inside nested archives when the outermost one's budget is spent: one line, then it stops."""
+
+    def __init__(self, field: str, actual: int | None = None) -> None:
+        super().__init__(field)
+        self.field, self.actual = field, actual
+
+
+def iter_zip(source: bytes | BinaryIO, label: str, budget: ArchiveBudget | None = None,
+             depth: int = 1) -> Iterator[Input]:
+    """The members of a zip archive (nested archives too), in archive order; directories and junk skipped.
+
+    Members are inflated in chunks and counted against one :class:`ArchiveBudget` for the outermost
+    archive: the sizes an archive declares are never trusted. A member over the file budget fails
+    alone; past the archive's bytes, files or nesting depth, one line names the budget and the rest
+    of the archive is not read (the members before it go on).
+    """
+    if budget is not None:
+        yield from _members(source, label, budget, depth)
+        return
+    fh = io.BytesIO(source) if isinstance(source, bytes) else source
+    packed = fh.seek(0, io.SEEK_END)
+    fh.seek(0)
+    budget = ArchiveBudget.of(packed)
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as err:
+        yield from _members(fh, label, budget, depth)
+    except _ArchiveOverBudget as over:
+        yield Input(label, error=budget.limits.exceeded(over.field, over.actual, label).one_line())
+
+
+def _members(source: bytes | BinaryIO, label: str, budget: ArchiveBudget, depth: int) -> Iterator[Input]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
         yield Input(label, error=f"压缩包已损坏 / the zip archive is corrupt ({err})")
         return
+    lim = budget.limits
     with zf:
         for info in zf.infolist():
             if info.is_dir():
@@ -82,46 +147,100 @@ def iter_zip(data: bytes, label: str) -> Iterator[Input]:
             if not base or base.startswith(".") or inner.startswith("__MACOSX/"):
                 continue
             name = f"{label}!{inner}"
-            if info.file_size > MAX_MEMBER_BYTES:
-                yield Input(name, error=TooLargeError(
-                    f"{info.file_size / 1e6:.0f} MB > {MAX_MEMBER_BYTES / 1e6:.0f} MB (XXGK_MAX_BYTES)").one_line())
-                continue
+            budget.files_left -= 1
+            if budget.files_left < 0:
+                raise _ArchiveOverBudget("archive_files")
+            if budget.bytes_left <= 0:
+                raise _ArchiveOverBudget(budget.field)
+            cap = min(lim.file_bytes, budget.bytes_left)
             try:
-                member = zf.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as err:
+                member = read_member(zf, info, cap)
+            except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError,
+                    ValueError) as err:
                 yield Input(name, error=f"无法解压 / cannot extract this member ({err})")
                 continue
-            if inner.lower().endswith(".zip"):
-                yield from iter_zip(member, name)
-            else:
+            budget.bytes_left -= cap + 1 if member is None else len(member)
+            if member is None:
+                if cap < lim.file_bytes:  # the archive's allowance ran out inside this member
+                    raise _ArchiveOverBudget(budget.field)
+                yield Input(name, error=lim.exceeded("file_bytes", None, name).one_line())
+                continue
+            if not _looks_like_zip(member[:65536], inner):
                 yield Input(name, member)
+            elif depth >= lim.archive_depth:
+                raise _ArchiveOverBudget("archive_depth", depth + 1)
+            else:
+                yield from _members(member, name, budget, depth + 1)
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK)  # a FIFO must not wait for a writer
 
 
 def _read(path: Path, label: str) -> Iterator[Input]:
+    """A file as inputs: an archive's members (the archive read from disk as needed), or the file itself,
+    each within its budget; a device, FIFO or /proc file is one failed input."""
+    lim = current_limits()
     try:
-        data = path.read_bytes()
+        check_regular(path, label)
+        with open(path, "rb", opener=_open_nonblocking) as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise NotARegularFileError(label)
+            if _looks_like_zip(fh.read(65536), path.name):
+                lim.check("archive_bytes", st.st_size, label)
+                yield from iter_zip(fh, label)
+                return
+        data = read_regular(path, label)
+    except InputError as err:
+        yield Input(label, error=err.one_line())
+        return
     except OSError as err:
         yield Input(label, error=f"无法打开文件 / cannot open the file ({err.strerror})")
         return
-    if path.suffix.lower() == ".zip" or (data[:4] == b"PK\x03\x04" and path.suffix.lower() not in (".docx",)
-                                         and zipfile.is_zipfile(io.BytesIO(data))
-                                         and b"word/" not in data[:65536]):
-        yield from iter_zip(data, label)
-    else:
-        yield Input(label, data)
+    yield Input(label, data)
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every report-like file under ``root`` (sorted), links included, each with why it is refused (None:
+    read it). A link is read only when it stays inside ``root``; links to folders are not followed."""
+    real_root = os.path.realpath(root)
+    found: list[tuple[Path, str | None]] = []
+    for dirpath, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        here = Path(dirpath)
+        for entry in [*files, *(d for d in dirs if (here / d).is_symlink())]:
+            sub = here / entry
+            if entry.startswith(".") or (entry in files and sub.suffix.lower() not in REPORT_SUFFIXES):
+                continue
+            refused = None
+            if sub.is_symlink():
+                target = os.path.realpath(sub)
+                if os.path.commonpath([real_root, target]) != real_root:
+                    refused = NotARegularFileError(
+                        "", zh="链接指向输入文件夹之外，不予读取", en="a link out of the input folder: not read").one_line()
+                elif entry not in files:
+                    continue  # a link to a folder inside: its files are walked there
+            found.append((sub, refused))
+    return iter(sorted(found))
 
 
 def iter_inputs(paths: Sequence[str | os.PathLike[str]]) -> Iterator[Input]:
-    """Every file under ``paths``, in a stable order (folders sorted by path)."""
+    """Every file under ``paths``, in a stable order (folders sorted by path).
+
+    Only regular files are read: devices, FIFOs, /proc and links leading out of a folder each give
+    one failed input with the reason, and the other files go on.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for sub in sorted(p for p in path.rglob("*") if p.is_file()):
-                rel = sub.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts) or sub.suffix.lower() not in REPORT_SUFFIXES:
-                    continue
-                yield from _read(sub, str(Path(path.name or str(path)) / rel))
-        elif path.exists():
+            for sub, refused in _walk(path):
+                label = str(Path(path.name or str(path)) / sub.relative_to(path))
+                if refused:
+                    yield Input(label, error=refused)
+                else:
+                    yield from _read(sub, label)
+        elif path.exists() or path.is_symlink():
             yield from _read(path, path.name)
         else:
             raise BatchError(f"没有这个文件或文件夹 / no such file or folder: {raw}")

@@ -20,6 +20,19 @@ REAL = SHARED / "real"
 REAL_REPORTS = ("2023-huaian-hongze-district", "2024-huaian-hongze-district")
 
 
+@pytest.fixture
+def limits_set() -> Iterator:
+    """``limits_set(file_bytes=1000, …)``: the process's budgets for this test (read again from the
+    environment afterwards)."""
+    from extractor import settings
+
+    def apply(**limits: float) -> None:
+        settings.use(settings.Settings.from_env().replace(**limits))
+
+    yield apply
+    settings.use(None)
+
+
 def load_gold(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
