@@ -112,7 +112,7 @@ def _version() -> str:
 def build_app(store_url: str | None = None, api_key: str | None = None, *, workers: int = 1,
                max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024,
                max_request_bytes: int = DEFAULT_MAX_REQUEST_MB * 1024 * 1024, max_files: int = DEFAULT_MAX_FILES,
-               run_worker: bool = True, timeout: float = 300.0, stale_after: float | None = None) -> FastAPI:
+               run_worker: bool = True, timeout: float | None = None, stale_after: float | None = None) -> FastAPI:
     """The FastAPI app. ``api_key=None`` disables the key check (the CLI allows that only on loopback).
 
     ``stale_after``: seconds after which a running item whose heartbeat stopped is requeued (default

@@ -77,11 +77,12 @@ def _loopback(host: str) -> bool:
               help="Files per upload (zip members counted).")
 @click.option("--stale-after", type=click.FloatRange(1), default=120, show_default=True,
               help="Seconds without a heartbeat after which a running file is requeued (a dead server's work).")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds allowed per file.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="Seconds (wall and CPU) allowed per file [default: $XXGK_MAX_SECONDS, else 300].")
 @click.option("--write-openapi", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the OpenAPI spec to this file and exit.")
 def serve(host: str, port: int, db_url: str | None, api_key: str | None, no_auth: bool, workers: int,
-          max_file_mb: int, max_request_mb: int, max_files: int, stale_after: float, timeout: float,
+          max_file_mb: int, max_request_mb: int, max_files: int, stale_after: float, timeout: float | None,
           write_openapi: Path | None) -> None:
     """Run the HTTP API (uploads, jobs, results, exports; OpenAPI at /docs and /openapi.json)."""
     if write_openapi is not None:

@@ -34,11 +34,12 @@ def _console():
 @click.option("--db", "db_url", default=None, metavar="URL",
               help="Database URL or SQLite path (default: $XXGK_DATABASE_URL, else the data directory).")
 @click.option("--labels", is_flag=True, help="Chinese labels as column headers in values.csv and values.xlsx.")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds allowed per file.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="Seconds (wall and CPU) allowed per file [default: $XXGK_MAX_SECONDS, else 300].")
 @click.option("--llm-batch-api", "llm_batch_api", is_flag=True,
               help="With --extractor llm: send the model calls through the OpenAI Batch API (cheaper, slower).")
 def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: int, force: bool, db_url: str | None,
-          labels: bool, timeout: float, llm_batch_api: bool) -> None:
+          labels: bool, timeout: float | None, llm_batch_api: bool) -> None:
     """Extract every report in PATHS (files, folders, zip archives) and write the exports to --out.
 
     The job is kept in the database: after Ctrl-C or a crash, the same command resumes it. Files
@@ -113,7 +114,7 @@ def _batch_api(store, job_id: str, console) -> None:
         raise click.ClickException(f"OpenAI Batch API: {type(err).__name__}: {err}") from err
 
 
-def _run_with_progress(store, job_id: str, workers: int, timeout: float, console) -> None:
+def _run_with_progress(store, job_id: str, workers: int, timeout: float | None, console) -> None:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from extractor._errors import InputError, XxgkError
+from extractor.ingest.budgets import read_regular
 from extractor.render import render_summary
 from extractor.sketch import COPIED
 from schemas import catalog
@@ -88,36 +89,43 @@ def rules_cmd(template: str | None) -> None:
 def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool = True) -> tuple[list[Result], int]:
     """Results for FILES and how many failed (each failure printed, the rest go on).
 
-    With ``saved``, a ``.json`` file is a saved result (``xxgk extract --format json``) and is read;
-    every other file is a report and is extracted.
+    Every report is extracted in a worker process under the input budgets (memory, time, sizes), so a
+    hostile file fails alone with one line. With ``saved``, a ``.json`` file is a saved result
+    (``xxgk extract --format json``) and is read.
     """
-    from extractor.api import extract, get_extractor
+    from extractor.api import get_extractor
+    from extractor.workers import extract_files
 
-    backend = get_extractor(extractor_name) if extractor_name != "rules" else "rules"
+    if extractor_name != "rules":
+        get_extractor(extractor_name)  # a bad LLM configuration is one error, before any file
     results: list[Result] = []
     failed = 0
+    reports = [p for p in files if not (saved and p.suffix.lower() == ".json")]
+    outcomes = dict(zip(reports, extract_files(reports, extractor_name))) if reports else {}
     for path in files:
         try:
-            if saved and path.suffix.lower() == ".json":
-                results.extend(_saved_results(path))
+            if path in outcomes:
+                outcome = outcomes[path]
+                if not outcome.ok:
+                    raise XxgkError(outcome.error)
+                results.append(Result.model_validate_json(outcome.result_json))
             else:
-                results.append(extract(path, extractor=backend))
+                results.extend(_saved_results(path))
         except XxgkError as err:
             failed += 1
             click.echo(_fail_line(path.name, err), err=True)
-        except OSError as err:
-            failed += 1
-            click.echo(f"xxgk: {path.name}: 无法打开文件 / cannot open the file ({err.strerror})", err=True)
     return results, failed
 
 
 def _saved_results(path: Path) -> list[Result]:
     """The results in a file written by ``xxgk extract --format json`` (one object or a list)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, path.name).decode("utf-8"))
         return [Result.model_validate(d) for d in (data if isinstance(data, list) else [data])]
     except (ValueError, UnicodeDecodeError) as err:  # not JSON, or JSON that is not a saved result
         raise InputError(str(err).splitlines()[0], zh="不是 xxgk 的提取结果", en="not an xxgk result") from err
+    except OSError as err:
+        raise InputError(str(err.strerror or err), zh="无法打开文件", en="cannot open the file") from err
 
 
 def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
