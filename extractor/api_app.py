@@ -295,18 +295,21 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
     def export(job_id: JobId, kind: ExportKind,
                labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False) -> Response:
         from extractor.batch import job_reports, summarize
-        from extractor.exports import FILE_NAMES, MEDIA_TYPES, ReportRow, failed_csv, render
+        from extractor.exports import FILE_NAMES, MEDIA_TYPES, failed_csv, render, report_rows
 
         s = store()
         job = _job(s, job_id)
         reports = job_reports(s, job_id)
         if kind == "failed":
             body = failed_csv(summarize(s, job_id, reports).failures)
+            unreadable: list[tuple[str, str]] = []
         else:
-            body = render(kind, [ReportRow.of(n, e) for n, e in reports], labels=labels)
+            rows, unreadable = report_rows(reports)
+            body = render(kind, rows, labels=labels)
         name = FILE_NAMES[kind]
         return Response(body, media_type=MEDIA_TYPES[kind], headers={
-            "Content-Disposition": f'attachment; filename="{job_id}-{name}"', "X-Job-Status": job.status})
+            "Content-Disposition": f'attachment; filename="{job_id}-{name}"', "X-Job-Status": job.status,
+            "X-Skipped-Rows": str(len(unreadable))})
 
     @app.get("/documents/{document_id}/result", dependencies=auth, tags=["results"],
              summary="The latest Result of a report (values with evidence, findings, usage)",

@@ -564,8 +564,11 @@ def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = N
     reports = job_reports(store, job_id) if reports is None else reports
     rules: Counter[str] = Counter()
     for _name, ext in reports:
-        for f in json.loads(ext.result_json).get("findings", []):
-            rules[f["rule"]] += 1
+        try:
+            findings = json.loads(ext.result_json).get("findings") or []
+            rules.update(str(f["rule"]) for f in findings)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue  # an unreadable stored row: the exports list it (exports.report_rows)
     dup = sum(1 for it in items if is_duplicate(it))
     c = job.counts
     return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from extractor import safe_csv
 from extractor._errors import InputError, XxgkError
 from extractor.ingest.budgets import read_regular
 from extractor.render import render_summary
@@ -246,7 +246,7 @@ def results_csv(results: list[Result], *, labels: bool = False) -> str:
             keys.append(f.key)
     base = ["file", "sha256", "agency", "year", "template", "errors", "warnings"]
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = safe_csv.writer(buf)
     w.writerow(base + ([catalog.BY_KEY[k].label for k in keys] if labels else keys))
     for r in results:
         errors = sum(1 for f in r.findings if f.severity == "error")

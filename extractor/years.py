@@ -7,13 +7,13 @@ neighbouring year, the same agency and year twice) are listed with the reason in
 
 from __future__ import annotations
 
-import csv
 import io
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from extractor import safe_csv
 from extractor.rules import validate_years
 from schemas.results import DocumentInfo, Finding, ReportMeta, Result, Value
 
@@ -169,7 +169,7 @@ def to_json(report: YearsReport) -> dict[str, Any]:
 def to_csv(report: YearsReport) -> str:
     """One row per cross-year finding, for a spreadsheet of a whole region's reports."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = safe_csv.writer(buf)
     w.writerow(["agency", "previous_year", "year", "previous_file", "file", "rule", "severity", "message", "keys",
                 "expected", "actual"])
     for p in report.pairs:
