@@ -40,6 +40,7 @@ REPORT_SUFFIXES: frozenset[str] = frozenset({
     ".pdf", ".docx", ".doc", ".wps", ".ofd", ".html", ".htm", ".shtml", ".xhtml", ".txt", ".md", ".zip"})
 RATIO_FLOOR = 16 * 1024 * 1024  # an archive may always unpack this much, whatever its ratio
 HEARTBEAT_SECONDS = 10.0
+DROPPED_WAIT = 60.0  # seconds a running batch waits for its database to come back (a PostgreSQL restart)
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
 MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
 
@@ -311,7 +312,7 @@ def start_job(store: Any, paths: Sequence[str | os.PathLike[str]], *, extractor:
             new = add_inputs(store, job.id, iter_inputs(paths), extractor=extractor, force=force, known=known, who=who)
             if new:
                 store.add_job_items(job.id, new)
-            store.requeue_running(job.id)  # this process is the job's only worker: whatever runs is stale
+            requeue_dead(store, job.id)  # items of a killed run go back; a live run's stay with it
             return store.get_job(job.id), True
     options = {"key": key, "paths": [str(p) for p in paths], "extractor": extractor, "force": force}
     items = add_inputs(store, None, iter_inputs(paths), extractor=extractor, force=force, who=who)
@@ -340,6 +341,30 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _alive(worker: str) -> bool | None:
+    """Whether the process named ``worker`` (``host:pid``) still runs; None when it is on another host."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def requeue_dead(store: Any, job_id: str | None = None, stale_after: timedelta | None = STALE_AFTER) -> int:
+    """Items whose worker is dead go back in the queue: at once for a process of this host that is gone,
+    after ``stale_after`` without a heartbeat for any other. Returns how many."""
+    dead = {w for w in store.running_workers(job_id) if _alive(w) is False}
+    n = store.requeue_running(job_id, workers=dead) if dead else 0
+    if stale_after is not None:
+        n += store.requeue_running(job_id, older_than=stale_after)
+    return n
+
+
 @dataclass
 class JobRunner:
     """Claims a job's items from the store, extracts them in worker processes, saves what comes back.
@@ -360,7 +385,7 @@ class JobRunner:
     _last_beat: float = 0.0
     _last_requeue: float = 0.0
     _last_progress: float = 0.0
-    _job_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _jobs: dict[str, Any] = field(default_factory=dict)
 
     def stop(self) -> None:
         self._stop = True
@@ -375,10 +400,13 @@ class JobRunner:
                     return item
         return None
 
+    def _job(self, job_id: str) -> Any:
+        if job_id not in self._jobs:
+            self._jobs[job_id] = self.store.get_job(job_id)
+        return self._jobs[job_id]
+
     def _options(self, job_id: str) -> dict[str, Any]:
-        if job_id not in self._job_options:
-            self._job_options[job_id] = dict(self.store.get_job(job_id).options)
-        return self._job_options[job_id]
+        return dict(self._job(job_id).options)
 
     def _prepare(self, item: Any) -> Task | None:
         """A task for the item, or None when it is settled here (done by an earlier run of this job, bad)."""
@@ -393,35 +421,61 @@ class JobRunner:
             if mine:  # never extract twice
                 store.finish_item(item.id, extraction_id=mine[-1].id, worker=self.name)
                 return None
-        if self.job_id is None and not options.get("force"):  # serving: another job may have extracted it since
-            latest = store.latest_extraction(item.document_id)
-            if latest is not None and latest.extractor == extractor:
-                store.finish_item(item.id, extraction_id=latest.id, skipped=True, worker=self.name,
-                                  note="已提取过（--force 重新提取）/ already extracted (--force to redo)")
+        latest = store.latest_extraction(item.document_id)  # another job (another run) may have extracted it since
+        if latest is not None and latest.extractor == extractor and latest.created_by != _created_by(item.job_id):
+            meanwhile = latest.created_at >= self._job(item.job_id).created_at
+            if meanwhile or not options.get("force"):
+                store.finish_item(item.id, extraction_id=latest.id, skipped=True, worker=self.name, note=(
+                    "另一个任务刚提取过 / just extracted by another run" if meanwhile
+                    else "已提取过（--force 重新提取）/ already extracted (--force to redo)"))
                 return None
         data = store.document_bytes(item.document_id)
         return Task(item.id, item.file_name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], data, extractor, hook_delay())
 
     def _settle(self, outcome: Outcome, item: Any) -> None:
-        store = self.store
-        from extractor.store import StoreError
+        """Save what came back for the item; a dropped database connection is waited out and the item
+        settled again (the result saved once)."""
+        saved: list[int] = []
+        self._db(self._settle_once, outcome, item, saved)
 
+    def _settle_once(self, outcome: Outcome, item: Any, saved: list[int]) -> None:
+        from extractor.store import StoreError  # the [store] extra
+
+        store = self.store
         try:
+            current = store.get_job_item(item.id)
+            if current.status != "running" or current.worker != self.name:
+                return  # requeued and claimed by another worker meanwhile: its answer counts, not this one
             if outcome.ok:
-                try:
-                    result = Result.model_validate_json(outcome.result_json)
-                    result.document.name = item.file_name
-                    ext_id = store.save_extraction(item.document_id, result, created_by=_created_by(item.job_id))
-                except (XxgkError, ValueError) as err:
-                    store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
-                    return
-                store.finish_item(item.id, extraction_id=ext_id, worker=self.name)
+                if not saved:
+                    try:
+                        result = Result.model_validate_json(outcome.result_json)
+                        result.document.name = item.file_name
+                        saved.append(store.save_extraction(item.document_id, result,
+                                                           created_by=_created_by(item.job_id)))
+                    except (XxgkError, ValueError) as err:
+                        store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
+                        return
+                store.finish_item(item.id, extraction_id=saved[0], worker=self.name)
             elif outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS:
                 store.fail_item(item.id, outcome.error, retry=True, worker=self.name)
             else:
                 store.fail_item(item.id, outcome.error, worker=self.name)
         except StoreError:
             pass  # requeued and claimed by another worker meanwhile: its answer counts
+
+    def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, waiting out a database that is locked or dropped its connection (a PostgreSQL
+        restart) for up to DROPPED_WAIT seconds; then one line (StoreUnavailableError)."""
+        from sqlalchemy.exc import DBAPIError  # the [store] extra
+
+        from extractor.store import StoreUnavailableError
+        from extractor.store.engine import one_line, retrying
+
+        try:
+            return retrying(lambda: fn(*args), unreachable=DROPPED_WAIT, what="batch")
+        except DBAPIError as err:
+            raise StoreUnavailableError(f"数据库不可用 / the database is unavailable: {one_line(err)}") from None
 
     def _beat(self, pool: WorkerPool) -> None:
         now = time.monotonic()
@@ -477,37 +531,44 @@ class JobRunner:
             self.on_progress(p)
 
     def _loop(self, pool: WorkerPool, idle_wait: float) -> None:
-        self._report(force=True)
+        self._db(self._report, "", True)
         while not self._stop:
-            more = self._fill(pool)
+            more = self._db(self._fill, pool)
             if not more and not pool.busy:
-                if self.job_id is not None:
-                    self.store.finish_job_if_complete(self.job_id)
-                    self._report(force=True)
+                if self.job_id is not None and self._db(self._job_settled):
+                    self._db(self.store.finish_job_if_complete, self.job_id)
+                    self._db(self._report, "", True)
                     return
-                self._requeue_stale()
+                self._db(self._requeue_stale)  # a batch waits here for documents another run is extracting
                 time.sleep(idle_wait)
                 continue
             outcomes = pool.poll(idle_wait)
             if outcomes and more:
-                self._fill(pool)  # workers first: the parent saves while they extract the next files
+                self._db(self._fill, pool)  # workers first: the parent saves while they extract the next files
             for outcome, item in outcomes:
                 self._settle(outcome, item)
                 if self.job_id is None:
-                    self.store.finish_job_if_complete(item.job_id)
-                self._report(item.file_name)
-            self._beat(pool)
-            self._requeue_stale()
+                    self._db(self.store.finish_job_if_complete, item.job_id)
+                self._db(self._report, item.file_name)
+            self._db(self._beat, pool)
+            self._db(self._requeue_stale)
+
+    def _job_settled(self) -> bool:
+        """Nothing of the job left to do here. Items this process claimed but never handed to a worker (a
+        database error in between) go back in the queue; items another run holds are waited for."""
+        counts = self.store.job_counts(self.job_id)
+        if counts.running:
+            self.store.requeue_running(self.job_id, workers={self.name})
+        return not counts.queued and not counts.running
 
     def _requeue_stale(self) -> None:
-        """Serving: items whose worker stopped beating (another server process died) go back in the queue."""
-        if self.job_id is not None or self.stale_after is None:
-            return
+        """Items whose worker died (another run or server process) go back in the queue, every few seconds."""
         now = time.monotonic()
-        if now - self._last_requeue < min(60.0, self.stale_after.total_seconds()):
+        every = 5.0 if self.stale_after is None else min(60.0, self.stale_after.total_seconds())
+        if now - self._last_requeue < (5.0 if self.job_id is not None else every):
             return
         self._last_requeue = now
-        self.store.requeue_running(older_than=self.stale_after)
+        requeue_dead(self.store, None, self.stale_after)
 
 
 # ------------------------------------------------------------------------------------------ summary
@@ -577,5 +638,19 @@ def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = N
                    failures=[(it.file_name, it.error or "") for it in items if it.status == "failed"])
 
 
-__all__ = ["BatchError", "Input", "JobRunner", "Progress", "Summary", "add_inputs", "iter_inputs", "iter_zip",
-           "job_key", "job_reports", "start_job", "summarize"]
+__all__ = [
+    "BatchError",
+    "Input",
+    "JobRunner",
+    "Progress",
+    "Summary",
+    "add_inputs",
+    "iter_inputs",
+    "iter_zip",
+    "job_key",
+    "job_reports",
+    "requeue_dead",
+    "start_job",
+    "summarize",
+    "worker_name",
+]

@@ -47,7 +47,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
 
     Exit status: 0 all readable files processed; 1 some file failed; 130 interrupted.
     """
-    from extractor.batch import BatchError, job_reports, start_job, summarize
+    from extractor.batch import BatchError, job_reports, start_job, summarize, worker_name
     from extractor.exports import report_rows, write_exports
     from extractor.similar import similar_in_store
     from extractor.similar import to_csv as similar_csv
@@ -76,7 +76,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
                 _batch_api(store, job.id, console)
             _run_with_progress(store, job.id, workers, timeout, console)
         except KeyboardInterrupt:
-            store.requeue_running(job.id)
+            store.requeue_running(job.id, workers={worker_name()})  # this run's files; another run's stay
             console.print(f"\n[yellow]中断 / interrupted[/]: job {job.id} is saved; run the same command to resume.")
             sys.exit(130)
         seconds = time.perf_counter() - t0

@@ -304,5 +304,20 @@ def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: boo
     return paths
 
 
-__all__ = ["FILE_NAMES", "FORMATS", "MEDIA_TYPES", "ReportRow", "columns", "report_rows", "failed_csv", "findings_csv", "headers",
-           "render", "results_jsonl", "values_csv", "values_parquet", "values_xlsx", "write_exports"]
+__all__ = [
+    "FILE_NAMES",
+    "FORMATS",
+    "MEDIA_TYPES",
+    "ReportRow",
+    "columns",
+    "failed_csv",
+    "findings_csv",
+    "headers",
+    "render",
+    "report_rows",
+    "results_jsonl",
+    "values_csv",
+    "values_parquet",
+    "values_xlsx",
+    "write_exports",
+]
