@@ -29,7 +29,18 @@ def _fail_line(name: str, err: Exception) -> str:
     return f"xxgk: {name}: {msg}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Every error xxgk raises on purpose ends a command with one line and exit 1, never a traceback
+    (a short password for ``ui --add-user``, a database that cannot be opened, a bad setting …)."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except XxgkError as err:
+            raise click.ClickException(err.one_line() if isinstance(err, InputError) else str(err)) from err
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xxgk")
 def main() -> None:
     """xxgk — 政府信息公开工作年度报告 → 经过校验的结构化数据."""
