@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import hostile_files as H  # noqa: E402
-from tests.conftest import SEED_TXT  # noqa: E402
+from tests import hostile_files as H
+from tests.conftest import SEED_TXT
 
 GB = 1024**3
 
@@ -57,10 +57,7 @@ def _links(d: Path) -> list[str]:
     src = d / "in"
     src.mkdir()
     (src / "good.txt").write_bytes(SEED_TXT.read_bytes())
-    H.link_to(src, "/proc/self/environ", "environ.txt")
-    H.link_to(src, "/etc/passwd", "passwd.txt")
-    H.link_to(src, "/etc", "etc")
-    H.fifo(src)
+    H.links_out(src)
     return ["batch", str(src), "--out", str(d / "out"), "--db", str(d / "db.sqlite")]
 
 

@@ -39,6 +39,14 @@ def seed_with_nul(folder: Path) -> Path:
     return path
 
 
+def links_out(folder: Path) -> None:
+    """Links out of ``folder`` (the process environment, /etc/passwd, /etc) and a FIFO, as a batch finds them."""
+    link_to(folder, "/proc/self/environ", "environ.txt")
+    link_to(folder, "/etc/passwd", "passwd.txt")
+    link_to(folder, "/etc", "etc")
+    fifo(folder)
+
+
 def fifo(folder: Path) -> Path:
     path = folder / "report.txt"
     os.mkfifo(path)
@@ -148,32 +156,27 @@ def many_members_zip(folder: Path, members: int = 5000) -> Path:
     return path
 
 
+def _repeat(path: Path, head: str, unit: str, mb: int, tail: str) -> Path:
+    """``head``, then ``unit`` over and over up to ``mb`` MB, then ``tail``: a big file written in pieces."""
+    block = unit * max(1, MB // len(unit.encode()))
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(head)
+        for _ in range(mb):
+            fh.write(block)
+        fh.write(tail)
+    return path
+
+
 def html_prose(folder: Path, mb: int = 50) -> Path:
     """A web page of ``mb`` MB of Chinese prose paragraphs."""
     para = "<p>" + "本机关认真贯彻落实政府信息公开条例，" * 20 + "</p>\n"
-    path = folder / "prose.html"
-    with path.open("w", encoding="utf-8") as fh:
-        fh.write("<html><head><meta charset='utf-8'></head><body>")
-        written, unit = 0, len(para.encode())
-        while written < mb * MB:
-            fh.write(para * 100)
-            written += unit * 100
-        fh.write("</body></html>")
-    return path
+    return _repeat(folder / "prose.html", "<html><head><meta charset='utf-8'></head><body>", para, mb, "</body></html>")
 
 
 def html_table(folder: Path, mb: int = 50) -> Path:
     """A web page of ``mb`` MB that is one big table."""
     row = "<tr>" + "".join(f"<td>{i}</td>" for i in range(10)) + "</tr>\n"
-    path = folder / "table.html"
-    with path.open("w", encoding="utf-8") as fh:
-        fh.write("<html><body><table>")
-        written, unit = 0, len(row)
-        while written < mb * MB:
-            fh.write(row * 1000)
-            written += unit * 1000
-        fh.write("</table></body></html>")
-    return path
+    return _repeat(folder / "table.html", "<html><body><table>", row, mb, "</table></body></html>")
 
 
 def html_many_elements(folder: Path, elements: int = 400_000) -> Path:

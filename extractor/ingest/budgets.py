@@ -120,9 +120,7 @@ def check_html(data: bytes, name: str = "", budget: Limits | None = None) -> Non
     """A web page's size and tag count, before any parser builds a tree of it."""
     budget = budget or limits()
     budget.check("html_bytes", len(data), name)
-    tags = 0
-    for _ in _TAG_OPEN.finditer(data):
-        tags += 1
+    for tags, _ in enumerate(_TAG_OPEN.finditer(data), 1):
         if tags > budget.html_elements:
             raise budget.exceeded("html_elements", tags, name)
 
