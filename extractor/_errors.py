@@ -8,7 +8,8 @@ XxgkError                      root: catch this to catch everything xxgk raises
  │    ├── EncryptedFileError
  │    ├── ImageOnlyError       a PDF without a text layer: needs OCR
  │    ├── DecodingError
- │    ├── TooLargeError
+ │    ├── TooLargeError        over a budget of extractor.settings.Limits (names the setting)
+ │    ├── NotARegularFileError a device, FIFO, socket, /proc file or a link out of the input folder
  │    └── NotAReportError
  ├── ConfigError               bad settings (LLM endpoint, database URL …)
  └── BackendError              an extractor backend failed (LLM endpoint down, bad answer …)
@@ -74,6 +75,11 @@ class DecodingError(InputError):
 class TooLargeError(InputError):
     zh = "文件过大"
     en = "the file is too large"
+
+
+class NotARegularFileError(InputError):
+    zh = "不是普通文件（设备、管道、/proc 或指向输入文件夹之外的链接），不予读取"
+    en = "not a regular file (a device, FIFO, /proc or a link out of the input folder): not read"
 
 
 class NotAReportError(InputError):

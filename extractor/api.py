@@ -12,6 +12,7 @@ from extractor._errors import ConfigError, NotAReportError
 from extractor.detect import detect, looks_like_report
 from extractor.document import Document
 from extractor.ingest import load
+from extractor.ingest.budgets import read_regular
 from extractor.rules import validate
 from extractor.sketch import sketch
 from schemas import catalog
@@ -45,10 +46,10 @@ def get_extractor(name: str, **options) -> Extractor:
 def read_document(source: str | os.PathLike | bytes, name: str = "") -> tuple[Document, DocumentInfo]:
     """Load a file into a Document and describe it (hash, type, size)."""
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        name = name or path.name
-    doc = load(source, name)
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        name = name or Path(source).name
+        source = read_regular(source, name)  # read once: the bytes parsed are the bytes hashed
+    data = bytes(source)
+    doc = load(data, name)
     info = DocumentInfo(name=name, sha256=hashlib.sha256(data).hexdigest(), type=doc.source_type,
                         size=len(data), pages=doc.pages, layout=doc.layout, text_sketch=sketch(doc))
     return doc, info
@@ -62,7 +63,7 @@ def check_document(document: Document, extraction: Extraction, info: DocumentInf
         meta.template = extraction.template  # type: ignore[assignment]
     meta.table_form = catalog.table_form(meta.template, extraction.values)
     report = validate(extraction.values, extraction.prose_values, meta, meta.template, document.text)
-    findings: list[Finding] = [*report, *extraction.doubts]
+    findings: list[Finding] = [*report, *extraction.doubts, *ingest_findings(document)]
     return Result(
         document=info or DocumentInfo(name=document.source_name, type=document.source_type, pages=document.pages,
                                       layout=document.layout, text_sketch=sketch(document)),
@@ -75,6 +76,17 @@ def check_document(document: Document, extraction: Extraction, info: DocumentInf
         usage=extraction.usage,
         seconds=extraction.seconds,
     )
+
+
+def ingest_findings(document: Document) -> list[Finding]:
+    """Doubts the reading of the file itself raises (control characters removed from the text)."""
+    if not document.removed_controls:
+        return []
+    n = document.removed_controls
+    return [Finding(rule="ingest.control_chars", kind="extraction", category="extraction", severity="warning",
+                    message=f"文件中有 {n} 个控制字符（如 NUL），已删除后再读取；请核对原件是否损坏 / "
+                            f"{n} control character(s) such as NUL removed from the text before reading",
+                    actual=n)]
 
 
 def extract(source: str | os.PathLike | bytes, *, name: str = "", extractor: str | Extractor = "rules",

@@ -14,17 +14,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import Path as FastApiPath
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from extractor.settings import settings
 from extractor.sketch import COPIED
 
-DEFAULT_MAX_FILE_MB = 100
-DEFAULT_MAX_REQUEST_MB = 500
-DEFAULT_MAX_FILES = 1000
 KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's API key")
 ExportKind = Literal["jsonl", "csv", "xlsx", "parquet", "findings", "failed"]
+DocumentId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1, description="a document's id")]
+JobId = Annotated[str, FastApiPath(min_length=1, max_length=64, description="a job's id")]
 
 
 # ------------------------------------------------------------------------------------------ models
@@ -96,6 +99,68 @@ def _error_response(err: ApiError) -> JSONResponse:
     return JSONResponse(body, status_code=err.status)
 
 
+# ------------------------------------------------------------------------------------------ the door
+OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+UNAUTHORIZED = ApiError(401, "unauthorized", "缺少或错误的 API key / missing or wrong X-API-Key header")
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "too_large", f"请求过大 / the request is larger than {limit // 1048576} MB", limit)
+
+
+class Guard:
+    """ASGI middleware in front of everything: the API key is checked before one byte of the body is
+    read, and the body is counted as it streams (chunked uploads included) and cut at the limit.
+
+    FastAPI parses a multipart body into temporary files before any dependency runs, so a key check
+    in a dependency comes too late (a client without a key could fill the disk); here a request
+    without the key is answered 401 from its headers alone.
+    """
+
+    def __init__(self, app: Any, api_key: str | None, max_request_bytes: int) -> None:
+        self.app, self.max = app, max_request_bytes
+        self.key = api_key.encode() if api_key is not None else None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if self.key is not None and scope.get("path") not in OPEN_PATHS:
+            given = headers.get(b"x-api-key", b"")
+            if not hmac.compare_digest(given, self.key):
+                await _error_response(UNAUTHORIZED)(scope, receive, send)
+                return
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max:
+            await _error_response(_too_large(self.max))(scope, receive, send)
+            return
+        seen, over, started = 0, False, False
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max:  # stop reading: the app sees a client that went away
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal started
+            if over:  # whatever the app makes of the cut body, the answer is 413
+                return
+            started = True
+            await send(message)
+
+        await self.app(scope, counted, sending)
+        if over and not started:
+            await _error_response(_too_large(self.max))(scope, receive, send)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "missing or wrong X-API-Key"}}
 
 
@@ -110,10 +175,12 @@ def _version() -> str:
 
 
 def build_app(store_url: str | None = None, api_key: str | None = None, *, workers: int = 1,
-               max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024,
-               max_request_bytes: int = DEFAULT_MAX_REQUEST_MB * 1024 * 1024, max_files: int = DEFAULT_MAX_FILES,
-               run_worker: bool = True, timeout: float = 300.0, stale_after: float | None = None) -> FastAPI:
+              max_file_bytes: int | None = None, max_request_bytes: int | None = None, max_files: int | None = None,
+              run_worker: bool = True, timeout: float | None = None, stale_after: float | None = None) -> FastAPI:
     """The FastAPI app. ``api_key=None`` disables the key check (the CLI allows that only on loopback).
+
+    Limits left None come from the settings (``XXGK_MAX_BYTES``, ``XXGK_API_MAX_REQUEST_MB``,
+    ``XXGK_API_MAX_FILES``).
 
     ``stale_after``: seconds after which a running item whose heartbeat stopped is requeued (default
     ``batch.STALE_AFTER``); every server sharing a database must use a value well above the heartbeat.
@@ -121,6 +188,10 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
     The store is opened (and migrated) when the app starts, not here, so that building the app
     (for its OpenAPI spec) touches no database.
     """
+    conf = settings()
+    max_file_bytes = max_file_bytes or conf.limits.file_bytes
+    max_request_bytes = max_request_bytes or conf.api_max_request_bytes
+    max_files = max_files or conf.api_max_files
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -155,23 +226,13 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                     "fetch results and exports. Every route but /health needs the X-API-Key header.",
     )
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
-        return _error_response(err)
-
-    @app.middleware("http")
-    async def _body_limit(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if request.method == "POST" and length and length.isdigit() and int(length) > max_request_bytes:
-            return _error_response(ApiError(413, "too_large", (
-                f"请求过大 / the request is larger than {max_request_bytes // 1048576} MB"), max_request_bytes))
-        return await call_next(request)
+    _error_handlers(app)
+    app.add_middleware(Guard, api_key=api_key, max_request_bytes=max_request_bytes)
 
     def require_key(key: Annotated[str | None, Depends(KEY_HEADER)]) -> None:
-        if api_key is None:
-            return
-        if not key or not hmac.compare_digest(key.encode(), api_key.encode()):
-            raise ApiError(401, "unauthorized", "缺少或错误的 API key / missing or wrong X-API-Key header")
+        """The key again, per route (Guard has checked it already): it also puts the key in the spec."""
+        if api_key is not None and not hmac.compare_digest((key or "").encode(), api_key.encode()):
+            raise UNAUTHORIZED
 
     def store() -> Any:
         s = state.get("store")
@@ -214,12 +275,12 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
     @app.get("/jobs/{job_id}", response_model=JobOut, dependencies=auth, tags=["jobs"],
              summary="A job's status and counts (poll this to follow progress)",
              responses={**ERRORS, 404: {"model": ErrorOut}})
-    def get_job(job_id: str) -> JobOut:
+    def get_job(job_id: JobId) -> JobOut:
         return _job_out(store(), job_id)
 
     @app.get("/jobs/{job_id}/items", response_model=ItemsOut, dependencies=auth, tags=["jobs"],
              summary="Every file of a job with its status and reason", responses={**ERRORS, 404: {"model": ErrorOut}})
-    def job_items(job_id: str) -> ItemsOut:
+    def job_items(job_id: JobId) -> ItemsOut:
         s = store()
         _job(s, job_id)
         return ItemsOut(job_id=job_id, items=[ItemOut.model_validate(it, from_attributes=True)
@@ -231,28 +292,31 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                         200: {"description": "the file", "content": {
                             "text/csv": {}, "application/x-ndjson": {}, "application/vnd.apache.parquet": {},
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-    def export(job_id: str, kind: ExportKind,
+    def export(job_id: JobId, kind: ExportKind,
                labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False) -> Response:
         from extractor.batch import job_reports, summarize
-        from extractor.exports import FILE_NAMES, MEDIA_TYPES, ReportRow, failed_csv, render
+        from extractor.exports import FILE_NAMES, MEDIA_TYPES, failed_csv, render, report_rows
 
         s = store()
         job = _job(s, job_id)
         reports = job_reports(s, job_id)
         if kind == "failed":
             body = failed_csv(summarize(s, job_id, reports).failures)
+            unreadable: list[tuple[str, str]] = []
         else:
-            body = render(kind, [ReportRow.of(n, e) for n, e in reports], labels=labels)
+            rows, unreadable = report_rows(reports)
+            body = render(kind, rows, labels=labels)
         name = FILE_NAMES[kind]
         return Response(body, media_type=MEDIA_TYPES[kind], headers={
-            "Content-Disposition": f'attachment; filename="{job_id}-{name}"', "X-Job-Status": job.status})
+            "Content-Disposition": f'attachment; filename="{job_id}-{name}"', "X-Job-Status": job.status,
+            "X-Skipped-Rows": str(len(unreadable))})
 
     @app.get("/documents/{document_id}/result", dependencies=auth, tags=["results"],
              summary="The latest Result of a report (values with evidence, findings, usage)",
              responses={**ERRORS, 404: {"model": ErrorOut},
                         200: {"description": "schemas.results.Result as JSON",
                               "content": {"application/json": {"schema": {"type": "object"}}}}})
-    def result(document_id: int) -> Response:
+    def result(document_id: DocumentId) -> Response:
         s = store()
         from extractor.store import NotFoundError
 
@@ -304,6 +368,37 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         return JSONResponse(to_json(pairs))
 
     return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error answered as ``{"error", "message"}``: no traceback, no path, whatever the id or parameter."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
+        return _error_response(err)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, err: RequestValidationError) -> JSONResponse:
+        first = (err.errors() or [{}])[0]
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return _error_response(ApiError(422, "invalid_request",
+                                        f"请求参数无效 / invalid request: {where}: {first.get('msg', '')}"[:300]))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, err: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, f"http_{err.status_code}")
+        text = {404: "没有这个地址 / no such route", 405: "不支持的请求方法 / method not allowed"}.get(
+            err.status_code, f"请求错误 / request error {err.status_code}")
+        return _error_response(ApiError(err.status_code, code, text))
+
+    @app.exception_handler(Exception)
+    async def _internal(_request: Request, err: Exception) -> JSONResponse:
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(err, DBAPIError):
+            return _error_response(ApiError(503, "database_unavailable",
+                                            "数据库暂时不可用，请稍后重试 / the database is unavailable; retry later"))
+        return _error_response(ApiError(500, "internal", "内部错误 / internal error (see the server log)"))
 
 
 def _uploads(files: list[UploadFile], *, max_files: int, max_file_bytes: int, max_request_bytes: int) -> list[Any]:

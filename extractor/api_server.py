@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 API_KEY_ENV = "XXGK_API_KEY"
-DEFAULT_MAX_FILE_MB = 100
-DEFAULT_MAX_REQUEST_MB = 500
-DEFAULT_MAX_FILES = 1000
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 
 
@@ -71,17 +68,20 @@ def _loopback(host: str) -> bool:
 @click.option("--no-auth", is_flag=True, help="No API key (allowed only on a loopback address).")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Extraction worker processes.")
-@click.option("--max-file-mb", type=click.IntRange(1), default=DEFAULT_MAX_FILE_MB, show_default=True)
-@click.option("--max-request-mb", type=click.IntRange(1), default=DEFAULT_MAX_REQUEST_MB, show_default=True)
-@click.option("--max-files", type=click.IntRange(1), default=DEFAULT_MAX_FILES, show_default=True,
-              help="Files per upload (zip members counted).")
+@click.option("--max-file-mb", type=click.IntRange(1), default=None,
+              help="MB per file [default: $XXGK_MAX_BYTES, else 100 MB].")
+@click.option("--max-request-mb", type=click.IntRange(1), default=None,
+              help="MB per request body, counted as it streams [default: $XXGK_API_MAX_REQUEST_MB, else 500].")
+@click.option("--max-files", type=click.IntRange(1), default=None,
+              help="Files per upload, zip members counted [default: $XXGK_API_MAX_FILES, else 1000].")
 @click.option("--stale-after", type=click.FloatRange(1), default=120, show_default=True,
               help="Seconds without a heartbeat after which a running file is requeued (a dead server's work).")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds allowed per file.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="Seconds (wall and CPU) allowed per file [default: $XXGK_MAX_SECONDS, else 300].")
 @click.option("--write-openapi", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the OpenAPI spec to this file and exit.")
 def serve(host: str, port: int, db_url: str | None, api_key: str | None, no_auth: bool, workers: int,
-          max_file_mb: int, max_request_mb: int, max_files: int, stale_after: float, timeout: float,
+          max_file_mb: int | None, max_request_mb: int | None, max_files: int | None, stale_after: float, timeout: float | None,
           write_openapi: Path | None) -> None:
     """Run the HTTP API (uploads, jobs, results, exports; OpenAPI at /docs and /openapi.json)."""
     if write_openapi is not None:
@@ -99,13 +99,26 @@ def serve(host: str, port: int, db_url: str | None, api_key: str | None, no_auth
         import uvicorn
     except ImportError as exc:  # pragma: no cover - depends on the extras
         raise click.ClickException("xxgk serve needs the [api] extra: pip install 'xxgk[api]'") from exc
+    from extractor.store import open_store
+
     try:
-        app = create_app(db_url, api_key, workers=workers, max_file_bytes=max_file_mb * 1048576,
-                         max_request_bytes=max_request_mb * 1048576, max_files=max_files, timeout=timeout,
-                         stale_after=stale_after)
+        open_store(db_url).close()  # an unreachable or corrupt database is one line here, not a traceback later
+        app = create_app(db_url, api_key, workers=workers, max_file_bytes=max_file_mb and max_file_mb * 1048576,
+                         max_request_bytes=max_request_mb and max_request_mb * 1048576, max_files=max_files,
+                         timeout=timeout, stale_after=stale_after)
     except (ConfigError, XxgkError) as err:
         raise click.ClickException(str(err)) from err
+    click.echo(_bind_line(host, port, api_key is not None), err=True)
     uvicorn.run(app, host=host, port=port, log_level=os.environ.get("XXGK_LOG_LEVEL", "info"))
+
+
+def _bind_line(host: str, port: int, keyed: bool) -> str:
+    """What the server exposes where: said at start, so nobody exposes it by accident."""
+    where = ("只在本机回环地址（其他机器无法访问；--host 0.0.0.0 对外开放）/ loopback only: other machines cannot "
+             "reach it (--host 0.0.0.0 to listen on every interface)") if _loopback(host) else (
+             f"对外开放：所有能访问 {host} 的机器 / listening on {host}: reachable from other machines")
+    key = "需要 X-API-Key / X-API-Key required" if keyed else "无需 API key / no API key (--no-auth)"
+    return f"xxgk serve: http://{host}:{port} — {where}; {key} (GET /health is open)"
 
 
 __all__ = ["create_app", "openapi_json", "serve"]

@@ -17,24 +17,30 @@ import io
 import json
 import os
 import socket
+import stat
 import time
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from extractor._errors import EmptyInputError, TooLargeError, XxgkError
+from extractor._errors import EmptyInputError, InputError, NotARegularFileError, XxgkError
+from extractor.ingest.budgets import check_regular, read_member, read_regular
+from extractor.settings import Limits
+from extractor.settings import limits as current_limits
 from extractor.workers import Outcome, Task, WorkerPool, hook_delay
 from schemas.results import Result
 
 # file types a folder walk picks up; anything else in a folder is ignored (files named explicitly never are)
 REPORT_SUFFIXES: frozenset[str] = frozenset({
     ".pdf", ".docx", ".doc", ".wps", ".ofd", ".html", ".htm", ".shtml", ".xhtml", ".txt", ".md", ".zip"})
-MAX_MEMBER_BYTES = int(os.environ.get("XXGK_MAX_BYTES") or 100 * 1024 * 1024)
+RATIO_FLOOR = 16 * 1024 * 1024  # an archive may always unpack this much, whatever its ratio
 HEARTBEAT_SECONDS = 10.0
+DROPPED_WAIT = 60.0  # seconds a running batch waits for its database to come back (a PostgreSQL restart)
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
 MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
 
@@ -66,13 +72,73 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return info.filename
 
 
-def iter_zip(data: bytes, label: str) -> Iterator[Input]:
-    """The members of a zip archive (nested archives too), in archive order; directories and junk skipped."""
+@dataclass
+class ArchiveBudget:
+    """What one archive may unpack, nested archives included: bytes, files and depth, counted as read.
+
+    The byte allowance is the smaller of ``archive_bytes`` and ``archive_ratio`` times the archive's
+    packed size (past a first RATIO_FLOOR bytes), so a few KB cannot unpack to hundreds of MB.
+    """
+
+    limits: Limits
+    bytes_left: int
+    files_left: int
+    field: str  # the budget the byte allowance comes from: archive_bytes or archive_ratio
+
+    @classmethod
+    def of(cls, packed: int, limits: Limits | None = None) -> ArchiveBudget:
+        lim = limits or current_limits()
+        by_ratio = max(lim.archive_ratio * packed, RATIO_FLOOR)
+        field = "archive_ratio" if by_ratio < lim.archive_bytes else "archive_bytes"
+        return cls(lim, min(by_ratio, lim.archive_bytes), lim.archive_files, field)
+
+
+
+def _looks_like_zip(head: bytes, name: str) -> bool:
+    """An archive to unpack: named .zip, or zip bytes that are not a Word document."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".zip":
+        return True
+    return head[:4] == b"PK\x03\x04" and suffix != ".docx" and b"word/" not in head[:65536]
+
+
+class _ArchiveOverBudget(Exception):
+    """Raised inside nested archives when the outermost one's budget is spent: one line, then it stops."""
+
+    def __init__(self, field: str, actual: int | None = None) -> None:
+        super().__init__(field)
+        self.field, self.actual = field, actual
+
+
+def iter_zip(source: bytes | BinaryIO, label: str, budget: ArchiveBudget | None = None,
+             depth: int = 1) -> Iterator[Input]:
+    """The members of a zip archive (nested archives too), in archive order; directories and junk skipped.
+
+    Members are inflated in chunks and counted against one :class:`ArchiveBudget` for the outermost
+    archive: the sizes an archive declares are never trusted. A member over the file budget fails
+    alone; past the archive's bytes, files or nesting depth, one line names the budget and the rest
+    of the archive is not read (the members before it go on).
+    """
+    if budget is not None:
+        yield from _members(source, label, budget, depth)
+        return
+    fh = io.BytesIO(source) if isinstance(source, bytes) else source
+    packed = fh.seek(0, io.SEEK_END)
+    fh.seek(0)
+    budget = ArchiveBudget.of(packed)
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as err:
+        yield from _members(fh, label, budget, depth)
+    except _ArchiveOverBudget as over:
+        yield Input(label, error=budget.limits.exceeded(over.field, over.actual, label).one_line())
+
+
+def _members(source: bytes | BinaryIO, label: str, budget: ArchiveBudget, depth: int) -> Iterator[Input]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
         yield Input(label, error=f"压缩包已损坏 / the zip archive is corrupt ({err})")
         return
+    lim = budget.limits
     with zf:
         for info in zf.infolist():
             if info.is_dir():
@@ -82,46 +148,100 @@ def iter_zip(data: bytes, label: str) -> Iterator[Input]:
             if not base or base.startswith(".") or inner.startswith("__MACOSX/"):
                 continue
             name = f"{label}!{inner}"
-            if info.file_size > MAX_MEMBER_BYTES:
-                yield Input(name, error=TooLargeError(
-                    f"{info.file_size / 1e6:.0f} MB > {MAX_MEMBER_BYTES / 1e6:.0f} MB (XXGK_MAX_BYTES)").one_line())
-                continue
+            budget.files_left -= 1
+            if budget.files_left < 0:
+                raise _ArchiveOverBudget("archive_files")
+            if budget.bytes_left <= 0:
+                raise _ArchiveOverBudget(budget.field)
+            cap = min(lim.file_bytes, budget.bytes_left)
             try:
-                member = zf.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as err:
+                member = read_member(zf, info, cap)
+            except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError,
+                    ValueError) as err:
                 yield Input(name, error=f"无法解压 / cannot extract this member ({err})")
                 continue
-            if inner.lower().endswith(".zip"):
-                yield from iter_zip(member, name)
-            else:
+            budget.bytes_left -= cap + 1 if member is None else len(member)
+            if member is None:
+                if cap < lim.file_bytes:  # the archive's allowance ran out inside this member
+                    raise _ArchiveOverBudget(budget.field)
+                yield Input(name, error=lim.exceeded("file_bytes", None, name).one_line())
+                continue
+            if not _looks_like_zip(member[:65536], inner):
                 yield Input(name, member)
+            elif depth >= lim.archive_depth:
+                raise _ArchiveOverBudget("archive_depth", depth + 1)
+            else:
+                yield from _members(member, name, budget, depth + 1)
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK)  # a FIFO must not wait for a writer
 
 
 def _read(path: Path, label: str) -> Iterator[Input]:
+    """A file as inputs: an archive's members (the archive read from disk as needed), or the file itself,
+    each within its budget; a device, FIFO or /proc file is one failed input."""
+    lim = current_limits()
     try:
-        data = path.read_bytes()
+        check_regular(path, label)
+        with open(path, "rb", opener=_open_nonblocking) as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise NotARegularFileError(label)
+            if _looks_like_zip(fh.read(65536), path.name):
+                lim.check("archive_bytes", st.st_size, label)
+                yield from iter_zip(fh, label)
+                return
+        data = read_regular(path, label)
+    except InputError as err:
+        yield Input(label, error=err.one_line())
+        return
     except OSError as err:
         yield Input(label, error=f"无法打开文件 / cannot open the file ({err.strerror})")
         return
-    if path.suffix.lower() == ".zip" or (data[:4] == b"PK\x03\x04" and path.suffix.lower() not in (".docx",)
-                                         and zipfile.is_zipfile(io.BytesIO(data))
-                                         and b"word/" not in data[:65536]):
-        yield from iter_zip(data, label)
-    else:
-        yield Input(label, data)
+    yield Input(label, data)
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every report-like file under ``root`` (sorted), links included, each with why it is refused (None:
+    read it). A link is read only when it stays inside ``root``; links to folders are not followed."""
+    real_root = os.path.realpath(root)
+    found: list[tuple[Path, str | None]] = []
+    for dirpath, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        here = Path(dirpath)
+        for entry in [*files, *(d for d in dirs if (here / d).is_symlink())]:
+            sub = here / entry
+            if entry.startswith(".") or (entry in files and sub.suffix.lower() not in REPORT_SUFFIXES):
+                continue
+            refused = None
+            if sub.is_symlink():
+                target = os.path.realpath(sub)
+                if os.path.commonpath([real_root, target]) != real_root:
+                    refused = NotARegularFileError(
+                        "", zh="链接指向输入文件夹之外，不予读取", en="a link out of the input folder: not read").one_line()
+                elif entry not in files:
+                    continue  # a link to a folder inside: its files are walked there
+            found.append((sub, refused))
+    return iter(sorted(found))
 
 
 def iter_inputs(paths: Sequence[str | os.PathLike[str]]) -> Iterator[Input]:
-    """Every file under ``paths``, in a stable order (folders sorted by path)."""
+    """Every file under ``paths``, in a stable order (folders sorted by path).
+
+    Only regular files are read: devices, FIFOs, /proc and links leading out of a folder each give
+    one failed input with the reason, and the other files go on.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for sub in sorted(p for p in path.rglob("*") if p.is_file()):
-                rel = sub.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts) or sub.suffix.lower() not in REPORT_SUFFIXES:
-                    continue
-                yield from _read(sub, str(Path(path.name or str(path)) / rel))
-        elif path.exists():
+            for sub, refused in _walk(path):
+                label = str(Path(path.name or str(path)) / sub.relative_to(path))
+                if refused:
+                    yield Input(label, error=refused)
+                else:
+                    yield from _read(sub, label)
+        elif path.exists() or path.is_symlink():
             yield from _read(path, path.name)
         else:
             raise BatchError(f"没有这个文件或文件夹 / no such file or folder: {raw}")
@@ -192,7 +312,7 @@ def start_job(store: Any, paths: Sequence[str | os.PathLike[str]], *, extractor:
             new = add_inputs(store, job.id, iter_inputs(paths), extractor=extractor, force=force, known=known, who=who)
             if new:
                 store.add_job_items(job.id, new)
-            store.requeue_running(job.id)  # this process is the job's only worker: whatever runs is stale
+            requeue_dead(store, job.id)  # items of a killed run go back; a live run's stay with it
             return store.get_job(job.id), True
     options = {"key": key, "paths": [str(p) for p in paths], "extractor": extractor, "force": force}
     items = add_inputs(store, None, iter_inputs(paths), extractor=extractor, force=force, who=who)
@@ -221,6 +341,30 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _alive(worker: str) -> bool | None:
+    """Whether the process named ``worker`` (``host:pid``) still runs; None when it is on another host."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def requeue_dead(store: Any, job_id: str | None = None, stale_after: timedelta | None = STALE_AFTER) -> int:
+    """Items whose worker is dead go back in the queue: at once for a process of this host that is gone,
+    after ``stale_after`` without a heartbeat for any other. Returns how many."""
+    dead = {w for w in store.running_workers(job_id) if _alive(w) is False}
+    n = store.requeue_running(job_id, workers=dead) if dead else 0
+    if stale_after is not None:
+        n += store.requeue_running(job_id, older_than=stale_after)
+    return n
+
+
 @dataclass
 class JobRunner:
     """Claims a job's items from the store, extracts them in worker processes, saves what comes back.
@@ -241,7 +385,7 @@ class JobRunner:
     _last_beat: float = 0.0
     _last_requeue: float = 0.0
     _last_progress: float = 0.0
-    _job_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _jobs: dict[str, Any] = field(default_factory=dict)
 
     def stop(self) -> None:
         self._stop = True
@@ -256,10 +400,13 @@ class JobRunner:
                     return item
         return None
 
+    def _job(self, job_id: str) -> Any:
+        if job_id not in self._jobs:
+            self._jobs[job_id] = self.store.get_job(job_id)
+        return self._jobs[job_id]
+
     def _options(self, job_id: str) -> dict[str, Any]:
-        if job_id not in self._job_options:
-            self._job_options[job_id] = dict(self.store.get_job(job_id).options)
-        return self._job_options[job_id]
+        return dict(self._job(job_id).options)
 
     def _prepare(self, item: Any) -> Task | None:
         """A task for the item, or None when it is settled here (done by an earlier run of this job, bad)."""
@@ -274,35 +421,61 @@ class JobRunner:
             if mine:  # never extract twice
                 store.finish_item(item.id, extraction_id=mine[-1].id, worker=self.name)
                 return None
-        if self.job_id is None and not options.get("force"):  # serving: another job may have extracted it since
-            latest = store.latest_extraction(item.document_id)
-            if latest is not None and latest.extractor == extractor:
-                store.finish_item(item.id, extraction_id=latest.id, skipped=True, worker=self.name,
-                                  note="已提取过（--force 重新提取）/ already extracted (--force to redo)")
+        latest = store.latest_extraction(item.document_id)  # another job (another run) may have extracted it since
+        if latest is not None and latest.extractor == extractor and latest.created_by != _created_by(item.job_id):
+            meanwhile = latest.created_at >= self._job(item.job_id).created_at
+            if meanwhile or not options.get("force"):
+                store.finish_item(item.id, extraction_id=latest.id, skipped=True, worker=self.name, note=(
+                    "另一个任务刚提取过 / just extracted by another run" if meanwhile
+                    else "已提取过（--force 重新提取）/ already extracted (--force to redo)"))
                 return None
         data = store.document_bytes(item.document_id)
         return Task(item.id, item.file_name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], data, extractor, hook_delay())
 
     def _settle(self, outcome: Outcome, item: Any) -> None:
-        store = self.store
-        from extractor.store import StoreError
+        """Save what came back for the item; a dropped database connection is waited out and the item
+        settled again (the result saved once)."""
+        saved: list[int] = []
+        self._db(self._settle_once, outcome, item, saved)
 
+    def _settle_once(self, outcome: Outcome, item: Any, saved: list[int]) -> None:
+        from extractor.store import StoreError  # the [store] extra
+
+        store = self.store
         try:
+            current = store.get_job_item(item.id)
+            if current.status != "running" or current.worker != self.name:
+                return  # requeued and claimed by another worker meanwhile: its answer counts, not this one
             if outcome.ok:
-                try:
-                    result = Result.model_validate_json(outcome.result_json)
-                    result.document.name = item.file_name
-                    ext_id = store.save_extraction(item.document_id, result, created_by=_created_by(item.job_id))
-                except (XxgkError, ValueError) as err:
-                    store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
-                    return
-                store.finish_item(item.id, extraction_id=ext_id, worker=self.name)
+                if not saved:
+                    try:
+                        result = Result.model_validate_json(outcome.result_json)
+                        result.document.name = item.file_name
+                        saved.append(store.save_extraction(item.document_id, result,
+                                                           created_by=_created_by(item.job_id)))
+                    except (XxgkError, ValueError) as err:
+                        store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
+                        return
+                store.finish_item(item.id, extraction_id=saved[0], worker=self.name)
             elif outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS:
                 store.fail_item(item.id, outcome.error, retry=True, worker=self.name)
             else:
                 store.fail_item(item.id, outcome.error, worker=self.name)
         except StoreError:
             pass  # requeued and claimed by another worker meanwhile: its answer counts
+
+    def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, waiting out a database that is locked or dropped its connection (a PostgreSQL
+        restart) for up to DROPPED_WAIT seconds; then one line (StoreUnavailableError)."""
+        from sqlalchemy.exc import DBAPIError  # the [store] extra
+
+        from extractor.store import StoreUnavailableError
+        from extractor.store.engine import one_line, retrying
+
+        try:
+            return retrying(lambda: fn(*args), unreachable=DROPPED_WAIT, what="batch")
+        except DBAPIError as err:
+            raise StoreUnavailableError(f"数据库不可用 / the database is unavailable: {one_line(err)}") from None
 
     def _beat(self, pool: WorkerPool) -> None:
         now = time.monotonic()
@@ -358,37 +531,44 @@ class JobRunner:
             self.on_progress(p)
 
     def _loop(self, pool: WorkerPool, idle_wait: float) -> None:
-        self._report(force=True)
+        self._db(self._report, "", True)
         while not self._stop:
-            more = self._fill(pool)
+            more = self._db(self._fill, pool)
             if not more and not pool.busy:
-                if self.job_id is not None:
-                    self.store.finish_job_if_complete(self.job_id)
-                    self._report(force=True)
+                if self.job_id is not None and self._db(self._job_settled):
+                    self._db(self.store.finish_job_if_complete, self.job_id)
+                    self._db(self._report, "", True)
                     return
-                self._requeue_stale()
+                self._db(self._requeue_stale)  # a batch waits here for documents another run is extracting
                 time.sleep(idle_wait)
                 continue
             outcomes = pool.poll(idle_wait)
             if outcomes and more:
-                self._fill(pool)  # workers first: the parent saves while they extract the next files
+                self._db(self._fill, pool)  # workers first: the parent saves while they extract the next files
             for outcome, item in outcomes:
                 self._settle(outcome, item)
                 if self.job_id is None:
-                    self.store.finish_job_if_complete(item.job_id)
-                self._report(item.file_name)
-            self._beat(pool)
-            self._requeue_stale()
+                    self._db(self.store.finish_job_if_complete, item.job_id)
+                self._db(self._report, item.file_name)
+            self._db(self._beat, pool)
+            self._db(self._requeue_stale)
+
+    def _job_settled(self) -> bool:
+        """Nothing of the job left to do here. Items this process claimed but never handed to a worker (a
+        database error in between) go back in the queue; items another run holds are waited for."""
+        counts = self.store.job_counts(self.job_id)
+        if counts.running:
+            self.store.requeue_running(self.job_id, workers={self.name})
+        return not counts.queued and not counts.running
 
     def _requeue_stale(self) -> None:
-        """Serving: items whose worker stopped beating (another server process died) go back in the queue."""
-        if self.job_id is not None or self.stale_after is None:
-            return
+        """Items whose worker died (another run or server process) go back in the queue, every few seconds."""
         now = time.monotonic()
-        if now - self._last_requeue < min(60.0, self.stale_after.total_seconds()):
+        every = 5.0 if self.stale_after is None else min(60.0, self.stale_after.total_seconds())
+        if now - self._last_requeue < (5.0 if self.job_id is not None else every):
             return
         self._last_requeue = now
-        self.store.requeue_running(older_than=self.stale_after)
+        requeue_dead(self.store, None, self.stale_after)
 
 
 # ------------------------------------------------------------------------------------------ summary
@@ -445,8 +625,11 @@ def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = N
     reports = job_reports(store, job_id) if reports is None else reports
     rules: Counter[str] = Counter()
     for _name, ext in reports:
-        for f in json.loads(ext.result_json).get("findings", []):
-            rules[f["rule"]] += 1
+        try:
+            findings = json.loads(ext.result_json).get("findings") or []
+            rules.update(str(f["rule"]) for f in findings)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue  # an unreadable stored row: the exports list it (exports.report_rows)
     dup = sum(1 for it in items if is_duplicate(it))
     c = job.counts
     return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,
@@ -455,5 +638,19 @@ def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = N
                    failures=[(it.file_name, it.error or "") for it in items if it.status == "failed"])
 
 
-__all__ = ["BatchError", "Input", "JobRunner", "Progress", "Summary", "add_inputs", "iter_inputs", "iter_zip",
-           "job_key", "job_reports", "start_job", "summarize"]
+__all__ = [
+    "BatchError",
+    "Input",
+    "JobRunner",
+    "Progress",
+    "Summary",
+    "add_inputs",
+    "iter_inputs",
+    "iter_zip",
+    "job_key",
+    "job_reports",
+    "requeue_dead",
+    "start_job",
+    "summarize",
+    "worker_name",
+]

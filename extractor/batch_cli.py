@@ -34,11 +34,12 @@ def _console():
 @click.option("--db", "db_url", default=None, metavar="URL",
               help="Database URL or SQLite path (default: $XXGK_DATABASE_URL, else the data directory).")
 @click.option("--labels", is_flag=True, help="Chinese labels as column headers in values.csv and values.xlsx.")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds allowed per file.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="Seconds (wall and CPU) allowed per file [default: $XXGK_MAX_SECONDS, else 300].")
 @click.option("--llm-batch-api", "llm_batch_api", is_flag=True,
               help="With --extractor llm: send the model calls through the OpenAI Batch API (cheaper, slower).")
 def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: int, force: bool, db_url: str | None,
-          labels: bool, timeout: float, llm_batch_api: bool) -> None:
+          labels: bool, timeout: float | None, llm_batch_api: bool) -> None:
     """Extract every report in PATHS (files, folders, zip archives) and write the exports to --out.
 
     The job is kept in the database: after Ctrl-C or a crash, the same command resumes it. Files
@@ -46,8 +47,8 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
 
     Exit status: 0 all readable files processed; 1 some file failed; 130 interrupted.
     """
-    from extractor.batch import BatchError, job_reports, start_job, summarize
-    from extractor.exports import ReportRow, write_exports
+    from extractor.batch import BatchError, job_reports, start_job, summarize, worker_name
+    from extractor.exports import report_rows, write_exports
     from extractor.similar import similar_in_store
     from extractor.similar import to_csv as similar_csv
     from extractor.store import open_store
@@ -75,13 +76,15 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
                 _batch_api(store, job.id, console)
             _run_with_progress(store, job.id, workers, timeout, console)
         except KeyboardInterrupt:
-            store.requeue_running(job.id)
+            store.requeue_running(job.id, workers={worker_name()})  # this run's files; another run's stay
             console.print(f"\n[yellow]中断 / interrupted[/]: job {job.id} is saved; run the same command to resume.")
             sys.exit(130)
         seconds = time.perf_counter() - t0
         reports = job_reports(store, job.id)
         summary = summarize(store, job.id, reports)
-        rows = [ReportRow.of(name, ext) for name, ext in reports]
+        rows, unreadable = report_rows(reports)
+        for name, reason in unreadable:
+            console.print(f"导出 / export: {name}: {reason}", markup=False, highlight=False)
         doc_ids = {ext.document_id for _, ext in reports}
         years = check_store(store, doc_ids)
         alike = similar_in_store(store, doc_ids)
@@ -113,7 +116,7 @@ def _batch_api(store, job_id: str, console) -> None:
         raise click.ClickException(f"OpenAI Batch API: {type(err).__name__}: {err}") from err
 
 
-def _run_with_progress(store, job_id: str, workers: int, timeout: float, console) -> None:
+def _run_with_progress(store, job_id: str, workers: int, timeout: float | None, console) -> None:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,

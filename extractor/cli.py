@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -13,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from extractor import safe_csv
 from extractor._errors import InputError, XxgkError
+from extractor.ingest.budgets import read_regular
 from extractor.render import render_summary
 from extractor.sketch import COPIED
 from schemas import catalog
@@ -28,7 +29,18 @@ def _fail_line(name: str, err: Exception) -> str:
     return f"xxgk: {name}: {msg}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Every error xxgk raises on purpose ends a command with one line and exit 1, never a traceback
+    (a short password for ``ui --add-user``, a database that cannot be opened, a bad setting …)."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except XxgkError as err:
+            raise click.ClickException(err.one_line() if isinstance(err, InputError) else str(err)) from err
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xxgk")
 def main() -> None:
     """xxgk — 政府信息公开工作年度报告 → 经过校验的结构化数据."""
@@ -88,36 +100,43 @@ def rules_cmd(template: str | None) -> None:
 def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool = True) -> tuple[list[Result], int]:
     """Results for FILES and how many failed (each failure printed, the rest go on).
 
-    With ``saved``, a ``.json`` file is a saved result (``xxgk extract --format json``) and is read;
-    every other file is a report and is extracted.
+    Every report is extracted in a worker process under the input budgets (memory, time, sizes), so a
+    hostile file fails alone with one line. With ``saved``, a ``.json`` file is a saved result
+    (``xxgk extract --format json``) and is read.
     """
-    from extractor.api import extract, get_extractor
+    from extractor.api import get_extractor
+    from extractor.workers import extract_files
 
-    backend = get_extractor(extractor_name) if extractor_name != "rules" else "rules"
+    if extractor_name != "rules":
+        get_extractor(extractor_name)  # a bad LLM configuration is one error, before any file
     results: list[Result] = []
     failed = 0
+    reports = [p for p in files if not (saved and p.suffix.lower() == ".json")]
+    outcomes = dict(zip(reports, extract_files(reports, extractor_name))) if reports else {}
     for path in files:
         try:
-            if saved and path.suffix.lower() == ".json":
-                results.extend(_saved_results(path))
+            if path in outcomes:
+                outcome = outcomes[path]
+                if not outcome.ok:
+                    raise XxgkError(outcome.error)
+                results.append(Result.model_validate_json(outcome.result_json))
             else:
-                results.append(extract(path, extractor=backend))
+                results.extend(_saved_results(path))
         except XxgkError as err:
             failed += 1
             click.echo(_fail_line(path.name, err), err=True)
-        except OSError as err:
-            failed += 1
-            click.echo(f"xxgk: {path.name}: 无法打开文件 / cannot open the file ({err.strerror})", err=True)
     return results, failed
 
 
 def _saved_results(path: Path) -> list[Result]:
     """The results in a file written by ``xxgk extract --format json`` (one object or a list)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, path.name).decode("utf-8"))
         return [Result.model_validate(d) for d in (data if isinstance(data, list) else [data])]
     except (ValueError, UnicodeDecodeError) as err:  # not JSON, or JSON that is not a saved result
         raise InputError(str(err).splitlines()[0], zh="不是 xxgk 的提取结果", en="not an xxgk result") from err
+    except OSError as err:
+        raise InputError(str(err.strerror or err), zh="无法打开文件", en="cannot open the file") from err
 
 
 def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
@@ -238,7 +257,7 @@ def results_csv(results: list[Result], *, labels: bool = False) -> str:
             keys.append(f.key)
     base = ["file", "sha256", "agency", "year", "template", "errors", "warnings"]
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = safe_csv.writer(buf)
     w.writerow(base + ([catalog.BY_KEY[k].label for k in keys] if labels else keys))
     for r in results:
         errors = sum(1 for f in r.findings if f.severity == "error")

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
 
+from extractor.settings import limits
+
 _EXTRA_MAP = str.maketrans(
     {
         "〔": "[",
@@ -142,6 +144,7 @@ class Document:
     raw_offsets: list[int] = field(default_factory=list)
     pages: int | None = None
     layout: str = ""  # a hint of the text layout: cells, markdown, layout, runtogether, html, docx, pdf
+    removed_controls: int = 0  # NUL and other control characters dropped from the source text
 
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]
@@ -192,6 +195,9 @@ class DocumentBuilder:
         self.source_type = source_type
         self.layout = layout
         self.pages: int | None = None
+        self.removed_controls = 0
+        self._budget = limits()
+        self._cells = 0
 
     def _append(self, raw: str) -> tuple[int, int]:
         norm, offs = normalize_with_offsets(raw)
@@ -201,6 +207,8 @@ class DocumentBuilder:
         self._raw_parts.append(raw)
         self._len += len(norm)
         self._raw_len += len(raw)
+        if self._len > self._budget.text_chars:
+            raise self._budget.exceeded("text_chars", self._len, self.source_name)
         return start, self._len
 
     def _sep(self, s: str) -> None:
@@ -239,6 +247,9 @@ class DocumentBuilder:
         if not grid or not any(any((c or "").strip() for c in r) for r in grid):
             return None
         width = max(len(r) for r in grid)
+        self._cells += width * len(grid)
+        if self._cells > self._budget.table_cells:
+            raise self._budget.exceeded("table_cells", self._cells, self.source_name)
         for r in grid:  # a short row is padded with covered slots, not with printed blanks
             r.extend([None] * (width - len(r)))
         t_start = self._len
@@ -295,6 +306,7 @@ class DocumentBuilder:
             raw_offsets=self._offsets if raw_text is None else self._offsets,
             pages=self.pages,
             layout=self.layout,
+            removed_controls=self.removed_controls,
         )
 
 

@@ -9,18 +9,20 @@ Excel opens the Chinese text correctly. xlsx needs ``openpyxl`` and parquet ``py
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from extractor import safe_csv
 from extractor._errors import ConfigError
 from schemas import catalog
 from schemas.results import Result
 
+log = logging.getLogger("xxgk.exports")
 META = ("file", "sha256", "agency", "year", "template", "extractor", "errors", "warnings")
 META_LABELS = {"file": "文件", "sha256": "SHA-256", "agency": "发布机关", "year": "年度", "template": "模板",
                "extractor": "提取方式", "errors": "错误数", "warnings": "警告数"}
@@ -56,17 +58,55 @@ class ReportRow:
         else:
             text = source.result_json
         data = json.loads(text)
-        meta = data.get("meta") or {}
-        doc = data.get("document") or {}
-        values = {k: (v or {}).get("value") for k, v in (data.get("values") or {}).items()}
-        return cls(file=file, sha256=doc.get("sha256", ""), agency=meta.get("agency"), year=meta.get("year"),
-                   template=meta.get("template"), extractor=data.get("extractor", ""), values=values,
-                   findings=list(data.get("findings") or []), result_json=text)
+        if not isinstance(data, dict):
+            raise ValueError("the stored result is not a JSON object")
+        meta = _mapping(data.get("meta"), "meta")
+        doc = _mapping(data.get("document"), "document")
+        values = {k: _number(_mapping(v, k).get("value"), k) for k, v in _mapping(data.get("values"), "values").items()}
+        findings = data.get("findings") or []
+        if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
+            raise ValueError("findings is not a list of objects")
+        year = meta.get("year")
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+            raise ValueError(f"year {year!r} is not a number")
+        return cls(file=file, sha256=str(doc.get("sha256") or ""), agency=meta.get("agency"), year=year,
+                   template=meta.get("template"), extractor=str(data.get("extractor") or ""), values=values,
+                   findings=findings, result_json=text)
 
     def meta(self) -> list[Any]:
         sev = [f.get("severity") for f in self.findings]
         return [self.file, self.sha256, self.agency or "", self.year if self.year is not None else "",
                 self.template or "", self.extractor, sev.count("error"), sev.count("warning")]
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is not a JSON object")
+    return value
+
+
+def _number(value: Any, key: str) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ValueError(f"{key} = {value!r} is not a number")
+    return value
+
+
+def report_rows(reports: Iterable[tuple[str, Any]]) -> tuple[list[ReportRow], list[tuple[str, str]]]:
+    """Export rows of (file, stored extraction or Result) pairs; a row that cannot be read (a corrupt or
+    hand-edited result) is left out with a log line and returned as (file, reason), never breaking the
+    export of the others."""
+    rows: list[ReportRow] = []
+    skipped: list[tuple[str, str]] = []
+    for file, source in reports:
+        try:
+            rows.append(ReportRow.of(file, source))
+        except (ValueError, TypeError, AttributeError) as err:
+            reason = f"无法读取保存的结果，已跳过 / cannot read the stored result, left out ({str(err)[:200]})"
+            log.warning("export: %s: %s", file, reason)
+            skipped.append((file, reason))
+    return rows, skipped
 
 
 def columns(rows: Sequence[ReportRow]) -> list[str]:
@@ -111,7 +151,7 @@ def results_jsonl(rows: Iterable[ReportRow]) -> bytes:
 def values_csv(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
     keys = columns(rows)
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = safe_csv.writer(buf, lineterminator="\n")
     w.writerow(headers(keys, labels))
     for r in rows:
         w.writerow([*r.meta(), *(_cell(r.values.get(k)) for k in keys)])
@@ -120,7 +160,7 @@ def values_csv(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
 
 def findings_csv(rows: Sequence[ReportRow]) -> bytes:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = safe_csv.writer(buf, lineterminator="\n")
     w.writerow(FINDING_COLUMNS)
     for r in rows:
         for f in r.findings:
@@ -132,7 +172,7 @@ def findings_csv(rows: Sequence[ReportRow]) -> bytes:
 
 def failed_csv(failures: Sequence[tuple[str, str]]) -> bytes:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = safe_csv.writer(buf, lineterminator="\n")
     w.writerow(("file", "reason"))
     w.writerows(failures)
     return _excel_csv(buf.getvalue())
@@ -151,21 +191,24 @@ def values_xlsx(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
     hdr = headers(keys, labels)
     for i, h in enumerate(hdr, 1):
         ws.column_dimensions[get_column_letter(i)].width = 28 if i <= 3 else 12
-    ws.append(hdr)
+    def append(sheet: Any, row: Sequence[Any]) -> None:
+        sheet.append([safe_csv.neutralize(v) for v in row])  # text like =HYPERLINK(…) stays text
+
+    append(ws, hdr)
     for r in rows:
-        ws.append([*r.meta(), *(r.values.get(k) for k in keys)])  # None → an empty cell
+        append(ws, [*r.meta(), *(r.values.get(k) for k in keys)])  # None → an empty cell
     fs = wb.create_sheet("findings")
-    fs.append(list(FINDING_COLUMNS))
+    append(fs, list(FINDING_COLUMNS))
     for r in rows:
         for f in r.findings:
-            fs.append([r.file, f.get("rule", ""), f.get("category", ""), f.get("severity", ""),
-                       ";".join(f.get("keys") or []), _scalar(f.get("expected")), _scalar(f.get("actual")),
-                       f.get("message", "")])
+            append(fs, [r.file, f.get("rule", ""), f.get("category", ""), f.get("severity", ""),
+                        ";".join(f.get("keys") or []), _scalar(f.get("expected")), _scalar(f.get("actual")),
+                        f.get("message", "")])
     ks = wb.create_sheet("keys")
-    ks.append(["key", "label", "unit", "table"])
+    append(ks, ["key", "label", "unit", "table"])
     for k in keys:
         spec = catalog.BY_KEY[k]
-        ks.append([k, spec.label, spec.unit, spec.table])
+        append(ks, [k, spec.label, spec.unit, spec.table])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -261,5 +304,20 @@ def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: boo
     return paths
 
 
-__all__ = ["FILE_NAMES", "FORMATS", "MEDIA_TYPES", "ReportRow", "columns", "failed_csv", "findings_csv", "headers",
-           "render", "results_jsonl", "values_csv", "values_parquet", "values_xlsx", "write_exports"]
+__all__ = [
+    "FILE_NAMES",
+    "FORMATS",
+    "MEDIA_TYPES",
+    "ReportRow",
+    "columns",
+    "failed_csv",
+    "findings_csv",
+    "headers",
+    "render",
+    "report_rows",
+    "results_jsonl",
+    "values_csv",
+    "values_parquet",
+    "values_xlsx",
+    "write_exports",
+]

@@ -8,12 +8,12 @@ when most of their hashes are shared, a set intersection that rules out nearly e
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from extractor import safe_csv
 from extractor.sketch import COPIED, similarity
 from extractor.years import agency_key
 from schemas.results import Result
@@ -86,7 +86,7 @@ def to_json(pairs: list[SimilarPair]) -> list[dict[str, Any]]:
 def to_csv(pairs: list[SimilarPair]) -> str:
     """One row per pair of alike reports, most alike first."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = safe_csv.writer(buf)
     w.writerow(["similarity", "file", "agency", "year", "other_file", "other_agency", "other_year"])
     for p in pairs:
         w.writerow([f"{p.similarity:.3f}", p.first.document.name, p.first.meta.agency or "", p.first.meta.year or "",

@@ -7,22 +7,33 @@ worker holds: on a timeout the worker is killed and that one file fails; on a cr
 is reported and a fresh worker takes its place.
 
 Workers start from a ``forkserver`` that has imported the extractor once (fast starts, no fork of a
-parent that runs threads or holds database connections). They ignore SIGINT so that Ctrl-C reaches
-only the parent, which decides what to do, and exit when the parent's end of the pipe closes (the
-parent was killed).
+parent that runs threads or holds database connections); a single-threaded parent with nothing open
+(``xxgk extract``) may fork them directly. They ignore SIGINT so that Ctrl-C reaches only the parent,
+which decides what to do, and exit when the parent's end of the pipe closes (the parent was killed).
+
+Every file runs under the budgets its parent read (``extractor.settings``), enforced by the kernel and
+not by the parsers: the worker's address space is capped (``RLIMIT_AS``, ``XXGK_MAX_MEMORY_MB``) and
+each file gets ``XXGK_MAX_SECONDS`` of CPU (``RLIMIT_CPU``: the kernel kills a worker past it) as well
+as of wall time (the parent kills it). A worker that ran out of memory leaves after answering, so
+the next file starts in a fresh process.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
+import resource
 import signal
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any, Self
+
+from extractor.settings import LIMIT_SETTINGS, Limits, Settings, limits, settings
+from extractor.settings import use as use_settings
 
 PRELOAD = ["extractor.api", "extractor.reader", "extractor.ingest.pdf", "extractor.ingest.docx",
            "extractor.ingest.html", "extractor.ingest.text", "extractor.rules", "schemas.results"]
@@ -33,13 +44,15 @@ TEST_DELAY_ENV = "XXGK_TEST_ITEM_DELAY"  # seconds each worker sleeps per file: 
 
 @dataclass(frozen=True)
 class Task:
-    """One file to extract: the bytes and the name they came with."""
+    """One file to extract: the bytes (or a path the worker reads) and the name they came with."""
 
     id: int
     name: str
-    data: bytes
+    data: bytes = b""
     extractor: str = "rules"
     delay: float = 0.0  # test hook: seconds to sleep first (from $XXGK_TEST_ITEM_DELAY in the parent)
+    path: str | None = None  # read in the worker, within its budgets (``xxgk extract``)
+    settings: Settings | None = None  # the parent's (the pool fills it in)
 
 
 @dataclass(frozen=True)
@@ -63,12 +76,17 @@ def _extract_one(task: Task) -> Outcome:
     if task.delay:
         time.sleep(task.delay)
     try:
-        result = extract(task.data, name=task.name, extractor=task.extractor)
+        result = extract(task.path or task.data, name=task.name, extractor=task.extractor)
         return Outcome(task.id, True, result_json=result.model_dump_json(), seconds=time.perf_counter() - t0)
     except InputError as err:
         return Outcome(task.id, False, error=err.one_line(), kind="input", seconds=time.perf_counter() - t0)
     except XxgkError as err:
         return Outcome(task.id, False, error=str(err), kind="backend", seconds=time.perf_counter() - t0)
+    except MemoryError:
+        return Outcome(task.id, False, error=_over_memory(), kind="memory", seconds=time.perf_counter() - t0)
+    except OSError as err:
+        return Outcome(task.id, False, error=f"无法打开文件 / cannot open the file ({err.strerror or err})",
+                       kind="input", seconds=time.perf_counter() - t0)
     except Exception as err:  # noqa: BLE001 - a bug or a library's surprise: one file fails, the batch goes on
         tb = traceback.extract_tb(err.__traceback__)
         where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
@@ -84,6 +102,29 @@ def hook_delay() -> float:
         return 0.0
 
 
+def _over_memory() -> str:
+    return limits().exceeded("memory_bytes").one_line()
+
+
+def _over_time(seconds: float, cpu: bool) -> str:
+    what = ("CPU 时间", "of CPU time") if cpu else ("", "")
+    return (f"处理超时（{seconds:g} 秒{what[0]}）/ timed out after {seconds:g} s {what[1]}".rstrip()
+            + f" ({LIMIT_SETTINGS['seconds'].env}, --timeout)")
+
+
+def _apply_limits(budget: Limits) -> None:
+    """This process's budget for the next file: its address space, and CPU seconds from now on."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a worker killed for its CPU leaves no core file
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    memory = budget.memory_bytes if hard == resource.RLIM_INFINITY else min(budget.memory_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (memory, hard))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = used.ru_utime + used.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    cpu = math.ceil(spent + budget.seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu if hard == resource.RLIM_INFINITY else min(cpu, hard), hard))
+
+
 def _worker_main(conn: Connection, fn: Callable[[Any], Outcome]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
@@ -97,11 +138,16 @@ def _worker_main(conn: Connection, fn: Callable[[Any], Outcome]) -> None:
             conn.send(_STARTED)  # the parent's clock for this file starts now, not while this process starts up
         except (BrokenPipeError, OSError):
             return
+        if getattr(task, "settings", None) is not None:
+            use_settings(task.settings)
+        _apply_limits(limits())
         outcome = fn(task)
         try:
             conn.send(outcome)
         except (BrokenPipeError, OSError):
             return
+        if outcome.kind == "memory":
+            return  # start the next file in a fresh process
 
 
 @dataclass
@@ -119,15 +165,21 @@ class WorkerPool:
     """``size`` worker processes; :meth:`submit` to an idle one, :meth:`poll` for outcomes."""
 
     size: int = 2
-    timeout: float | None = None  # seconds per file; None = no limit
+    timeout: float | None = None  # wall seconds per file; None = the settings' XXGK_MAX_SECONDS
     fn: Callable[[Any], Outcome] = _extract_one  # a module-level function (it is sent to the workers by name)
+    fork: bool = False  # fork this process (single-threaded, nothing open) instead of using a forkserver
     _slots: list[_Slot] = field(default_factory=list)
     _ctx: Any = None
+    _settings: Settings | None = None
 
     def __post_init__(self) -> None:
         if self.size < 1:
             raise ValueError("a pool needs at least one worker")
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        self._settings = settings()
+        if self.timeout is None:
+            self.timeout = self._settings.limits.seconds
+        methods = mp.get_all_start_methods()
+        method = "fork" if self.fork and "fork" in methods else "forkserver" if "forkserver" in methods else "spawn"
         self._ctx = mp.get_context(method)
         if method == "forkserver":
             self._ctx.set_forkserver_preload(PRELOAD)
@@ -155,7 +207,9 @@ class WorkerPool:
         return [(s.task, s.meta) for s in self._slots if s.task is not None]
 
     def submit(self, task: Task, meta: Any = None) -> None:
-        """Hand a task to an idle worker (call only when :attr:`idle` > 0)."""
+        """Hand a task to an idle worker (call only when :attr:`idle` > 0), with this pool's settings."""
+        if isinstance(task, Task) and task.settings is None:
+            task = replace(task, settings=self._settings)
         slot = next(s for s in self._slots if s.task is None)
         slot.task, slot.started, slot.meta, slot.running = task, time.monotonic(), meta, False
         try:
@@ -206,16 +260,16 @@ class WorkerPool:
                     slot.task = slot.meta = None
                     slot.running = False
                     out.append((outcome, meta))
+                    if outcome.kind == "memory":  # that worker leaves: a fresh one takes the next file
+                        self._replace(slot)
                     continue
             limit = self.timeout if slot.running else max(self.timeout or 0.0, STARTUP_LIMIT)
             if broken or slot.process.sentinel in ready or not slot.process.is_alive():
                 slot.process.join(2)  # the pipe closes a moment before the process is reaped
-                code = slot.process.exitcode
-                outcome = Outcome(task.id, False, kind="crash", seconds=now - slot.started, error=(
-                    f"处理该文件时工作进程崩溃 / the worker process crashed on this file (exit code {code})"))
+                outcome = _ended(task, slot.process.exitcode, now - slot.started)
             elif self.timeout and now - slot.started > limit:
-                outcome = Outcome(task.id, False, kind="timeout", seconds=now - slot.started, error=(
-                    f"处理超时（{self.timeout:g} 秒）/ timed out after {self.timeout:g} s"))
+                outcome = Outcome(task.id, False, kind="timeout", seconds=now - slot.started,
+                                  error=_over_time(self.timeout, False))
             if outcome is not None:
                 self._replace(slot)
                 out.append((outcome, meta))
@@ -244,6 +298,28 @@ class WorkerPool:
         self._slots = []
 
 
+def _ended(task: Task, code: int | None, seconds: float) -> Outcome:
+    """The outcome of a worker that died on a file: killed for its CPU time, or crashed (a parser that
+    hit the memory cap in C may abort rather than raise)."""
+    if code == -signal.SIGXCPU:
+        return Outcome(task.id, False, kind="timeout", seconds=seconds, error=_over_time(limits().seconds, True))
+    memory = limits().exceeded("memory_bytes").detail
+    return Outcome(task.id, False, kind="crash", seconds=seconds, error=(
+        f"处理该文件时工作进程崩溃 / the worker process crashed on this file (exit code {code}; "
+        f"memory budget {memory})"))
+
+
+def extract_files(paths: Sequence[str | os.PathLike[str]], extractor: str = "rules") -> Iterator[Outcome]:
+    """Each file extracted in a worker forked from this process, under the budgets, in order (``xxgk
+    extract``: a hostile file costs one worker, never the command). Call from a single-threaded process."""
+    with WorkerPool(1, fork=True) as pool:
+        for i, path in enumerate(paths):
+            pool.submit(Task(i, os.path.basename(path), extractor=extractor, path=os.fspath(path)))
+            while not (got := pool.poll(0.5)):
+                continue
+            yield got[0][0]
+
+
 def run_all(tasks: list[Task], size: int = 2, timeout: float | None = None,
             on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Every task through a pool, outcomes in completion order (a convenience for scripts)."""
@@ -260,4 +336,4 @@ def run_all(tasks: list[Task], size: int = 2, timeout: float | None = None,
     return out
 
 
-__all__ = ["TEST_DELAY_ENV", "Outcome", "Task", "WorkerPool", "hook_delay", "run_all"]
+__all__ = ["TEST_DELAY_ENV", "Outcome", "Task", "WorkerPool", "extract_files", "hook_delay", "run_all"]

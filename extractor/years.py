@@ -7,7 +7,6 @@ neighbouring year, the same agency and year twice) are listed with the reason in
 
 from __future__ import annotations
 
-import csv
 import io
 import unicodedata
 from collections.abc import Collection, Iterable
@@ -16,6 +15,7 @@ from itertools import product
 from math import prod
 from typing import TYPE_CHECKING, Any
 
+from extractor import safe_csv
 from extractor.reader.solve import ABSENT, Row, constraints_for, cross_year_constraints, solve
 from extractor.rules import PREVIOUS, RULES, validate_years
 from schemas import catalog
@@ -257,7 +257,7 @@ def to_json(report: YearsReport) -> dict[str, Any]:
 def to_csv(report: YearsReport) -> str:
     """One row per cross-year finding, for a spreadsheet of a whole region's reports."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = safe_csv.writer(buf)
     w.writerow(["agency", "previous_year", "year", "previous_file", "file", "rule", "severity", "message", "keys",
                 "expected", "actual"])
     for p in report.pairs:

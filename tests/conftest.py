@@ -23,6 +23,19 @@ REAL_PAGES = ("2011-pingtan-zone.txt", "2011-pingtan-zone.html", "2012-pingtan-c
               "2019-pingtan-zone.txt", "2021-pingtan-zone.txt")
 
 
+@pytest.fixture
+def limits_set() -> Iterator:
+    """``limits_set(file_bytes=1000, …)``: the process's budgets for this test (read again from the
+    environment afterwards)."""
+    from extractor import settings
+
+    def apply(**limits: float) -> None:
+        settings.use(settings.Settings.from_env().replace(**limits))
+
+    yield apply
+    settings.use(None)
+
+
 def load_gold(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 

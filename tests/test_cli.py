@@ -83,14 +83,13 @@ def test_bad_inputs_get_one_line_each_and_the_good_file_still_goes_through(run, 
     assert len(flats) == 1 and flats[0]["old.收到申请数"] == 233
 
 
-def test_too_large_file_is_refused_before_reading(tmp_path, monkeypatch):
-    import extractor.ingest as ingest
-
-    monkeypatch.setattr(ingest, "MAX_BYTES", 1000)
+def test_too_large_file_is_refused_before_reading(tmp_path, limits_set):
+    limits_set(file_bytes=1000)
     big = tmp_path / "big.txt"
     big.write_bytes(b"x" * 2000)
     r = CliRunner().invoke(main, ["extract", str(big)])
-    assert r.exit_code == 1 and "文件过大 / the file is too large" in r.stderr
+    assert r.exit_code == 1
+    assert "超出限制：文件大小 / over the limit: file size (big.txt: 2,000 bytes > 1,000 bytes, XXGK_MAX_BYTES)" in r.stderr
 
 
 def test_console_script_runs_as_a_process():

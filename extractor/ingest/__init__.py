@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from extractor._errors import EmptyInputError, TooLargeError, UnsupportedFormatError
+from extractor._errors import EmptyInputError, UnsupportedFormatError
 from extractor.document import Document
-
-MAX_BYTES = int(os.environ.get("XXGK_MAX_BYTES", 100 * 1024 * 1024))
+from extractor.ingest.budgets import read_regular
+from extractor.settings import limits
 
 
 def sniff(data: bytes, name: str = "") -> str:
@@ -39,18 +39,13 @@ def sniff(data: bytes, name: str = "") -> str:
 
 
 def load(source: str | os.PathLike | bytes, name: str = "") -> Document:
-    """Read a report from a path or bytes into a Document."""
+    """Read a report from a path (a regular file, within the size budget) or bytes into a Document."""
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        name = name or path.name
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise TooLargeError(f"{size / 1e6:.0f} MB > {MAX_BYTES / 1e6:.0f} MB (XXGK_MAX_BYTES)")
-        data = path.read_bytes()
+        name = name or Path(source).name
+        data = read_regular(source, name)
     else:
         data = bytes(source)
-        if len(data) > MAX_BYTES:
-            raise TooLargeError(f"{len(data) / 1e6:.0f} MB > {MAX_BYTES / 1e6:.0f} MB (XXGK_MAX_BYTES)")
+        limits().check("file_bytes", len(data), name)
     if not data.strip():
         raise EmptyInputError(name)
     kind = sniff(data, name)

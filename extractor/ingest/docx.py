@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from extractor._errors import CorruptFileError, UnsupportedFormatError
 from extractor.document import Document, DocumentBuilder
+from extractor.ingest.budgets import check_docx_parts
 from extractor.ingest.cjk import clean, join_lines
 from extractor.ingest.docx_numbering import Numbering, prefix
 from extractor.ingest.grid import SpanGrid
@@ -46,10 +47,11 @@ def _open(data: bytes, name: str) -> tuple[object, Numbering, object]:
     document is unsupported."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            check_docx_parts(zf, name)  # every part inflated and counted before a parser sees one
             names = set(zf.namelist())
             types = zf.read("[Content_Types].xml").decode("utf-8", "replace").lower() \
                 if "[Content_Types].xml" in names else ""
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError, RuntimeError) as e:
         raise CorruptFileError(name or str(e)) from e
     if not any(t in types for t in _WORD_MAIN):
         raise UnsupportedFormatError(name, zh="压缩包中没有 Word 文档（不是 .docx 文件）",

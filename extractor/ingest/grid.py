@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from extractor.document import DocumentBuilder, Table
+from extractor.settings import limits
 
 
 @dataclass(slots=True)
@@ -32,6 +33,7 @@ class SpanGrid:
         self._real: dict[tuple[int, int], _Real] = {}
         self._owner: dict[tuple[int, int], tuple[int, int]] = {}
         self.n_rows = 0
+        self._budget = limits()
 
     def taken(self, row: int, col: int) -> bool:
         return (row, col) in self._owner
@@ -46,6 +48,7 @@ class SpanGrid:
     def place(self, row: int, col: int, text: str, rowspan: int = 1, colspan: int = 1) -> None:
         """A real cell; slots it would cover that another cell already owns stay with that cell."""
         cell = _Real(text, row, col, max(1, rowspan), max(1, colspan))
+        self._budget.check("table_cells", len(self._owner) + cell.rowspan * cell.colspan)  # before the slots exist
         self._real[(row, col)] = cell
         for r in range(row, row + cell.rowspan):
             for c in range(col, col + cell.colspan):

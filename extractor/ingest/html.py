@@ -16,6 +16,7 @@ import lxml.html
 
 from extractor._errors import EmptyInputError
 from extractor.document import Document, DocumentBuilder, normalize
+from extractor.ingest.budgets import check_html, check_text, strip_controls
 from extractor.ingest.cjk import clean, join_lines
 from extractor.ingest.encoding import decode
 from extractor.ingest.grid import SpanGrid
@@ -41,13 +42,16 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _LEADING_INT = re.compile(r"\s*(\d+)")
 _NUMERIC = re.compile(r"^[+-]?\d[\d,.]*$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # lxml refuses them in str input
 
 
 def read_html(data: bytes, name: str = "") -> Document:
-    """Paragraphs and data tables of an HTML page, in document order."""
+    """Paragraphs and data tables of an HTML page, in document order (size and tags within budget)."""
+    check_html(data, name)
+    text, removed = strip_controls(decode(data, name))
+    check_text(text, name)
     builder = DocumentBuilder(source_name=name, source_type="html", layout="html")
-    add_html(builder, decode(data, name), name)
+    builder.removed_controls = removed
+    add_html(builder, text, name)
     return builder.build()
 
 
@@ -57,7 +61,7 @@ def add_html(builder: DocumentBuilder, text: str, name: str = "") -> None:
 
 
 def _parse(text: str, name: str) -> lxml.html.HtmlElement:
-    text = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))  # lxml refuses str declaring an encoding
+    text = strip_controls(_XML_DECL.sub("", text, count=1))[0]  # lxml refuses controls, and str declaring an encoding
     try:
         return lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as e:

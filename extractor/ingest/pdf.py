@@ -38,6 +38,7 @@ from extractor._errors import (
     ImageOnlyError,
 )
 from extractor.document import Document, DocumentBuilder, Table
+from extractor.settings import limits
 
 BBox = tuple[float, float, float, float]
 
@@ -67,6 +68,7 @@ def read_pdf(data: bytes, name: str = "") -> Document:
                 raise EncryptedFileError(detail + str(exc)) from exc
             raise CorruptFileError(detail + str(exc)) from exc
         try:
+            limits().check("pdf_pages", len(pdf), name)
             pages = [_read_page(pdf, i) for i in range(len(pdf))]
         except pdfium.PdfiumError as exc:
             raise CorruptFileError(detail + str(exc)) from exc

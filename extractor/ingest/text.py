@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from extractor.document import Document, DocumentBuilder, normalize, squash
+from extractor.ingest.budgets import check_text, strip_controls
 from extractor.ingest.encoding import decode
 
 PAGE_TEXT_LINE = 1500  # characters: a line this long holds a whole report, as a page's text keeps it
@@ -25,9 +26,12 @@ _RUN_TOGETHER = re.compile(r"^(?P<label>\S*?[\u4e00-\u9fff）)”\"》:])(?P<dig
 
 
 def read_text(data: bytes, name: str = "") -> Document:
-    """Decode and parse a plain-text report."""
-    text = decode(data, name)
-    return parse_text(text, name)
+    """Decode and parse a plain-text report; control characters (a stray NUL) are removed and counted."""
+    text, removed = strip_controls(decode(data, name))
+    check_text(text, name)
+    doc = parse_text(text, name)
+    doc.removed_controls = removed
+    return doc
 
 
 def parse_text(text: str, name: str = "") -> Document:

@@ -21,14 +21,17 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError("the store needs the [store] extra: pip install 'xxgk[store]'") from exc
 
+from sqlalchemy.exc import DBAPIError
+
 from extractor.store.config import data_dir, resolve_url
-from extractor.store.engine import current_revision, head_revision, make_engine, upgrade
+from extractor.store.engine import current_revision, head_revision, make_engine, one_line, retrying, upgrade
 from extractor.store.repository import (
     CONFIRMED_META_COLUMNS,
     LLM_BATCH_CLOSED,
     NotFoundError,
     Store,
     StoreError,
+    StoreUnavailableError,
     finding_key,
     finding_key_of,
 )
@@ -56,14 +59,27 @@ from extractor.store.types import (
 
 
 def open_store(url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> Store:
-    """Open (creating if needed) the database and bring its schema to the latest migration."""
-    engine = make_engine(resolve_url(url))
-    if migrate:
-        try:
-            upgrade(engine)
-        except BaseException:
-            engine.dispose()
-            raise
+    """Open (creating if needed) the database and bring its schema to the latest migration.
+
+    Safe from many processes at once (batch workers, the API, the UI): migrations wait for each other,
+    and "database is locked" or a server still starting is waited out. A database that cannot be
+    opened — unreachable, refused, a file that is not a database — is one :class:`StoreUnavailableError`
+    line (the URL shown without its password).
+    """
+    resolved = resolve_url(url)
+    engine = make_engine(resolved)
+    try:
+        if migrate:
+            retrying(lambda: upgrade(engine), what="open")
+        else:
+            retrying(lambda: engine.connect().close(), what="open")
+    except DBAPIError as err:
+        engine.dispose()
+        raise StoreUnavailableError(f"无法打开数据库 / cannot open the database "
+                                    f"{resolved.render_as_string(hide_password=True)}: {one_line(err)}") from None
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(engine)
 
 
@@ -71,6 +87,6 @@ __all__ = [
     "CONFIRMED_META_COLUMNS", "DECISION_LABELS", "LLM_BATCH_CLOSED", "REVIEW_LABELS", "REVIEW_STATES",
     "Decision", "DocumentRow", "EditRow", "ExtractionRow", "FindingDecisionRow", "ItemStatus", "JobCounts",
     "JobItemRow", "JobRow", "JobStatus", "LlmBatchRow", "NewJobItem", "NotFoundError", "ReportRow",
-    "ReviewEventRow", "ReviewRow", "ReviewState", "Store", "StoreError", "current_revision", "data_dir",
+    "ReviewEventRow", "ReviewRow", "ReviewState", "Store", "StoreError", "StoreUnavailableError", "current_revision", "data_dir",
     "finding_key", "finding_key_of", "head_revision", "open_store", "resolve_url", "upgrade",
 ]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -199,7 +200,12 @@ class JobItem(Base):
     """One file of a job, claimed by exactly one worker at a time."""
 
     __tablename__ = "job_items"
-    __table_args__ = (Index("ix_job_items_job_id_status", "job_id", "status"),)
+    __table_args__ = (
+        Index("ix_job_items_job_id_status", "job_id", "status"),
+        # the claim per document: at most one running item of a document, whatever its job (migration 0002)
+        Index("uq_job_items_running_document", "document_id", unique=True,
+              sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))

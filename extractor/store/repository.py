@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Engine, Select, Text, and_, cast, func, insert, or_, select, update
+from sqlalchemy import Engine, Select, Text, and_, cast, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, defer, sessionmaker
 
 from extractor._errors import XxgkError
 from extractor.store import models as m
@@ -66,6 +67,10 @@ class StoreError(XxgkError):
 
 class NotFoundError(StoreError):
     """No row with that id."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached or read (down, refused, not a database): one line, no traceback."""
 
 
 def finding_key(rule: str, keys: Iterable[str]) -> str:
@@ -289,8 +294,10 @@ class Store:
         sub = latest.subquery()
         q = (select(E.document_id, E.result[("document", "text_sketch")])
              .join(sub, and_(E.document_id == sub.c.document_id, E.version == sub.c.v)))
+        if self.backend == "sqlite":  # a damaged row (not JSON) is left out, not an error for every other
+            q = q.where(func.json_valid(cast(E.result, Text)))
         with self._ro() as s:
-            return {doc_id: list(sketch or []) for doc_id, sketch in s.execute(q)}
+            return {doc_id: sketch for doc_id, sketch in s.execute(q) if isinstance(sketch, list)}
 
     def record_edit(self, doc_id: int, key: str, new_value: Number | None, *, reason: str = "",
                     who: str) -> EditRow | None:
@@ -589,19 +596,27 @@ class Store:
         running with one more attempt; its job becomes running. None when nothing is queued.
         """
         J, I = m.Job, m.JobItem
+        running = aliased(I)
         q = select(I.id, I.job_id).join(J, J.id == I.job_id).where(I.status == "queued")
         q = q.where(I.job_id == job_id) if job_id is not None else q.where(J.status.in_(("queued", "running")))
+        # the claim is per document: an item whose document another item (of any job) is running waits
+        q = q.where(~exists().where(running.document_id == I.document_id, running.status == "running"))
         q = q.order_by(I.id).limit(1).with_for_update(skip_locked=True, of=I)
-        with self._tx() as s:
-            got = s.execute(q).first()
-            if got is None:
-                return None
-            now = utcnow()
-            s.execute(update(I).where(I.id == got.id)
-                      .values(status="running", attempts=I.attempts + 1, worker=worker, updated_at=now))
-            s.execute(update(J).where(J.id == got.job_id, J.status == "queued")
-                      .values(status="running", updated_at=now))
-            return JobItemRow.model_validate(s.get_one(I, got.id, populate_existing=True))
+        for _attempt in range(5):
+            try:
+                with self._tx() as s:
+                    got = s.execute(q).first()
+                    if got is None:
+                        return None
+                    now = utcnow()
+                    s.execute(update(I).where(I.id == got.id)
+                              .values(status="running", attempts=I.attempts + 1, worker=worker, updated_at=now))
+                    s.execute(update(J).where(J.id == got.job_id, J.status == "queued")
+                              .values(status="running", updated_at=now))
+                    return JobItemRow.model_validate(s.get_one(I, got.id, populate_existing=True))
+            except IntegrityError:  # PostgreSQL: another worker claimed the same document a moment ago
+                continue
+        return None
 
     def _settle(self, item_id: int, worker: str | None, **values: Any) -> JobItemRow:
         I = m.JobItem
@@ -642,11 +657,12 @@ class Store:
             values["document_sha"] = document_sha
         return self._settle(item_id, worker, **values)
 
-    def requeue_running(self, job_id: str | None = None, *, older_than: timedelta | None = None) -> int:
+    def requeue_running(self, job_id: str | None = None, *, older_than: timedelta | None = None,
+                        workers: Collection[str] | None = None) -> int:
         """Put items left running by a dead worker back in the queue; returns how many.
 
-        Call with no ``older_than`` when this process is the only worker (the CLI on start-up);
-        with a heartbeat age when several processes share the queue (the API).
+        ``older_than``: only items whose heartbeat is that old; ``workers``: only items of those
+        workers (processes known to be dead). With neither, every running item (of ``job_id``).
         """
         I = m.JobItem
         q = update(I).where(I.status == "running")
@@ -654,8 +670,18 @@ class Store:
             q = q.where(I.job_id == job_id)
         if older_than is not None:
             q = q.where(I.updated_at < utcnow() - older_than)
+        if workers is not None:
+            q = q.where(I.worker.in_(list(workers)))
         with self._tx() as s:
             return s.execute(q.values(status="queued", worker=None, updated_at=utcnow())).rowcount or 0
+
+    def running_workers(self, job_id: str | None = None) -> set[str]:
+        """The workers holding running items (of ``job_id``), to check which of them are still alive."""
+        q = select(m.JobItem.worker).where(m.JobItem.status == "running", m.JobItem.worker.is_not(None)).distinct()
+        if job_id is not None:
+            q = q.where(m.JobItem.job_id == job_id)
+        with self._ro() as s:
+            return {w for w in s.scalars(q) if w}
 
     def touch_item(self, item_id: int) -> None:
         """Heartbeat: a long-running worker says it is still alive (see ``requeue_running``)."""
