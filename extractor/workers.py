@@ -112,11 +112,22 @@ def _over_time(seconds: float, cpu: bool) -> str:
             + f" ({LIMIT_SETTINGS['seconds'].env}, --timeout)")
 
 
+def _mapped_bytes() -> int:
+    """The address space this process already maps (the interpreter, the libraries its parent loaded)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _apply_limits(budget: Limits) -> None:
-    """This process's budget for the next file: its address space, and CPU seconds from now on."""
+    """This process's budget for the next file: its address space (the budget on top of what it maps
+    already: a worker forked from a big parent starts with the parent's mappings), and CPU seconds from now."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a worker killed for its CPU leaves no core file
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    memory = budget.memory_bytes if hard == resource.RLIM_INFINITY else min(budget.memory_bytes, hard)
+    wanted = _mapped_bytes() + budget.memory_bytes
+    memory = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     resource.setrlimit(resource.RLIMIT_AS, (memory, hard))
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = used.ru_utime + used.ru_stime

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from extractor import extract
 
-OLD_ROWS = "主动公开信息数 条 {a} 其中：1.网站公开 条 {b} 2.政府公报公开 条 {c} 行政复议数 条 0 0 行政诉讼数 条 0 0"
+OLD_ROWS = ("主动公开信息数 条 {a} 其中：1.网站公开 条 {b} 2.政府公报公开 条 {c} 行政复议数 条 0 0 行政诉讼数 条 0 0 "
+            "行政申诉数 条 0 0")
 
 
 def _write(tmp_path, header: str, a: str, b: str, c: str) -> dict:
