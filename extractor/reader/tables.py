@@ -33,6 +33,7 @@ _T4_WORDS = ("行政复议", "行政诉讼", "结果维持", "结果纠正", "�
 _T4_CHARS = frozenset("".join(_T4_WORDS) + "计")
 _T4_CAPTION = project("行政复议、行政诉讼情况")
 _T4_HEADS = ("结果维持", "结果维", "尚未审结", "未经复议直接起诉", "复议后起诉")
+_PROSE_CHARS = 6  # other characters in a piece of text after table 四's header: the next section
 _T4_HEAD_WORDS = ("结果维", "结果纠", "其他结", "尚未审", "总计", "未经复议", "复议后起诉")
 
 
@@ -218,6 +219,8 @@ class TableReading:
                 continue
             if any(w in letters for w in _T4_HEAD_WORDS) or set(letters) <= _T4_CHARS:
                 header = True  # the header's words (the caption, "…行政复议、行政诉讼情况", is not the header)
+            elif header and len(set(letters) - _T4_CHARS) >= _PROSE_CHARS:
+                break  # the next section's text: the table's cells, if any, came before it
             if out and not set(letters) <= _T4_CHARS:
                 break
         if not out:
