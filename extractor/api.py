@@ -13,6 +13,7 @@ from extractor.detect import detect, looks_like_report
 from extractor.document import Document
 from extractor.ingest import load
 from extractor.ingest.budgets import read_regular
+from extractor.ocr_review import review_ocr
 from extractor.rules import validate
 from extractor.sketch import sketch
 from schemas import catalog
@@ -51,7 +52,8 @@ def read_document(source: str | os.PathLike | bytes, name: str = "") -> tuple[Do
     data = bytes(source)
     doc = load(data, name)
     info = DocumentInfo(name=name, sha256=hashlib.sha256(data).hexdigest(), type=doc.source_type,
-                        size=len(data), pages=doc.pages, layout=doc.layout, text_sketch=sketch(doc))
+                        size=len(data), pages=doc.pages, layout=doc.layout, text_sketch=sketch(doc),
+                        ocr_pages=len({m.image for m in doc.ocr}))
     return doc, info
 
 
@@ -59,6 +61,7 @@ def check_document(document: Document, extraction: Extraction, info: DocumentInf
                    meta: ReportMeta | None = None) -> Result:
     """Detect metadata (unless given), validate the extraction and assemble the Result."""
     meta = meta.model_copy() if meta is not None else detect(document)
+    extraction = review_ocr(document, extraction)
     if extraction.template and extraction.template != meta.template:
         meta.template = extraction.template  # type: ignore[assignment]
     meta.table_form = catalog.table_form(meta.template, extraction.values)

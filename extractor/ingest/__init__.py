@@ -17,11 +17,13 @@ from extractor.settings import limits
 
 
 def sniff(data: bytes, name: str = "") -> str:
-    """The format of a file: pdf, docx, html or txt."""
+    """The format of a file: pdf, docx, html, image or txt."""
     head = data[:2048].lstrip()
     ext = Path(name).suffix.lower().lstrip(".")
     if head.startswith(b"%PDF") or ext == "pdf":
         return "pdf"
+    if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff" or data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image"  # a scan or photo of the report: PNG, JPEG, TIFF
     if data[:4] == b"PK\x03\x04":
         if ext in ("docx", "") or b"word/" in data[:65536]:
             return "docx"
@@ -33,7 +35,7 @@ def sniff(data: bytes, name: str = "") -> str:
     low = head[:512].lower()
     if ext in ("html", "htm", "shtml", "xhtml") or low.startswith((b"<!doctype html", b"<html")) or b"<table" in data[:200000].lower():
         return "html"
-    if ext in ("doc", "xls", "xlsx", "ppt", "pptx", "png", "jpg", "jpeg", "gif", "ofd", "wps"):
+    if ext in ("doc", "xls", "xlsx", "ppt", "pptx", "png", "jpg", "jpeg", "tif", "tiff", "gif", "ofd", "wps"):
         raise UnsupportedFormatError(name or ext)
     return "txt"
 
@@ -50,9 +52,13 @@ def load(source: str | os.PathLike | bytes, name: str = "") -> Document:
         raise EmptyInputError(name)
     kind = sniff(data, name)
     if kind == "pdf":
-        from extractor.ingest.pdf import read_pdf
+        from extractor.ingest.scanned_pdf import read_pdf_with_ocr
 
-        return read_pdf(data, name)
+        return read_pdf_with_ocr(data, name)
+    if kind == "image":
+        from extractor.ingest.image import read_image
+
+        return read_image(data, name)
     if kind == "docx":
         from extractor.ingest.docx import read_docx
 
