@@ -62,3 +62,46 @@ def blank_page_pdf(dpi: int = 150) -> bytes:
     for x, y in ((100, 200), (640, 900), (1000, 1500)):
         draw.point((x, y), fill=(120, 120, 120))
     return images_to_pdf([img], dpi)
+
+
+def table_picture(doc, dpi: int = 200) -> bytes:
+    """The Document's tables alone, typeset on one tall page and scanned: a table pasted as a picture (PNG)."""
+    import html
+
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph as RLParagraph
+    from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
+
+    from extractor.document import Table as DocTable
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    cell = ParagraphStyle("cell", fontName="STSong-Light", fontSize=10, leading=13, wordWrap="CJK")
+    story = []
+    rows_total = 0
+    for b in doc.blocks:
+        if isinstance(b, DocTable):
+            rows = [[RLParagraph(html.escape(c), cell) for c in r] for r in b.texts()]
+            rows_total += len(rows)
+            widths = [300, 50, 80] if b.n_cols == 3 else None
+            t = Table(rows, colWidths=widths)
+            t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+            story.append(t)
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf, pagesize=(520, 40 + 30 * rows_total), leftMargin=20, rightMargin=20,
+                      topMargin=20, bottomMargin=20).build(story)
+    (image,) = page_images(buf.getvalue(), dpi, pages=[1])
+    return png(image)
+
+
+def needs_ocr():
+    """Skip a test when the [ocr] extra is missing, naming what installs it."""
+    import pytest
+
+    from extractor.ingest import ocr
+
+    if not ocr.available():
+        pytest.skip("needs the [ocr] extra: pip install -e '.[ocr]' (.ci/run installs it)")

@@ -40,10 +40,14 @@ def sniff(data: bytes, name: str = "") -> str:
     return "txt"
 
 
-def load(source: str | os.PathLike | bytes, name: str = "") -> Document:
-    """Read a report from a path (a regular file, within the size budget) or bytes into a Document."""
+def load(source: str | os.PathLike | bytes, name: str = "", folder: Path | None = None) -> Document:
+    """Read a report from a path (a regular file, within the size budget) or bytes into a Document.
+
+    ``folder`` is where a web page's pictures may sit beside it (a path's own folder by default).
+    """
     if isinstance(source, (str, os.PathLike)):
         name = name or Path(source).name
+        folder = folder or Path(source).parent
         data = read_regular(source, name)
     else:
         data = bytes(source)
@@ -61,12 +65,14 @@ def load(source: str | os.PathLike | bytes, name: str = "") -> Document:
         return read_image(data, name)
     if kind == "docx":
         from extractor.ingest.docx import read_docx
+        from extractor.ingest.pictures import docx_pictures, with_pictures
 
-        return read_docx(data, name)
+        return with_pictures(read_docx(data, name), lambda: docx_pictures(data))
     if kind == "html":
         from extractor.ingest.html import read_html
+        from extractor.ingest.pictures import html_pictures, with_pictures
 
-        return read_html(data, name)
+        return with_pictures(read_html(data, name), lambda: html_pictures(data, folder))
     from extractor.ingest.text import read_text
 
     return read_text(data, name)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor._errors import CorruptFileError, EmptyInputError, TooLargeError
-from extractor.document import Document, DocumentBuilder, OcrMark, normalize
+from extractor.document import Document, DocumentBuilder, OcrMark, Paragraph, Table, normalize
 from extractor.ingest import ocr
 from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_numberish, read_page
 
@@ -38,6 +38,8 @@ IMAGE_FORMATS = ("png", "jpeg", "tiff")
 ProgressFn = Callable[[int, int, float, bool], None]  # (page done, pages, seconds, from cache)
 progress: contextvars.ContextVar[ProgressFn | None] = contextvars.ContextVar("xxgk_ocr_progress", default=None)
 
+# words of the statistics tables of every template: a document with none of them in a table lacks its tables
+_TABLE_WORDS = re.compile(r"本年新收|上年结转|予以公开|行政复议|主动公开|申请数|不予公开|收到申请|统计指标")
 _PAGE_NO_RE = re.compile(r"^[-—–－·\s]*\d{1,4}[-—–－·\s]*$|^第\s*\d+\s*页")
 
 
@@ -287,6 +289,36 @@ def _add_paragraph(builder: DocumentBuilder, lines: list[ScanLine], img: PageIma
         if f > s:
             builder.ocr.append(OcrMark(start=s, end=f, confidence=round(ln.reading.confidence, 4), source=img.source,
                                        image=sha, box=ln.box, page=img.page))
+
+
+def has_statistics_table(doc: Document) -> bool:
+    """Does any table hold the labels of a statistics table?"""
+    return any(_TABLE_WORDS.search(c.text) for t in doc.tables() for r in t.rows for c in r)
+
+
+def copy_block(builder: DocumentBuilder, block: Paragraph | Table) -> None:
+    """A block of another Document appended as it is (its marks are not carried: only text documents are copied)."""
+    if isinstance(block, Paragraph):
+        builder.add_paragraph(block.text, page=block.span.page, bbox=block.span.bbox)
+        return
+    grid = [[None if c.covered else c.text for c in r] for r in block.rows]
+    spans = [[(c.rowspan, c.colspan) for c in r] for r in block.rows]
+    bboxes = [[c.span.bbox for c in r] for r in block.rows]
+    pages = [r[0].span.page if r else block.span.page for r in block.rows]
+    table = builder.add_table(grid, page=block.span.page, pages=pages, bboxes=bboxes, spans=spans)  # type: ignore[arg-type]
+    if table is not None and block.span.bbox:
+        table.span = replace(table.span, bbox=block.span.bbox)
+
+
+def append_scans(doc: Document, read: list[tuple[PageImage, ScanPage]]) -> Document:
+    """The document's blocks, then the blocks of the read pictures."""
+    builder = DocumentBuilder(source_name=doc.source_name, source_type=doc.source_type, layout=doc.layout)
+    builder.pages = doc.pages
+    for b in doc.blocks:
+        copy_block(builder, b)
+    for img, page in read:
+        add_scan(builder, page, img)
+    return builder.build()
 
 
 # --------------------------------------------------------------------------------------- reading, cached

@@ -252,7 +252,8 @@ def _beam(probs: Any, charset: list[str]) -> list[tuple[str, float]]:
     import numpy as np
 
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # prefix → (p ends in blank, p ends in char)
-    top = np.argpartition(probs, -4, axis=1)[:, -4:]
+    k = min(4, probs.shape[1])
+    top = np.argpartition(probs, -k, axis=1)[:, -k:]
     for t in range(probs.shape[0]):
         row = probs[t]
         if row[0] > 0.9999:  # a sure gap between characters: every beam just carries on

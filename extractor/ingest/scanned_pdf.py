@@ -20,14 +20,12 @@ from typing import Any
 from extractor._errors import ImageOnlyError
 from extractor.document import Document, DocumentBuilder, Paragraph, Table
 from extractor.ingest import ocr
-from extractor.ingest.image import PageImage, add_scan, read_images
+from extractor.ingest.image import PageImage, add_scan, copy_block, has_statistics_table, read_images
 from extractor.ingest.pdf import PDFIUM_LOCK, read_pdf
 
 DEFAULT_DPI = 200  # pages whose images say nothing of their resolution
 MIN_DPI, MAX_DPI = 150, 300  # a scan is rendered at its own resolution within these bounds
 PICTURE_SHARE = 0.08  # a picture covering this share of its page may be a table
-# words of the statistics tables of every template: a document with none of them in a table lacks its tables
-_TABLE_WORDS = re.compile(r"本年新收|上年结转|予以公开|行政复议|主动公开|申请数|不予公开|收到申请|统计指标")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -67,11 +65,6 @@ def read_pdf_with_ocr(data: bytes, name: str = "") -> Document:
     images += [_render(data, n, info[n - 1], box) for n, box in pictures]
     pages = read_images(images)
     return _merge(doc, list(zip(images, pages)), set(scan_pages))
-
-
-def has_statistics_table(doc: Document) -> bool:
-    """Does any table hold the labels of a statistics table?"""
-    return any(_TABLE_WORDS.search(c.text) for t in doc.tables() for r in t.rows for c in r)
 
 
 def _pages_without_text(doc: Document) -> list[int]:
@@ -170,18 +163,8 @@ def _merge(doc: Document, read: list[tuple[PageImage, Any]], replaced: set[int])
         by_page.setdefault(image.page or 1, []).append((top + 0.01, (image, scan)))
     for page in sorted(by_page):
         for _, item in sorted(by_page[page], key=lambda it: it[0]):
-            if isinstance(item, Paragraph):
-                builder.add_paragraph(item.text, page=item.span.page, bbox=item.span.bbox)
-            elif isinstance(item, Table):
-                _copy_table(builder, item)
+            if isinstance(item, (Paragraph, Table)):
+                copy_block(builder, item)
             else:
                 add_scan(builder, item[1], item[0])
     return builder.build()
-
-
-def _copy_table(builder: DocumentBuilder, t: Table) -> None:
-    grid = [[None if c.covered else c.text for c in r] for r in t.rows]
-    spans = [[(c.rowspan, c.colspan) for c in r] for r in t.rows]
-    bboxes = [[c.span.bbox for c in r] for r in t.rows]
-    pages = [r[0].span.page if r else t.span.page for r in t.rows]
-    builder.add_table(grid, page=t.span.page, pages=pages, bboxes=bboxes, spans=spans)  # type: ignore[arg-type]
