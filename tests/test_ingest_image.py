@@ -13,7 +13,9 @@ import pytest
 
 from extractor import extract
 from extractor._errors import CorruptFileError
+from extractor.api import check_document
 from extractor.ingest import image, load
+from extractor.ingest.crops import ocr_crop
 from extractor.reader import TableReader
 from tests import scans
 from tests.conftest import REAL, SEED_TXT, load_gold, real_pdf
@@ -60,6 +62,13 @@ def test_png_of_table_four(tmp_path):
     assert mark.source == "image" and mark.readings[0][0] == "10" and mark.confidence > 0.6
     x0, y0, x1, y1 = mark.box
     assert 0 <= x0 < x1 <= page.width and 0 <= y0 < y1 <= page.height
+    # the review page's crop, cut again from the upload
+    from PIL import Image
+
+    checked = check_document(doc, TableReader().extract(doc, "2021"))
+    ev = checked.values["t4.复议.维持"].evidence[0]
+    crop = Image.open(io.BytesIO(ocr_crop(scans.png(page), "page4.png", ev)))
+    assert crop.size == (x1 - x0 + 24, y1 - y0 + 24)
 
 
 @pytest.mark.ocr
@@ -120,8 +129,9 @@ def test_a_broken_picture_is_a_clear_error():
 
 
 @pytest.mark.ocr
-def test_ocr_reads_offline_and_from_the_cache(monkeypatch, seed_table_png):
+def test_ocr_reads_offline_and_from_the_cache(monkeypatch, tmp_path, seed_table_png):
     """No socket is opened while reading (the models are in the wheel); a second read comes from the cache."""
+    monkeypatch.setenv("XXGK_OCR_CACHE", str(tmp_path / "cache"))
     def refuse(*args, **kwargs):
         raise AssertionError("network access during OCR")
 

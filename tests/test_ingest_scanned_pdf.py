@@ -4,6 +4,7 @@ a PDF scanned in part, a blank scan. Every scan is made here, at test time, from
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from extractor import extract
 from extractor._errors import EmptyInputError, ImageOnlyError
 from extractor.ingest import load, ocr
+from extractor.ingest.crops import ocr_crop
 from tests import scans, seed_formats
 from tests.conftest import REAL, REAL_REPORTS, ROOT, SEED_TXT, load_gold, real_pdf
 
@@ -57,6 +59,12 @@ def test_real_report_scanned(slug, variant):
     v = result.values["t3.本年新收.总计"]
     assert v.evidence[0].ocr is not None and v.evidence[0].ocr.source.startswith("page ")
     assert 0.0 < v.evidence[0].ocr.confidence <= 1.0 and v.evidence[0].bbox is not None
+    if variant == "150dpi":  # the crop the review page shows, cut again from the scan
+        from PIL import Image
+
+        crop = Image.open(io.BytesIO(ocr_crop(scan, "scan.pdf", v.evidence[0])))
+        x0, y0, x1, y1 = v.evidence[0].bbox
+        assert abs(crop.width - ((x1 - x0) * 200 / 72 + 24)) <= 3
 
 
 @pytest.mark.slow
@@ -81,8 +89,6 @@ def test_pdf_scanned_in_part_keeps_its_text_pages():
     mixed = pdfium.PdfDocument(data)
     mixed.del_page(2)
     mixed.import_pages(scanned, [2], index=2)
-    import io
-
     buf = io.BytesIO()
     mixed.save(buf)
     mixed.close()
@@ -128,3 +134,44 @@ def test_cli_extracts_an_image_only_pdf(tmp_path):
     flat = json.loads(run.stdout)
     flat = flat[0] if isinstance(flat, list) else flat
     assert flat["t2.行政处罚.处理决定数量"] == 4119 and flat["t2.行政事业性收费.收费金额"] == 7730.28
+
+
+@pytest.mark.slow
+@pytest.mark.ocr
+def test_pdf_with_text_and_the_table_as_pictures(seed_gold):
+    """The seed's prose as text, its table pasted as pictures (one slice per page): the pictures are read."""
+    from PIL import Image
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    from extractor.document import Paragraph
+
+    text_doc = load(SEED_TXT)
+    picture = Image.open(io.BytesIO(scans.table_picture(text_doc)))
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    y = 800
+    for b in text_doc.blocks:
+        if isinstance(b, Paragraph):
+            c.setFont("STSong-Light", 9)
+            for k in range(0, len(b.text), 50):
+                if y < 60:
+                    c.showPage()
+                    y = 800
+                c.setFont("STSong-Light", 9)
+                c.drawString(40, y, b.text[k:k + 50])
+                y -= 13
+    scale = 520 / picture.width  # points per pixel
+    rows_per_page = int(760 / scale)
+    for top in range(0, picture.height, rows_per_page):
+        c.showPage()
+        piece = picture.crop((0, top, picture.width, min(picture.height, top + rows_per_page)))
+        c.drawImage(ImageReader(piece), 40, 800 - piece.height * scale, width=520, height=piece.height * scale)
+    c.save()
+    result = extract(buf.getvalue(), name="text-and-pictures.pdf")
+    assert {k: result.flat().get(k, "MISSING") for k in seed_gold["values"]} == seed_gold["values"]
+    assert result.document.layout == "pdf" and result.document.ocr_pages >= 2

@@ -31,7 +31,7 @@ from extractor.document import Document, DocumentBuilder, OcrMark, Paragraph, Ta
 from extractor.ingest import ocr
 from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_numberish, read_page
 
-CACHE_VERSION = "xxgk-ocr-4"  # bump when the layout or the engine's output changes
+CACHE_VERSION = "xxgk-ocr-6"  # bump when the layout or the engine's output changes
 MAX_PIXELS = int(os.environ.get("XXGK_MAX_IMAGE_PIXELS", 80_000_000))  # a decompression bomb stops here
 IMAGE_FORMATS = ("png", "jpeg", "tiff")
 

@@ -24,7 +24,7 @@ Box = tuple[int, int, int, int]  # x0, top, x1, bottom in pixels
 REC_HEIGHT = 48  # the recognition model's input height
 _BEAM = 8
 _NUMERIC = set("0123456789.,-—%/")
-_DIGIT_LOOKALIKES = set("〇OoDQlI|丨｜一－―–_")
+_DIGIT_LOOKALIKES = set("〇OoDQUulI|丨｜一－―–_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +171,8 @@ class RapidEngine:
             step = width / probs.shape[1]
             for j, (_, items) in enumerate(group):
                 for i, x0 in items:
-                    a = max(0, int(math.floor((x0 - _GAP / 3) / step)))
-                    e = min(probs.shape[1], int(math.ceil((x0 + normed[i].shape[2] + _GAP / 3) / step)))
+                    a = max(0, int(math.floor((x0 - _GAP / 2) / step)))
+                    e = min(probs.shape[1], int(math.ceil((x0 + normed[i].shape[2] + _GAP / 2) / step)))
                     out[i] = self._decode(probs[j, a:e], want[i])
         return out
 
@@ -212,10 +212,17 @@ _STRIP = 1600  # the widest strip
 
 
 def _looks_numeric(text: str) -> bool:
-    """A cell that reads as digits, or as shapes a digit or a dash takes (〇, O, l, 丨, 一): decode it as a number."""
+    """A cell that reads as digits, or as shapes a digit or a dash takes (〇, O, U, l, 丨, 一): decode it as a number.
+
+    Digits among a few other Latin letters (a stain read as "S" beside a "5") count too; any Chinese
+    character makes it a label.
+    """
     s = text.replace(" ", "")
-    return bool(s) and all(ch in _NUMERIC or ch in _DIGIT_LOOKALIKES for ch in s) \
-        and (any(ch.isdigit() for ch in s) or len(s) <= 3)
+    if not s or len(s) > 12 or any("\u3400" <= ch <= "\u9fff" and ch not in _DIGIT_LOOKALIKES for ch in s):
+        return False
+    if all(ch in _NUMERIC or ch in _DIGIT_LOOKALIKES for ch in s):
+        return any(ch.isdigit() for ch in s) or len(s) <= 3
+    return sum(ch.isdigit() for ch in s) > len(s) / 2
 
 
 def _pack(widths: list[int]) -> list[tuple[int, list[tuple[int, int]]]]:

@@ -98,26 +98,21 @@ def read_page(gray: Any, engine: OcrEngine) -> ScanPage:
     all_cells = [c for t in tables for c in t.cells]
     for b in boxes:
         cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-        home = next((i for i, c in enumerate(all_cells) if _inside(cx, cy, c.box)), None)
-        if home is None:
-            if not any(_inside(cx, cy, t.box) for t in tables):
-                free.append(b)
-            continue
-        cb = all_cells[home].box
-        clipped = (max(b[0], cb[0] + 1), max(b[1], cb[1] + 1), min(b[2], cb[2] - 1), min(b[3], cb[3] - 1))
-        if clipped[2] - clipped[0] > 2 and clipped[3] - clipped[1] > 2:
-            cell_boxes.setdefault(home, []).append(clipped)
+        pieces = []
+        for i, c in enumerate(all_cells):  # a line the detector ran across cell borders is cut at them
+            cb = c.box
+            piece = (max(b[0], cb[0] + 1), max(b[1], cb[1] + 1), min(b[2], cb[2] - 1), min(b[3], cb[3] - 1))
+            if piece[2] - piece[0] >= 0.3 * unit and piece[3] - piece[1] >= 0.4 * (b[3] - b[1]):
+                pieces.append((i, piece))
+        if pieces:
+            for i, piece in pieces:
+                cell_boxes.setdefault(i, []).append(piece)
+        elif not any(_inside(cx, cy, t.box) for t in tables):
+            free.append(b)
     bw_clean = _binarize(clean)
     jobs: list[tuple[ScanCell | None, Box]] = []
     for i, cell in enumerate(all_cells):
-        found = [_tighten(bw_clean, b, unit) for b in cell_boxes.get(i, [])]
-        found = [b for b in found if b]
-        if not found:
-            inkbox = _tighten(bw_clean, _shrink(cell.box, 2), unit)
-            if inkbox:
-                found = [inkbox]
-        found = [r for b in found for r in _text_rows(bw_clean, b, unit)]
-        for b in sorted(found, key=lambda b: (b[1], b[0])):
+        for b in _cell_lines(bw_clean, cell.box, cell_boxes.get(i, []), unit):
             jobs.append((cell, b))
     for b in free:
         t = _tighten(bw_clean, b, unit)
@@ -326,6 +321,43 @@ def _grid(hmask: Any, vmask: Any, region: Box, unit: float) -> ScanTable | None:
         cells.append(ScanCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, box))
     cells.sort(key=lambda c: (c.row, c.col))
     return ScanTable((int(xs[0]), int(ys[0]), int(xs[-1]), int(ys[-1])), nr, nc, cells)
+
+
+def _cell_lines(bw: Any, box: Box, pieces: list[Box], unit: float) -> list[Box]:
+    """The text lines of one cell, each as wide as its ink in the cell.
+
+    The detector says where the lines are (which rows of the cell); each line then takes all the ink
+    of its rows across the cell, so a digit the detector left outside its box ("671" boxed as "71")
+    is not lost, and ink in rows no detected line covers is read as a line of its own.
+    """
+    import numpy as np
+
+    inner = _shrink(box, 2)
+    if inner[2] - inner[0] < 2 or inner[3] - inner[1] < 2:
+        return []
+    bands: list[list[int]] = []
+    for b in sorted(pieces, key=lambda b: b[1]):
+        if bands and b[1] < bands[-1][1] - 0.3 * (b[3] - b[1]):
+            bands[-1][1] = max(bands[-1][1], b[3])
+        else:
+            bands.append([b[1], b[3]])
+    pad = int(0.15 * unit)
+    lines: list[Box] = []
+    for k, (a, e) in enumerate(bands):
+        top = max(inner[1], a - pad, bands[k - 1][1] if k else inner[1])
+        bottom = min(inner[3], e + pad, bands[k + 1][0] if k + 1 < len(bands) else inner[3])
+        t = _tighten(bw, (inner[0], top, inner[2], bottom), unit)
+        if t:
+            lines.append(t)
+    rows = bw[inner[1]:inner[3], inner[0]:inner[2]].max(axis=1) > 0
+    for t in lines:
+        rows[max(0, t[1] - inner[1]):max(0, t[3] - inner[1])] = False
+    runs = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
+    for a, e in zip(runs[::2], runs[1::2]):  # ink no detected line covers
+        t = _tighten(bw, (inner[0], inner[1] + int(a), inner[2], inner[1] + int(e)), unit)
+        if t and t[3] - t[1] >= 0.4 * unit:
+            lines.append(t)
+    return [r for t in sorted(lines, key=lambda t: (t[1], t[0])) for r in _text_rows(bw, t, unit)]
 
 
 def _inside(x: float, y: float, b: Box) -> bool:
