@@ -33,7 +33,7 @@ from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_nu
 
 CACHE_VERSION = "xxgk-ocr-6"  # bump when the layout or the engine's output changes
 MAX_PIXELS = int(os.environ.get("XXGK_MAX_IMAGE_PIXELS", 80_000_000))  # a decompression bomb stops here
-IMAGE_FORMATS = ("png", "jpeg", "tiff")
+MAX_PAGES = int(os.environ.get("XXGK_OCR_MAX_PAGES", 60))  # OCR takes seconds a page: a 500-page scan is refused
 
 ProgressFn = Callable[[int, int, float, bool], None]  # (page done, pages, seconds, from cache)
 progress: contextvars.ContextVar[ProgressFn | None] = contextvars.ContextVar("xxgk_ocr_progress", default=None)
@@ -132,6 +132,8 @@ def add_images(builder: DocumentBuilder, images: list[PageImage], name: str = ""
     A scan in which no image holds any text is an error (a blank page scanned), unless ``blank_ok``
     (pictures inside a document that has its own text).
     """
+    if len(images) > MAX_PAGES:
+        raise TooLargeError(f"{name}: {len(images)} pages to OCR > {MAX_PAGES} (XXGK_OCR_MAX_PAGES)")
     pages = read_images(images)
     with_text = 0
     for img, page in zip(images, pages):

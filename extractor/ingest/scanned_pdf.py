@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractor._errors import ImageOnlyError
+from extractor._errors import ImageOnlyError, TooLargeError
 from extractor.document import Document, DocumentBuilder, Paragraph, Table
 from extractor.ingest import ocr
-from extractor.ingest.image import PageImage, add_scan, copy_block, has_statistics_table, read_images
+from extractor.ingest.image import MAX_PAGES, PageImage, add_scan, copy_block, has_statistics_table, read_images
 from extractor.ingest.pdf import PDFIUM_LOCK, read_pdf
 
 DEFAULT_DPI = 200  # pages whose images say nothing of their resolution
@@ -80,6 +80,8 @@ def _read_all(data: bytes, name: str) -> Document:
     from extractor.ingest.image import add_images
 
     info = _page_info(data)
+    if len(info) > MAX_PAGES:
+        raise TooLargeError(f"{name}: {len(info)} pages to OCR > {MAX_PAGES} (XXGK_OCR_MAX_PAGES)")
     images = [_render(data, n, pi, None) for n, pi in enumerate(info, start=1)]
     builder = DocumentBuilder(source_name=name, source_type="pdf", layout="ocr")
     builder.pages = len(images)
