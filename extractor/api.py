@@ -46,11 +46,13 @@ def get_extractor(name: str, **options) -> Extractor:
 
 def read_document(source: str | os.PathLike | bytes, name: str = "") -> tuple[Document, DocumentInfo]:
     """Load a file into a Document and describe it (hash, type, size)."""
+    folder = None  # a web page's pictures may sit beside it
     if isinstance(source, (str, os.PathLike)):
         name = name or Path(source).name
+        folder = Path(source).parent
         source = read_regular(source, name)  # read once: the bytes parsed are the bytes hashed
     data = bytes(source)
-    doc = load(data, name)
+    doc = load(data, name, folder)
     info = DocumentInfo(name=name, sha256=hashlib.sha256(data).hexdigest(), type=doc.source_type,
                         size=len(data), pages=doc.pages, layout=doc.layout, text_sketch=sketch(doc),
                         ocr_pages=len({m.image for m in doc.ocr}))
