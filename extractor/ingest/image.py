@@ -29,6 +29,7 @@ from typing import Any
 from extractor._errors import CorruptFileError, EmptyInputError, TooLargeError
 from extractor.document import Document, DocumentBuilder, OcrMark, Paragraph, Table, normalize
 from extractor.ingest import ocr
+from extractor.ingest.lexicon import snap
 from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_numberish, read_page
 
 CACHE_VERSION = "xxgk-ocr-6"  # bump when the layout or the engine's output changes
@@ -201,7 +202,8 @@ def _add_table(builder: DocumentBuilder, t: ScanTable, img: PageImage, sha: str)
     spans: list[list[tuple[int, int]]] = [[(1, 1)] * t.n_cols for _ in range(t.n_rows)]
     bboxes: list[list[Any]] = [[None] * t.n_cols for _ in range(t.n_rows)]
     for c in t.cells:
-        grid[c.row][c.col] = _cell_text(c)
+        text = _cell_text(c)
+        grid[c.row][c.col] = text if is_numberish(text) else snap(text)
         spans[c.row][c.col] = (c.rowspan, c.colspan)
         bboxes[c.row][c.col] = _pt(img, c.box)
     table = builder.add_table(grid, page=img.page, bboxes=bboxes, spans=spans)
