@@ -13,6 +13,7 @@ from extractor.detect import detect, looks_like_report
 from extractor.document import Document
 from extractor.ingest import load
 from extractor.ingest.budgets import read_regular
+from extractor.ocr_review import review_ocr
 from extractor.rules import validate
 from extractor.sketch import sketch
 from schemas import catalog
@@ -45,13 +46,16 @@ def get_extractor(name: str, **options) -> Extractor:
 
 def read_document(source: str | os.PathLike | bytes, name: str = "") -> tuple[Document, DocumentInfo]:
     """Load a file into a Document and describe it (hash, type, size)."""
+    folder = None  # a web page's pictures may sit beside it
     if isinstance(source, (str, os.PathLike)):
         name = name or Path(source).name
+        folder = Path(source).parent
         source = read_regular(source, name)  # read once: the bytes parsed are the bytes hashed
     data = bytes(source)
-    doc = load(data, name)
+    doc = load(data, name, folder)
     info = DocumentInfo(name=name, sha256=hashlib.sha256(data).hexdigest(), type=doc.source_type,
-                        size=len(data), pages=doc.pages, layout=doc.layout, text_sketch=sketch(doc))
+                        size=len(data), pages=doc.pages, layout=doc.layout, text_sketch=sketch(doc),
+                        ocr_pages=len({m.image for m in doc.ocr}))
     return doc, info
 
 
@@ -59,6 +63,7 @@ def check_document(document: Document, extraction: Extraction, info: DocumentInf
                    meta: ReportMeta | None = None) -> Result:
     """Detect metadata (unless given), validate the extraction and assemble the Result."""
     meta = meta.model_copy() if meta is not None else detect(document)
+    extraction = review_ocr(document, extraction)
     if extraction.template and extraction.template != meta.template:
         meta.template = extraction.template  # type: ignore[assignment]
     meta.table_form = catalog.table_form(meta.template, extraction.values)

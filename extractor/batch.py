@@ -588,6 +588,8 @@ class Summary:
     reports: int  # reports in the exports
     findings_by_rule: dict[str, int]
     failures: list[tuple[str, str]]  # (file, reason)
+    ocr_pages: int = 0  # pages and pictures read by OCR
+    ocr_doubtful: int = 0  # OCR'd cells held back for a person (extract.ocr_doubtful)
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -624,10 +626,13 @@ def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = N
     items = store.job_items(job_id)
     reports = job_reports(store, job_id) if reports is None else reports
     rules: Counter[str] = Counter()
+    ocr_pages = 0
     for _name, ext in reports:
         try:
-            findings = json.loads(ext.result_json).get("findings") or []
+            result = json.loads(ext.result_json)
+            findings = result.get("findings") or []
             rules.update(str(f["rule"]) for f in findings)
+            ocr_pages += int((result.get("document") or {}).get("ocr_pages") or 0)
         except (ValueError, TypeError, KeyError, AttributeError):
             continue  # an unreadable stored row: the exports list it (exports.report_rows)
     dup = sum(1 for it in items if is_duplicate(it))
@@ -635,7 +640,8 @@ def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = N
     return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,
                    skipped=c.skipped - dup, queued=c.queued, running=c.running, reports=len(reports),
                    findings_by_rule=dict(sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))),
-                   failures=[(it.file_name, it.error or "") for it in items if it.status == "failed"])
+                   failures=[(it.file_name, it.error or "") for it in items if it.status == "failed"],
+                   ocr_pages=ocr_pages, ocr_doubtful=rules.get("extract.ocr_doubtful", 0))
 
 
 __all__ = [

@@ -153,6 +153,9 @@ def _print_summary(console, s, seconds: float, written: dict) -> None:
                      ("重复 / duplicates", s.duplicates), ("已提取过 / already extracted", s.skipped),
                      ("报告 / reports exported", s.reports)):
         t.add_row(label, str(n))
+    if s.ocr_pages:
+        t.add_row("OCR 页 / pages read by OCR", str(s.ocr_pages))
+        t.add_row("待确认的识别数字 / doubtful OCR cells", str(s.ocr_doubtful))
     console.print(t)
     if s.findings_by_rule:
         ft = Table("规则 / rule", "发现 / findings", title="按规则的发现 / findings per rule", title_justify="left")

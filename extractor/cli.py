@@ -55,8 +55,14 @@ def main() -> None:
               show_default=True)
 @click.option("--labels", is_flag=True, help="CSV: Chinese labels as column headers.")
 def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: str, labels: bool) -> None:
-    """Extract and check report FILES (PDF, DOCX, HTML, TXT, MD)."""
-    results, failed = _load_results(files, extractor_name, saved=False)
+    """Extract and check report FILES (PDF, scans, PNG/JPEG/TIFF, DOCX, HTML, TXT, MD)."""
+    from extractor.ingest.image import progress
+
+    token = progress.set(_ocr_progress if sys.stderr.isatty() else None)
+    try:
+        results, failed = _load_results(files, extractor_name, saved=False)
+    finally:
+        progress.reset(token)
     if flat:
         flats = [r.flat() for r in results]
         click.echo(json.dumps(flats[0] if len(files) == 1 and flats else flats, ensure_ascii=False))
@@ -95,6 +101,13 @@ def rules_cmd(template: str | None) -> None:
         t.add_row(rid, "/".join(templates), rs[0].kind, rs[0].severity, title + (f"（{len(rs)} 处）" if len(rs) > 1 else ""),
                   rs[0].source)
     Console().print(t)
+
+
+def _ocr_progress(done: int, total: int, seconds: float, cached: bool) -> None:
+    """One line per page on a terminal while a scan is read (OCR takes seconds a page)."""
+    if total > 1:
+        how = "缓存 / cached" if cached else f"{seconds:.1f} s"
+        click.echo(f"OCR {done}/{total} 页 / pages ({how})", err=True)
 
 
 def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool = True) -> tuple[list[Result], int]:

@@ -132,6 +132,26 @@ class Paragraph:
 Block = Paragraph | Table
 
 
+@dataclass(frozen=True, slots=True)
+class OcrMark:
+    """A stretch of ``Document.text`` that OCR read: how sure the engine was and where to crop it from.
+
+    ``image`` is the sha256 of the image it was read from, ``source`` says which image of the file
+    that is (``page 3`` of a PDF, ``word/media/image1.png``, ``img 2`` of a web page, ``image`` for an
+    upload) and ``box`` is the pixel box in it; ``readings`` are the engine's readings of a cell, best
+    first, each with its probability.
+    """
+
+    start: int
+    end: int
+    confidence: float
+    source: str
+    image: str
+    box: tuple[int, int, int, int]
+    page: int | None = None
+    readings: tuple[tuple[str, float], ...] = ()
+
+
 @dataclass(slots=True)
 class Document:
     """The normalized text of a report and its blocks in reading order."""
@@ -145,6 +165,7 @@ class Document:
     pages: int | None = None
     layout: str = ""  # a hint of the text layout: cells, markdown, layout, runtogether, html, docx, pdf
     removed_controls: int = 0  # NUL and other control characters dropped from the source text
+    ocr: list[OcrMark] = field(default_factory=list)  # the text read by OCR, in text order
 
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]
@@ -198,6 +219,7 @@ class DocumentBuilder:
         self.removed_controls = 0
         self._budget = limits()
         self._cells = 0
+        self.ocr: list[OcrMark] = []
 
     def _append(self, raw: str) -> tuple[int, int]:
         norm, offs = normalize_with_offsets(raw)
@@ -307,6 +329,7 @@ class DocumentBuilder:
             pages=self.pages,
             layout=self.layout,
             removed_controls=self.removed_controls,
+            ocr=sorted(self.ocr, key=lambda m: m.start),
         )
 
 

@@ -14,6 +14,24 @@ RuleKind = Literal["sum", "inequality", "range", "prose", "metadata", "cross_yea
 Agreement = Literal["agreed", "conflict", "rules_only", "llm_only"]
 
 
+class OcrSource(BaseModel):
+    """How a value read by OCR was read: the engine's confidence and the picture to show beside it.
+
+    ``source`` names the image in the file (``page 3`` of a PDF — crop the page at the evidence's
+    bbox —, ``word/media/image1.png`` of a DOCX, ``img 2`` of a web page, ``image`` for an upload) and
+    ``box`` is the pixel box in it; ``image`` is the sha256 of its pixels. ``readings`` are the
+    engine's readings of the cell, best first, with their probabilities.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    confidence: float
+    source: str
+    image: str = ""
+    box: tuple[int, int, int, int] | None = None
+    readings: list[tuple[str, float]] = Field(default_factory=list)
+
+
 class Evidence(BaseModel):
     """Where a value sits in the source: the grounding of one extraction."""
 
@@ -29,6 +47,7 @@ class Evidence(BaseModel):
     row: int | None = None
     col: int | None = None
     bbox: tuple[float, float, float, float] | None = None
+    ocr: OcrSource | None = None  # set when the text was read by OCR: show the crop, mark the value
 
 
 class Value(BaseModel):
@@ -137,6 +156,7 @@ class DocumentInfo(BaseModel):
     size: int = 0
     pages: int | None = None
     layout: str = ""
+    ocr_pages: int = 0  # pages (or pictures) read by OCR
     text_sketch: list[int] = Field(default_factory=list)  # of the narrative (extractor/sketch.py): finds copied reports
 
 
