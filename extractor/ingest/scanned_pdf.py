@@ -20,7 +20,7 @@ from typing import Any
 from extractor._errors import ImageOnlyError, TooLargeError
 from extractor.document import Document, DocumentBuilder, Paragraph, Table
 from extractor.ingest import ocr
-from extractor.ingest.image import MAX_PAGES, PageImage, add_scan, copy_block, has_statistics_table, read_images
+from extractor.ingest.image import MAX_PAGES, PageImage, add_images, add_scan, copy_block, has_statistics_table, read_images
 from extractor.ingest.pdf import PDFIUM_LOCK, read_pdf
 
 DEFAULT_DPI = 200  # pages whose images say nothing of their resolution
@@ -43,7 +43,10 @@ def read_pdf_with_ocr(data: bytes, name: str = "") -> Document:
         doc = read_pdf(data, name)
     except ImageOnlyError:
         ocr.require(name)
-        return _read_all(data, name)
+        info = _page_info(data)
+        if not any(pi.images for pi in info):
+            raise  # blank pages: no picture to read, so no OCR budget spent on them
+        return _read_all(data, name, info)
     if not ocr.available():
         return doc
     textless = _pages_without_text(doc)
@@ -76,10 +79,7 @@ def _pages_without_text(doc: Document) -> list[int]:
     return [n for n, t in sorted(texts.items()) if not _CJK.search(t)]
 
 
-def _read_all(data: bytes, name: str) -> Document:
-    from extractor.ingest.image import add_images
-
-    info = _page_info(data)
+def _read_all(data: bytes, name: str, info: list[_PageInfo]) -> Document:
     if len(info) > MAX_PAGES:
         raise TooLargeError(f"{name}: {len(info)} pages to OCR > {MAX_PAGES} (XXGK_OCR_MAX_PAGES)")
     images = [_render(data, n, pi, None) for n, pi in enumerate(info, start=1)]
