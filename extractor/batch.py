@@ -435,11 +435,9 @@ class JobRunner:
             return None
         options = self._options(item.job_id)
         extractor = str(options.get("extractor") or "rules")
-        if item.attempts > 1:  # claimed before: its extraction may be saved already (a crash before finish)
-            mine = [e for e in store.extractions(item.document_id) if e.created_by == _created_by(item.job_id)]
-            if mine:  # never extract twice
-                store.finish_item(item.id, extraction_id=mine[-1].id, worker=self.name)
-                return None
+        if item.attempts > 1 and (mine := self._saved_by_job(item)) is not None:  # claimed before: saved already
+            store.finish_item(item.id, extraction_id=mine, worker=self.name)  # (a crash before finish): never twice
+            return None
         latest = store.latest_extraction(item.document_id)  # another job (another run) may have extracted it since
         if latest is not None and latest.extractor == extractor and latest.created_by != _created_by(item.job_id):
             meanwhile = latest.created_at >= self._job(item.job_id).created_at
@@ -449,37 +447,44 @@ class JobRunner:
                     else "已提取过（--force 重新提取）/ already extracted (--force to redo)"))
                 return None
         data = store.document_bytes(item.document_id)
-        return Task(item.id, item.file_name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], data, extractor, hook_delay())
+        return Task(item.id, _base_name(item.file_name), data, extractor, hook_delay())
+
+    def _saved_by_job(self, item: Any) -> int | None:
+        """The extraction this item's job saved for its document, if any (a job extracts a document once)."""
+        mine = [e.id for e in self.store.extractions(item.document_id) if e.created_by == _created_by(item.job_id)]
+        return mine[-1] if mine else None
 
     def _settle(self, outcome: Outcome, item: Any) -> None:
         """Save what came back for the item; a dropped database connection is waited out and the item
-        settled again (the result saved once)."""
+        settled again, the result saved once (a save whose answer the drop lost is found, not repeated)."""
         saved: list[int] = []
-        self._db(self._settle_once, outcome, item, saved)
+        tries: list[int] = []
+        self._db(self._settle_once, outcome, item, saved, tries)
 
-    def _settle_once(self, outcome: Outcome, item: Any, saved: list[int]) -> None:
+    def _settle_once(self, outcome: Outcome, item: Any, saved: list[int], tries: list[int]) -> None:
         from extractor.store import StoreError  # the [store] extra
 
         store = self.store
+        tries.append(1)
         try:
+            if not outcome.ok:  # settling checks the item is still this run's (else StoreError)
+                store.fail_item(item.id, outcome.error, worker=self.name,
+                                retry=outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS)
+                return
             current = store.get_job_item(item.id)
             if current.status != "running" or current.worker != self.name:
                 return  # requeued and claimed by another worker meanwhile: its answer counts, not this one
-            if outcome.ok:
-                if not saved:
-                    try:
-                        result = Result.model_validate_json(outcome.result_json)
-                        result.document.name = item.file_name
-                        saved.append(store.save_extraction(item.document_id, result,
-                                                           created_by=_created_by(item.job_id)))
-                    except (XxgkError, ValueError) as err:
-                        store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
-                        return
-                store.finish_item(item.id, extraction_id=saved[0], worker=self.name)
-            elif outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS:
-                store.fail_item(item.id, outcome.error, retry=True, worker=self.name)
-            else:
-                store.fail_item(item.id, outcome.error, worker=self.name)
+            if not saved and len(tries) > 1 and (mine := self._saved_by_job(item)) is not None:
+                saved.append(mine)
+            if not saved:
+                try:
+                    result = Result.model_validate_json(outcome.result_json)
+                    result.document.name = item.file_name
+                    saved.append(store.save_extraction(item.document_id, result, created_by=_created_by(item.job_id)))
+                except (XxgkError, ValueError) as err:
+                    store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
+                    return
+            store.finish_item(item.id, extraction_id=saved[0], worker=self.name)
         except StoreError:
             pass  # requeued and claimed by another worker meanwhile: its answer counts
 
