@@ -281,8 +281,8 @@ def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extra
 
     An input whose bytes alone show it is no report (empty, a format not read, a few bytes of text:
     ``refused_unread``) fails here, neither stored nor sent to a worker, so that an archive of thousands
-    of tiny members costs one insert of their items. ``known`` maps file name → sha256 of items the job already has (a resumed job): those are left out.
-    Within the job the first copy of some bytes is queued and later copies are skipped as duplicates;
+    of tiny members costs one insert of their items. ``known`` maps file name → sha256 of items the job
+    already has (a resumed job): those are left out. Within the job the first copy of some bytes is queued and later copies are skipped as duplicates;
     bytes an earlier run already extracted with the same extractor are skipped unless ``force``.
     """
     from extractor.store import NewJobItem
