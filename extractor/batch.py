@@ -44,6 +44,8 @@ RATIO_FLOOR = 16 * 1024 * 1024  # an archive may always unpack this much, whatev
 # entry takes 100-500 bytes, folders and __MACOSX copies included; a directory of a million empty members
 # (88 MB) cost zipfile 27 s and 1 GB before the first member was counted
 DIRECTORY_BYTES_PER_FILE = 4096
+# inputs asked about in one query to the store (add_inputs): at most this many files, or bytes held meanwhile
+STORED_LOOKUP_FILES, STORED_LOOKUP_BYTES = 256, 64 * 1024 * 1024
 HEARTBEAT_SECONDS = 10.0
 DROPPED_WAIT = 60.0  # seconds a running batch waits for its database to come back (a PostgreSQL restart)
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
@@ -277,19 +279,37 @@ def _created_by(job_id: str) -> str:
 
 def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extractor: str, force: bool,
                known: dict[str, str] | None = None, who: str = "") -> list[Any]:
-    """Store each input's bytes (once per SHA-256) and describe it as a job item.
+    """Store each input's bytes (once per SHA-256) and describe it as a job item, in input order.
 
     An input whose bytes alone show it is no report (empty, a format not read, a few bytes of text:
     ``refused_unread``) fails here, neither stored nor sent to a worker, so that an archive of thousands
     of tiny members costs one insert of their items. ``known`` maps file name → sha256 of items the job
-    already has (a resumed job): those are left out. Within the job the first copy of some bytes is queued and later copies are skipped as duplicates;
-    bytes an earlier run already extracted with the same extractor are skipped unless ``force``.
+    already has (a resumed job): those are left out. Within the job the first copy of some bytes is
+    queued and later copies are skipped as duplicates; bytes an earlier run already extracted with the
+    same extractor are skipped unless ``force``. Which bytes are stored already is asked once per chunk
+    of inputs (STORED_LOOKUP_*), so a rerun over files extracted before costs no round trip per file.
     """
     from extractor.store import NewJobItem
 
     known = dict(known or {})
     first_by_sha: dict[str, str] = {sha: name for name, sha in reversed(list(known.items()))}
-    items: list[NewJobItem] = []
+    items: list[NewJobItem | None] = []
+    chunk: list[tuple[int, Input, str]] = []  # (slot in items, input, sha) waiting for the lookup
+
+    def settle_chunk() -> None:
+        stored = store.find_documents([sha for _, _, sha in chunk])
+        latest = {} if force else store.latest_extractions([d.id for d in stored.values()]) if stored else {}
+        for slot, inp, sha in chunk:
+            doc = stored.get(sha) or store.add_document(inp.data or b"", _base_name(inp.name), who=who)
+            done = latest.get(doc.id)
+            if done is not None and done.extractor == extractor:
+                items[slot] = NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id, status="skipped",
+                                         extraction_id=done.id,
+                                         error="已提取过（--force 重新提取）/ already extracted (--force to redo)")
+            else:
+                items[slot] = NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id)
+        chunk.clear()
+
     for inp in inputs:
         if inp.name in known:
             continue
@@ -306,16 +326,13 @@ def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extra
                                     error=f"重复文件 / duplicate of {first_by_sha[sha]}"))
             continue
         first_by_sha[sha] = inp.name
-        doc = store.add_document(inp.data, _base_name(inp.name), who=who)
-        if not force and not doc.created:
-            latest = store.latest_extraction(doc.id)
-            if latest is not None and latest.extractor == extractor:
-                items.append(NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id, status="skipped",
-                                        extraction_id=latest.id,
-                                        error="已提取过（--force 重新提取）/ already extracted (--force to redo)"))
-                continue
-        items.append(NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id))
-    return items
+        chunk.append((len(items), inp, sha))
+        items.append(None)
+        if len(chunk) >= STORED_LOOKUP_FILES or sum(len(i.data or b"") for _, i, _ in chunk) >= STORED_LOOKUP_BYTES:
+            settle_chunk()
+    if chunk:
+        settle_chunk()
+    return [it for it in items if it is not None]
 
 
 def start_job(store: Any, paths: Sequence[str | os.PathLike[str]], *, extractor: str = "rules", force: bool = False,

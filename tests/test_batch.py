@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -292,6 +293,31 @@ def test_inputs_the_bytes_alone_refuse_are_neither_stored_nor_queued(tmp_path: P
         with pytest.raises(InputError) as err:
             extract(inp.data, name=inp.name.rsplit("!", 1)[-1])
         assert item.error == err.value.one_line()
+
+
+def test_a_rerun_over_stored_files_asks_the_store_per_chunk_not_per_file(tmp_path: Path) -> None:
+    from extractor.batch import Input, add_inputs
+
+    class Counting:  # the real store, its calls counted
+        def __init__(self, store) -> None:
+            self.store, self.calls = store, Counter()
+
+        def __getattr__(self, name: str):
+            self.calls[name] += 1
+            return getattr(self.store, name)
+
+    with open_store(tmp_path / "x.sqlite") as store:
+        files = [(p.name, p.read_bytes()) for p in GOOD]
+        first = add_inputs(store, None, [Input(n, d) for n, d in files], extractor="rules", force=False)
+        assert [it.status for it in first] == ["queued"] * len(GOOD)
+        for it, (_name, data) in zip(first[:5], files, strict=False):  # five extracted by an earlier run
+            store.save_extraction(it.document_id, extract(data, name=it.file_name))
+        counting = Counting(store)
+        again = add_inputs(counting, None, [Input("again/" + n, d) for n, d in files], extractor="rules", force=False)
+        assert [it.status for it in again] == ["skipped"] * 5 + ["queued"] * 3
+        assert [it.document_id for it in again] == [it.document_id for it in first]
+        assert again[0].error == "已提取过（--force 重新提取）/ already extracted (--force to redo)"
+        assert counting.calls == {"find_documents": 1, "latest_extractions": 1}  # was 2 calls per file
 
 
 def test_a_summary_gives_one_line_for_many_members_of_an_archive_failing_alike() -> None:
