@@ -320,6 +320,37 @@ def test_a_rerun_over_stored_files_asks_the_store_per_chunk_not_per_file(tmp_pat
         assert counting.calls == {"find_documents": 1, "latest_extractions": 1}  # was 2 calls per file
 
 
+def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_path: Path) -> None:
+    """The connection drops after the database committed the result but before its answer arrived: the
+    runner waits it out, settles the item again and finds the saved result instead of saving a second."""
+    from sqlalchemy.exc import OperationalError
+
+    from extractor.batch import JobRunner, start_job
+
+    class DropsAfterTheFirstSave:  # the real store; its first save commits, then the connection "drops"
+        def __init__(self, store) -> None:
+            self.store, self.dropped = store, 0
+
+        def __getattr__(self, name: str):
+            return getattr(self.store, name)
+
+        def save_extraction(self, *args, **kwargs) -> int:
+            saved = self.store.save_extraction(*args, **kwargs)
+            if not self.dropped:
+                self.dropped += 1
+                raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"),
+                                       connection_invalidated=True)
+            return saved
+
+    with open_store(tmp_path / "x.sqlite") as store:
+        job, _ = start_job(store, [SEED_TXT])
+        flaky = DropsAfterTheFirstSave(store)
+        JobRunner(flaky, workers=1, job_id=job.id).run()
+        assert flaky.dropped == 1
+        (item,) = store.job_items(job.id)
+        assert item.status == "done" and len(store.extractions(item.document_id)) == 1  # was 2
+
+
 def test_a_summary_gives_one_line_for_many_members_of_an_archive_failing_alike() -> None:
     from extractor.batch import failure_lines
 
