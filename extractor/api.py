@@ -8,16 +8,19 @@ import time
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from extractor._errors import ConfigError, NotAReportError
+from extractor._errors import ConfigError, EmptyInputError, InputError, NotAReportError, UnsupportedFormatError
 from extractor.detect import detect, looks_like_report
 from extractor.document import Document
-from extractor.ingest import load
+from extractor.ingest import load, sniff
 from extractor.ingest.budgets import read_regular
 from extractor.ocr_review import review_ocr
 from extractor.rules import validate
 from extractor.sketch import sketch
 from schemas import catalog
 from schemas.results import DocumentInfo, Extraction, Finding, ReportMeta, Result
+
+# bytes of the shortest text looks_like_report can accept: two of its words, 8 characters at 2 bytes each (GBK)
+SMALLEST_REPORT = 16
 
 
 @runtime_checkable
@@ -92,6 +95,22 @@ def ingest_findings(document: Document) -> list[Finding]:
                     message=f"文件中有 {n} 个控制字符（如 NUL），已删除后再读取；请核对原件是否损坏 / "
                             f"{n} control character(s) such as NUL removed from the text before reading",
                     actual=n)]
+
+
+def refused_unread(data: bytes, name: str = "") -> InputError | None:
+    """Why :func:`extract` cannot make a report of ``data``, when the bytes alone settle it — empty, a
+    format xxgk does not read, or a text too short to name a report (the fewest words
+    ``looks_like_report`` accepts take SMALLEST_REPORT bytes) — else None. Nothing is parsed: a batch
+    refuses such files in the parent, without storing them or waking a worker."""
+    if not data.strip():
+        return EmptyInputError(name)
+    try:
+        kind = sniff(data, name)
+    except UnsupportedFormatError as err:
+        return err
+    if kind in ("txt", "html") and len(data) < SMALLEST_REPORT:
+        return NotAReportError(name)
+    return None
 
 
 def extract(source: str | os.PathLike | bytes, *, name: str = "", extractor: str | Extractor = "rules",

@@ -28,8 +28,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from extractor._errors import EmptyInputError, InputError, NotARegularFileError, XxgkError
-from extractor.ingest.budgets import check_regular, read_member, read_regular
+from extractor._errors import InputError, NotARegularFileError, XxgkError
+from extractor.api import refused_unread
+from extractor.ingest.budgets import check_regular, read_member, read_regular, zip_directory
 from extractor.settings import Limits
 from extractor.settings import limits as current_limits
 from extractor.workers import Outcome, Task, WorkerPool, hook_delay
@@ -39,6 +40,12 @@ from schemas.results import Result
 REPORT_SUFFIXES: frozenset[str] = frozenset({
     ".pdf", ".docx", ".doc", ".wps", ".ofd", ".html", ".htm", ".shtml", ".xhtml", ".txt", ".md", ".zip"})
 RATIO_FLOOR = 16 * 1024 * 1024  # an archive may always unpack this much, whatever its ratio
+# central directory bytes an archive (nested ones together) may list per file of its files budget: a real
+# entry takes 100-500 bytes, folders and __MACOSX copies included; a directory of a million empty members
+# (88 MB) cost zipfile 27 s and 1 GB before the first member was counted
+DIRECTORY_BYTES_PER_FILE = 4096
+# inputs asked about in one query to the store (add_inputs): at most this many files, or bytes held meanwhile
+STORED_LOOKUP_FILES, STORED_LOOKUP_BYTES = 256, 64 * 1024 * 1024
 HEARTBEAT_SECONDS = 10.0
 DROPPED_WAIT = 60.0  # seconds a running batch waits for its database to come back (a PostgreSQL restart)
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
@@ -84,14 +91,15 @@ class ArchiveBudget:
     bytes_left: int
     files_left: int
     field: str  # the budget the byte allowance comes from: archive_bytes or archive_ratio
+    directory_left: int  # bytes of central directories still to list (DIRECTORY_BYTES_PER_FILE)
 
     @classmethod
     def of(cls, packed: int, limits: Limits | None = None) -> ArchiveBudget:
         lim = limits or current_limits()
         by_ratio = max(lim.archive_ratio * packed, RATIO_FLOOR)
         field = "archive_ratio" if by_ratio < lim.archive_bytes else "archive_bytes"
-        return cls(lim, min(by_ratio, lim.archive_bytes), lim.archive_files, field)
-
+        return cls(lim, min(by_ratio, lim.archive_bytes), lim.archive_files, field,
+                   lim.archive_files * DIRECTORY_BYTES_PER_FILE)
 
 
 def _looks_like_zip(head: bytes, name: str) -> bool:
@@ -117,7 +125,9 @@ def iter_zip(source: bytes | BinaryIO, label: str, budget: ArchiveBudget | None 
     Members are inflated in chunks and counted against one :class:`ArchiveBudget` for the outermost
     archive: the sizes an archive declares are never trusted. A member over the file budget fails
     alone; past the archive's bytes, files or nesting depth, one line names the budget and the rest
-    of the archive is not read (the members before it go on).
+    of the archive is not read (the members before it go on). Each archive's central directory is
+    weighed before zipfile lists it (DIRECTORY_BYTES_PER_FILE): one too long for the files budget is
+    that one line at once.
     """
     if budget is not None:
         yield from _members(source, label, budget, depth)
@@ -133,8 +143,12 @@ def iter_zip(source: bytes | BinaryIO, label: str, budget: ArchiveBudget | None 
 
 
 def _members(source: bytes | BinaryIO, label: str, budget: ArchiveBudget, depth: int) -> Iterator[Input]:
+    fh = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+        budget.directory_left -= zip_directory(fh)[1]
+        if budget.directory_left < 0:  # listing its members would cost more than the files it may hold
+            raise _ArchiveOverBudget("archive_files")
+        zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError, ValueError) as err:
         yield Input(label, error=f"压缩包已损坏 / the zip archive is corrupt ({err})")
         return
@@ -254,23 +268,48 @@ def job_key(paths: Sequence[str | os.PathLike[str]], extractor: str, force: bool
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def _base_name(file_name: str) -> str:
+    """The file's own name, without its folders and archives: what the worker and the store call it."""
+    return file_name.rsplit("!", 1)[-1].rsplit("/", 1)[-1]
+
+
 def _created_by(job_id: str) -> str:
     return f"batch:{job_id}"
 
 
 def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extractor: str, force: bool,
                known: dict[str, str] | None = None, who: str = "") -> list[Any]:
-    """Store each input's bytes (once per SHA-256) and describe it as a job item.
+    """Store each input's bytes (once per SHA-256) and describe it as a job item, in input order.
 
-    ``known`` maps file name → sha256 of items the job already has (a resumed job): those are left out.
-    Within the job the first copy of some bytes is queued and later copies are skipped as duplicates;
-    bytes an earlier run already extracted with the same extractor are skipped unless ``force``.
+    An input whose bytes alone show it is no report (empty, a format not read, a few bytes of text:
+    ``refused_unread``) fails here, neither stored nor sent to a worker, so that an archive of thousands
+    of tiny members costs one insert of their items. ``known`` maps file name → sha256 of items the job
+    already has (a resumed job): those are left out. Within the job the first copy of some bytes is
+    queued and later copies are skipped as duplicates; bytes an earlier run already extracted with the
+    same extractor are skipped unless ``force``. Which bytes are stored already is asked once per chunk
+    of inputs (STORED_LOOKUP_*), so a rerun over files extracted before costs no round trip per file.
     """
     from extractor.store import NewJobItem
 
     known = dict(known or {})
     first_by_sha: dict[str, str] = {sha: name for name, sha in reversed(list(known.items()))}
-    items: list[NewJobItem] = []
+    items: list[NewJobItem | None] = []
+    chunk: list[tuple[int, Input, str]] = []  # (slot in items, input, sha) waiting for the lookup
+
+    def settle_chunk() -> None:
+        stored = store.find_documents([sha for _, _, sha in chunk])
+        latest = {} if force else store.latest_extractions([d.id for d in stored.values()]) if stored else {}
+        for slot, inp, sha in chunk:
+            doc = stored.get(sha) or store.add_document(inp.data or b"", _base_name(inp.name), who=who)
+            done = latest.get(doc.id)
+            if done is not None and done.extractor == extractor:
+                items[slot] = NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id, status="skipped",
+                                         extraction_id=done.id,
+                                         error="已提取过（--force 重新提取）/ already extracted (--force to redo)")
+            else:
+                items[slot] = NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id)
+        chunk.clear()
+
     for inp in inputs:
         if inp.name in known:
             continue
@@ -278,8 +317,8 @@ def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extra
             items.append(NewJobItem(file_name=inp.name, status="failed", error=inp.error))
             continue
         assert inp.data is not None
-        if not inp.data:
-            items.append(NewJobItem(file_name=inp.name, status="failed", error=EmptyInputError(inp.name).one_line()))
+        if (refused := refused_unread(inp.data, _base_name(inp.name))) is not None:
+            items.append(NewJobItem(file_name=inp.name, status="failed", error=refused.one_line()))
             continue
         sha = hashlib.sha256(inp.data).hexdigest()
         if sha in first_by_sha:
@@ -287,16 +326,13 @@ def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extra
                                     error=f"重复文件 / duplicate of {first_by_sha[sha]}"))
             continue
         first_by_sha[sha] = inp.name
-        doc = store.add_document(inp.data, inp.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], who=who)
-        if not force and not doc.created:
-            latest = store.latest_extraction(doc.id)
-            if latest is not None and latest.extractor == extractor:
-                items.append(NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id, status="skipped",
-                                        extraction_id=latest.id,
-                                        error="已提取过（--force 重新提取）/ already extracted (--force to redo)"))
-                continue
-        items.append(NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id))
-    return items
+        chunk.append((len(items), inp, sha))
+        items.append(None)
+        if len(chunk) >= STORED_LOOKUP_FILES or sum(len(i.data or b"") for _, i, _ in chunk) >= STORED_LOOKUP_BYTES:
+            settle_chunk()
+    if chunk:
+        settle_chunk()
+    return [it for it in items if it is not None]
 
 
 def start_job(store: Any, paths: Sequence[str | os.PathLike[str]], *, extractor: str = "rules", force: bool = False,
@@ -416,11 +452,9 @@ class JobRunner:
             return None
         options = self._options(item.job_id)
         extractor = str(options.get("extractor") or "rules")
-        if item.attempts > 1:  # claimed before: its extraction may be saved already (a crash before finish)
-            mine = [e for e in store.extractions(item.document_id) if e.created_by == _created_by(item.job_id)]
-            if mine:  # never extract twice
-                store.finish_item(item.id, extraction_id=mine[-1].id, worker=self.name)
-                return None
+        if item.attempts > 1 and (mine := self._saved_by_job(item)) is not None:  # claimed before: saved already
+            store.finish_item(item.id, extraction_id=mine, worker=self.name)  # (a crash before finish): never twice
+            return None
         latest = store.latest_extraction(item.document_id)  # another job (another run) may have extracted it since
         if latest is not None and latest.extractor == extractor and latest.created_by != _created_by(item.job_id):
             meanwhile = latest.created_at >= self._job(item.job_id).created_at
@@ -430,37 +464,44 @@ class JobRunner:
                     else "已提取过（--force 重新提取）/ already extracted (--force to redo)"))
                 return None
         data = store.document_bytes(item.document_id)
-        return Task(item.id, item.file_name.rsplit("!", 1)[-1].rsplit("/", 1)[-1], data, extractor, hook_delay())
+        return Task(item.id, _base_name(item.file_name), data, extractor, hook_delay())
+
+    def _saved_by_job(self, item: Any) -> int | None:
+        """The extraction this item's job saved for its document, if any (a job extracts a document once)."""
+        mine = [e.id for e in self.store.extractions(item.document_id) if e.created_by == _created_by(item.job_id)]
+        return mine[-1] if mine else None
 
     def _settle(self, outcome: Outcome, item: Any) -> None:
         """Save what came back for the item; a dropped database connection is waited out and the item
-        settled again (the result saved once)."""
+        settled again, the result saved once (a save whose answer the drop lost is found, not repeated)."""
         saved: list[int] = []
-        self._db(self._settle_once, outcome, item, saved)
+        tries: list[int] = []
+        self._db(self._settle_once, outcome, item, saved, tries)
 
-    def _settle_once(self, outcome: Outcome, item: Any, saved: list[int]) -> None:
+    def _settle_once(self, outcome: Outcome, item: Any, saved: list[int], tries: list[int]) -> None:
         from extractor.store import StoreError  # the [store] extra
 
         store = self.store
+        tries.append(1)
         try:
+            if not outcome.ok:  # settling checks the item is still this run's (else StoreError)
+                store.fail_item(item.id, outcome.error, worker=self.name,
+                                retry=outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS)
+                return
             current = store.get_job_item(item.id)
             if current.status != "running" or current.worker != self.name:
                 return  # requeued and claimed by another worker meanwhile: its answer counts, not this one
-            if outcome.ok:
-                if not saved:
-                    try:
-                        result = Result.model_validate_json(outcome.result_json)
-                        result.document.name = item.file_name
-                        saved.append(store.save_extraction(item.document_id, result,
-                                                           created_by=_created_by(item.job_id)))
-                    except (XxgkError, ValueError) as err:
-                        store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
-                        return
-                store.finish_item(item.id, extraction_id=saved[0], worker=self.name)
-            elif outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS:
-                store.fail_item(item.id, outcome.error, retry=True, worker=self.name)
-            else:
-                store.fail_item(item.id, outcome.error, worker=self.name)
+            if not saved and len(tries) > 1 and (mine := self._saved_by_job(item)) is not None:
+                saved.append(mine)
+            if not saved:
+                try:
+                    result = Result.model_validate_json(outcome.result_json)
+                    result.document.name = item.file_name
+                    saved.append(store.save_extraction(item.document_id, result, created_by=_created_by(item.job_id)))
+                except (XxgkError, ValueError) as err:
+                    store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
+                    return
+            store.finish_item(item.id, extraction_id=saved[0], worker=self.name)
         except StoreError:
             pass  # requeued and claimed by another worker meanwhile: its answer counts
 
@@ -602,6 +643,25 @@ class Summary:
         return 1 if self.failed else 0
 
 
+def failure_lines(failures: Sequence[tuple[str, str]], at_least: int = 4) -> list[tuple[str, str]]:
+    """The failures as a person reads them: ``at_least`` or more members of one archive failing for one
+    reason become one line saying how many, and the first and last; the others stay as they are (every
+    failure keeps its own row in failed.csv)."""
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for name, reason in failures:
+        archive, bang, _member = name.rpartition("!")
+        key = (archive, reason.split(" (", 1)[0]) if bang else (name, reason)
+        groups.setdefault(key, []).append((name, reason))
+    lines: list[tuple[str, str]] = []
+    for (where, head), got in groups.items():
+        if len(got) < at_least or where == got[0][0]:
+            lines.extend(got)
+            continue
+        first, last = (n.rpartition("!")[2] for n in (got[0][0], got[-1][0]))
+        lines.append((where, f"{len(got):,} 个文件 / members: {head} ({first} … {last}; see failed.csv)"))
+    return lines
+
+
 def is_duplicate(item: Any) -> bool:
     return item.status == "skipped" and (item.error or "").startswith("重复文件")
 
@@ -651,6 +711,7 @@ __all__ = [
     "Progress",
     "Summary",
     "add_inputs",
+    "failure_lines",
     "iter_inputs",
     "iter_zip",
     "job_key",

@@ -147,6 +147,8 @@ def _run_with_progress(store, job_id: str, workers: int, timeout: float | None, 
 def _print_summary(console, s, seconds: float, written: dict) -> None:
     from rich.table import Table
 
+    from extractor.batch import failure_lines
+
     console.print(f"\n[bold]汇总 / summary[/] job {s.job_id} ({seconds:.1f} s)")
     t = Table(show_header=False, box=None, padding=(0, 2))
     for label, n in (("文件 / files", s.files), ("完成 / done", s.done), ("失败 / failed", s.failed),
@@ -164,7 +166,7 @@ def _print_summary(console, s, seconds: float, written: dict) -> None:
         console.print(ft)
     if s.failures:
         console.print("[bold red]失败的文件 / failed files[/]")
-        for name, reason in s.failures:
+        for name, reason in failure_lines(s.failures):
             console.print(f"  {name}: {reason}", markup=False, highlight=False)
     console.print("导出 / exports: " + ", ".join(str(p) for p in written.values()), highlight=False)
 

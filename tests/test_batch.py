@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,13 @@ import pytest
 pytest.importorskip("sqlalchemy", reason="the batch needs the [store] extra: pip install -e '.[store]'")
 
 from extractor import extract
+from extractor._errors import InputError
 from extractor.batch import iter_inputs, job_key
 from extractor.exports import ReportRow, columns, headers, values_csv
 from extractor.store import open_store
 from extractor.workers import Outcome, Task, WorkerPool
 from schemas import catalog
+from tests import hostile_files as H
 from tests.conftest import FIXTURES, ROOT, SEED_TXT
 
 GEN = FIXTURES / "generated"
@@ -245,6 +248,121 @@ def test_zip_members_are_named_after_the_archive_and_gbk_names_decoded(tmp_path:
     assert [g[0] for g in got] == ["a.zip!年报/报告.txt", "a.zip!年度报告.txt", "a.zip!inner.zip!deep.md", "bad.zip"]
     assert [g[1] for g in got[:3]] == [b"x", b"y", b"z"]
     assert got[3][2] is not None and got[3][2].startswith("压缩包已损坏")
+
+
+def test_an_archive_over_its_files_budget_gives_the_members_before_it_and_one_line(tmp_path: Path, limits_set) -> None:
+    limits_set(archive_files=10)
+    got = [(i.name, i.data, i.error) for i in iter_inputs([H.many_members_zip(tmp_path, members=50)])]
+    assert [g[0] for g in got] == [f"many.zip!r{i:05d}.txt" for i in range(10)] + ["many.zip"]
+    assert got[3][1] == "报告 3\n".encode() and all(g[2] is None for g in got[:10])
+    assert got[10][2] == ("超出限制：压缩包内文件数 / over the limit: files in the archive "
+                          "(many.zip: > 10, XXGK_MAX_ARCHIVE_FILES)")
+
+
+def test_a_central_directory_too_long_for_the_files_budget_is_refused_before_it_is_listed(tmp_path: Path,
+                                                                                         limits_set) -> None:
+    limits_set(archive_files=10)  # 40 KB of directory; 2,000 empty members list 100 KB
+    bomb = H.directory_bomb_zip(tmp_path, members=2000)
+    got = [(i.name, i.data, i.error) for i in iter_inputs([bomb])]
+    assert got == [("directory-bomb.zip", None, ("超出限制：压缩包内文件数 / over the limit: files in the archive "
+                                                 "(directory-bomb.zip: > 10, XXGK_MAX_ARCHIVE_FILES)"))]
+    hidden = H.directory_bomb_zip(tmp_path, members=2000, prefix=".")  # members the walk skips uncounted
+    with zipfile.ZipFile(tmp_path / "nested.zip", "w") as zf:  # nested archives share the outer one's allowance
+        for k in range(3):
+            zf.write(hidden, f"part{k}.zip")
+    limits_set(archive_files=40)  # 160 KB of directory: room for one inner archive's 100 KB, not for two
+    got = [(i.name, i.error) for i in iter_inputs([tmp_path / "nested.zip"])]
+    assert got == [("nested.zip", ("超出限制：压缩包内文件数 / over the limit: files in the archive "
+                                  "(nested.zip: > 40, XXGK_MAX_ARCHIVE_FILES)"))]
+
+
+def test_inputs_the_bytes_alone_refuse_are_neither_stored_nor_queued(tmp_path: Path) -> None:
+    from extractor.batch import Input, add_inputs
+
+    seed = SEED_TXT.read_bytes()
+    inputs = [Input("a.zip!r1.txt", "报告 1\n".encode()), Input("a.zip!blank.txt", b" \n\t"),
+              Input("a.zip!old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)),
+              Input("a.zip!seed.txt", seed), Input("copy.txt", seed)]
+    with open_store(tmp_path / "x.sqlite") as store:
+        items = add_inputs(store, None, inputs, extractor="rules", force=False)
+        assert [(it.file_name, it.status) for it in items] == [
+            ("a.zip!r1.txt", "failed"), ("a.zip!blank.txt", "failed"), ("a.zip!old.doc", "failed"),
+            ("a.zip!seed.txt", "queued"), ("copy.txt", "skipped")]
+        assert [d.name for d in store.list_documents()] == ["seed.txt"]  # one row stored, none for the refused
+    for inp, item in zip(inputs[:3], items, strict=False):  # the very line a worker's extract() would give
+        with pytest.raises(InputError) as err:
+            extract(inp.data, name=inp.name.rsplit("!", 1)[-1])
+        assert item.error == err.value.one_line()
+
+
+def test_a_rerun_over_stored_files_asks_the_store_per_chunk_not_per_file(tmp_path: Path) -> None:
+    from extractor.batch import Input, add_inputs
+
+    class Counting:  # the real store, its calls counted
+        def __init__(self, store) -> None:
+            self.store, self.calls = store, Counter()
+
+        def __getattr__(self, name: str):
+            self.calls[name] += 1
+            return getattr(self.store, name)
+
+    with open_store(tmp_path / "x.sqlite") as store:
+        files = [(p.name, p.read_bytes()) for p in GOOD]
+        first = add_inputs(store, None, [Input(n, d) for n, d in files], extractor="rules", force=False)
+        assert [it.status for it in first] == ["queued"] * len(GOOD)
+        for it, (_name, data) in zip(first[:5], files, strict=False):  # five extracted by an earlier run
+            store.save_extraction(it.document_id, extract(data, name=it.file_name))
+        counting = Counting(store)
+        again = add_inputs(counting, None, [Input("again/" + n, d) for n, d in files], extractor="rules", force=False)
+        assert [it.status for it in again] == ["skipped"] * 5 + ["queued"] * 3
+        assert [it.document_id for it in again] == [it.document_id for it in first]
+        assert again[0].error == "已提取过（--force 重新提取）/ already extracted (--force to redo)"
+        assert counting.calls == {"find_documents": 1, "latest_extractions": 1}  # was 2 calls per file
+
+
+def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_path: Path) -> None:
+    """The connection drops after the database committed the result but before its answer arrived: the
+    runner waits it out, settles the item again and finds the saved result instead of saving a second."""
+    from sqlalchemy.exc import OperationalError
+
+    from extractor.batch import JobRunner, start_job
+
+    class DropsAfterTheFirstSave:  # the real store; its first save commits, then the connection "drops"
+        def __init__(self, store) -> None:
+            self.store, self.dropped = store, 0
+
+        def __getattr__(self, name: str):
+            return getattr(self.store, name)
+
+        def save_extraction(self, *args, **kwargs) -> int:
+            saved = self.store.save_extraction(*args, **kwargs)
+            if not self.dropped:
+                self.dropped += 1
+                raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"),
+                                       connection_invalidated=True)
+            return saved
+
+    with open_store(tmp_path / "x.sqlite") as store:
+        job, _ = start_job(store, [SEED_TXT])
+        flaky = DropsAfterTheFirstSave(store)
+        JobRunner(flaky, workers=1, job_id=job.id).run()
+        assert flaky.dropped == 1
+        (item,) = store.job_items(job.id)
+        assert item.status == "done" and len(store.extractions(item.document_id)) == 1  # was 2
+
+
+def test_a_summary_gives_one_line_for_many_members_of_an_archive_failing_alike() -> None:
+    from extractor.batch import failure_lines
+
+    failures = [("in/a.txt", "文件为空 / the file is empty (a.txt)")]
+    failures += [(f"in/m.zip!r{i}.txt", f"不是政府信息公开工作年度报告 / not a … report (r{i}.txt)") for i in range(1000)]
+    failures += [("in/m.zip!x.pdf", "文件已损坏 / corrupt (x.pdf)"), ("in/m.zip", "超出限制 / over (m.zip: > 1,000)")]
+    assert failure_lines(failures) == [
+        ("in/a.txt", "文件为空 / the file is empty (a.txt)"),
+        ("in/m.zip", ("1,000 个文件 / members: 不是政府信息公开工作年度报告 / not a … report (r0.txt … r999.txt; "
+                     "see failed.csv)")),
+        ("in/m.zip!x.pdf", "文件已损坏 / corrupt (x.pdf)"), ("in/m.zip", "超出限制 / over (m.zip: > 1,000)")]
+    assert failure_lines(failures[:4]) == failures[:4]  # three alike stay three lines
 
 
 def test_exports_keep_blanks_blank_and_label_headers_unique() -> None:

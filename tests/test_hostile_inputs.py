@@ -127,6 +127,7 @@ def test_batch_reads_nothing_outside_its_folder_and_keeps_every_archive_in_budge
     H.nested_zip(src / "..", depth=3).rename(src / "ratio.zip")
     H.lying_zip(src)
     H.many_members_zip(src)
+    H.directory_bomb_zip(src)
     H.docx_bomb(src)
     db = tmp_path / "db.sqlite"
     secret = "fake-secret-" + os.urandom(6).hex()
@@ -138,12 +139,20 @@ def test_batch_reads_nothing_outside_its_folder_and_keeps_every_archive_in_budge
                          ("in/etc", "link out of"), ("in/report.txt", "not a regular file"),
                          ("in/nested.zip", "XXGK_MAX_ARCHIVE_DEPTH"), ("in/ratio.zip", "XXGK_MAX_ARCHIVE_RATIO"),
                          ("in/many.zip", "XXGK_MAX_ARCHIVE_FILES"), ("in/lying.zip!report.html", "Bad CRC"),
+                         ("in/directory-bomb.zip", "XXGK_MAX_ARCHIVE_FILES"),
                          ("in/bomb.docx", "XXGK_MAX_DOCX_PART_MB")]:
         assert any(line.startswith(name + ",") and reason in line for line in failed.splitlines()), (name, failed)
     values = (tmp_path / "out" / "values.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(values) == 2 and values[1].startswith("in/good.txt")
+    # the 5,000-member zip: its first 1,000 members (the budget), each a few bytes, are refused without a worker
+    # or a stored copy, and printed as one line; then one line for the archive (it took 234 s)
+    assert sum(line.startswith("in/many.zip!") for line in failed.splitlines()) == 1000
+    assert "in/many.zip: 1,000 个文件 / members: 不是政府信息公开工作年度报告" in " ".join(p.stderr.split())
+    assert "r00001.txt:" not in p.stderr
     with sqlite3.connect(db) as conn:  # no byte of the environment, /etc/passwd or the bombs stored
         stored = b"".join(bytes(r[0]) for r in conn.execute("SELECT data FROM document_files"))
         total = conn.execute("SELECT sum(size) FROM documents").fetchone()[0]
+        names = sorted(r[0] for r in conn.execute("SELECT name FROM documents"))
     assert secret.encode() not in stored and b"root:x:0:0" not in stored
     assert total < 40 * 1024 * 1024  # the 8 KB nested zip wrote 595 MB into the store
+    assert names == ["bomb.docx", "good.txt", "report.txt"]  # report.txt: the nested zips' leaves, before the budget

@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,54 @@ def test_two_batches_on_one_database_never_extract_a_document_twice(db_url: str,
         docs = store.list_documents()
         assert len(docs) == len(files)
         assert [len(store.extractions(d.id)) for d in docs] == [1] * len(files)  # was 2 or 3 each
+
+
+def _done(url: str, job_dir: str) -> int:
+    """Items settled so far by the batch over ``job_dir``, read beside it (not through the proxy)."""
+    with open_store(url) as store:
+        jobs = [j for j in store.list_jobs() if job_dir in j.options.get("paths", [""])[0]]
+        return jobs[0].counts.finished if jobs else 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_batch_whose_postgresql_connections_are_cut_finishes_extracting_each_document_once(
+        db_url: str, tmp_path: Path) -> None:
+    """The server going away under a running batch (a restart, a network drop), played by a loopback proxy
+    between the batch and the shared PostgreSQL whose connections are reset three times mid-batch: the
+    batch waits it out and retries the item (it used to end with a traceback; rerunning recovered)."""
+    from sqlalchemy.engine import make_url
+
+    from tests.loopback import TcpProxy
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for f in GOOD:
+        shutil.copy(f, src / f.name)
+    url = make_url(db_url)
+    open_store(db_url).close()  # migrated beside the proxy: the cuts land in the batch's own work
+    with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        run = _batch(str(src), "--db", proxied, "--out", str(tmp_path / "out"), "--workers", "2", delay="0.7")
+        try:
+            for settled in (1, 3, 5):  # cut while files are in the workers and the parent saves results
+                deadline = time.monotonic() + 180
+                while _done(db_url, str(src)) < settled and run.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert run.poll() is None, "the batch ended before the cut"
+                assert proxy.cut() >= 1  # the batch's connections, open when cut
+            _out, err = run.communicate(timeout=300)
+        finally:
+            if run.poll() is None:
+                run.kill()
+    assert run.returncode == 0 and "Traceback" not in err, err[-3000:]
+    assert proxy.accepted > proxy.cut_connections >= 3  # it connected again after each cut
+    with open_store(db_url) as store:
+        docs = store.list_documents()
+        assert sorted(d.name for d in docs) == sorted(f.name for f in GOOD)
+        assert [len(store.extractions(d.id)) for d in docs] == [1] * len(GOOD)  # each extracted exactly once
+        job = store.list_jobs()[0]
+        assert (job.status, job.counts.done, job.counts.failed) == ("done", len(GOOD), 0)
 
 
 def test_a_lock_file_beside_sqlite_serializes_migrations_without_failing(tmp_path: Path) -> None:

@@ -10,12 +10,15 @@ trusted; a web page is measured and its tags counted before lxml builds a tree. 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
+import struct
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from extractor._errors import NotARegularFileError
 from extractor.settings import Limits, limits
@@ -72,6 +75,38 @@ def read_regular(path: str | os.PathLike[str], name: str = "", budget: Limits | 
 
 
 # ------------------------------------------------------------------------------------------ zip members
+_END = struct.Struct("<4s4H2LH")  # end of central directory: signature … entries, directory bytes, offset
+_END64_LOCATOR = struct.Struct("<4sLQL")
+_END64 = struct.Struct("<4sQ2H2L4Q")
+
+
+def zip_directory(fh: BinaryIO) -> tuple[int, int]:
+    """(entries, bytes) of a zip's central directory as its end record states them — the very bytes
+    ``zipfile.ZipFile`` reads and turns into one ZipInfo per entry before a caller sees any. A few
+    hundred MB of empty members listed there cost it a minute and GBs, so callers weigh this first.
+    The end record is found where zipfile looks (the file's end, else the last 64 KiB), a zip64 record
+    just before it taking precedence. (0, 0) when there is none: zipfile then refuses the file itself.
+    """
+    size = fh.seek(0, io.SEEK_END)
+    start = max(0, size - _END.size - 0xFFFF)
+    fh.seek(start)
+    tail = fh.read()
+    at = len(tail) - _END.size
+    if not (at >= 0 and tail[at:at + 4] == b"PK\x05\x06" and tail[-2:] == b"\0\0"):
+        at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END.size:
+        return 0, 0
+    entries, directory = _END.unpack_from(tail, at)[4:6]
+    end = start + at
+    if end >= _END64_LOCATOR.size + _END64.size:
+        fh.seek(end - _END64_LOCATOR.size - _END64.size)
+        block = fh.read(_END64.size + _END64_LOCATOR.size)
+        if block[_END64.size:_END64.size + 4] == b"PK\x06\x07" and block[:4] == b"PK\x06\x06":
+            entries, directory = _END64.unpack_from(block)[7:9]
+    fh.seek(0)
+    return entries, directory
+
+
 class _OverCap(Exception):
     pass
 
@@ -138,4 +173,4 @@ def strip_controls(text: str) -> tuple[str, int]:
 
 
 __all__ = ["check_docx_parts", "check_html", "check_regular", "check_text", "read_member", "read_regular",
-           "strip_controls"]
+           "strip_controls", "zip_directory"]

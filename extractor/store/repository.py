@@ -164,9 +164,17 @@ class Store:
             return DocumentRow.model_validate(doc)
 
     def find_document(self, sha256: str) -> DocumentRow | None:
+        return self.find_documents([sha256]).get(sha256.lower())
+
+    def find_documents(self, sha256s: Collection[str]) -> dict[str, DocumentRow]:
+        """The stored documents among these SHA-256s, by SHA-256, in one query (a batch over files
+        stored before asks once per chunk, not once per file)."""
+        wanted = sorted({h.lower() for h in sha256s})
+        if not wanted:
+            return {}
         with self._ro() as s:
-            doc = s.scalar(select(m.Document).where(m.Document.sha256 == sha256.lower()))
-            return DocumentRow.model_validate(doc) if doc else None
+            docs = s.scalars(select(m.Document).where(m.Document.sha256.in_(wanted)))
+            return {d.sha256: DocumentRow.model_validate(d) for d in docs}
 
     def document_bytes(self, doc_id: int) -> bytes:
         with self._ro() as s:
