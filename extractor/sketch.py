@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
-from extractor.document import Document
+if TYPE_CHECKING:
+    from extractor.document import Document
 
 SIZE = 256  # hashes kept per report: about ±3 % error on the similarity
 GRAM = 4
