@@ -154,7 +154,7 @@ def _read_page(pdf: Any, index: int) -> _Page:
         geom = _Geom(page)
         textpage = page.get_textpage()
         try:
-            chars = _drop_watermark(_dedupe(_page_chars(textpage, geom)))
+            chars = _drop_watermark(_page_chars(textpage, geom))
         finally:
             textpage.close()
         edges, n_images = _page_graphics(page, geom)
@@ -177,7 +177,7 @@ def _read_page(pdf: Any, index: int) -> _Page:
 
 
 def _page_chars(textpage: Any, geom: _Geom) -> list[dict[str, Any]]:
-    """The printed characters with loose boxes, font size, font name and text matrix.
+    """The printed characters with loose boxes, font size, font name and text matrix, each glyph once.
 
     One pass of direct pdfium calls per character (code, text object, loose box, and the object's
     matrix, size and font when the object is new: office exports often set every character as its
@@ -203,6 +203,7 @@ def _page_chars(textpage: Any, geom: _Geom) -> list[dict[str, Any]]:
     left, top_edge, upright = geom.left, geom.top, geom.rotation == 0
     out: list[dict[str, Any]] = []
     append = out.append
+    seen: set[tuple[str, int, int]] = set()
     space = False
     n = fz.FPDFText_CountChars(raw)
     codes = _page_codes(raw, n)
@@ -242,8 +243,11 @@ def _page_chars(textpage: Any, geom: _Geom) -> list[dict[str, Any]]:
         limit = 1.6 * size + 1
         if x1 - x0 > limit or bottom - top > limit:
             x0, top, x1, bottom = _tight_box(textpage, i, geom, size, mat, ox, oy)
-        append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "size": size or bottom - top,
-                "fontname": font, "matrix": mat, "space_before": space})
+        key = (ch, round(x0), round(top))
+        if key not in seen:  # fake bold paints the same glyph twice, a hair apart: keep one
+            seen.add(key)
+            append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "size": size or bottom - top,
+                    "fontname": font, "matrix": mat, "space_before": space})
         space = False
         i = j
     return out
@@ -308,19 +312,6 @@ def _tight_box(textpage: Any, i: int, geom: _Geom, size: float, matrix: tuple[fl
         return tight
     _, base = geom.point(ox.value, oy.value)
     return (tight[0], min(tight[1], base - 0.88 * size), tight[2], max(tight[3], base + 0.12 * size))
-
-
-def _dedupe(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fake bold paints the same glyph twice, a hair apart: keep one."""
-    seen: dict[tuple[str, int, int], dict[str, Any]] = {}
-    out = []
-    for c in chars:
-        key = (c["text"], round(c["x0"]), round(c["top"]))
-        if key in seen:
-            continue
-        seen[key] = c
-        out.append(c)
-    return out
 
 
 def _unmapped(ch: str) -> bool:
@@ -653,6 +644,10 @@ def _lines(chars: list[dict[str, Any]], *, cell: bool) -> list[_Line]:
     """Group characters into lines by vertical centre, then order each line by x."""
     if not chars:
         return []
+    if len(chars) == 1 and cell:  # most cells hold one figure
+        c = chars[0]
+        return [_Line(chars, c["x0"], c["top"], c["x1"], c["bottom"], float(c.get("size") or (c["bottom"] - c["top"])),
+                      c["text"])]
     rows: list[list[dict[str, Any]]] = []
     row: list[dict[str, Any]] = []
     row_mid = row_height = 0.0
