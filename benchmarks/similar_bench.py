@@ -171,16 +171,18 @@ def accuracy(n: int = 1000, n_copies: int = 100) -> list[dict]:
         for label, sketches in (("before: all 4-grams, all pairs", old), ("now: find_alike", new)):
             t0 = time.perf_counter()
             if label.startswith("before"):
-                found, _ = all_pairs(sketches, list(range(len(sketches))))
+                found, _ = all_pairs(sketches)
                 found = {(i, j) for i, j in found if agencies[i] != agencies[j]}
+                judged = sum(1 for s in sketches if s)
             else:
-                found = {(i, j) for i, j, _ in find_alike(sketches, agencies).pairs}
+                search = find_alike(sketches, agencies)
+                found, judged = {(i, j) for i, j, _ in search.pairs}, search.judged
             seconds = time.perf_counter() - t0
             out.append({"reports": "with own paragraphs" if own_work else "as generated", "sketch": label,
                         "n": n, "false_copies": len(found - set(copies)),
                         "pairs_of_different_agencies": n * (n - 1) // 2,
                         "copies_found": sum(1 for p in copies if p in found), "copies": n_copies,
-                        "unjudged": sum(1 for s in sketches[:n] if not s), "seconds": round(seconds, 2)})
+                        "judged": judged, "reports_searched": len(sketches), "seconds": round(seconds, 2)})
     return out
 
 
@@ -209,11 +211,11 @@ def main() -> None:
               f"{r['all_pairs_seconds'] / max(r['seconds'], 1e-3):.0f} | {r['all_pairs_measured']} | "
               f"{r.get('same_pairs_as_all_pairs', '—')} |", flush=True)
     if not args.no_accuracy:
-        print("\n| reports | sketch and search | false copies (of 499,500 pairs) | copies found | no own wording | s |")
+        print("\n| reports | sketch and search | false copies (of 499,500 pairs) | copies found | reports judged | s |")
         print("|---|---|---:|---:|---:|---:|")
         for r in accuracy():
             print(f"| {r['reports']} | {r['sketch']} | {r['false_copies']} | {r['copies_found']}/{r['copies']} | "
-                  f"{r['unjudged']} | {r['seconds']} |", flush=True)
+                  f"{r['judged']}/{r['reports_searched']} | {r['seconds']} |", flush=True)
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}")
 

@@ -47,7 +47,7 @@ THRESHOLD = COPIED  # as years.same_text
 COMMON_SHARE = 0.02  # a hash in this share of the reports searched is common wording …
 COMMON_MIN = 20  # … if that is at least this many (a handful of reports shows nothing common) …
 COMMON_MAX = 50  # … and in this many at any size of the store
-MIN_KEPT = 8  # values a sketch must keep after that to be judged
+MIN_KEPT = 6  # values a sketch must keep after that to be judged (about 2 % of its 4-grams its own)
 SAMPLE = 20_000  # sketches counted to find the common hashes
 
 
