@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 from typing import Any
@@ -45,20 +46,23 @@ def _ruled_page(rng: random.Random) -> list[dict[str, Any]]:
     missing, some doubled, spanning cells, stray short strokes and an unclosed page-split frame."""
     edges: list[dict[str, Any]] = []
     top = rng.uniform(20, 80)
+
+    def jitter() -> float:
+        return rng.choice((0.0, 0.0, 0.25, -0.4, 1.3, 2.6, -2.9))
+
     for _ in range(rng.randint(1, 3)):
         cols = sorted(rng.sample(range(40, 560, 20), rng.randint(3, 9)))
         rows = [top + 22 * i for i in range(rng.randint(2, 9))]
-        jitter = lambda: rng.choice((0.0, 0.0, 0.25, -0.4, 1.3, 2.6, -2.9))  # noqa: E731
         for i, y in enumerate(rows):
             if 0 < i < len(rows) - 1 and rng.random() < 0.1:
                 continue  # a missing rule: cells span two rows
             pieces = sorted(rng.sample(cols, rng.randint(1, min(3, len(cols)))))
             xs = [cols[0], *[p for p in pieces if cols[0] < p < cols[-1]], cols[-1]]
-            for a, b in zip(xs, xs[1:]):  # drawn in pieces, with small gaps or overlaps
+            for a, b in itertools.pairwise(xs):  # drawn in pieces, with small gaps or overlaps
                 yj = y + jitter()
                 edges.append(_edge(a + jitter(), yj, b + jitter(), yj))
         for j, x in enumerate(cols):
-            for a, b in zip(rows, rows[1:]):
+            for a, b in itertools.pairwise(rows):
                 if 0 < j < len(cols) - 1 and rng.random() < 0.15:
                     continue  # a cell spanning columns
                 xj = x + jitter()

@@ -655,11 +655,10 @@ def _lines(chars: list[dict[str, Any]], *, cell: bool) -> list[_Line]:
     for mid, _, c in sorted([((c["top"] + c["bottom"]) / 2, k, c) for k, c in enumerate(chars)],
                             key=lambda t: t[0]):
         h = c["bottom"] - c["top"]
-        if row and abs(mid - row_mid) <= 0.45 * (h if h > row_height else row_height):
+        if row and abs(mid - row_mid) <= 0.45 * max(row_height, h):
             row.append(c)
             row_mid += (mid - row_mid) / len(row)
-            if h > row_height:
-                row_height = h
+            row_height = max(row_height, h)
         else:
             row = [c]
             rows.append(row)

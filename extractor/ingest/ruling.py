@@ -38,7 +38,7 @@ class RuledTable:
     spans over the slot (pdfplumber's ``Table.rows``).
     """
 
-    __slots__ = ("cells", "bbox", "rows")
+    __slots__ = ("bbox", "cells", "rows")
 
     def __init__(self, cells: list[BBox]) -> None:
         self.cells = cells
@@ -121,7 +121,7 @@ def _merge(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- crossings and cells
 class _Crossing:
-    __slots__ = ("v", "h")
+    __slots__ = ("h", "v")
 
     def __init__(self) -> None:
         self.v: set[BBox] = set()  # the vertical rules through this point, by their box
