@@ -114,11 +114,15 @@ def test_version_imports_neither_the_models_nor_the_readers_nor_the_eval_generat
 
 
 def test_extract_of_a_text_report_imports_no_pdf_docx_html_reader_nor_the_eval_generator():
+    heavy = {"evals", "evals.generator", "pdfplumber", "pypdfium2", "docx", "lxml", "extractor.ingest.pdf",
+             "extractor.ingest.docx", "extractor.ingest.html", "extractor.store", "sqlalchemy"}
+    # the command (its worker process reads the file)
     loaded = _modules_after(f"from click.testing import CliRunner\nfrom extractor.cli import main\n"
                             f"assert CliRunner().invoke(main, ['extract', {str(SEED_TXT)!r}]).exit_code == 0")
-    assert "extractor.ingest.text" in loaded and "schemas.results" in loaded
-    assert not {"evals", "evals.generator", "pdfplumber", "pypdfium2", "docx", "lxml", "extractor.ingest.pdf",
-                "extractor.ingest.docx", "extractor.ingest.html", "extractor.store", "sqlalchemy"} & loaded
+    assert "schemas.results" in loaded and not heavy & loaded
+    # what the worker runs
+    loaded = _modules_after(f"from extractor.api import extract\nextract({str(SEED_TXT)!r})")
+    assert "extractor.ingest.text" in loaded and not heavy & loaded
 
 
 def test_every_command_is_listed_and_loads():
