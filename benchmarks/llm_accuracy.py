@@ -33,17 +33,18 @@ from extractor.llm.config import LLMConfig  # noqa: E402
 from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
 
 SEED = ROOT / "examples" / "2017-old-template-report.txt"
-REAL = ROOT.parent / "shared" / "real"
+REAL = Path(os.environ.get("XXGK_SHARED", ROOT.parent / "shared")) / "real"
 
 
-def reports() -> list[tuple[str, Path, dict]]:
-    """The seed, then every input of every gold file of the shared real reports (PDFs, page texts, HTML)."""
+def reports(only: str = "") -> list[tuple[str, Path, dict]]:
+    """The seed, then every input of every gold file of the shared real reports (PDFs, page texts, HTML);
+    with ``only``, the seed and the inputs whose name ends so (``--only .pdf``: the real PDFs)."""
     out = [("seed 2017 (2008 tpl)", SEED, json.loads(SEED.with_suffix(".gold.json").read_text("utf-8"))["values"])]
     for g in sorted(REAL.glob("*.gold.json")):
         gold = json.loads(g.read_text("utf-8"))
         source = gold.get("source", {})
         for name in source.get("inputs") or [source.get("file") or g.name.replace(".gold.json", ".pdf")]:
-            if (g.parent / name).exists():
+            if (g.parent / name).exists() and name.endswith(only):
                 out.append((f"{name} ({gold['meta']['template']} tpl)", g.parent / name, gold["values"]))
     return out
 
@@ -61,13 +62,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=",".join(local.MODELS))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--only", default="", help="the seed and the real inputs whose name ends so (e.g. .pdf)")
     ap.add_argument("--concurrency", type=int, default=4, help="calls at once (xxgk llm serve starts 4 slots)")
     ap.add_argument("--compare", action="store_true",
                     help="also the llm extractor with one call per row (as before one-number rows were grouped)")
     args = ap.parse_args()
     load_before = os.getloadavg()
     rows: list[dict] = []
-    for name, path, gold in reports():
+    for name, path, gold in reports(args.only):
         t0 = time.perf_counter()
         r = extract(path)
         ok, n = score(r.flat(), gold)
@@ -81,7 +83,7 @@ def main() -> None:
             print(f"skipping {model}: {reason}", file=sys.stderr)
             continue
         with local.start_server(model, parallel=args.concurrency) as server, tempfile.TemporaryDirectory() as cache:
-            for i, (name, path, gold) in enumerate(reports()):
+            for i, (name, path, gold) in enumerate(reports(args.only)):
                 cfg = LLMConfig(base_url=server.base_url, model=server.model_name, api_key="local",
                                 concurrency=args.concurrency, cache=True, cache_dir=f"{cache}/{i}", timeout=600)
                 extractors: list = [LLMExtractor(cfg), HybridExtractor(cfg)]
