@@ -135,19 +135,24 @@ def test_every_command_is_listed_and_loads():
         assert load_command(name).name == ("eval" if name == "eval" else name)
 
 
-def test_a_command_whose_extra_is_missing_is_an_error_not_a_missing_command(monkeypatch):
+def _without(monkeypatch, module: str, dependency: str) -> None:
+    """Importing ``module`` fails as if its extra's ``dependency`` were not installed."""
     import importlib
 
     from extractor import cli
 
     real = importlib.import_module
 
-    def without_fastapi(name: str, *args):
-        if name == "extractor.api_server":
-            raise ModuleNotFoundError("No module named 'fastapi'", name="fastapi")
-        return real(name, *args)
+    def fake(name: str, *args, **kwargs):
+        if name == module:
+            raise ModuleNotFoundError(f"No module named {dependency!r}", name=dependency)
+        return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(cli.importlib, "import_module", without_fastapi)
+    monkeypatch.setattr(cli.importlib, "import_module", fake)
+
+
+def test_a_command_whose_extra_is_missing_is_an_error_not_a_missing_command(monkeypatch):
+    _without(monkeypatch, "extractor.api_server", "fastapi")
     r = CliRunner().invoke(main, ["serve", "--help"])
     assert r.exit_code == 1 and "xxgk[api]" in r.output and "fastapi" in r.output
 
@@ -161,17 +166,6 @@ def test_a_broken_module_of_ours_is_not_mistaken_for_a_missing_extra(monkeypatch
 
 
 def test_help_lists_a_command_whose_extra_is_missing_with_what_to_install(monkeypatch):
-    import importlib
-
-    from extractor import cli
-
-    real = importlib.import_module
-
-    def without_streamlit(name: str, *args):
-        if name == "ui.launch":
-            raise ModuleNotFoundError("No module named 'streamlit'", name="streamlit")
-        return real(name, *args)
-
-    monkeypatch.setattr(cli.importlib, "import_module", without_streamlit)
+    _without(monkeypatch, "ui.launch", "streamlit")
     r = CliRunner().invoke(main, ["--help"])
     assert r.exit_code == 0 and "pip install 'xxgk[ui]'" in r.output and "  extract " in r.output
