@@ -8,16 +8,20 @@ against its gold file (the share of gold values the extractor got exactly right)
 served by llama-server on loopback (extractor/llm/local.py). The llm run of each report starts from an
 empty cache of its own, so its seconds and tokens are those of a first run; the hybrid run reuses the
 llm run's answers from that cache (the model part of a hybrid run is the same calls), so its seconds
-are the reader's plus the cache look-ups. Prints a Markdown table.
+are the reader's plus the cache look-ups. With ``--compare`` the llm extractor also runs with one call
+per row (``rows_per_call=1``, as before one-number rows were read several to a call), from its own empty
+cache, in the same run. Prints the load average and a Markdown table with calls, cache hits and tokens.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,17 +33,18 @@ from extractor.llm.config import LLMConfig  # noqa: E402
 from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
 
 SEED = ROOT / "examples" / "2017-old-template-report.txt"
-REAL = ROOT.parent / "shared" / "real"
+REAL = Path(os.environ.get("XXGK_SHARED", ROOT.parent / "shared")) / "real"
 
 
-def reports() -> list[tuple[str, Path, dict]]:
-    """The seed, then every input of every gold file of the shared real reports (PDFs, page texts, HTML)."""
+def reports(only: str = "") -> list[tuple[str, Path, dict]]:
+    """The seed, then every input of every gold file of the shared real reports (PDFs, page texts, HTML);
+    with ``only``, the seed and the inputs whose name ends so (``--only .pdf``: the real PDFs)."""
     out = [("seed 2017 (2008 tpl)", SEED, json.loads(SEED.with_suffix(".gold.json").read_text("utf-8"))["values"])]
     for g in sorted(REAL.glob("*.gold.json")):
         gold = json.loads(g.read_text("utf-8"))
         source = gold.get("source", {})
         for name in source.get("inputs") or [source.get("file") or g.name.replace(".gold.json", ".pdf")]:
-            if (g.parent / name).exists():
+            if (g.parent / name).exists() and name.endswith(only):
                 out.append((f"{name} ({gold['meta']['template']} tpl)", g.parent / name, gold["values"]))
     return out
 
@@ -57,10 +62,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=",".join(local.MODELS))
     ap.add_argument("--json", default=None)
-    ap.add_argument("--concurrency", type=int, default=2)
+    ap.add_argument("--only", default="", help="the seed and the real inputs whose name ends so (e.g. .pdf)")
+    ap.add_argument("--concurrency", type=int, default=4, help="calls at once (xxgk llm serve starts 4 slots)")
+    ap.add_argument("--compare", action="store_true",
+                    help="also the llm extractor with one call per row (as before one-number rows were grouped)")
     args = ap.parse_args()
+    load_before = os.getloadavg()
     rows: list[dict] = []
-    for name, path, gold in reports():
+    for name, path, gold in reports(args.only):
         t0 = time.perf_counter()
         r = extract(path)
         ok, n = score(r.flat(), gold)
@@ -74,17 +83,21 @@ def main() -> None:
             print(f"skipping {model}: {reason}", file=sys.stderr)
             continue
         with local.start_server(model, parallel=args.concurrency) as server, tempfile.TemporaryDirectory() as cache:
-            for i, (name, path, gold) in enumerate(reports()):
+            for i, (name, path, gold) in enumerate(reports(args.only)):
                 cfg = LLMConfig(base_url=server.base_url, model=server.model_name, api_key="local",
                                 concurrency=args.concurrency, cache=True, cache_dir=f"{cache}/{i}", timeout=600)
-                for ext in (LLMExtractor(cfg), HybridExtractor(cfg)):
+                extractors: list = [LLMExtractor(cfg), HybridExtractor(cfg)]
+                if args.compare:  # its own cache: a first run as well
+                    extractors.append(LLMExtractor(replace(cfg, cache_dir=f"{cache}/{i}-per-row"), rows_per_call=1))
+                for ext in extractors:
                     t0 = time.perf_counter()
                     r = extract(path, extractor=ext)
                     secs = time.perf_counter() - t0
                     ok, n = score(r.flat(), gold)
                     flat = r.flat()
                     wrong = [k for k, v in gold.items() if k in flat and score({k: flat[k]}, {k: v})[0] == 0]
-                    rows.append(dict(report=name, extractor=ext.name, model=model, right=ok, total=n, seconds=secs,
+                    label = ext.name if getattr(ext, "rows_per_call", 0) != 1 else "llm, a call per row"
+                    rows.append(dict(report=name, extractor=label, model=model, right=ok, total=n, seconds=secs,
                                      calls=r.usage.calls, cached=r.usage.cached_calls,
                                      tokens=r.usage.prompt_tokens + r.usage.completion_tokens,
                                      prompt_tokens=r.usage.prompt_tokens, completion_tokens=r.usage.completion_tokens,
@@ -92,13 +105,17 @@ def main() -> None:
                                      ungrounded=sum(1 for v in r.values.values() if not v.grounded),
                                      wrong=wrong))
                     print(f"{model} {ext.name} {name}: {ok}/{n} in {secs:.1f}s", file=sys.stderr, flush=True)
-    print("| report | extractor | model | right | wrong | accuracy | seconds | model calls | tokens (prompt+completion) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    load_after = os.getloadavg()
+    print(f"load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}; {os.cpu_count()} cores, "
+          f"{args.concurrency} calls at once\n")
+    print("| report | extractor | model | right | wrong | seconds | model calls | cache hits | prompt tokens | "
+          "completion tokens |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        calls = r["calls"] if r["extractor"] != "hybrid" else f"{r['calls']} (+{r.get('cached', 0)} cached)"
-        wrong = len(r["wrong"]) if "wrong" in r else 0
-        print(f"| {r['report']} | {r['extractor']} | {r['model']} | {r['right']}/{r['total']} | {wrong} | "
-              f"{100 * r['right'] / r['total']:.1f}% | {r['seconds']:.1f} | {calls} | {r['tokens']} |")
+        print(f"| {r['report']} | {r['extractor']} | {r['model']} | {r['right']}/{r['total']} | {len(r.get('wrong', []))} | "
+              f"{r['seconds']:.1f} | {r['calls']} | {r.get('cached', 0)} | {r.get('prompt_tokens', 0)} | "
+              f"{r.get('completion_tokens', 0)} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 

@@ -14,6 +14,8 @@ Public API::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from extractor._errors import (
     BackendError,
     ConfigError,
@@ -28,10 +30,36 @@ from extractor._errors import (
     UnsupportedFormatError,
     XxgkError,
 )
-from extractor.api import Extractor, check_document, extract, get_extractor, read_document
-from extractor.document import Document
-from extractor.similar import SimilarPair, similar_reports
-from extractor.years import YearPair, YearsReport, check_years
+
+if TYPE_CHECKING:
+    from extractor.api import Extractor, check_document, extract, get_extractor, read_document
+    from extractor.document import Document
+    from extractor.similar import SimilarPair, similar_reports
+    from extractor.years import YearPair, YearsReport, check_years
+
+# The public API is imported on first use: ``import extractor.cli`` (every ``xxgk`` command) must not
+# pay for the readers, the rules and the result models it may not need.
+_LAZY = {
+    "Extractor": "extractor.api", "check_document": "extractor.api", "extract": "extractor.api",
+    "get_extractor": "extractor.api", "read_document": "extractor.api", "Document": "extractor.document",
+    "SimilarPair": "extractor.similar", "similar_reports": "extractor.similar", "YearPair": "extractor.years",
+    "YearsReport": "extractor.years", "check_years": "extractor.years",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'extractor' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "BackendError",

@@ -48,18 +48,26 @@ def get_extractor(name: str, **options) -> Extractor:
 
 
 def read_document(source: str | os.PathLike | bytes, name: str = "") -> tuple[Document, DocumentInfo]:
-    """Load a file into a Document and describe it (hash, type, size)."""
+    """Load a file into a Document and describe it (hash, type, size, the narrative's sketch)."""
+    doc, data, name = _load(source, name)
+    return doc, describe(doc, data, name, detect(doc))
+
+
+def _load(source: str | os.PathLike | bytes, name: str) -> tuple[Document, bytes, str]:
     folder = None  # a web page's pictures may sit beside it
     if isinstance(source, (str, os.PathLike)):
         name = name or Path(source).name
         folder = Path(source).parent
         source = read_regular(source, name)  # read once: the bytes parsed are the bytes hashed
     data = bytes(source)
-    doc = load(data, name, folder)
-    info = DocumentInfo(name=name, sha256=hashlib.sha256(data).hexdigest(), type=doc.source_type,
-                        size=len(data), pages=doc.pages, layout=doc.layout, text_sketch=sketch(doc),
-                        ocr_pages=len({m.image for m in doc.ocr}))
-    return doc, info
+    return load(data, name, folder), data, name
+
+
+def describe(document: Document, data: bytes, name: str, meta: ReportMeta) -> DocumentInfo:
+    """The document's description; the sketch leaves out the detected agency's own name."""
+    return DocumentInfo(name=name, sha256=hashlib.sha256(data).hexdigest(), type=document.source_type,
+                        size=len(data), pages=document.pages, layout=document.layout,
+                        text_sketch=sketch(document, meta.agency), ocr_pages=len({m.image for m in document.ocr}))
 
 
 def check_document(document: Document, extraction: Extraction, info: DocumentInfo | None = None,
@@ -74,7 +82,7 @@ def check_document(document: Document, extraction: Extraction, info: DocumentInf
     findings: list[Finding] = [*report, *extraction.doubts, *ingest_findings(document)]
     return Result(
         document=info or DocumentInfo(name=document.source_name, type=document.source_type, pages=document.pages,
-                                      layout=document.layout, text_sketch=sketch(document)),
+                                      layout=document.layout, text_sketch=sketch(document, meta.agency)),
         meta=meta,
         extractor=extraction.extractor,
         model=extraction.model,
@@ -121,11 +129,12 @@ def extract(source: str | os.PathLike | bytes, *, name: str = "", extractor: str
     Raises an :class:`~extractor._errors.InputError` for a file that cannot be read as a report.
     """
     t0 = time.perf_counter()
-    doc, info = read_document(source, name)
+    doc, data, name = _load(source, name)
     if not looks_like_report(doc):
-        raise NotAReportError(info.name)
+        raise NotAReportError(name)
     backend = get_extractor(extractor) if isinstance(extractor, str) else extractor
     meta = detect(doc)
+    info = describe(doc, data, name, meta)
     extraction = backend.extract(doc, template or meta.template)
     result = check_document(doc, extraction, info, meta)
     result.seconds = time.perf_counter() - t0

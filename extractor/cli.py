@@ -1,8 +1,14 @@
-"""The ``xxgk`` command line."""
+"""The ``xxgk`` command line.
+
+Start-up matters (a reviewer runs ``xxgk`` hundreds of times, scripts call it per file): this module
+imports only click, and each command imports what it uses when it runs. The commands living in other
+modules are listed by name in :data:`COMMANDS` and imported only when invoked (or for ``--help``); an
+import error there is reported as an error of that command, never as a silently missing command.
+"""
 
 from __future__ import annotations
 
-import io
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -12,26 +18,27 @@ from typing import TYPE_CHECKING
 
 import click
 
-from extractor import safe_csv
 from extractor._errors import InputError, XxgkError
-from extractor.ingest.budgets import read_regular
-from extractor.render import render_summary
 from extractor.sketch import COPIED
-from schemas import catalog
-from schemas.results import Result
 
 if TYPE_CHECKING:
     from extractor.store import Store
+    from schemas.results import Result
+
+# command name → (module, attribute, the extra that installs its dependencies)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "batch": ("extractor.batch_cli", "batch", "store"),
+    "serve": ("extractor.api_server", "serve", "api"),
+    "llm": ("extractor.llm.local_cli", "llm", "local"),
+    "ui": ("ui.launch", "ui", "ui"),
+    "eval": ("evals.cli", "eval_cmd", "eval"),
+}
 
 
-def _fail_line(name: str, err: Exception) -> str:
-    msg = err.one_line() if hasattr(err, "one_line") else str(err)  # type: ignore[attr-defined]
-    return f"xxgk: {name}: {msg}"
-
-
-class _OneLineErrors(click.Group):
-    """Every error xxgk raises on purpose ends a command with one line and exit 1, never a traceback
-    (a short password for ``ui --add-user``, a database that cannot be opened, a bad setting …)."""
+class _LazyGroup(click.Group):
+    """A group whose commands from :data:`COMMANDS` are imported when used, and in which every error
+    xxgk raises on purpose ends a command with one line and exit 1, never a traceback (a short password
+    for ``ui --add-user``, a database that cannot be opened, a bad setting …)."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
@@ -39,8 +46,59 @@ class _OneLineErrors(click.Group):
         except XxgkError as err:
             raise click.ClickException(err.one_line() if isinstance(err, InputError) else str(err)) from err
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
 
-@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``; a command whose extra is missing is listed with what to install."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            try:
+                cmd = self.get_command(ctx, name)
+            except click.ClickException:
+                rows.append((name, f"(pip install 'xxgk[{COMMANDS[name][2]}]')"))
+                continue
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def load_command(name: str) -> click.Command:
+    """The command registered as ``name`` in :data:`COMMANDS`, imported now.
+
+    A missing dependency (an extra not installed) raises a :class:`click.ClickException` naming the
+    extra to install; any other error in the command's module propagates as it is.
+    """
+    module, attr, extra = COMMANDS[name]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] in ("extractor", "schemas", "evals", "ui"):
+            raise  # our own module missing: a bug, not an uninstalled extra
+        raise click.ClickException(
+            f"xxgk {name} 需要安装 xxgk[{extra}] / xxgk {name} needs `pip install 'xxgk[{extra}]'` "
+            f"(missing module {err.name})") from err
+    cmd = getattr(mod, attr)
+    if not isinstance(cmd, click.Command):
+        raise TypeError(f"{module}.{attr} is not a click command")
+    return cmd
+
+
+def _fail_line(name: str, err: Exception) -> str:
+    msg = err.one_line() if hasattr(err, "one_line") else str(err)  # type: ignore[attr-defined]
+    return f"xxgk: {name}: {msg}"
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xxgk")
 def main() -> None:
     """xxgk — 政府信息公开工作年度报告 → 经过校验的结构化数据."""
@@ -73,6 +131,8 @@ def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: s
         click.echo(results_csv(results, labels=labels), nl=False)
     else:
         from rich.console import Console
+
+        from extractor.render import render_summary
 
         console = Console()
         for r in results:
@@ -119,6 +179,7 @@ def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool =
     """
     from extractor.api import get_extractor
     from extractor.workers import extract_files
+    from schemas.results import Result
 
     if extractor_name != "rules":
         get_extractor(extractor_name)  # a bad LLM configuration is one error, before any file
@@ -143,6 +204,9 @@ def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool =
 
 def _saved_results(path: Path) -> list[Result]:
     """The results in a file written by ``xxgk extract --format json`` (one object or a list)."""
+    from extractor.ingest.budgets import read_regular
+    from schemas.results import Result
+
     try:
         data = json.loads(read_regular(path, path.name).decode("utf-8"))
         return [Result.model_validate(d) for d in (data if isinstance(data, list) else [data])]
@@ -262,6 +326,11 @@ def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, th
 
 def results_csv(results: list[Result], *, labels: bool = False) -> str:
     """One row per report, one column per key of the templates present (catalog order)."""
+    import io
+
+    from extractor import safe_csv
+    from schemas import catalog
+
     templates = {r.meta.template for r in results}
     keys: list[str] = []
     for f in catalog.FIELDS:
@@ -283,21 +352,6 @@ def results_csv(results: list[Result], *, labels: bool = False) -> str:
         w.writerow(row)
     return buf.getvalue()
 
-
-def _attach_optional_commands() -> None:
-    """Commands whose dependencies live in extras attach when those extras are installed."""
-    for module, attr in (("extractor.llm.local_cli", "llm"), ("extractor.batch_cli", "batch"),
-                         ("extractor.api_server", "serve"), ("ui.launch", "ui"), ("evals.cli", "eval_cmd")):
-        try:
-            mod = __import__(module, fromlist=[attr])
-        except ImportError:
-            continue
-        cmd = getattr(mod, attr, None)
-        if cmd is not None:
-            main.add_command(cmd)
-
-
-_attach_optional_commands()
 
 if __name__ == "__main__":
     main()

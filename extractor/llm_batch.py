@@ -43,13 +43,13 @@ POLL_ENV = "XXGK_LLM_BATCH_POLL"
 
 @dataclass(frozen=True)
 class PlannedRequest:
-    """One row's request: the JSONL body, the synchronous call's cache key, and what validates the answer."""
+    """One call's request: the JSONL body, the synchronous call's cache key, and what validates the answer."""
 
     custom_id: str
     body: dict[str, Any]
     cache_key: str
-    task: Any  # extractor.llm.locate.RowTask
-    text: str = field(repr=False)  # the document's normalized text (grounding)
+    task: Any  # extractor.llm.calls.Call: a row, or several easy rows
+    document: Any = field(repr=False)  # the Document (grounding)
 
     @property
     def hash(self) -> str:
@@ -98,23 +98,22 @@ def _sync_kwargs(config: Any, messages: list[dict[str, Any]], response_model: ty
 
 def document_requests(document: Any, document_id: int | str, config: Any,
                       template: str | None = None) -> list[PlannedRequest]:
-    """The row requests the synchronous LLM extractor would send for this document (first round)."""
+    """The requests the synchronous LLM extractor would send for this document (first round: the rows
+    printing a number other than 0, easy rows several to a call, as ``llm.calls.plan`` groups them)."""
     from extractor.detect import detect
+    from extractor.llm.calls import plan, request
     from extractor.llm.locate import locate
-    from extractor.llm.models import row_model
-    from extractor.llm.prompts import row_prompt
 
     template = template or detect(document).template or "2021"
     tasks = locate(document, template)
     out: list[PlannedRequest] = []
     per_table: dict[str, int] = {}
-    for task in tasks:
-        if not task.needs_model(document.text):  # blank or all zeros: the extractor reads it without a call
-            continue
-        n = per_table.get(task.table, 0)
-        per_table[task.table] = n + 1
-        body, key = _sync_kwargs(config, row_prompt(task, document.text), row_model(task))
-        out.append(PlannedRequest(f"{document_id}:{template}:{task.table}:{n}", body, key, task, document.text))
+    for call in plan(document, tasks):
+        n = per_table.get(call.table, 0)
+        per_table[call.table] = n + 1
+        messages, model, _grounder = request(document, call)
+        body, key = _sync_kwargs(config, messages, model)
+        out.append(PlannedRequest(f"{document_id}:{template}:{call.table}:{n}", body, key, call, document))
     return out
 
 
@@ -204,8 +203,7 @@ def validate_reply(req: PlannedRequest, reply: Reply | None) -> tuple[dict[str, 
     """The row's numbers when the answer passes the synchronous checks (schema + grounding), else why not."""
     from pydantic import ValidationError
 
-    from extractor.llm.grounding import RowGrounder
-    from extractor.llm.models import row_model
+    from extractor.llm.calls import request
 
     if reply is None:
         return None, "no answer"
@@ -215,10 +213,9 @@ def validate_reply(req: PlannedRequest, reply: Reply | None) -> tuple[dict[str, 
         return None, "truncated"
     if not reply.content:
         return None, "empty answer"
-    task = req.task
-    grounder = RowGrounder(req.text, task.value_start, task.end, task.page, task.runtogether)
+    _messages, model, grounder = request(req.document, req.task)
     try:
-        parsed = row_model(task).model_validate_json(reply.content, context={"grounder": grounder})
+        parsed = model.model_validate_json(reply.content, context={"grounder": grounder})
     except ValidationError as err:
         first = err.errors()[0] if err.errors() else {"msg": str(err)}
         return None, f"invalid: {first.get('msg', '')[:200]}"

@@ -24,11 +24,16 @@ _NUM = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?$")
 
 
 def copy_row(body: dict[str, Any]) -> dict[str, Any]:
-    """The careful reader's answer: ``{"数值": [...]}`` with the row's last printed cells, one per column."""
+    """The careful reader's answer: ``{"数值": [...]}`` with the row's last printed cells, one per column
+    (for several one-column rows in one prompt, shown the same way, one number per row)."""
     schema = body["response_format"]["json_schema"]["schema"] if "response_format" in body and \
         body["response_format"].get("type") == "json_schema" else None
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")  # the row prompt
-    printed = user.split("数值：", 1)[1].strip()
+    n = schema["properties"][ANSWER_KEY]["maxItems"] if schema else 0
+    return {ANSWER_KEY: _copy_cells(user.split("数值：", 1)[1].strip(), n)}
+
+
+def _copy_cells(printed: str, n: int) -> list[int | float | None]:
     if printed.startswith("[") and printed.endswith("]"):  # cells shown as the answer's array
         cells = [c.strip() for c in printed[1:-1].split(", ")]
     else:
@@ -36,13 +41,12 @@ def copy_row(body: dict[str, Any]) -> dict[str, Any]:
     if len(cells) == 1 and cells[0] != BLANK:  # a sentence, not cells: its numbers in order
         cells = re.findall(r"\d[\d,]*(?:\.\d+)?", printed)
     cells = [c.split("=", 1)[1] if "=" in c else c for c in cells]  # cells shown under their field names
-    n = schema["properties"][ANSWER_KEY]["maxItems"] if schema else 0
     tail = cells[-n:] if n else []
     out: list[int | float | None] = []
     for cell in tail:
         cell = cell.replace(",", "")
         out.append((float(cell) if "." in cell else int(cell)) if _NUM.match(cell) else None)
-    return {ANSWER_KEY: out}
+    return out
 
 
 def every_cell(answer: dict[str, Any], value: Any) -> dict[str, Any]:

@@ -96,3 +96,76 @@ def test_console_script_runs_as_a_process():
     p = subprocess.run([sys.executable, "-m", "extractor.cli", "extract", "--flat", str(SEED_TXT)],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0 and json.loads(p.stdout)["old.举报投诉"] == 671
+
+
+# --------------------------------------------------------------------------- start-up: each command imports what it uses
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has imported after running ``code``."""
+    script = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    return set(json.loads(p.stdout.strip().splitlines()[-1]))
+
+
+def test_version_imports_neither_the_models_nor_the_readers_nor_the_eval_generator():
+    loaded = _modules_after("from click.testing import CliRunner\nfrom extractor.cli import main\n"
+                            "assert CliRunner().invoke(main, ['--version']).exit_code == 0")
+    assert not {"pydantic", "schemas.results", "extractor.api", "extractor.reader", "evals.generator", "rich",
+                "pdfplumber", "pypdfium2", "docx", "lxml"} & loaded
+
+
+def test_extract_of_a_text_report_imports_no_pdf_docx_html_reader_nor_the_eval_generator():
+    heavy = {"evals", "evals.generator", "pdfplumber", "pypdfium2", "docx", "lxml", "extractor.ingest.pdf",
+             "extractor.ingest.docx", "extractor.ingest.html", "extractor.store", "sqlalchemy"}
+    # the command (its worker process reads the file)
+    loaded = _modules_after(f"from click.testing import CliRunner\nfrom extractor.cli import main\n"
+                            f"assert CliRunner().invoke(main, ['extract', {str(SEED_TXT)!r}]).exit_code == 0")
+    assert "schemas.results" in loaded and not heavy & loaded
+    # what the worker runs
+    loaded = _modules_after(f"from extractor.api import extract\nextract({str(SEED_TXT)!r})")
+    assert "extractor.ingest.text" in loaded and not heavy & loaded
+
+
+def test_every_command_is_listed_and_loads():
+    from extractor.cli import COMMANDS, load_command
+
+    help_text = CliRunner().invoke(main, ["--help"]).output
+    for name in ("extract", "rules", "years", "similar", *COMMANDS):
+        assert f"  {name} " in help_text
+    for name in COMMANDS:
+        assert load_command(name).name == ("eval" if name == "eval" else name)
+
+
+def _without(monkeypatch, module: str, dependency: str) -> None:
+    """Importing ``module`` fails as if its extra's ``dependency`` were not installed."""
+    import importlib
+
+    from extractor import cli
+
+    real = importlib.import_module
+
+    def fake(name: str, *args, **kwargs):
+        if name == module:
+            raise ModuleNotFoundError(f"No module named {dependency!r}", name=dependency)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(cli.importlib, "import_module", fake)
+
+
+def test_a_command_whose_extra_is_missing_is_an_error_not_a_missing_command(monkeypatch):
+    _without(monkeypatch, "extractor.api_server", "fastapi")
+    r = CliRunner().invoke(main, ["serve", "--help"])
+    assert r.exit_code == 1 and "xxgk[api]" in r.output and "fastapi" in r.output
+
+
+def test_a_broken_module_of_ours_is_not_mistaken_for_a_missing_extra(monkeypatch):
+    from extractor import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "broken", ("extractor.no_such_module", "cmd", "store"))
+    with pytest.raises(ModuleNotFoundError):
+        CliRunner().invoke(main, ["broken"], catch_exceptions=False)
+
+
+def test_help_lists_a_command_whose_extra_is_missing_with_what_to_install(monkeypatch):
+    _without(monkeypatch, "ui.launch", "streamlit")
+    r = CliRunner().invoke(main, ["--help"])
+    assert r.exit_code == 0 and "pip install 'xxgk[ui]'" in r.output and "  extract " in r.output

@@ -600,3 +600,27 @@ def test_a_report_printed_to_pdf_by_a_browser_reads_exactly(template: str, tmp_p
     got = {k: v.value for k, v in result.values.items()}
     assert {k: got.get(k, "missing") for k in report.values} == report.values
     assert result.report_findings() == []
+
+
+# --------------------------------------------------------------------------- the review page's outlines
+FIXTURE_PDFS = Path(__file__).resolve().parent / "fixtures" / "pdf"
+# every value's evidence (page, bbox) as read before the fast path (pdfium in bulk, own cell finder):
+# the review page outlines these boxes, so a faster reader must not move one of them
+VALUE_BOXES = json.loads((FIXTURE_PDFS / "value_boxes.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(VALUE_BOXES))
+def test_every_value_keeps_its_box(name: str) -> None:
+    from extractor.api import extract
+
+    path = (REAL if name.startswith("20") else FIXTURE_PDFS) / name
+    if not path.exists():
+        pytest.skip(f"{path} is not available (the shared real reports are not mounted here)")
+    result = extract(path)
+    got = {k: [[e.page, list(e.bbox) if e.bbox else None] for e in v.evidence] for k, v in result.values.items()}
+    got.update({f"prose:{k}": [[e.page, list(e.bbox) if e.bbox else None] for e in v.evidence]
+                for k, v in result.prose_values.items()})
+    expected = VALUE_BOXES[name]
+    assert len(expected) > 70
+    moved = {k: (boxes, got.get(k)) for k, boxes in expected.items() if got.get(k) != boxes}
+    assert moved == {}

@@ -16,6 +16,7 @@ pytest.importorskip("instructor", reason="the [llm] extra is not installed")
 
 from extractor._errors import BackendError  # noqa: E402
 from extractor.api import extract, read_document  # noqa: E402
+from extractor.llm.chunks import chunk  # noqa: E402
 from extractor.llm.config import LLMConfig  # noqa: E402
 from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
 from extractor.llm.locate import locate  # noqa: E402
@@ -59,12 +60,14 @@ def test_fake_server_copying_reader_fills_every_seed_key_with_grounded_evidence(
             ev = v.evidence[0]
             assert doc.text[ev.start:ev.end].replace(",", "") == ev.text.replace(",", "")
             assert float(v.evidence[0].text.replace(",", "")) == v.value
-    # usage: one call per row plus the re-reads of the rows behind the seed's own inconsistencies
+    # usage: one call per eight rows printing one number (the old table's rows), plus the re-reads of the
+    # rows behind the seed's own inconsistencies
     reads = [c for c in ext.last_calls if c.purpose == "read"]
     rereads = [c for c in ext.last_calls if c.purpose == "reread"]
     tasks = locate(doc, "2008")
     printed = [t for t in tasks if t.has_digits(doc.text)]
-    assert len(tasks) == 60 and len(reads) == len(printed) == 46 and rereads  # a row printing no number needs no call
+    assert len(tasks) == 60 and len(printed) == 46 and rereads  # a row printing no number needs no call
+    assert len(reads) == len(chunk(printed, doc.text)) == 6
     blank_row = next(t for t in tasks if not t.has_digits(doc.text))
     assert all(result.values[k].value is None for k in blank_row.keys)
     assert result.usage.calls == len(srv.requests) == len(reads) + len(rereads)
@@ -135,10 +138,10 @@ def test_fake_server_faults_become_findings_and_hybrid_keeps_the_reader(behaviou
     assert failed and failed[0].detail["failure"] == failure and words in failed[0].message
     # nothing invented in place of the failed calls: only the rows printing nothing but zeros, read without a call
     assert llm.values and all(v.value == 0 and v.evidence[0].kind == "table" for v in llm.values.values())
-    if behaviour == "invalid_json":  # the model's fault, not the endpoint's: every row asked, and re-asked once
+    if behaviour == "invalid_json":  # the model's fault, not the endpoint's: every call made, and re-asked once
         doc, _ = read_document(FMT2021)
         tasks = locate(doc, "2021")
-        assert n_llm == 2 * len([t for t in tasks if t.needs_model(doc.text)])
+        assert n_llm == 2 * len(chunk([t for t in tasks if t.needs_model(doc.text)], doc.text))
     else:  # a failing endpoint is not hammered: after three failed calls the rest are skipped
         assert n_llm <= (cfg.concurrency + 3) * 2  # retries=1: two requests per call
         assert any(f.detail.get("failure") == "skipped" for f in llm.extraction_findings())

@@ -80,7 +80,7 @@ def test_local_llm_reads_the_seed(seed_llm):
     right = _right(result.flat(), gold)
     assert right >= 0.95 * len(gold), f"{right}/{len(gold)}"
     assert result.extractor == "llm" and result.model == "qwen2.5-coder-0.5b"
-    assert result.usage.calls >= 60 and result.usage.prompt_tokens > 0 and result.usage.cached_calls == 0
+    assert result.usage.calls >= 6 and result.usage.prompt_tokens > 0 and result.usage.cached_calls == 0
     _assert_grounded_evidence(result, SEED_TXT)
     # the seed's own inconsistencies stay reported (回应解读 312 ≠ 340), never repaired by the model
     assert any("old.回应解读总数" in f.keys for f in result.report_findings())

@@ -17,7 +17,11 @@ cells there. This reader therefore
 * drops slanted watermark glyphs and page-number lines.
 
 Characters and vector paths come from pdfium (pypdfium2: about 5× faster than pdfminer and it
-maps more font encodings); pdfplumber's table finder turns the visible rules into cells.
+maps more font encodings) by its own C calls, a few per character and one walk over the page's
+objects for the rules; ``ruling.find_tables`` turns the visible rules into cells (pdfplumber's
+lattice method, reproduced exactly with sorted sweeps and indexes instead of all-pairs scans;
+pdfplumber's finder stays as the fallback, ``XXGK_PDF_TABLES=pdfplumber``), and characters go to
+cells by a sweep over each row sorted by x.
 Every block and cell carries its page (1-based) and its bbox in PDF points (x0, top, x1, bottom),
 top-left origin as displayed (/Rotate applied).
 """
@@ -25,6 +29,8 @@ top-left origin as displayed (/Rotate applied).
 from __future__ import annotations
 
 import bisect
+import functools
+import os
 import re
 import threading
 from collections import Counter
@@ -38,6 +44,7 @@ from extractor._errors import (
     ImageOnlyError,
 )
 from extractor.document import Document, DocumentBuilder, Table
+from extractor.ingest.ruling import RuledTable, find_tables
 from extractor.settings import limits
 
 BBox = tuple[float, float, float, float]
@@ -50,6 +57,7 @@ _HEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一�
 # this lock (threaded servers and batch workers share it; processes do not need it).
 PDFIUM_LOCK = threading.RLock()
 _ERR_PASSWORD, _ERR_SECURITY = 4, 5  # pdfium's FPDF_ERR_PASSWORD, FPDF_ERR_SECURITY
+_MAX_FORM_DEPTH = 15  # nested form XObjects descended into (pypdfium2's get_objects default)
 
 
 # --------------------------------------------------------------------------- public entry point
@@ -146,7 +154,7 @@ def _read_page(pdf: Any, index: int) -> _Page:
         geom = _Geom(page)
         textpage = page.get_textpage()
         try:
-            chars = _drop_watermark(_dedupe(_page_chars(textpage, geom)))
+            chars = _drop_watermark(_page_chars(textpage, geom))
         finally:
             textpage.close()
         edges, n_images = _page_graphics(page, geom)
@@ -169,72 +177,141 @@ def _read_page(pdf: Any, index: int) -> _Page:
 
 
 def _page_chars(textpage: Any, geom: _Geom) -> list[dict[str, Any]]:
-    """The printed characters with loose boxes, font size, font name and text matrix."""
+    """The printed characters with loose boxes, font size, font name and text matrix, each glyph once.
+
+    One pass of direct pdfium calls per character (code, text object, loose box, and the object's
+    matrix, size and font when the object is new: office exports often set every character as its
+    own object); font names are read once per font. A character without a text object is one pdfium
+    generated (a space or line break).
+    """
     import ctypes
 
     import pypdfium2.raw as fz
+    from pypdfium2 import PdfiumError
 
-    out: list[dict[str, Any]] = []
-    space = False
+    raw = textpage.raw
+    get_box, get_matrix, get_size = fz.FPDFText_GetLooseCharBox, fz.FPDFText_GetMatrix, fz.FPDFText_GetFontSize
+    get_object, get_font = _int_handles()
+    page_ref = ctypes.cast(raw, ctypes.c_void_p)
+    rect = fz.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
     matrix = fz.FS_MATRIX()
-    name_buf = ctypes.create_string_buffer(128)
-    flags = ctypes.c_int()
+    matrix_ref = ctypes.byref(matrix)
+    objects: dict[int, tuple[float, str, tuple[float, float, float, float]]] = {}  # object → size, font, matrix
+    fonts: dict[int, str] = {}
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    n = textpage.count_chars()
+    left, top_edge, upright = geom.left, geom.top, geom.rotation == 0
+    out: list[dict[str, Any]] = []
+    append = out.append
+    seen: set[tuple[str, int, int]] = set()
+    space = False
+    n = fz.FPDFText_CountChars(raw)
+    codes = _page_codes(raw, n)
     i = 0
     while i < n:
-        code = fz.FPDFText_GetUnicode(textpage, i)
+        code = codes[i]
         j = i + 1
         if 0xD800 <= code <= 0xDBFF and j < n:  # a surrogate pair: one character outside the BMP
-            low = fz.FPDFText_GetUnicode(textpage, j)
+            low = codes[j]
             if 0xDC00 <= low <= 0xDFFF:
                 code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                 j += 1
         ch = chr(code) if 0 < code < 0x110000 and not 0xD800 <= code <= 0xDFFF else "\ufffd"
-        if not ch.strip() or fz.FPDFText_IsGenerated(textpage, i):
+        obj = get_object(page_ref, i) if not ch.isspace() else None
+        if not obj:
             space = True  # loose boxes overlap, so a printed or implied space is kept as a flag
             i = j
             continue
-        fz.FPDFText_GetMatrix(textpage, i, matrix)
-        scale = abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5  # Tf size × text/CTM scale
-        size = fz.FPDFText_GetFontSize(textpage, i) * (scale or 1.0)
-        x0, top, x1, bottom = _char_box(textpage, i, geom, size, matrix, ox, oy)
-        length = fz.FPDFText_GetFontInfo(textpage, i, name_buf, len(name_buf), flags)
-        font = name_buf.raw[: max(0, min(length, len(name_buf)) - 1)].decode("utf-8", "replace")
-        out.append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "size": size or bottom - top,
-                    "fontname": font, "matrix": (matrix.a, matrix.b, matrix.c, matrix.d), "space_before": space})
+        known = objects.get(obj)
+        if known is None:
+            get_matrix(raw, i, matrix_ref)
+            scale = abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5  # Tf size × text/CTM scale
+            font_handle = get_font(obj) or 0
+            font = fonts.get(font_handle)
+            if font is None:
+                font = fonts[font_handle] = _font_name(font_handle)
+            known = objects[obj] = (get_size(raw, i) * (scale or 1.0), font, (matrix.a, matrix.b, matrix.c, matrix.d))
+        size, font, mat = known
+        if not get_box(raw, i, rect_ref):
+            raise PdfiumError("Failed to get charbox.")
+        if upright:  # _Geom.box inlined for the common case
+            lo_x, hi_x = (rect.left, rect.right) if rect.left <= rect.right else (rect.right, rect.left)
+            lo_y, hi_y = (rect.bottom, rect.top) if rect.bottom <= rect.top else (rect.top, rect.bottom)
+            x0, top, x1, bottom = lo_x - left, top_edge - hi_y, hi_x - left, top_edge - lo_y
+        else:
+            x0, top, x1, bottom = geom.box(rect.left, rect.bottom, rect.right, rect.top)
+        limit = 1.6 * size + 1
+        if x1 - x0 > limit or bottom - top > limit:
+            x0, top, x1, bottom = _tight_box(textpage, i, geom, size, mat, ox, oy)
+        key = (ch, round(x0), round(top))
+        if key not in seen:  # fake bold paints the same glyph twice, a hair apart: keep one
+            seen.add(key)
+            append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "size": size or bottom - top,
+                    "fontname": font, "matrix": mat, "space_before": space})
         space = False
         i = j
     return out
 
 
-def _char_box(textpage: Any, i: int, geom: _Geom, size: float, matrix: Any, ox: Any, oy: Any) -> BBox:
-    """pdfium's loose (advance × ascent/descent) box, or, where pdfium gets that wrong (seen on
-    glyphs stacked one per line), the inked box widened to the em height around the baseline."""
+def _page_codes(raw: Any, n: int) -> Any:
+    """The UTF-16 code unit of every character index, read in one call (one unit per index, as
+    ``FPDFText_GetUnicode`` gives them), or one call per character if pdfium answers otherwise."""
+    import ctypes
+
     import pypdfium2.raw as fz
 
-    box = geom.box(*textpage.get_charbox(i, loose=True))
-    limit = 1.6 * size + 1
-    if box[2] - box[0] <= limit and box[3] - box[1] <= limit:
-        return box
+    if n <= 0:
+        return []
+    buf = (ctypes.c_ushort * (n + 1))()
+    if fz.FPDFText_GetText(raw, 0, n, buf) == n + 1 and all(
+            buf[i] == fz.FPDFText_GetUnicode(raw, i) for i in (0, n // 2, n - 1)):
+        return buf
+    return [fz.FPDFText_GetUnicode(raw, i) for i in range(n)]
+
+
+def _as_int_function(fn: Any, *argtypes: Any) -> Any:
+    """A pdfium function returning a handle as a plain integer (hashable, no pointer object to build
+    for every character or page object); handles are passed back as integers too."""
+    import ctypes
+
+    return ctypes.CFUNCTYPE(ctypes.c_void_p, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
+def _int_handles() -> tuple[Any, Any]:
+    """FPDFText_GetTextObject and FPDFTextObj_GetFont by :func:`_as_int_function`."""
+    import ctypes
+
+    import pypdfium2.raw as fz
+
+    return (_as_int_function(fz.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_int),
+            _as_int_function(fz.FPDFTextObj_GetFont, ctypes.c_void_p))
+
+
+def _font_name(handle: int) -> str:
+    """The font's PostScript name (with any subset prefix) as pdfium reads it."""
+    import ctypes
+
+    import pypdfium2.raw as fz
+
+    if not handle:
+        return ""
+    font = ctypes.cast(handle, fz.FPDF_FONT)
+    length = fz.FPDFFont_GetBaseFontName(font, None, 0)
+    buf = ctypes.create_string_buffer(max(length, 1))
+    fz.FPDFFont_GetBaseFontName(font, buf, length)
+    return buf.raw[: max(0, length - 1)].decode("utf-8", "replace")
+
+
+def _tight_box(textpage: Any, i: int, geom: _Geom, size: float, matrix: tuple[float, ...], ox: Any, oy: Any) -> BBox:
+    """Where pdfium's loose (advance × ascent/descent) box is wrong (seen on glyphs stacked one per
+    line): the inked box widened to the em height around the baseline."""
+    import pypdfium2.raw as fz
+
     tight = geom.box(*textpage.get_charbox(i))
-    if abs(matrix.b) > 0.05 * abs(matrix.a) or not fz.FPDFText_GetCharOrigin(textpage, i, ox, oy):
+    if abs(matrix[1]) > 0.05 * abs(matrix[0]) or not fz.FPDFText_GetCharOrigin(textpage, i, ox, oy):
         return tight
     _, base = geom.point(ox.value, oy.value)
     return (tight[0], min(tight[1], base - 0.88 * size), tight[2], max(tight[3], base + 0.12 * size))
-
-
-def _dedupe(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fake bold paints the same glyph twice, a hair apart: keep one."""
-    seen: dict[tuple[str, int, int], dict[str, Any]] = {}
-    out = []
-    for c in chars:
-        key = (c["text"], round(c["x0"]), round(c["top"]))
-        if key in seen:
-            continue
-        seen[key] = c
-        out.append(c)
-    return out
 
 
 def _unmapped(ch: str) -> bool:
@@ -245,8 +322,11 @@ def _unmapped(ch: str) -> bool:
 def _diagonal(c: dict[str, Any]) -> bool:
     """A glyph set at a slant (not 0°/90°/180°/270°): vertical cell text is kept, a stamp is not."""
     m = c.get("matrix")
-    if not m:
-        return False
+    return _slanted(tuple(m)) if m else False
+
+
+@functools.lru_cache(maxsize=1024)
+def _slanted(m: tuple[float, ...]) -> bool:
     a, b = abs(float(m[0])), abs(float(m[1]))
     norm = max((a * a + b * b) ** 0.5, 1e-9)
     return a > 0.05 * norm and b > 0.05 * norm
@@ -282,7 +362,8 @@ def _page_graphics(page: Any, geom: _Geom) -> tuple[list[dict[str, Any]], int]:
     """Horizontal and vertical edges of every visibly painted path, and the number of images.
 
     A path that is neither stroked in a visible colour nor filled in one (the white boxes WPS puts
-    behind prose lines) paints nothing and is no table rule.
+    behind prose lines) paints nothing and is no table rule. The page's objects are walked with
+    pdfium's own calls (forms descended into, as deep as pypdfium2's ``get_objects`` goes), once.
     """
     import ctypes
 
@@ -294,42 +375,59 @@ def _page_graphics(page: Any, geom: _Geom) -> tuple[list[dict[str, Any]], int]:
     r, g, b, a = (ctypes.c_uint() for _ in range(4))
     m = fz.FS_MATRIX()
     x, y = ctypes.c_float(), ctypes.c_float()
-    forms: dict[int, tuple[float, ...]] = {}  # nesting level → matrix of the enclosing form
-    for obj in page.get_objects(filter=(fz.FPDF_PAGEOBJ_PATH, fz.FPDF_PAGEOBJ_IMAGE, fz.FPDF_PAGEOBJ_FORM)):
-        kind = fz.FPDFPageObj_GetType(obj.raw)
-        fz.FPDFPageObj_GetMatrix(obj.raw, m)
-        own = (m.a, m.b, m.c, m.d, m.e, m.f)
-        outer = forms.get(obj.level - 1) if obj.level else None
-        mat = _compose(own, outer) if outer else own
-        if kind == fz.FPDF_PAGEOBJ_FORM:
-            forms[obj.level] = mat
-            continue
-        if kind == fz.FPDF_PAGEOBJ_IMAGE:
-            n_images += 1
-            continue
-        fz.FPDFPath_GetDrawMode(obj.raw, fill_mode, stroke)
-        visible = False
-        if stroke.value and fz.FPDFPageObj_GetStrokeColor(obj.raw, r, g, b, a):
-            visible = _visible_color((r.value, g.value, b.value, a.value))
-        if not visible and fill_mode.value and fz.FPDFPageObj_GetFillColor(obj.raw, r, g, b, a):
-            visible = _visible_color((r.value, g.value, b.value, a.value))
-        if not visible:
-            continue
-        start = prev = None
-        for k in range(fz.FPDFPath_CountSegments(obj.raw)):
-            seg = fz.FPDFPath_GetPathSegment(obj.raw, k)
-            fz.FPDFPathSegment_GetPoint(seg, x, y)
-            pt = geom.point(*_apply(mat, x.value, y.value))
-            kind_seg = fz.FPDFPathSegment_GetType(seg)
-            if kind_seg == fz.FPDF_SEGMENT_MOVETO:
-                start = prev = pt
+    path_t, image_t, form_t = fz.FPDF_PAGEOBJ_PATH, fz.FPDF_PAGEOBJ_IMAGE, fz.FPDF_PAGEOBJ_FORM
+    moveto, lineto = fz.FPDF_SEGMENT_MOVETO, fz.FPDF_SEGMENT_LINETO
+
+    as_int = _as_int_function
+    page_object = as_int(fz.FPDFPage_GetObject, ctypes.c_void_p, ctypes.c_int)
+    form_object = as_int(fz.FPDFFormObj_GetObject, ctypes.c_void_p, ctypes.c_ulong)
+    object_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(ctypes.cast(fz.FPDFPageObj_GetType, ctypes.c_void_p).value)
+    pointer = fz.FPDF_PAGEOBJECT
+
+    def walk(handles: list[int], outer: tuple[float, ...] | None, level: int) -> None:
+        nonlocal n_images
+        for handle in handles:
+            kind = object_type(handle)
+            if kind not in (path_t, image_t, form_t):
+                continue  # text objects: most of a page's objects
+            if kind == image_t:
+                n_images += 1
                 continue
-            if kind_seg == fz.FPDF_SEGMENT_LINETO and prev is not None:
-                _add_edge(edges, prev, pt)
-            prev = pt
-            if fz.FPDFPathSegment_GetClose(seg) and start is not None:
-                _add_edge(edges, pt, start)
-                prev = start
+            obj = ctypes.cast(handle, pointer)
+            fz.FPDFPageObj_GetMatrix(obj, m)
+            own = (m.a, m.b, m.c, m.d, m.e, m.f)
+            mat = _compose(own, outer) if outer else own
+            if kind == form_t:
+                if level < _MAX_FORM_DEPTH - 1:
+                    walk([form_object(handle, k) for k in range(fz.FPDFFormObj_CountObjects(obj))], mat, level + 1)
+                continue
+            fz.FPDFPath_GetDrawMode(obj, fill_mode, stroke)
+            visible = False
+            if stroke.value and fz.FPDFPageObj_GetStrokeColor(obj, r, g, b, a):
+                visible = _visible_color((r.value, g.value, b.value, a.value))
+            if not visible and fill_mode.value and fz.FPDFPageObj_GetFillColor(obj, r, g, b, a):
+                visible = _visible_color((r.value, g.value, b.value, a.value))
+            if not visible:
+                continue
+            start = prev = None
+            for k in range(fz.FPDFPath_CountSegments(obj)):
+                seg = fz.FPDFPath_GetPathSegment(obj, k)
+                fz.FPDFPathSegment_GetPoint(seg, x, y)
+                pt = geom.point(*_apply(mat, x.value, y.value))
+                kind_seg = fz.FPDFPathSegment_GetType(seg)
+                if kind_seg == moveto:
+                    start = prev = pt
+                    continue
+                if kind_seg == lineto and prev is not None:
+                    _add_edge(edges, prev, pt)
+                prev = pt
+                if fz.FPDFPathSegment_GetClose(seg) and start is not None:
+                    _add_edge(edges, pt, start)
+                    prev = start
+
+    raw = page.raw
+    page_handle = ctypes.cast(raw, ctypes.c_void_p)
+    walk([page_object(page_handle, k) for k in range(fz.FPDFPage_CountObjects(raw))], None, 0)
     return edges, n_images
 
 
@@ -364,21 +462,30 @@ class _StubPage:
     bbox: BBox
 
 
-def _tables_from(edges: list[dict[str, Any]], geom: _Geom) -> list[Any]:
-    from pdfplumber.table import TableFinder
-
+def _tables_from(edges: list[dict[str, Any]], geom: _Geom) -> list[RuledTable]:
     if sum(e["orientation"] == "v" for e in edges) < 2 or sum(e["orientation"] == "h" for e in edges) < 2:
         return []
+    if os.environ.get("XXGK_PDF_TABLES") != "pdfplumber":
+        return find_tables(edges)
+    return _pdfplumber_tables(edges, geom)
+
+
+def _pdfplumber_tables(edges: list[dict[str, Any]], geom: _Geom) -> list[RuledTable]:
+    """The same tables by pdfplumber's finder: the reference ``ruling.find_tables`` reproduces, kept as
+    the fallback for a page the fast finder would read differently (``XXGK_PDF_TABLES=pdfplumber``)."""
+    from pdfplumber.table import TableFinder
+
     settings = {
         "vertical_strategy": "explicit",
         "horizontal_strategy": "explicit",
         "explicit_vertical_lines": [e for e in edges if e["orientation"] == "v"],
         "explicit_horizontal_lines": [e for e in edges if e["orientation"] == "h"],
     }
-    return TableFinder(_StubPage((0.0, 0.0, geom.width, geom.height)), settings).tables  # type: ignore[arg-type]
+    finder = TableFinder(_StubPage((0.0, 0.0, geom.width, geom.height)), settings)  # type: ignore[arg-type]
+    return [RuledTable([tuple(c) for c in t.cells]) for t in finder.tables]
 
 
-def _find_tables(edges: list[dict[str, Any]], geom: _Geom) -> list[Any]:
+def _find_tables(edges: list[dict[str, Any]], geom: _Geom) -> list[RuledTable]:
     """Tables from visible rules, found twice: the second pass closes each table's frame."""
     first = _tables_from(edges, geom)
     if not first:
@@ -410,34 +517,47 @@ def _center_in(c: dict[str, Any], b: BBox) -> bool:
 
 
 def _fill_table(
-    table: Any, chars: list[dict[str, Any]]
+    table: RuledTable, chars: list[dict[str, Any]]
 ) -> tuple[_TableGrid | None, list[dict[str, Any]], list[dict[str, Any]]]:
     """The table's text grid, the characters inside its frame no cell claims, and the rest."""
     tb = tuple(float(v) for v in table.bbox)
-    inside = [c for c in chars if _center_in(c, tb)]
-    rest = [c for c in chars if not _center_in(c, tb)]
-    by_mid = sorted(inside, key=lambda c: (c["top"] + c["bottom"]) / 2)
-    mids = [(c["top"] + c["bottom"]) / 2 for c in by_mid]
+    inside: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    centres: list[tuple[float, float]] = []  # of the characters inside, in their order
+    for c in chars:
+        cx, cy = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
+        if tb[0] <= cx < tb[2] and tb[1] <= cy < tb[3]:
+            inside.append(c)
+            centres.append((cx, cy))
+        else:
+            rest.append(c)
+    by_mid = sorted(range(len(inside)), key=lambda k: centres[k][1])  # stable: ties keep the page order
+    mids = [centres[k][1] for k in by_mid]
     claimed: set[int] = set()
     grid: list[list[str | None]] = []
     bboxes: list[list[BBox | None]] = []
-    kept: list[int] = []  # pdfplumber row index of each kept row
+    kept: list[int] = []  # index in table.rows of each kept row
     for ri, row in enumerate(table.rows):
         texts: list[str | None] = []
         boxes: list[BBox | None] = []
-        real = [cb for cb in row.cells if cb is not None]
+        real = [cb for cb in row if cb is not None]
         lo = bisect.bisect_left(mids, min((float(cb[1]) for cb in real), default=0.0))
         hi = bisect.bisect_left(mids, max((float(cb[3]) for cb in real), default=0.0))
-        near = by_mid[lo:hi]  # characters whose centre lies in this row's height
-        for cb in row.cells:
+        # the characters whose centre lies in this row's height, swept left to right by centre
+        near = sorted((centres[k][0], pos, k) for pos, k in enumerate(by_mid[lo:hi], start=lo))
+        near_x = [x for x, _, _ in near]
+        for cb in row:
             if cb is None:
                 texts.append(None)
                 boxes.append(None)
                 continue
             cb = tuple(float(v) for v in cb)
-            mine = [c for c in near if _center_in(c, cb)]
-            claimed.update(id(c) for c in mine)
-            texts.append(_cell_text(mine, cb))
+            a, b = bisect.bisect_left(near_x, cb[0]), bisect.bisect_left(near_x, cb[2])
+            # in the row's top-to-bottom order, as an all-pairs scan of the row would give them
+            mine_k = [k for _, k in sorted((pos, k) for _, pos, k in near[a:b]
+                                                 if cb[1] <= centres[k][1] < cb[3])]
+            claimed.update(mine_k)
+            texts.append(_cell_text([inside[k] for k in mine_k], cb))
             boxes.append(cb)  # type: ignore[arg-type]
         if any(t for t in texts):  # fully empty rows (a page-split artefact) are dropped
             grid.append(texts)
@@ -446,12 +566,12 @@ def _fill_table(
     if not _is_data_table(grid):
         return None, [], chars
     origins, spans = _merges(table, tb, grid, bboxes, kept)
-    orphans = [c for c in inside if id(c) not in claimed]
+    orphans = [c for k, c in enumerate(inside) if k not in claimed]
     return _TableGrid(grid, bboxes, tb, origins, spans), orphans, rest  # type: ignore[arg-type]
 
 
 def _merges(
-    table: Any, tb: BBox, grid: list[list[str | None]], bboxes: list[list[BBox | None]], kept: list[int]
+    table: RuledTable, tb: BBox, grid: list[list[str | None]], bboxes: list[list[BBox | None]], kept: list[int]
 ) -> tuple[list[list[tuple[int, int] | None]], list[list[tuple[int, int]]]]:
     """Which real cell covers each empty slot, found from the cell rectangles, and each cell's (rowspan, colspan).
 
@@ -505,6 +625,7 @@ def _cell_text(chars: list[dict[str, Any]], box: BBox) -> str:
 
 
 # --------------------------------------------------------------------------- text lines
+@functools.cache
 def _is_cjk(ch: str) -> bool:
     o = ord(ch)
     return (
@@ -523,51 +644,60 @@ def _lines(chars: list[dict[str, Any]], *, cell: bool) -> list[_Line]:
     """Group characters into lines by vertical centre, then order each line by x."""
     if not chars:
         return []
+    if len(chars) == 1 and cell:  # most cells hold one figure
+        c = chars[0]
+        return [_Line(chars, c["x0"], c["top"], c["x1"], c["bottom"], float(c.get("size") or (c["bottom"] - c["top"])),
+                      c["text"])]
     rows: list[list[dict[str, Any]]] = []
-    mids: list[float] = []
-    heights: list[float] = []
-    for c in sorted(chars, key=lambda c: (c["top"] + c["bottom"]) / 2):
-        mid = (c["top"] + c["bottom"]) / 2
+    row: list[dict[str, Any]] = []
+    row_mid = row_height = 0.0
+    # by vertical centre; ties keep the given order
+    for mid, _, c in sorted([((c["top"] + c["bottom"]) / 2, k, c) for k, c in enumerate(chars)],
+                            key=lambda t: t[0]):
         h = c["bottom"] - c["top"]
-        if rows and abs(mid - mids[-1]) <= 0.45 * max(h, heights[-1]):
-            rows[-1].append(c)
-            n = len(rows[-1])
-            mids[-1] += (mid - mids[-1]) / n
-            heights[-1] = max(heights[-1], h)
+        if row and abs(mid - row_mid) <= 0.45 * max(row_height, h):
+            row.append(c)
+            row_mid += (mid - row_mid) / len(row)
+            row_height = max(row_height, h)
         else:
-            rows.append([c])
-            mids.append(mid)
-            heights.append(h)
+            row = [c]
+            rows.append(row)
+            row_mid, row_height = mid, h
     out = []
     for row in rows:
-        row.sort(key=lambda c: c["x0"])
-        sizes = sorted(float(c.get("size") or (c["bottom"] - c["top"])) for c in row)
-        ln = _Line(row, min(c["x0"] for c in row), min(c["top"] for c in row), max(c["x1"] for c in row),
-                   max(c["bottom"] for c in row), sizes[len(sizes) // 2])
+        if len(row) > 1:
+            row.sort(key=_X0)
+        sizes = sorted([float(c.get("size") or (c["bottom"] - c["top"])) for c in row])
+        ln = _Line(row, min([c["x0"] for c in row]), min([c["top"] for c in row]), max([c["x1"] for c in row]),
+                   max([c["bottom"] for c in row]), sizes[len(sizes) // 2])
         ln.text = _join_chars(row, cell=cell)
-        fonts = Counter(str(c.get("fontname", "")).split("+")[-1] for c in row if _is_cjk(c["text"][0]))
-        ln.font = fonts.most_common(1)[0][0] if fonts else ""
+        if not cell:  # the font only matters for joining prose lines into paragraphs
+            fonts = Counter(str(c.get("fontname", "")).split("+")[-1] for c in row if _is_cjk(c["text"][0]))
+            ln.font = fonts.most_common(1)[0][0] if fonts else ""
         out.append(ln)
     return out
 
 
+def _X0(c: dict[str, Any]) -> float:
+    return c["x0"]
+
+
 def _join_chars(row: list[dict[str, Any]], *, cell: bool) -> str:
     """Characters of one line to text; spaces come from gaps, never between CJK in a cell."""
-    parts: list[str] = []
-    prev: dict[str, Any] | None = None
-    for c in row:
-        if prev is not None:
-            gap = c["x0"] - prev["x1"]
-            size = max(float(prev.get("size") or 0), float(c.get("size") or 0)) or (c["bottom"] - c["top"])
-            a, b = prev["text"][-1], c["text"][0]
-            if _is_cjk(a) and _is_cjk(b):
-                space = not cell and gap > 1.5 * size  # a column gap in an unruled layout
-            elif _is_cjk(a) or _is_cjk(b):
-                space = gap > 1.5 * size
-            else:
-                space = gap > 0.15 * size or bool(c.get("space_before"))
-            if space:
-                parts.append(" ")
+    parts: list[str] = [row[0]["text"]]
+    prev = row[0]
+    for c in row[1:]:
+        gap = c["x0"] - prev["x1"]
+        size = max(float(prev.get("size") or 0), float(c.get("size") or 0)) or (c["bottom"] - c["top"])
+        a_cjk, b_cjk = _is_cjk(prev["text"][-1]), _is_cjk(c["text"][0])
+        if a_cjk and b_cjk:
+            space = not cell and gap > 1.5 * size  # a column gap in an unruled layout
+        elif a_cjk or b_cjk:
+            space = gap > 1.5 * size
+        else:
+            space = gap > 0.15 * size or bool(c.get("space_before"))
+        if space:
+            parts.append(" ")
         parts.append(c["text"])
         prev = c
     return "".join(parts)

@@ -1,7 +1,7 @@
 """The LLM extractor and the hybrid extractor, behind the same Protocol as the table reader.
 
 ``LLMExtractor`` cuts the report into printed rows (``locate``), asks the model for each row's numbers
-(``client``, concurrently, cached), grounds every number in the row's text (``grounding``) and runs
+(``client``, concurrently, cached; easy rows several to a call, ``chunks``), grounds every number in the row's text (``grounding``) and runs
 the template's table identities: rows behind a failed identity are re-read ONCE with the rule quoted;
 grounded re-read values stand, and an inconsistency that remains is the report's own (the validators
 report it). ``HybridExtractor`` runs the table reader and the model and reconciles them per field.
@@ -17,12 +17,12 @@ from typing import Any, Awaitable, TypeVar
 from extractor._errors import BackendError, ConfigError
 from extractor.detect import detect
 from extractor.document import Document
+from extractor.llm.calls import Call, grounder_for, plan, request
+from extractor.llm.chunks import CHUNK_ROWS, RowChunk, chunk
 from extractor.llm.client import Answer, LLMClient
 from extractor.llm.config import LLMConfig, load_config
-from extractor.llm.grounding import RowGrounder
 from extractor.llm.locate import RowTask, locate
-from extractor.llm.models import row_model
-from extractor.llm.prompts import reread_prompt, row_prompt
+from extractor.llm.prompts import reread_prompt
 from extractor.llm.reconcile import lone_tables, reconcile
 from extractor.reader import TableReader
 from extractor.reader.numbers import parse_cell
@@ -57,12 +57,6 @@ async def gather_all(coros: list[Awaitable[T]]) -> list[T]:
         raise
 
 
-def grounder_for(document: Document, task: RowTask) -> RowGrounder:
-    """The grounding of one row task: its value part, and its cells when they line up with the columns."""
-    return RowGrounder(document.text, task.value_start, task.end, task.page, task.runtogether,
-                       slots=task.slots(document.text))
-
-
 def _row_evidence(task: RowTask, text: str) -> Evidence:
     return Evidence(extractor="llm", kind="llm", page=task.page, start=task.start, end=task.end,
                     text=text[task.start:task.end].strip())
@@ -73,9 +67,10 @@ class LLMExtractor:
 
     name = "llm"
 
-    def __init__(self, config: LLMConfig | None = None, **overrides: Any) -> None:
+    def __init__(self, config: LLMConfig | None = None, *, rows_per_call: int = CHUNK_ROWS, **overrides: Any) -> None:
         self._config = config
         self._overrides = overrides
+        self.rows_per_call = rows_per_call  # one-number rows read together (1: a call per row, as before)
         self.last_calls: list[CallUsage] = []
 
     @property
@@ -114,8 +109,18 @@ class LLMExtractor:
             # a row with no digit in its value cells has nothing to read (its cells are blank), nor has one
             # printing only zeros: no call for either
             text = document.text
-            asked = [t for t in tasks if t.needs_model(text)]
-            answers = await gather_all([self._ask(client, document, t) for t in asked])
+            calls = plan(document, tasks, self.rows_per_call)  # one-number rows several to a call
+            asked: list[RowTask] = []
+            answers: list[Answer] = []
+            for call, answer in zip(calls, await gather_all([self._ask(client, document, c) for c in calls])):
+                if isinstance(call, RowChunk):
+                    rows = call.split(answer.data) if answer.data is not None else [None] * len(call.tasks)
+                    asked += call.tasks
+                    answers += [Answer(data, answer.grounded, answer.failure, answer.message, answer.record)
+                                for data in rows]
+                else:
+                    asked.append(call)
+                    answers.append(answer)
             values: dict[str, Value] = {}
             failures: dict[str, tuple[str, list[str]]] = {}
             for task in tasks:
@@ -131,9 +136,9 @@ class LLMExtractor:
         finally:
             await client.close()
 
-    async def _ask(self, client: LLMClient, document: Document, task: RowTask) -> Answer:
-        return await client.ask(row_prompt(task, document.text), row_model(task), grounder_for(document, task),
-                                purpose="read", label=task.label)
+    async def _ask(self, client: LLMClient, document: Document, call: Call) -> Answer:
+        messages, model, grounder = request(document, call)
+        return await client.ask(messages, model, grounder, purpose="read", label=call.label)
 
     def _apply(self, document: Document, task: RowTask, answer: Answer, values: dict[str, Value],
                failures: dict[str, tuple[str, list[str]]]) -> None:
@@ -183,21 +188,31 @@ class LLMExtractor:
             for i, task in enumerate(tasks):
                 if i not in rule_of and set(task.keys) & set(f.keys) and any(k in values for k in task.keys):
                     rule_of[i] = f.message
-        order = sorted(rule_of)
-        answers = await gather_all([
-            client.ask(reread_prompt(tasks[i], document.text,
-                                     {f: values[k].value if k in values else None
-                                      for f, k in zip(tasks[i].fields, tasks[i].keys)}, rule_of[i]),
-                       row_model(tasks[i]),
-                       grounder_for(document, tasks[i]),
-                       purpose="reread", label=tasks[i].label)
-            for i in order])
-        for i, answer in zip(order, answers):
-            if answer.data is None or not answer.grounded:
+        by_rule: dict[str, list[RowTask]] = {}
+        for i in sorted(rule_of):
+            by_rule.setdefault(rule_of[i], []).append(tasks[i])
+        # the rows of one rule re-read together where they were read together (one-number rows)
+        calls = [(call, rule) for rule, rows in by_rule.items()
+                 for call in chunk(rows, document.text, self.rows_per_call)]
+        answers = await gather_all([self._ask_again(client, document, call, rule, values) for call, rule in calls])
+        for (call, _), answer in zip(calls, answers):
+            if answer.data is None:
                 continue
-            fresh = self._values(document, tasks[i], answer.data)
-            if all(v.grounded for v in fresh.values()):
-                values.update(fresh)
+            rows = call.split(answer.data) if isinstance(call, RowChunk) else [answer.data]
+            for task, data in zip(call.tasks if isinstance(call, RowChunk) else [call], rows):
+                fresh = self._values(document, task, data)
+                if all(v.grounded for v in fresh.values()):  # a grounded re-read stands, row by row
+                    values.update(fresh)
+
+    async def _ask_again(self, client: LLMClient, document: Document, call: Call, rule: str,
+                         values: dict[str, Value]) -> Answer:
+        """The re-read of one call: its rows as read, the failed rule quoted."""
+        messages, model, grounder = request(document, call)
+        rows = call.tasks if isinstance(call, RowChunk) else (call,)
+        previous = {f"{i}.{f}" if isinstance(call, RowChunk) else f: values[k].value if k in values else None
+                    for i, task in enumerate(rows) for f, k in zip(task.fields, task.keys)}
+        return await client.ask(reread_prompt(messages, previous, rule, isinstance(call, RowChunk)), model,
+                                grounder, purpose="reread", label=call.label)
 
 
 def _usage(calls: list[CallUsage]) -> Usage:

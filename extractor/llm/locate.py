@@ -50,9 +50,8 @@ class RowTask:
         """
         cells = self.slots(text)
         if len(self.fields) > 1 and len(cells) == len(self.fields):
-            return "[" + ", ".join(_shown(text[a:b]) for a, b in cells) + "]"
-        shown = RowTask.printed(self, text, self.value_start)
-        return shown or BLANK
+            return "[" + ", ".join(shown(text[a:b]) for a, b in cells) + "]"
+        return RowTask.printed(self, text, self.value_start) or BLANK
 
     def slots(self, text: str) -> list[tuple[int, int]]:
         """Offsets of the row's value cells when they are table cells on one line; [] for anything else."""
@@ -132,7 +131,7 @@ class RowTask:
         return " / ".join(x for x in lines if x)
 
 
-def _shown(raw: str) -> str:
+def shown(raw: str) -> str:
     """One value cell as the answer spells it; text that is not a number is shown as printed."""
     cell = parse_cell(raw)
     if cell.status == "number":
@@ -165,4 +164,4 @@ def locate(document: Document, template: str) -> list[RowTask]:
     return tasks
 
 
-__all__ = ["RowTask", "locate"]
+__all__ = ["RowTask", "locate", "shown"]

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
+from extractor.llm.chunks import SEPARATOR, ChunkGrounder, RowChunk
 from extractor.llm.grounding import RowGrounder, strip_reasoning
 from extractor.llm.locate import RowTask
 
@@ -41,7 +42,7 @@ class RowAnswer(BaseModel):
     @model_validator(mode="after")
     def _grounded(self, info: ValidationInfo) -> RowAnswer:
         ctx = info.context or {}
-        grounder: RowGrounder | None = ctx.get("grounder")
+        grounder: RowGrounder | ChunkGrounder | None = ctx.get("grounder")
         if grounder is None:
             return self
         values = self.numbers()
@@ -94,9 +95,35 @@ def row_model(task: RowTask) -> type[RowAnswer]:
     return _build(task.table, task.fields, task.columns, task.decimal)
 
 
+class ChunkAnswer(RowAnswer):
+    """Several one-column rows' numbers, one per row; ``fields`` are ``"<row>.<column>"``."""
+
+
+def chunk_model(chunk: RowChunk) -> type[RowAnswer]:
+    """The response model for a chunk of one-column rows (cached per table, column and number of rows)."""
+    first = chunk.tasks[0]
+    return _build_chunk(first.table, first.fields[0], first.columns[0], first.decimal[0], len(chunk.tasks))
+
+
+@lru_cache(maxsize=256)
+def _build_chunk(table: str, field: str, column: str, decimal: bool, rows: int) -> type[RowAnswer]:
+    item = float | None if decimal else int | None
+    defs: dict[str, Any] = {ANSWER_KEY: (list[item], Field(  # type: ignore[valid-type]
+        ..., min_length=rows, max_length=rows,
+        description=f"{rows} 行，每行一个印刷的数字{'（金额单位万元，可有小数）' if decimal else ''}：{column}；"
+                    "空白、—、/ 填 null"))}
+    digest = hashlib.sha1(json.dumps([field, column, decimal, rows], ensure_ascii=False).encode()).hexdigest()[:6]
+    model = create_model(f"{_TABLE_NAMES.get(table, 'Row')}s_{digest}", __base__=ChunkAnswer, **defs)
+    model.fields = tuple(f"{i}{SEPARATOR}{field}" for i in range(rows))
+    model.decimal = (decimal,) * rows
+    model.__doc__ = "表格中几行的数值，每行一个，按行的顺序"
+    return model
+
+
 def max_tokens_for(model: type[RowAnswer]) -> int:
-    """Enough tokens for the answer: the key and the brackets, a number or null and a comma per column."""
+    """Enough tokens for the answer: the key and the brackets, a number or null and a comma per column
+    (per row, in a chunk)."""
     return 24 + 8 * len(model.fields)
 
 
-__all__ = ["ANSWER_KEY", "RowAnswer", "answer_json", "max_tokens_for", "row_model"]
+__all__ = ["ANSWER_KEY", "ChunkAnswer", "RowAnswer", "answer_json", "chunk_model", "max_tokens_for", "row_model"]

@@ -8,6 +8,7 @@ plainly that a report whose numbers do not add up is to be copied as printed.
 
 from __future__ import annotations
 
+from extractor.llm.chunks import RowChunk
 from extractor.llm.locate import RowTask
 from extractor.llm.models import answer_json
 from schemas import catalog
@@ -34,16 +35,30 @@ def row_prompt(task: RowTask, text: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def reread_prompt(task: RowTask, text: str, previous: dict[str, int | float | None], rule: str) -> list[dict[str, str]]:
-    """The one re-ask after a failed identity: quote the rule, ask to re-read, never to make it add up."""
-    shown = answer_json(previous)
-    messages = row_prompt(task, text)
-    messages.append({"role": "assistant", "content": shown})
-    messages.append({"role": "user", "content": (
-        f"校验规则未通过：{rule}。请重新逐列核对这一行原文，确认每个数字都与印刷的一致。"
+def chunk_prompt(chunk: RowChunk, text: str) -> list[dict[str, str]]:
+    """The messages for reading several one-column rows of one table: shaped like one row's, the rows
+    in place of the columns and their printed numbers as the array the answer is (a small model copies
+    an array; asked to pick numbers out of labeled lines, it copied a label's "3." for a row's 2)."""
+    title = catalog.TABLE_TITLES.get(chunk.table, "")
+    labels = " | ".join(t.plain_label for t in chunk.tasks)
+    user = (
+        f"表：{title}\n"
+        f"列：{chunk.columns[0]}\n"
+        f"行（按顺序，每行一个数）：{labels}\n"
+        f"数值：{chunk.values_text(text)}"
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def reread_prompt(messages: list[dict[str, str]], previous: dict[str, int | float | None], rule: str,
+                  several: bool = False) -> list[dict[str, str]]:
+    """The one re-ask after a failed identity: the call's ``messages``, the answer given, the rule
+    quoted, a careful re-reading asked for — never to make it add up. ``several``: rows of one column."""
+    what = "逐行核对这几行" if several else "逐列核对这一行"
+    return [*messages, {"role": "assistant", "content": answer_json(previous)}, {"role": "user", "content": (
+        f"校验规则未通过：{rule}。请重新{what}原文，确认每个数字都与印刷的一致。"
         "如果原文本身的数字就对不上，照原文抄写，不要为了让数字相加而修改。"
-    )})
-    return messages
+    )}]
 
 
-__all__ = ["SYSTEM", "reread_prompt", "row_prompt"]
+__all__ = ["SYSTEM", "chunk_prompt", "reread_prompt", "row_prompt"]
