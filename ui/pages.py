@@ -7,6 +7,8 @@ so a reload or a shared link opens the same page, report and value.
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from ui import jobs, state
@@ -29,9 +31,13 @@ ADMIN_PAGES = {"accounts": accounts.render}  # shown to administrators only
 
 
 @st.cache_resource(show_spinner=False)
-def _resume_jobs(url: str) -> bool:
-    """Once per server and store: take up upload jobs a stopped server left unfinished."""
-    jobs.start_worker(state.get_store())
+def _on_start(url: str) -> bool:
+    """Once per server and store: take up upload jobs a stopped server left unfinished, and read the
+    confirmed reports' summaries for the 数据 page in the background (a few seconds at 10,000 reports)."""
+    store = state.get_store()
+    jobs.start_worker(store)
+    threading.Thread(target=state.summary_cache().current, args=(store,), name="xxgk-ui-summaries",
+                     daemon=True).start()
     return True
 
 
@@ -47,7 +53,7 @@ def run() -> None:
         login.render()
         return
     store = state.get_store()
-    _resume_jobs(state.store_url())
+    _on_start(state.store_url())
     pages = {**PAGES, **(ADMIN_PAGES if user.role == "admin" else {})}
     place = P.current()
     if place.page not in pages:

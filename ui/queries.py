@@ -1,21 +1,27 @@
-"""Read-only questions the pages ask the database: how the store has changed, and the 数据 page's aggregates.
+"""Read-only questions the pages ask the database: how the store has changed, and the 数据 page's figures.
 
-The data page must stay under a second with 10,000 reports in the store, so every sum and count is
-made by the database (SQLite's or PostgreSQL's JSON functions over the confirmed values), tables
-are read a page at a time, and pages cache their answers under :func:`store_version`, which changes
-whenever anything a page shows could have.
+The data page must stay under a second per visit and per filter change with 10,000 reports in the
+store. Summing a few values out of every confirmed report's JSON each time costs seconds (the
+database parses each report's values and reads past each stored result to reach its findings), so
+the figures the page aggregates are kept per report in a :class:`Summaries` table in memory: one
+small row per confirmed report (agency, year, template, applications received, outcomes, the rules
+of its findings not dismissed), read once when the server starts and then only for reports whose
+review or decisions changed — the database says which from its indexes alone (:func:`confirmed_versions`).
+Sums, counts and filters then run over those rows; the table's rows are read a page at a time by id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select, text
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Text, cast, func, select
 
-from extractor.store import Store
+from extractor.store import Store, finding_key
 from extractor.store import models as m
 from schemas import catalog
 
@@ -28,84 +34,8 @@ def store_version(store: Store) -> tuple[int, ...]:
     return tuple(int(x or 0) for x in row)
 
 
-@dataclass(frozen=True)
-class DataFilter:
-    year: int | None = None
-    agency: str | None = None
-    template: str | None = None
-
-
-def _value(key: str) -> ColumnElement[Any]:
-    """A confirmed value as a number, read by the database from the JSON (NULL when blank or absent)."""
-    return m.Review.confirmed_values[key].as_float()
-
-
-def _confirmed(f: DataFilter, *cols: Any):
-    E, D, R = m.ExtractionVersion, m.Document, m.Review
-    q = (select(*cols).select_from(R).join(D, D.id == R.document_id).join(E, E.id == R.confirmed_extraction_id)
-         .where(R.state == "confirmed"))
-    if f.year is not None:
-        q = q.where(E.year == f.year)
-    if f.agency:
-        q = q.where(E.agency == f.agency)
-    if f.template:
-        q = q.where(E.template == f.template)
-    return q
-
-
-def confirmed_facets(store: Store) -> dict[str, list]:
-    """Years, agencies and templates among the confirmed reports (for the filters)."""
-    E = m.ExtractionVersion
-    out: dict[str, list] = {}
-    with store.engine.connect() as conn:
-        for name, col, desc in (("year", E.year, True), ("agency", E.agency, False), ("template", E.template, False)):
-            q = _confirmed(DataFilter(), col).distinct().order_by(col.desc() if desc else col)
-            out[name] = [v for (v,) in conn.execute(q) if v is not None]
-    return out
-
-
-def confirmed_count(store: Store, f: DataFilter) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(_confirmed(f, func.count())).scalar_one())
-
-
-META = ("document_id", "name", "agency", "year", "template", "reviewer", "confirmed_at")
-
-
-def confirmed_rows(store: Store, f: DataFilter, keys: Sequence[str], *, offset: int = 0,
-                   limit: int | None = 50) -> list[dict[str, Any]]:
-    """Confirmed reports (meta columns, then ``keys``), one page, ordered by agency, year and number."""
-    E, D, R = m.ExtractionVersion, m.Document, m.Review
-    cols = [D.id, D.name, E.agency, E.year, E.template, R.reviewer, R.confirmed_at, R.confirmed_values]
-    q = _confirmed(f, *cols).order_by(E.agency, E.year, D.id).offset(offset).limit(limit)
-    out = []
-    with store.engine.connect() as conn:
-        for r in conn.execute(q):
-            row = dict(zip(META, r[:-1]))
-            values = r[-1] or {}
-            row.update({k: values.get(k) for k in keys})
-            out.append(row)
-    return out
-
-
-def _sum_of(keys: Sequence[str]) -> ColumnElement[Any]:
-    """The sum of some values, NULL only when every one is blank (blank is not 0)."""
-    parts = [_value(k) for k in keys]
-    total = sum((func.coalesce(p, 0.0) for p in parts[1:]), func.coalesce(parts[0], 0.0))
-    any_set = func.coalesce(*parts) if len(parts) > 1 else parts[0]
-    return case((any_set.is_(None), None), else_=total)
-
-
-def _group_total(key: str) -> ColumnElement[Any]:
-    """A table 三 group total; from its items when the report prints no subtotal row."""
-    table, group, col = key.split(".", 2)
-    items = [f"t3.{r.id}.{col}" for r in catalog.rows("t3") if r.group == group]
-    if table != "t3" or not items:
-        return _value(key)
-    return func.coalesce(_value(key), _sum_of(items))
-
-
-RECEIVED = ("t3.本年新收.总计", "old.收到申请数")
+# -- what is summed ---------------------------------------------------------------------------------------
+RECEIVED = {"new": "t3.本年新收.总计", "2008": "old.收到申请数"}
 # 依申请 outcomes: (label, keys for the 2019/2021 templates, keys for the 2008 table)
 OUTCOMES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("予以公开", ("t3.予以公开.总计",), ("old.答复.已主动公开", "old.答复.同意公开")),
@@ -114,77 +44,181 @@ OUTCOMES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("无法提供", ("t3.无法提供.总计",), ("old.答复.非本机关", "old.答复.信息不存在")),
     ("其他", ("t3.不予处理.总计", "t3.其他处理.总计"), ("old.答复.更改补充", "old.答复.其他途径", "old.答复.其他类型")),
 )
+Number = float | None
 
 
-def _outcome(new_keys: Sequence[str], old_keys: Sequence[str]) -> ColumnElement[Any]:
-    new = [_group_total(k) for k in new_keys]
-    new_sum = new[0] if len(new) == 1 else sum((func.coalesce(x, 0.0) for x in new[1:]), func.coalesce(new[0], 0.0))
-    return case((m.ExtractionVersion.template == "2008", _sum_of(old_keys)), else_=new_sum)
+def _sum(values: Iterable[Number]) -> Number:
+    """The sum of some values, None only when every one is blank (blank is not 0)."""
+    got = [v for v in values if v is not None]
+    return float(sum(got)) if got else None
 
 
-def received_by_year(store: Store, f: DataFilter) -> list[tuple[int, float, int]]:
-    """(year, applications received, reports) over the confirmed reports, by year."""
-    E = m.ExtractionVersion
-    received = func.coalesce(_value(RECEIVED[0]), _value(RECEIVED[1]))
-    q = (_confirmed(DataFilter(agency=f.agency, template=f.template), E.year, func.sum(received), func.count())
-         .where(E.year.is_not(None)).group_by(E.year).order_by(E.year))
+def _group_total(values: dict[str, Any], key: str) -> Number:
+    """A table 三 group total, from its items when the report prints no subtotal row."""
+    if values.get(key) is not None:
+        return float(values[key])
+    table, group, col = key.split(".", 2)
+    items = [f"t3.{r.id}.{col}" for r in catalog.rows("t3") if r.group == group]
+    return _sum(values.get(k) for k in items) if table == "t3" else None
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What the data page sums of one confirmed report."""
+
+    document_id: int
+    agency: str | None
+    year: int | None
+    template: str | None
+    received: Number
+    outcomes: tuple[Number, ...]  # in OUTCOMES order
+    rules: tuple[str, ...]  # the rule of each finding not dismissed
+
+
+def summarize(document_id: int, agency: str | None, year: int | None, template: str | None,
+              values: dict[str, Any], findings: list[dict[str, Any]], dismissed: set[str]) -> ReportSummary:
+    old = template == "2008"
+    received = values.get(RECEIVED["2008" if old else "new"])
+    outcomes = tuple(_sum(values.get(k) for k in old_keys) if old else _sum(_group_total(values, k) for k in new_keys)
+                     for _, new_keys, old_keys in OUTCOMES)
+    rules = tuple(f.get("rule", "") for f in findings
+                  if finding_key(f.get("rule", ""), f.get("keys", [])) not in dismissed)
+    return ReportSummary(document_id, agency, year, template, None if received is None else float(received), outcomes,
+                         rules)
+
+
+def confirmed_versions(store: Store) -> dict[int, tuple[int, int]]:
+    """Each confirmed report with (its last review event, its last decision): read from indexes only."""
+    R, RE, FD = m.Review, m.ReviewEvent, m.FindingDecision
     with store.engine.connect() as conn:
-        return [(int(y), float(s or 0), int(n)) for y, s, n in conn.execute(q)]
+        confirmed = [d for (d,) in conn.execute(select(R.document_id).where(R.state == "confirmed"))]
+        events = dict(conn.execute(select(RE.document_id, func.max(RE.id)).group_by(RE.document_id)).all())
+        decisions = dict(conn.execute(select(FD.document_id, func.max(FD.id)).group_by(FD.document_id)).all())
+    return {d: (events.get(d, 0), decisions.get(d, 0)) for d in confirmed}
 
 
-def outcomes_by_agency(store: Store, f: DataFilter, *, limit: int = 15) -> list[dict[str, Any]]:
-    """依申请 outcomes per agency for one year (the busiest ``limit`` agencies by applications handled)."""
-    E = m.ExtractionVersion
-    cols = [func.sum(_outcome(new, old)).label(label) for label, new, old in OUTCOMES]
-    total = sum((func.coalesce(c.element, 0.0) for c in cols[1:]), func.coalesce(cols[0].element, 0.0))
-    q = (_confirmed(f, E.agency, *cols).where(E.agency.is_not(None)).group_by(E.agency)
-         .order_by(total.desc(), E.agency).limit(limit))
-    labels = [o[0] for o in OUTCOMES]
+def read_summaries(store: Store, doc_ids: Sequence[int], chunk: int = 500) -> dict[int, ReportSummary]:
+    """Summaries of some confirmed reports, from their confirmed values, extraction and decisions."""
+    E, R, FD = m.ExtractionVersion, m.Review, m.FindingDecision
+    out: dict[int, ReportSummary] = {}
+    for i in range(0, len(doc_ids), chunk):
+        part = list(doc_ids[i:i + chunk])
+        q = (select(R.document_id, E.agency, E.year, E.template, cast(R.confirmed_values, Text),
+                    cast(E.findings, Text))
+             .join(E, E.id == R.confirmed_extraction_id).where(R.document_id.in_(part), R.state == "confirmed"))
+        latest = (select(FD.document_id, FD.finding_key, FD.decision, FD.id).where(FD.document_id.in_(part))
+                  .order_by(FD.id))
+        with store.engine.connect() as conn:
+            last: dict[tuple[int, str], str] = {}
+            for doc, key, decision, _ in conn.execute(latest):
+                last[(doc, key)] = decision
+            rows = conn.execute(q).all()
+        dismissed: dict[int, set[str]] = {}
+        for (doc, key), decision in last.items():
+            if decision == "dismissed":
+                dismissed.setdefault(doc, set()).add(key)
+        for doc, agency, year, template, values, findings in rows:
+            out[doc] = summarize(doc, agency, year, template, json.loads(values or "{}") or {},
+                                 json.loads(findings or "[]") or [], dismissed.get(doc, set()))
+    return out
+
+
+class Summaries:
+    """The summaries of every confirmed report, kept current: only what changed is read again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[int, tuple[tuple[int, int], ReportSummary]] = {}
+
+    def current(self, store: Store) -> list[ReportSummary]:
+        with self._lock:  # one reader at a time: a second visit waits for the first, then finds it done
+            versions = confirmed_versions(store)
+            stale = [d for d, v in versions.items() if d not in self._rows or self._rows[d][0] != v]
+            for d in [d for d in self._rows if d not in versions]:
+                del self._rows[d]
+            if stale:
+                fresh = read_summaries(store, stale)
+                for d in stale:
+                    if d in fresh:
+                        self._rows[d] = (versions[d], fresh[d])
+            return [s for _, s in self._rows.values()]
+
+
+# -- questions over the summaries ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DataFilter:
+    year: int | None = None
+    agency: str | None = None
+    template: str | None = None
+
+    def admits(self, s: ReportSummary) -> bool:
+        return ((self.year is None or s.year == self.year) and (not self.agency or s.agency == self.agency)
+                and (not self.template or s.template == self.template))
+
+
+def chosen(rows: Iterable[ReportSummary], f: DataFilter) -> list[ReportSummary]:
+    """The reports of the filter, ordered by agency, year and number (the table's order)."""
+    return sorted((s for s in rows if f.admits(s)), key=lambda s: (s.agency or "", s.year or 0, s.document_id))
+
+
+def facets(rows: Iterable[ReportSummary]) -> dict[str, list]:
+    """Years (newest first), agencies and templates among the confirmed reports, for the filters."""
+    rows = list(rows)
+    return {"year": sorted({s.year for s in rows if s.year is not None}, reverse=True),
+            "agency": sorted({s.agency for s in rows if s.agency}),
+            "template": sorted({s.template for s in rows if s.template})}
+
+
+def received_by_year(rows: Iterable[ReportSummary], f: DataFilter) -> list[tuple[int, float, int]]:
+    """(year, applications received, reports) for the filter's agency and template, every year."""
+    by_year: dict[int, list[float]] = {}
+    counts: Counter[int] = Counter()
+    for s in rows:
+        if s.year is None or not DataFilter(agency=f.agency, template=f.template).admits(s):
+            continue
+        counts[s.year] += 1
+        by_year.setdefault(s.year, []).append(s.received or 0.0)
+    return [(y, float(sum(by_year[y])), counts[y]) for y in sorted(counts)]
+
+
+def outcomes_by_agency(rows: Iterable[ReportSummary], f: DataFilter, *, limit: int = 15) -> list[dict[str, Any]]:
+    """依申请 outcomes per agency (the busiest ``limit`` agencies by applications handled)."""
+    totals: dict[str, list[float]] = {}
+    for s in rows:
+        if s.agency and f.admits(s):
+            acc = totals.setdefault(s.agency, [0.0] * len(OUTCOMES))
+            for i, v in enumerate(s.outcomes):
+                acc[i] += v or 0.0
+    busiest = sorted(totals.items(), key=lambda kv: (-sum(kv[1]), kv[0]))[:limit]
+    return [{"机关": agency, **{o[0]: v for o, v in zip(OUTCOMES, acc)}} for agency, acc in busiest]
+
+
+def findings_by_rule(rows: Iterable[ReportSummary], f: DataFilter) -> list[tuple[str, int]]:
+    """(rule, findings) over the filter's reports, findings whose last decision is 驳回 left out."""
+    counts: Counter[str] = Counter(r for s in rows if f.admits(s) for r in s.rules)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+META = ("document_id", "name", "agency", "year", "template", "reviewer", "confirmed_at")
+
+
+def confirmed_rows(store: Store, doc_ids: Sequence[int], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One page of the table: those reports' meta columns and ``keys``, in the order of ``doc_ids``."""
+    E, D, R = m.ExtractionVersion, m.Document, m.Review
+    q = (select(D.id, D.name, E.agency, E.year, E.template, R.reviewer, R.confirmed_at, cast(R.confirmed_values, Text))
+         .join(R, R.document_id == D.id).join(E, E.id == R.confirmed_extraction_id)
+         .where(D.id.in_(list(doc_ids)), R.state == "confirmed"))
     with store.engine.connect() as conn:
-        return [{"机关": r[0], **{label: float(v or 0) for label, v in zip(labels, r[1:])}} for r in conn.execute(q)]
+        got = {r[0]: r for r in conn.execute(q)}
+    out = []
+    for doc in doc_ids:
+        if doc in got:
+            r = got[doc]
+            values = json.loads(r[-1] or "{}") or {}
+            out.append({**dict(zip(META, r[:-1])), **{k: values.get(k) for k in keys}})
+    return out
 
 
-_FINDINGS_SQL = {
-    # one row per finding of a confirmed report's extraction, with its key as finding_key() writes it:
-    # the rule, "|", the keys sorted by code point (SQLite's BINARY collation, PostgreSQL's "C")
-    "sqlite": """
-        SELECT e.document_id AS doc, json_extract(f.value, '$.rule') AS rule,
-               json_extract(f.value, '$.rule') || '|' || coalesce((
-                   SELECT group_concat(k, ',') FROM (
-                       SELECT j.value AS k FROM json_each(f.value, '$.keys') AS j ORDER BY j.value)), '') AS fkey
-        FROM reviews AS r JOIN extractions AS e ON e.id = r.confirmed_extraction_id, json_each(e.findings) AS f
-        WHERE r.state = 'confirmed' {where}""",
-    "postgresql": """
-        SELECT e.document_id AS doc, f.value ->> 'rule' AS rule,
-               (f.value ->> 'rule') || '|' || coalesce((
-                   SELECT string_agg(k, ',' ORDER BY k COLLATE "C")
-                   FROM jsonb_array_elements_text(f.value -> 'keys') AS k), '') AS fkey
-        FROM reviews AS r JOIN extractions AS e ON e.id = r.confirmed_extraction_id,
-             jsonb_array_elements(e.findings::jsonb) AS f(value)
-        WHERE r.state = 'confirmed' {where}""",
-}
-
-
-def findings_by_rule(store: Store, f: DataFilter) -> list[tuple[str, int]]:
-    """(rule, findings) over the confirmed reports' extractions, findings whose last decision is 驳回 left out."""
-    where, params = [], {}
-    for name, value in (("year", f.year), ("agency", f.agency), ("template", f.template)):
-        if value is not None and value != "":
-            where.append(f"AND e.{name} = :{name}")
-            params[name] = value
-    found = _FINDINGS_SQL[store.engine.dialect.name].format(where=" ".join(where))
-    sql = f"""
-        WITH found AS ({found}),
-             last AS (SELECT document_id, finding_key, max(id) AS id FROM finding_decisions
-                      GROUP BY document_id, finding_key)
-        SELECT found.rule, count(*) FROM found
-        LEFT JOIN last ON last.document_id = found.doc AND last.finding_key = found.fkey
-        LEFT JOIN finding_decisions AS d ON d.id = last.id
-        WHERE d.decision IS NULL OR d.decision <> 'dismissed'
-        GROUP BY found.rule ORDER BY count(*) DESC, found.rule"""
-    with store.engine.connect() as conn:
-        return [(str(r), int(n)) for r, n in conn.execute(text(sql), params)]
-
-
-__all__ = ["META", "OUTCOMES", "DataFilter", "confirmed_count", "confirmed_facets", "confirmed_rows",
-           "findings_by_rule", "outcomes_by_agency", "received_by_year", "store_version"]
+__all__ = ["META", "OUTCOMES", "DataFilter", "ReportSummary", "Summaries", "chosen", "confirmed_rows",
+           "confirmed_versions", "facets", "findings_by_rule", "outcomes_by_agency", "read_summaries",
+           "received_by_year", "store_version", "summarize"]

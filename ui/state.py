@@ -15,6 +15,7 @@ from extractor.document import Document
 from extractor.store import Store, open_store
 from ui import sessions
 from ui.auth import User, end_sessions
+from ui.queries import ReportSummary, Summaries
 
 TOKEN_KEY = "session_token"
 ENDED_KEY = "session_ended"
@@ -34,6 +35,21 @@ def store_url() -> str:
 def get_store() -> Store:
     """The store named by ``XXGK_DATABASE_URL`` / ``XXGK_DATA_DIR`` (see extractor.store.config)."""
     return _store(store_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _summaries(url: str) -> Summaries:
+    return Summaries()
+
+
+def summary_cache() -> Summaries:
+    """The store's table of confirmed reports' summaries (one per server and store)."""
+    return _summaries(store_url())
+
+
+def summaries(store: Store | None = None) -> list[ReportSummary]:
+    """Every confirmed report's summary for the 数据 page (read once per server, then only what changed)."""
+    return summary_cache().current(store or get_store())
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

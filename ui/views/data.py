@@ -1,9 +1,10 @@
 """数据: the confirmed values across reports — filtered, a page at a time, charted, downloadable.
 
 Built to stay under a second per visit and per filter change with 10,000 reports in the store
-(``benchmarks/ui_bench.py``): every sum and count is made by the database (ui/queries.py), the table
-is read one page at a time, answers are cached under the store's version (any change anywhere
-renews them), and the downloads and the checks across reports run only when asked for.
+(``benchmarks/ui_bench.py``): the sums and counts run over one small summary per confirmed report,
+kept by the server and read again only for reports that changed (ui/queries.py); the table is read
+one page at a time and cached under the store's version; the downloads and the checks across
+reports run only when asked for.
 """
 
 from __future__ import annotations
@@ -38,39 +39,17 @@ SIMILAR_LABELS = {"similarity": "相同比例", "file": "文件", "agency": "机
 _UNSAFE = ("=", "+", "-", "@", "\t", "\r")
 
 
-# -- cached answers (the store's version is part of every key) ----------------------------------------
-def _version() -> tuple[int, ...]:
-    return q.store_version(state.get_store())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _facets(url: str, version: tuple[int, ...]) -> dict[str, list]:
-    return q.confirmed_facets(state.get_store())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _count(url: str, version: tuple[int, ...], f: q.DataFilter) -> int:
-    return q.confirmed_count(state.get_store(), f)
-
-
+# -- one page of the table (cached under the store's version) ---------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=128)
-def _rows(url: str, version: tuple[int, ...], f: q.DataFilter, table: str, page: int) -> pd.DataFrame:
+def _rows(url: str, version: tuple[int, ...], doc_ids: tuple[int, ...], table: str) -> pd.DataFrame:
     keys = _table_keys(table)
-    rows = q.confirmed_rows(state.get_store(), f, keys, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    rows = q.confirmed_rows(state.get_store(), doc_ids, keys)
     frame = pd.DataFrame(rows, columns=[*q.META, *keys])
     frame = frame.drop(columns=[k for k in keys if frame[k].isna().all()])
     frame["confirmed_at"] = [local_time(t) for t in frame["confirmed_at"]]
     frame["template"] = [template_label(t) for t in frame["template"]]
     frame["year"] = ["" if pd.isna(y) else str(int(y)) for y in frame["year"]]
     return frame.rename(columns={**META_LABELS, **{k: cell_name(k) for k in keys}})
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _charts(url: str, version: tuple[int, ...], f: q.DataFilter, outcomes_year: int | None) -> dict[str, Any]:
-    store = state.get_store()
-    return {"received": q.received_by_year(store, f), "rules": q.findings_by_rule(store, f),
-            "outcomes": q.outcomes_by_agency(store, q.DataFilter(year=outcomes_year, agency=f.agency,
-                                                                 template=f.template))}
 
 
 def _table_keys(table: str) -> list[str]:
@@ -122,28 +101,32 @@ def excel_bytes(frame: pd.DataFrame) -> bytes:
 # -- page ----------------------------------------------------------------------------------------------
 def render(store: Store) -> None:
     st.header("已确认数据")
-    url, version = state.store_url(), _version()
-    facets = _facets(url, version)
-    if not facets["year"] and not facets["agency"]:
+    url, version = state.store_url(), q.store_version(store)
+    summaries = state.summaries(store)
+    facets = q.facets(summaries)
+    if not summaries:
         st.info("还没有已确认的报告。在“审核”页确认报告后，其数值会出现在这里。")
         _across_reports(store, version)
         return
     c = st.columns([1, 2, 1.4, 1.6])
-    year = c[0].selectbox("年度", [ALL, *facets["year"]], key="data_year")
-    agency = c[1].selectbox("机关", [ALL, *facets["agency"]], key="data_agency")
-    template = c[2].selectbox("模板", [ALL, *facets["template"]], key="data_template",
+    first_page = lambda: st.session_state.pop("data_page", None)  # a new filter starts at page 1
+    year = c[0].selectbox("年度", [ALL, *facets["year"]], key="data_year", on_change=first_page)
+    agency = c[1].selectbox("机关", [ALL, *facets["agency"]], key="data_agency", on_change=first_page)
+    template = c[2].selectbox("模板", [ALL, *facets["template"]], key="data_template", on_change=first_page,
                               format_func=lambda t: t if t == ALL else template_label(t))
     table = c[3].selectbox("表格", list(TABLES), format_func=TABLES.__getitem__, key="data_table_choice")
     f = q.DataFilter(year=None if year == ALL else int(year), agency=None if agency == ALL else agency,
                      template=None if template == ALL else template)
-    total = _count(url, version, f)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(int(st.session_state.get("data_page", 1)), pages)
-    st.caption(f"{total} 份已确认报告（按机关、年度排序），第 {page} / {pages} 页，每页 {PAGE_SIZE} 份。"
+    rows = q.chosen(summaries, f)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    if int(st.session_state.get("data_page", 1)) > pages:  # the store shrank under this page
+        st.session_state.pop("data_page", None)
+    page = int(st.session_state.get("data_page", 1))
+    st.caption(f"{len(rows)} 份已确认报告（按机关、年度排序），第 {page} / {pages} 页，每页 {PAGE_SIZE} 份。"
                "列名为官方表格中的项目名称。")
-    st.dataframe(_rows(url, version, f, table, page), hide_index=True, width="stretch", key="data_table")
+    shown = tuple(s.document_id for s in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE])
+    st.dataframe(_rows(url, version, shown, table), hide_index=True, width="stretch", key="data_table")
     if pages > 1:
-        st.session_state["data_page"] = page
         st.pagination(pages, key="data_page", max_visible_pages=9)
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button("下载 CSV（全部筛选结果）", lambda: csv_bytes(confirmed_frame(
@@ -153,12 +136,15 @@ def render(store: Store) -> None:
         store, agency=f.agency, year=f.year, template=f.template)), "xxgk-confirmed.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="data_xlsx", width="stretch")
     # one year's outcomes per agency: the chosen year, else the latest (summing years would mean nothing)
-    _charts_section(url, version, f, f.year if f.year is not None else facets["year"][0] if facets["year"] else None)
+    outcomes_year = f.year if f.year is not None else facets["year"][0] if facets["year"] else None
+    _charts_section(summaries, f, outcomes_year)
     _across_reports(store, version)
 
 
-def _charts_section(url: str, version: tuple[int, ...], f: q.DataFilter, outcomes_year: int | None) -> None:
-    charts = _charts(url, version, f, outcomes_year)
+def _charts_section(summaries: list[q.ReportSummary], f: q.DataFilter, outcomes_year: int | None) -> None:
+    charts = {"received": q.received_by_year(summaries, f), "rules": q.findings_by_rule(summaries, f),
+              "outcomes": q.outcomes_by_agency(summaries, q.DataFilter(year=outcomes_year, agency=f.agency,
+                                                                       template=f.template))}
     st.subheader("一览")
     g1, g2 = st.columns(2)
     with g1:

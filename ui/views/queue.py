@@ -40,7 +40,7 @@ def _filter_from_widgets() -> None:
         template=pick("queue_template"), extractor=pick("queue_extractor"), errors=ss.get("queue_errors", "any"),
         search=(ss.get("queue_search") or "").strip(), order=ss.get("queue_order", "uploaded_at"),
         descending=bool(ss.get("queue_desc", False)))
-    ss["queue_page"] = 1
+    ss.pop("queue_page", None)  # a new filter starts at page 1
 
 
 def _widgets_from_filter(f: qm.QueueFilter) -> None:
@@ -83,7 +83,9 @@ def render(store: Store) -> None:
     order = qm.ids(store, f)
     held = CLAIMS.held_by_others(state.reviewer())
     pages = max(1, -(-len(order) // PAGE_SIZE))
-    current = min(int(st.session_state.get("queue_page", 1)), pages)
+    if int(st.session_state.get("queue_page", 1)) > pages:
+        st.session_state.pop("queue_page", None)
+    current = int(st.session_state.get("queue_page", 1))
     st.caption(f"共 {len(order)} 份，顺序：{f.describe()}。“打开第一份”打开的就是下表第一行。")
     b = st.columns([1.2, 1.4, 2, 3])
     b[0].button("打开第一份", key="queue_open_first", type="primary", disabled=not order,
@@ -110,7 +112,6 @@ def render(store: Store) -> None:
                  column_config={"未处理错误": st.column_config.NumberColumn(format="%d"),
                                 "未处理警告": st.column_config.NumberColumn(format="%d")})
     if pages > 1:
-        st.session_state["queue_page"] = current
         st.pagination(pages, key="queue_page", max_visible_pages=9)
     st.caption("点击一行即可打开审核。")
 
