@@ -9,12 +9,13 @@ must show no Streamlit exception box and the browser console no error. Screensho
 ``.artifacts/ui-browser/`` (CI keeps them) and the review page's to ``docs/screenshots/review.png``.
 
 The crash of issue 13, item 1 (select a finding, decide it, then click again: ``TypeError: '>=' not
-supported between instances of 'str' and 'int'`` in ``_focus_from_finding``) is caught by
-:func:`_no_errors` right after step 5's second click on the first finding (``_select(page, 0)`` after
-``_accept``): with the old finding radio put back (labels that carry the decision, the index read back from
-the widget), Streamlit replaces the page with its exception box there, and
-``expect(page.locator("[data-testid='stException']")).to_have_count(0)`` fails. This was checked by
-putting that code back temporarily (see the report of issue 13).
+supported between instances of 'str' and 'int'`` in ``_focus_from_finding``) is caught in step 5, at
+``assert _select(page, 0, watch) == first`` — the click on the first finding after accepting it: inside
+``_select``, :func:`_no_errors`'s first assertion, ``boxes.count() == 0`` on ``[data-testid='stException']``,
+fails with the TypeError's text. Checked by putting the old code back temporarily (the finding radio whose
+labels carry the decision, its value read back as an index and compared with ``>=``): the test then failed
+there with "Streamlit exception on the page: TypeError: '>=' not supported between instances of 'str' and
+'int' … in _old_focus_from_finding", and passes again without it.
 
 Needs Chromium (/usr/bin/chromium, or $XXGK_CHROMIUM) and the playwright package: `.ci/browser.sh` installs
 both; without them the test is skipped with that reason.
@@ -118,9 +119,9 @@ def _idle(page) -> None:
 
 
 def _no_errors(page, watch: Watch) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    """No Streamlit exception box on the page (its text is the failure's message) and no console error."""
+    boxes = page.locator("[data-testid='stException']")
+    assert boxes.count() == 0, "Streamlit exception on the page: " + " | ".join(boxes.all_inner_texts())
     assert watch.errors == [], watch.errors
 
 
