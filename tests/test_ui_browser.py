@@ -276,8 +276,17 @@ def test_a_reviewers_whole_day_in_chromium(app, tmp_path: Path) -> None:
             _no_errors(page, watch)
             _shot(page, "08-reloaded")
 
-            # 9. the keys: K / J move between findings, D and E go to their boxes, nothing fires while typing
+            # 9. the keys — after leaving the page and coming back: K / J move between findings, D and E go to
+            # their boxes, nothing fires while typing
             assert where["finding"] == second
+            sidebar = page.locator("section[data-testid='stSidebar']")
+            sidebar.get_by_text("审核队列", exact=True).click()
+            expect(page.get_by_role("heading", name="审核队列")).to_be_visible()
+            _idle(page)
+            sidebar.get_by_text("审核", exact=True).click()
+            expect(page.get_by_role("heading", name="淮安市洪泽区人民政府　2023 年度报告")).to_be_visible()
+            _idle(page)
+            assert _query(page) == where
             page.mouse.click(700, 12)
             page.keyboard.press("k")
             page.wait_for_function("f => new URLSearchParams(location.search).get('finding') === f", arg=first)
@@ -307,6 +316,11 @@ def test_a_reviewers_whole_day_in_chromium(app, tmp_path: Path) -> None:
             expect(page.locator(".st-key-review_form .py").first).to_contain_text("上年")  # last year's values
             _no_errors(page, watch)
             _shot(page, "10-next-report")
+            page.mouse.click(700, 12)
+            page.keyboard.press("n")  # the next pending report: the seed
+            expect(page.get_by_role("heading", name="57365线路检测中心　2017 年度报告")).to_be_visible()
+            _idle(page)
+            _no_errors(page, watch)
             with _store(data) as store:
                 review = store.get_review(report)
                 assert (review.state, review.reviewer) == ("confirmed", REVIEWER)

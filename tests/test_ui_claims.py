@@ -29,3 +29,11 @@ def test_a_claim_keeps_others_out_until_it_lapses_or_is_taken_over() -> None:
     assert claims.holder(1).who == "张三"
     claims.release_all("张三")
     assert claims.holder(1) is None
+
+
+def test_opening_another_report_lets_go_of_the_one_before() -> None:
+    claims = Claims(ttl=60, clock=Clock())
+    claims.claim(1, "张三")
+    claims.claim(2, "李四")
+    claims.claim(3, "张三", only=True)
+    assert claims.holder(1) is None and claims.holder(2).who == "李四" and claims.holder(3).who == "张三"

@@ -40,10 +40,16 @@ class Claims:
                 return None
             return claim
 
-    def claim(self, doc_id: int, who: str, *, take_over: bool = False) -> Claim:
-        """Claim (or renew) ``doc_id`` for ``who``; returns the holder, who may be someone else."""
+    def claim(self, doc_id: int, who: str, *, take_over: bool = False, only: bool = False) -> Claim:
+        """Claim (or renew) ``doc_id`` for ``who``; returns the holder, who may be someone else.
+
+        ``only``: the reviewer has moved on to this report, so their claims on others are let go.
+        """
         now = self._clock()
         with self._lock:
+            if only:
+                for d in [d for d, c in self._held.items() if c.who == who and d != doc_id]:
+                    del self._held[d]
             claim = self._held.get(doc_id)
             if claim is not None and claim.who != who and claim.until > now and not take_over:
                 return claim

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from extractor.batch import STALE_AFTER, Input, JobRunner, add_inputs, inputs_from_bytes
@@ -50,13 +50,15 @@ def submit(store: Store, files: Iterable[tuple[str, bytes]], *, extractor: str =
     """Put uploaded files in a job and make sure a worker thread is draining the queue."""
     files = list(files)
     limit = max_upload_mb() * 1024 * 1024
-    inputs = []
-    for name, data in files:
-        if len(data) > limit:  # Streamlit refuses these already; a second look costs nothing
-            inputs.append(Input(name, error=f"文件过大 / larger than {max_upload_mb()} MB (XXGK_UI_MAX_MB)"))
-            continue
-        inputs.extend(inputs_from_bytes(data, name))
-    items = add_inputs(store, None, inputs, extractor=extractor, force=False, who=who)
+
+    def inputs() -> Iterator[Input]:  # one member at a time: an archive is never held expanded
+        for name, data in files:
+            if len(data) > limit:  # Streamlit refuses these already; a second look costs nothing
+                yield Input(name, error=f"文件过大 / larger than {max_upload_mb()} MB (XXGK_UI_MAX_MB)")
+            else:
+                yield from inputs_from_bytes(data, name)
+
+    items = add_inputs(store, None, inputs(), extractor=extractor, force=False, who=who)
     options = {"extractor": extractor, "force": False, "files": [name for name, _ in files]}
     job = store.create_job(options, items, kind=KIND, created_by=who)
     store.finish_job_if_complete(job.id)  # every file settled at intake (duplicates, unreadable)

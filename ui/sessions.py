@@ -141,6 +141,11 @@ def register(session_id: str, token: str) -> None:
     """This Streamlit session is signed in with ``token`` (the upload guard asks :func:`upload_allowed`)."""
     with _LOCK:
         _SIGNED_IN[session_id] = token
+        crowded = len(_SIGNED_IN) > 1000
+    if crowded:  # sessions closed without signing out: forget those whose token no longer holds
+        for sid, tok in list(_SIGNED_IN.items()):
+            if verify(tok) is None:
+                unregister(sid)
 
 
 def unregister(session_id: str) -> None:

@@ -15,6 +15,7 @@ from extractor.document import Document
 from extractor.store import Store, open_store
 from ui import sessions
 from ui.auth import User, end_sessions
+from ui.claims import CLAIMS
 from ui.queries import ReportSummary, Summaries
 
 TOKEN_KEY = "session_token"
@@ -109,6 +110,7 @@ def sign_out() -> None:
     user = current_user()
     if user is not None:
         end_sessions(user.name)
+        CLAIMS.release_all(user.name)
     sid = _session_id()
     if sid:
         sessions.unregister(sid)

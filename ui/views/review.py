@@ -139,7 +139,7 @@ def render(store: Store) -> None:
         return
     place = _settle_place(report, place)
     me = state.reviewer()
-    holder = CLAIMS.claim(doc_id, me)
+    holder = CLAIMS.claim(doc_id, me, only=True)
     _header(store, report, holder.who != me)
     show_flash()
     if holder.who != me:
@@ -454,8 +454,7 @@ def _years(report: Report) -> None:
                                                         "" if ours else "（在下一年度报告中处理）"))
             if not ours:
                 for f in p.findings:
-                    title, equation = findings.describe(f, {})
-                    st.warning(f"{SEVERITY_ICONS[f.severity]} {title}" + (f"：{equation}" if equation else ""))
+                    st.warning(f"{SEVERITY_ICONS[f.severity]} {f.message}")
             if not p.findings:
                 st.success("上年结转、现行有效件数等跨年度关系一致。")
 

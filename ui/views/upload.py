@@ -45,7 +45,7 @@ def _start(store: Store) -> None:
 def render(store: Store) -> None:
     st.header("上传报告")
     show_flash()
-    limit = jobs.max_upload_mb()
+    limit = min(jobs.max_upload_mb(), int(st.get_option("server.maxUploadSize")))  # the smaller limit is the true one
     st.caption(f"可一次选择多个文件，也可上传 zip 压缩包（可含子文件夹和嵌套的压缩包）。单个文件不超过 {limit} MB。"
                "内容相同的文件只保存和提取一次。")
     st.html(_DROPZONE_CSS)
