@@ -122,3 +122,13 @@ def ui_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("XXGK_DATABASE_URL", "XXGK_UI_SECRET", "XXGK_UI_SESSION_HOURS", "XXGK_UI_MAX_MB"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+@pytest.fixture()
+def db_store(db_url: str):
+    """An open store on an empty database of each backend (see ``db_url``)."""
+    from extractor.store import open_store
+
+    s = open_store(db_url)
+    yield s
+    s.close()

@@ -7,11 +7,6 @@ never read), and in the real server started the way ``xxgk ui`` starts it.
 from __future__ import annotations
 
 import http.client
-import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,7 +16,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from tests.conftest import ROOT
+from tests.ui_app import running_app
 from ui import auth, sessions
 from ui.asgi import UploadGuard
 
@@ -48,40 +43,12 @@ def test_the_guard_refuses_uploads_of_sessions_not_signed_in_without_reading_the
     assert client.put("/_stcore/upload_file/signed/f2", content=b"report").status_code == 401
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def server(ui_env: Path):
-    """`streamlit run ui/asgi.py` as `xxgk ui` runs it, on a free loopback port."""
-    from ui.launch import streamlit_command
-
+    """The app as `xxgk ui` serves it; yields its port."""
     auth.add_user("李四", "secret-pass", role="admin")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = streamlit_command(["--server.port", str(port), "--server.headless", "true"])
-    proc = subprocess.Popen(cmd, cwd=ui_env, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(proc.stdout.read() if proc.stdout else "streamlit did not start") from None
-                time.sleep(0.3)
+    with running_app(ui_env) as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.mark.slow

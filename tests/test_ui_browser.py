@@ -27,16 +27,13 @@ import csv
 import io
 import os
 import shutil
-import socket
-import subprocess
-import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REAL, ROOT, SEED_TXT
+from tests.ui_app import running_app
 
 CHROMIUM = os.environ.get("XXGK_CHROMIUM", "/usr/bin/chromium")
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,12 +44,6 @@ REPORTS = [REAL / "2023-huaian-hongze-district.pdf", REAL / "2024-huaian-hongze-
 REVIEWER, PASSWORD = "李审核", "browser-pw-1"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
@@ -68,36 +59,12 @@ def app(tmp_path: Path):
     if missing:
         pytest.skip(f"the real reports are not here ({missing[0]}); the browser test reads ../shared/real in place")
     from ui import auth
-    from ui.launch import streamlit_command
 
-    env = {**os.environ, "XXGK_DATA_DIR": str(tmp_path / "data"), "XXGK_USERS_FILE": str(tmp_path / "users.json"),
-           "PYTHONPATH": str(ROOT)}
-    for name in ("XXGK_DATABASE_URL", "XXGK_UI_SECRET", "XXGK_UI_MAX_MB"):
-        env.pop(name, None)
     auth.add_user(REVIEWER, PASSWORD, role="admin", path=tmp_path / "users.json")
-    port = _free_port()
-    cmd = streamlit_command(["--server.port", str(port), "--server.headless", "true"])
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "server.log").read_text()) from None
-                time.sleep(0.3)
-        yield url, tmp_path / "data"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    env = {"XXGK_DATA_DIR": str(tmp_path / "data"), "XXGK_USERS_FILE": str(tmp_path / "users.json"),
+           "XXGK_DATABASE_URL": "", "XXGK_UI_SECRET": "", "XXGK_UI_MAX_MB": ""}
+    with running_app(tmp_path, env) as port:
+        yield f"http://127.0.0.1:{port}", tmp_path / "data"
 
 
 # -- helpers -------------------------------------------------------------------------------------------------

@@ -3,37 +3,18 @@ current by reading again only what changed, and the sums and counts over them.""
 
 from __future__ import annotations
 
-import pytest
-
-import extractor
-from extractor.store import open_store
-from tests.conftest import SEED_TXT
+from tests.ui_app import add_seed_report
 from ui import queries as q
 
 REVIEWER = "张三"
 
 
-@pytest.fixture()
-def store(db_url: str):
-    s = open_store(db_url)
-    yield s
-    s.close()
-
-
 def _add(store, agency: str, year: int, received: int | None, *, confirm: bool = True) -> int:
-    data = SEED_TXT.read_bytes() + f"\n{agency}{year}".encode()
-    result = extractor.extract(data, name=f"{agency}-{year}.txt")
-    result = result.model_copy(update={"meta": result.meta.model_copy(update={"agency": agency, "year": year})})
-    doc = store.add_document(data, f"{agency}-{year}.txt", who=REVIEWER)
-    store.save_extraction(doc.id, result, created_by=REVIEWER)
-    if received != 233:
-        store.record_edit(doc.id, "old.收到申请数", received, who=REVIEWER, reason="测试")
-    if confirm:
-        store.set_review_state(doc.id, "confirmed", who=REVIEWER)
-    return doc.id
+    return add_seed_report(store, agency, year, who=REVIEWER, received=received, confirm=confirm)
 
 
-def test_sums_by_year_count_only_confirmed_reports_and_leave_blanks_out(store) -> None:
+def test_sums_by_year_count_only_confirmed_reports_and_leave_blanks_out(db_store) -> None:
+    store = db_store
     _add(store, "甲局", 2022, 233)
     _add(store, "乙局", 2022, 100)
     _add(store, "甲局", 2023, None)  # blank: not 0, not added
@@ -46,7 +27,8 @@ def test_sums_by_year_count_only_confirmed_reports_and_leave_blanks_out(store) -
     assert facets["year"] == [2023, 2022] and facets["agency"] == ["乙局", "甲局"] and facets["template"] == ["2008"]
 
 
-def test_outcomes_are_per_agency_for_the_chosen_year_only(store) -> None:
+def test_outcomes_are_per_agency_for_the_chosen_year_only(db_store) -> None:
+    store = db_store
     _add(store, "甲局", 2022, 233)
     _add(store, "甲局", 2023, 233)
     _add(store, "乙局", 2023, 233)
@@ -66,7 +48,8 @@ def test_a_group_total_the_report_does_not_print_is_the_sum_of_its_items() -> No
     assert s.received == 9.0
 
 
-def test_findings_by_rule_leave_out_what_reviewers_dismissed(store) -> None:
+def test_findings_by_rule_leave_out_what_reviewers_dismissed(db_store) -> None:
+    store = db_store
     a = _add(store, "甲局", 2022, 233, confirm=False)
     b = _add(store, "乙局", 2022, 233, confirm=False)
     mismatch = next(f for f in store.latest_extraction(a).result.findings if f.rule == "prose.mismatch")
@@ -82,7 +65,8 @@ def test_findings_by_rule_leave_out_what_reviewers_dismissed(store) -> None:
         "old.channels_upper": 1, "old.responses_sum": 1}
 
 
-def test_only_reports_whose_review_or_decisions_changed_are_read_again(store, monkeypatch) -> None:
+def test_only_reports_whose_review_or_decisions_changed_are_read_again(db_store, monkeypatch) -> None:
+    store = db_store
     ids = [_add(store, f"局{i:02d}", 2022, 200 + i) for i in range(4)]
     cache = q.Summaries()
     assert len(cache.current(store)) == 4
@@ -99,7 +83,8 @@ def test_only_reports_whose_review_or_decisions_changed_are_read_again(store, mo
     assert {s.document_id: s.received for s in cache.current(store)}[ids[0]] == 999.0
 
 
-def test_a_page_of_confirmed_rows_by_id_and_the_version_that_caches_it(store) -> None:
+def test_a_page_of_confirmed_rows_by_id_and_the_version_that_caches_it(db_store) -> None:
+    store = db_store
     before = q.store_version(store)
     ids = [_add(store, f"局{i:02d}", 2022, 200 + i) for i in range(5)]
     after = q.store_version(store)

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
-
-import extractor
-from extractor.store import open_store
-from tests.conftest import SEED_TXT
+from tests.ui_app import add_seed_report
 from ui import queue_model as qm
 
 REVIEWER = "张三"
 
 
-@pytest.fixture()
-def store(db_url: str):
-    s = open_store(db_url)
-    yield s
-    s.close()
-
-
 def _add(store, agency: str, year: int, *, clean: bool = False) -> int:
-    data = SEED_TXT.read_bytes() + f"\n{agency}{year}".encode()
-    result = extractor.extract(data, name=f"{agency}-{year}.txt")
-    result = result.model_copy(update={"meta": result.meta.model_copy(update={"agency": agency, "year": year})})
-    if clean:
-        result = result.model_copy(update={"findings": []})
-    doc = store.add_document(data, f"{agency}-{year}.txt", who=REVIEWER)
-    store.save_extraction(doc.id, result, created_by=REVIEWER)
-    return doc.id
+    return add_seed_report(store, agency, year, who=REVIEWER, findings=not clean)
 
 
-def test_the_order_is_stated_total_and_filters_run_in_the_database(store) -> None:
+def test_the_order_is_stated_total_and_filters_run_in_the_database(db_store) -> None:
+    store = db_store
     a = _add(store, "甲局", 2023)
     b = _add(store, "乙局", 2022)
     c = _add(store, "甲局", 2022, clean=True)
@@ -46,7 +29,8 @@ def test_the_order_is_stated_total_and_filters_run_in_the_database(store) -> Non
     assert qm.ids(store, qm.QueueFilter(states=("pending", "confirmed"))) == [a, b, c]
 
 
-def test_settled_findings_no_longer_count_and_the_error_filter_follows_them(store) -> None:
+def test_settled_findings_no_longer_count_and_the_error_filter_follows_them(db_store) -> None:
+    store = db_store
     a = _add(store, "甲局", 2023)
     b = _add(store, "乙局", 2023)
     c = _add(store, "丙局", 2023, clean=True)
@@ -69,7 +53,8 @@ def test_next_after_wraps_round_and_skips_reports_others_hold() -> None:
     assert qm.next_after([2], 2) is None and qm.next_after([], None) is None
 
 
-def test_facets_list_what_the_store_holds(store) -> None:
+def test_facets_list_what_the_store_holds(db_store) -> None:
+    store = db_store
     _add(store, "甲局", 2023)
     _add(store, "乙局", 2021)
     got = qm.facets(store)
