@@ -387,3 +387,14 @@ def test_administrators_manage_accounts_and_reviewers_do_not_see_the_page(ui_env
     at.button(key="acct_remove").click().run()  # removed while signed in: the next click signs it out
     reviewer.run()
     assert "login_name" in [t.key for t in reviewer.text_input]
+
+
+def test_a_url_changed_by_the_reviewer_moves_the_place(ui_env: Path, store: Store) -> None:
+    first, second = _upload(store, SEED_TXT, ROOT / "tests" / "fixtures" / "text" / "2022-2021format.md")
+    at = _signed_in(page="review", report=str(first))
+    assert at.session_state["place"].report == first
+    at.query_params["report"] = str(second)  # the browser's back button, or a link pasted in
+    at.run()
+    assert at.session_state["place"].report == second and not at.exception
+    at.run()  # and the page's own writes are not mistaken for the reviewer's
+    assert at.session_state["place"].report == second

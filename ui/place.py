@@ -23,6 +23,7 @@ PAGES: tuple[Page, ...] = get_args(Page)
 PAGE_LABELS: dict[str, str] = {"upload": "上传", "queue": "审核队列", "review": "审核", "data": "数据", "accounts": "账号"}
 TABLES: tuple[str, ...] = ("t2", "t3", "t4", "old", "all")
 _KEY = "place"
+_WRITTEN = "place_written"  # the query this session last wrote into the address bar
 _FINDING_ID = re.compile(r"^[0-9a-f]{10}$")
 
 
@@ -62,13 +63,19 @@ class Place(BaseModel):
                    table=table if table in TABLES else None)
 
 
+def _url() -> dict[str, str]:
+    return {k: st.query_params.get(k, "") for k in ("page", "report", "key", "finding", "table") if k in st.query_params}
+
+
 def current() -> Place:
-    """The place of this browser session; on its first run, the one the URL names."""
+    """The place of this browser session: the one the URL names on its first run, or when the reviewer
+    changed the URL since this session last wrote it (the browser's back button, a pasted link)."""
     place = st.session_state.get(_KEY)
-    if not isinstance(place, Place):
-        place = Place.from_query({k: st.query_params.get(k, "") for k in ("page", "report", "key", "finding",
-                                                                            "table")})
+    url = _url()
+    if not isinstance(place, Place) or (url != st.session_state.get(_WRITTEN, url) and url != place.query()):
+        place = Place.from_query(url)
         st.session_state[_KEY] = place
+        st.session_state[_WRITTEN] = url
     return place
 
 
@@ -90,6 +97,6 @@ def open_report(doc_id: int) -> None:
 def sync_url() -> None:
     """Write the place into the address bar (only when it changed, so no history entry per rerun)."""
     want = current().query()
-    have = {k: st.query_params.get(k) for k in st.query_params}
-    if have != want:
+    if _url() != want:
         st.query_params.from_dict(want)
+    st.session_state[_WRITTEN] = want
