@@ -22,6 +22,7 @@ html, body, [class*="css"], .stMarkdown, .stDataFrame, button, input, textarea {
 section[data-testid="stSidebar"] { width: 200px !important; min-width: 200px !important; }
 [data-testid="stColumn"]:has(> div > .st-key-review_source), [data-testid="stColumn"]:has(.st-key-review_source) {
   position: sticky; top: 3.6rem; align-self: flex-start; max-height: calc(100vh - 4.2rem); overflow-y: auto; }
+[data-testid="InputInstructions"] { display: none; }  /* "Press Enter to …": our own labels say it in Chinese */
 .st-key-findings button > div { justify-content: flex-start; width: 100%; }
 .st-key-findings button [data-testid="stMarkdownContainer"] p { text-align: left; }
 </style>"""

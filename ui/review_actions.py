@@ -40,7 +40,6 @@ class Dialog:
     key: str | None = None
     value: Number | None = None
     reason: str = ""
-    then_next: bool = True
 
 
 def request_focus(selector: str) -> None:
@@ -53,15 +52,15 @@ def queue_filter() -> qm.QueueFilter:
 
 
 # -- moving -----------------------------------------------------------------------------------------
-def select_key(key: str, *, focus_input: bool = True) -> None:
-    """Focus one value (from the form, the page or the list); the edit box beside the source takes it."""
+def select_key(key: str) -> None:
+    """Focus one value (from the form, the page or the list); the edit box beside the source takes it,
+    ready to type into."""
     if key not in catalog.BY_KEY:
         return
     place = P.current()
     table = place.table if place.table == "all" else key.split(".", 1)[0]
     P.go(key=key, table=table)
-    if focus_input:
-        request_focus(EDIT_INPUT)
+    request_focus(EDIT_INPUT)
 
 
 def select_finding(view: FindingView, form_keys: list[str]) -> None:

@@ -40,6 +40,7 @@ from ui.views.common import (
     SEVERITY_ICONS,
     SEVERITY_LABELS,
     extractor_label,
+    flash,
     local_time,
     show_flash,
     template_label,
@@ -159,7 +160,8 @@ def render(store: Store) -> None:
         _years(report)
         _audit(store, report)
     focus = st.session_state.pop(act.FOCUS_KEY, None)
-    components.keyboard(ACTIONS, on_action=lambda a: _on_key(store, report, a), focus_keys=FOCUS_KEYS,
+    read_only = holder.who != me
+    components.keyboard(ACTIONS, on_action=lambda a: _on_key(store, report, a, read_only), focus_keys=FOCUS_KEYS,
                         focus=focus[0] if focus else None, focus_nonce=focus[1] if focus else None,
                         key="review_keys")
 
@@ -181,15 +183,18 @@ def _settle_place(report: Report, place: P.Place) -> P.Place:
     return P.go(**changes) if changes else place
 
 
-def _on_key(store: Store, report: Report, action: str) -> None:
+def _on_key(store: Store, report: Report, action: str, read_only: bool) -> None:
     doc_id = report.doc.id
     place = P.current()
     chosen = report.view(place.finding)
+    if read_only and action in ("accept", "confirm_next"):
+        flash("warning", "另一位审核员正在审核这份报告；如需修改，请先接手。")
+        return
     if action in ("next_finding", "prev_finding"):
         act.step_finding(report.found, report.keys, 1 if action == "next_finding" else -1)
     elif action == "accept":
         if chosen is None:
-            act.flash("info", "先用 J / K 选择一个问题")
+            flash("info", "先用 J / K 选择一个问题")
         else:
             act.decide(store, doc_id, chosen, "accepted", report.found, report.keys)
     elif action == "next_pending":
