@@ -162,8 +162,10 @@ def test_a_reviewers_whole_day_in_chromium(app, tmp_path: Path) -> None:
                 expect(page.get_by_role("button", name=f"Remove {path.name}")).to_be_visible()
             _idle(page)
             page.get_by_role("button", name="开始提取").click()
-            expect(page.get_by_text("共 3 个文件：已提取 3，跳过 0，失败 0")).to_be_visible(timeout=180_000)
+            # the job's box is redrawn by the page once the job is done: wait for that, then read it
+            expect(page.get_by_role("button", name="打开第一份进行审核")).to_be_visible(timeout=180_000)
             _idle(page)
+            expect(page.get_by_text("共 3 个文件：已提取 3，跳过 0，失败 0")).to_have_count(1)
             _no_errors(page, watch)
             _shot(page, "02-uploaded")
 
