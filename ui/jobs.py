@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from extractor.batch import STALE_AFTER, Input, JobRunner, add_inputs, inputs_from_bytes
+from extractor.batch import STALE_AFTER, Input, JobRunner, add_inputs, inputs_from_bytes, requeue_dead
 from extractor.store import JobRow, Store
 
 KIND = "ui"
@@ -92,7 +92,7 @@ def _drain(store: Store) -> None:
                 return
         ran = False
         for job in sorted(jobs, key=lambda j: j.created_at):
-            store.requeue_running(job.id, older_than=STALE_AFTER)  # left by a server that stopped
+            requeue_dead(store, job.id)  # left by a server that stopped
             if store.job_counts(job.id).queued == 0:
                 store.finish_job_if_complete(job.id)
                 continue

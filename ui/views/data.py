@@ -10,12 +10,12 @@ reports run only when asked for.
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from extractor.safe_csv import neutralize
 from extractor.store import CONFIRMED_META_COLUMNS, Store
 from schemas import catalog
 from ui import queries as q
@@ -36,7 +36,6 @@ YEARS_LABELS = {"agency": "机关", "previous_year": "上一年度", "year": "�
                 "expected": "应为", "actual": "实为"}
 SIMILAR_LABELS = {"similarity": "相同比例", "file": "文件", "agency": "机关", "year": "年度", "other_file": "另一文件",
                   "other_agency": "另一机关", "other_year": "另一年度"}
-_UNSAFE = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- one page of the table (cached under the store's version) ---------------------------------------------
@@ -66,18 +65,13 @@ def confirmed_frame(store: Store, *, agency: str | None = None, year: int | None
     return pd.DataFrame(rows, columns=[*CONFIRMED_META_COLUMNS, *keys])
 
 
-def _safe(v: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula (= + - @ tab CR first) is kept as text."""
-    return "'" + v if isinstance(v, str) and v.startswith(_UNSAFE) else v
-
-
 def _for_download(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     if "confirmed_at" in out:
         out["confirmed_at"] = [local_time(t, "%Y-%m-%d %H:%M:%S") for t in out["confirmed_at"]]
     for col in ("name", "agency", "reviewer", "sha256", "template", "extractor"):
         if col in out:
-            out[col] = [_safe(v) for v in out[col]]
+            out[col] = [neutralize(v) for v in out[col]]
     return out
 
 
