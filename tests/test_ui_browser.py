@@ -308,6 +308,7 @@ def test_a_reviewers_whole_day_in_chromium(app, tmp_path: Path) -> None:
             (row,) = rows
             assert (row["agency"], row["year"], row["reviewer"]) == ("淮安市洪泽区人民政府", "2023", REVIEWER)
             assert row["t4.复议.总计"] == "11" and row["t3.本年新收.总计"] == "21"
+            _idle(page)
             with page.expect_download() as got:
                 page.get_by_role("button", name="下载 Excel（全部筛选结果）").click()
             from openpyxl import load_workbook

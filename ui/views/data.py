@@ -125,10 +125,11 @@ def render(store: Store) -> None:
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button("下载 CSV（全部筛选结果）", lambda: csv_bytes(confirmed_frame(
         store, agency=f.agency, year=f.year, template=f.template)), "xxgk-confirmed.csv", "text/csv", key="data_csv",
-        width="stretch")
+        width="stretch", on_click="ignore")  # a download needs no rerun of the page
     d2.download_button("下载 Excel（全部筛选结果）", lambda: excel_bytes(confirmed_frame(
         store, agency=f.agency, year=f.year, template=f.template)), "xxgk-confirmed.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="data_xlsx", width="stretch")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="data_xlsx", width="stretch",
+        on_click="ignore")
     # one year's outcomes per agency: the chosen year, else the latest (summing years would mean nothing)
     outcomes_year = f.year if f.year is not None else facets["year"][0] if facets["year"] else None
     _charts_section(summaries, f, outcomes_year)
@@ -222,7 +223,7 @@ def _across_reports(store: Store, version: tuple[int, ...]) -> None:
         shown["severity"] = shown["severity"].map({"error": "错误", "warning": "警告", "info": "提示"}).fillna("")
         st.dataframe(shown.rename(columns=YEARS_LABELS), hide_index=True, width="stretch", key="data_years")
         st.download_button("下载跨年度核对 CSV", years.to_csv(index=False).encode("utf-8-sig"), "xxgk-years.csv",
-                           "text/csv", key="data_years_csv")
+                           "text/csv", key="data_years_csv", on_click="ignore")
     st.markdown(f"**不同机关正文雷同：{len(alike)} 对**（正文字符四元组相同 85% 以上，不计数字）")
     if not alike.empty:
         st.dataframe(alike.rename(columns=SIMILAR_LABELS), hide_index=True, width="stretch", key="data_similar")
