@@ -20,7 +20,7 @@ from extractor.batch import STALE_AFTER, Input, JobRunner, add_inputs, inputs_fr
 from extractor.store import JobRow, Store
 
 KIND = "ui"
-UPLOAD_TYPES: list[str] = ["pdf", "docx", "html", "htm", "txt", "md", "zip"]
+UPLOAD_TYPES: list[str] = ["pdf", "docx", "html", "htm", "txt", "md", "png", "jpg", "jpeg", "tif", "tiff", "zip"]
 DEFAULT_MAX_MB = 50
 
 

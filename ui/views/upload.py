@@ -49,8 +49,8 @@ def render(store: Store) -> None:
     st.caption(f"可一次选择多个文件，也可上传 zip 压缩包（可含子文件夹和嵌套的压缩包）。单个文件不超过 {limit} MB。"
                "内容相同的文件只保存和提取一次。")
     st.html(_DROPZONE_CSS)
-    st.file_uploader("选择文件：PDF、DOCX、HTML、TXT、MD 或 zip", type=jobs.UPLOAD_TYPES, accept_multiple_files=True,
-                     key=f"upload_files_{st.session_state.get(NONCE_KEY, 0)}")
+    st.file_uploader("选择文件：PDF、DOCX、HTML、TXT、MD，扫描件图片（PNG、JPEG、TIFF），或 zip", type=jobs.UPLOAD_TYPES,
+                     accept_multiple_files=True, key=f"upload_files_{st.session_state.get(NONCE_KEY, 0)}")
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     c1.selectbox("提取方式", list(EXTRACTOR_LABELS), format_func=EXTRACTOR_LABELS.__getitem__, key="upload_extractor")
     c2.button("开始提取", type="primary", key="upload_start", on_click=_start, args=(store,), width="stretch")
