@@ -216,6 +216,22 @@ def _read(path: Path, label: str) -> Iterator[Input]:
     yield Input(label, data)
 
 
+def inputs_from_bytes(data: bytes, label: str) -> Iterator[Input]:
+    """One uploaded file's bytes as batch inputs, within the budgets a file read from disk gets: an archive
+    (by name or by content) becomes its members. The review UI's uploads come in through here."""
+    lim = current_limits()
+    try:
+        if _looks_like_zip(data[:65536], label):
+            lim.check("archive_bytes", len(data), label)
+            yield from iter_zip(data, label)
+            return
+        lim.check("file_bytes", len(data), label)
+    except InputError as err:
+        yield Input(label, error=err.one_line())
+        return
+    yield Input(label, data)
+
+
 def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
     """Every report-like file under ``root`` (sorted), links included, each with why it is refused (None:
     read it). A link is read only when it stays inside ``root``; links to folders are not followed."""
@@ -712,6 +728,7 @@ __all__ = [
     "Summary",
     "add_inputs",
     "failure_lines",
+    "inputs_from_bytes",
     "iter_inputs",
     "iter_zip",
     "job_key",

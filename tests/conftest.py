@@ -112,3 +112,23 @@ def _drop_database(admin, name: str) -> None:
                 if attempt == 49:
                     raise
                 time.sleep(0.1)
+
+
+@pytest.fixture()
+def ui_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The review UI's files in a fresh folder: SQLite store, users file, session key."""
+    monkeypatch.setenv("XXGK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XXGK_USERS_FILE", str(tmp_path / "users.json"))
+    for name in ("XXGK_DATABASE_URL", "XXGK_UI_SECRET", "XXGK_UI_SESSION_HOURS", "XXGK_UI_MAX_MB"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture()
+def db_store(db_url: str):
+    """An open store on an empty database of each backend (see ``db_url``)."""
+    from extractor.store import open_store
+
+    s = open_store(db_url)
+    yield s
+    s.close()

@@ -1,33 +1,25 @@
-"""The review UI: sign-in, upload, queue, review (findings, edits, confirm), data — with Streamlit's AppTest.
+"""The review app page by page, with Streamlit's AppTest against a real SQLite store in a temporary folder.
 
-The walk drives the real app script (ui/app.py) against a real SQLite store in a temporary folder and
-then reads the store back: the confirmed values and every audit row must carry the reviewer's name.
+AppTest runs the real script (ui/app.py) but no browser: what only a browser shows (the clicks on the
+form and the page, the keys, the reload, the cookie) is tests/test_ui_browser.py's. Here the store is
+read back after each step: every value, decision and state change must carry the reviewer's name.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import re
-import stat
-import zipfile
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("streamlit", reason="the UI tests need the [ui] extra: pip install 'xxgk[ui]'")
 
-from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
-from extractor._errors import ConfigError
+import extractor
 from extractor.store import Store, open_store
-from schemas.results import Result
-from tests.conftest import REAL, ROOT, SEED_TXT
-from ui import auth, form_view, source_view, uploads
-from ui.views import data as data_view
-from ui.views.review import fid
+from tests.conftest import ROOT, SEED_TXT, real_pdf
+from ui import auth, jobs
+from ui.findings import finding_id
 
 APP = str(ROOT / "ui" / "app.py")
 SEED_RULES = {"old.channels_upper", "old.responses_sum", "prose.mismatch"}
@@ -36,564 +28,373 @@ PASSWORD = "审核-secret-1"
 
 
 @pytest.fixture()
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XXGK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XXGK_USERS_FILE", str(tmp_path / "users.json"))
-    monkeypatch.delenv("XXGK_DATABASE_URL", raising=False)
-    return tmp_path
-
-
-@pytest.fixture()
-def store(env: Path) -> Store:
+def store(ui_env: Path) -> Store:
     s = open_store()
     yield s
     s.close()
 
 
-def _signed_in(env: Path) -> AppTest:
-    auth.add_user(REVIEWER, PASSWORD)
+def _app(**query: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.text_input(key="login_name").input(REVIEWER)
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button(key="login_submit").click().run()
-    assert not at.exception
+    for k, v in query.items():
+        at.query_params[k] = v
     return at
 
 
-def _messages(at: AppTest, kind: str) -> list[str]:
+def _sign_in(at: AppTest, name: str = REVIEWER, password: str = PASSWORD) -> AppTest:
+    at.run()
+    at.text_input(key="login_name").input(name)
+    at.text_input(key="login_password").input(password)
+    at.button(key="login_submit").click().run()
+    return at
+
+
+def _signed_in(role: str = "reviewer", **query: str) -> AppTest:
+    if REVIEWER not in auth.load_users():
+        auth.add_user(REVIEWER, PASSWORD, role=role)
+    at = _sign_in(_app(**query))
+    assert not at.exception and "login_name" not in [t.key for t in at.text_input]
+    return at
+
+
+def _upload(store: Store, *paths: Path) -> list[int]:
+    job = jobs.submit(store, [(p.name, p.read_bytes()) for p in paths], who=REVIEWER)
+    assert jobs.wait(store, job.id).status == "done"
+    by_name = {it.file_name: it.document_id for it in store.job_items(job.id)}
+    return [by_name[p.name] for p in paths]
+
+
+def _texts(at: AppTest, kind: str) -> list[str]:
     return [e.value for e in getattr(at, kind)]
 
 
-# -- accounts -----------------------------------------------------------------------------------
-def test_passwords_are_stored_as_salted_scrypt_hashes(env: Path) -> None:
-    auth.add_user("李四", "correct horse")
-    raw = (env / "users.json").read_text(encoding="utf-8")
-    assert "correct horse" not in raw
-    entry = json.loads(raw)["users"]["李四"]
-    assert entry["hash"].startswith("scrypt$16384$8$1$")
-    assert stat.S_IMODE(os.stat(env / "users.json").st_mode) == 0o600
-    assert auth.authenticate("李四", "correct horse").name == "李四"
-    assert auth.authenticate("李四", "wrong horse") is None
-    assert auth.authenticate("王五", "correct horse") is None
-    # the same password twice gives two different hashes (salted)
-    assert auth.hash_password("x" * 8) != auth.hash_password("x" * 8)
+def _finding_buttons(at: AppTest) -> list:
+    return [b for b in at.button if (b.key or "").startswith("finding_") and b.key != "finding_accept"]
 
 
-def test_add_user_rejects_short_passwords_and_resets_an_existing_one(env: Path) -> None:
-    with pytest.raises(Exception, match="6"):
-        auth.add_user("李四", "123")
-    auth.add_user("李四", "first-pass")
-    auth.add_user("李四", "second-pass", role="admin")
-    assert auth.authenticate("李四", "first-pass") is None
-    assert auth.authenticate("李四", "second-pass").role == "admin"
-
-
-def test_cli_add_user_reads_the_password_from_stdin(env: Path) -> None:
-    from extractor.cli import main
-
-    got = CliRunner().invoke(main, ["ui", "--add-user", "王五", "--admin", "--password-stdin"], input="pw-from-ci\n")
-    assert got.exit_code == 0, got.output
-    assert "王五" in got.output
-    assert auth.authenticate("王五", "pw-from-ci").role == "admin"
-
-
-def test_cli_ui_without_users_and_without_a_terminal_says_how_to_add_one(env: Path) -> None:
-    from extractor.cli import main
-
-    got = CliRunner().invoke(main, ["ui"])
-    assert got.exit_code != 0
-    assert "--add-user" in got.output
-
-
-def test_cli_ui_passes_streamlit_args_through_with_fake_subprocess(env: Path, monkeypatch) -> None:
-    import ui.launch
-    from extractor.cli import main
-
+# -- signing in -------------------------------------------------------------------------------------------
+def test_sign_in_refuses_a_wrong_password_then_throttles(ui_env: Path) -> None:
     auth.add_user(REVIEWER, PASSWORD)
-    seen: list[list[str]] = []
-    monkeypatch.setattr(ui.launch.subprocess, "call", lambda cmd, env=None: seen.append(cmd) or 0)
-    got = CliRunner().invoke(main, ["ui", "--server.port", "8599", "--server.address", "127.0.0.1"])
-    assert got.exit_code == 0, got.output
-    cmd = seen[0]
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("ui/app.py")
-    assert cmd[-4:] == ["--server.port", "8599", "--server.address", "127.0.0.1"]
+    at = _app()
+    for i in range(3):
+        _sign_in(at, password=f"wrong-{i}")
+    errors = _texts(at, "error")
+    assert errors and errors[0].startswith("用户名或密码错误")
+    assert "秒后再试" in errors[0]  # the third failure already costs a wait
+    _sign_in(at)  # the right password, too soon: not even checked
+    assert "尝试次数过多" in _texts(at, "error")[0]
+    assert "login_name" in [t.key for t in at.text_input]
 
 
-# -- uploads --------------------------------------------------------------------------------------
-def test_ingest_puts_the_seed_in_the_queue_once(store: Store) -> None:
-    data = SEED_TXT.read_bytes()
-    first = uploads.ingest(store, SEED_TXT.name, data, who=REVIEWER)
-    assert first.ok and first.n_findings == 3 and not first.skipped
-    again = uploads.ingest(store, "copy.txt", data, who=REVIEWER)
-    assert again.ok and again.skipped and again.doc_id == first.doc_id
-    rows = store.list_reports()
-    assert [(r.document_id, r.state, r.year, r.template, r.n_error) for r in rows] == [(first.doc_id, "pending", 2017,
-                                                                                        "2008", 3)]
-    assert store.get_document(first.doc_id).uploaded_by == REVIEWER
-
-
-def test_ingest_explains_unreadable_oversized_and_wrong_type_files(store: Store, monkeypatch) -> None:
-    bad_pdf = uploads.ingest(store, "坏文件.pdf", b"%PDF-1.4 not really", who=REVIEWER)
-    assert not bad_pdf.ok and "损坏" in bad_pdf.message
-    not_report = uploads.ingest(store, "菜谱.txt", "红烧肉做法：五花肉切块，焯水。".encode(), who=REVIEWER)
-    assert not not_report.ok and "不是政府信息公开工作年度报告" in not_report.message
-    xlsx = uploads.ingest(store, "表.xlsx", b"PK\x03\x04", who=REVIEWER)
-    assert not xlsx.ok and "不支持" in xlsx.message
-    monkeypatch.setenv("XXGK_UI_MAX_MB", "0.001")
-    big = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
-    assert not big.ok and "文件过大" in big.message
-    assert store.list_reports() == [] and store.list_documents() == []
-
-
-def test_zip_members_are_expanded_with_gbk_names_and_unsupported_ones_skipped() -> None:
-    buf = io.BytesIO()
-    gbk = "报告/年报.txt".encode("gbk")
-    placeholder = b"a" * (len(gbk) - 4) + b".txt"
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr(placeholder.decode(), SEED_TXT.read_bytes())
-        zf.writestr("说明.xlsx", b"x")
-        zf.writestr("__MACOSX/._x", b"x")
-    # a zip made on Chinese Windows: GBK bytes in the name, no UTF-8 flag
-    items = uploads.expand("上传.zip", buf.getvalue().replace(placeholder, gbk))
-    files = [i for i in items if isinstance(i, tuple)]
-    skipped = [i for i in items if isinstance(i, uploads.Outcome)]
-    assert [n for n, _ in files] == ["上传.zip › 报告/年报.txt"]
-    assert files[0][1] == SEED_TXT.read_bytes()
-    assert [(o.name, o.skipped) for o in skipped] == [("上传.zip › 说明.xlsx", True)]
-    broken = uploads.expand("坏.zip", b"PK not a zip")
-    assert isinstance(broken[0], uploads.Outcome) and "损坏" in broken[0].message
-
-
-# -- the official form ----------------------------------------------------------------------------
-def test_form_cells_take_their_status_from_findings_decisions_and_edits(store: Store) -> None:
-    out = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
-    result = store.latest_extraction(out.doc_id).result
-    (form,) = form_view.forms(result)
-    assert form.table == "old" and form.show_unit
-    labels = [r.label for r in form.rows]
-    assert "（一）主动公开政府信息数（不同渠道和方式公开相同信息计1条）" in labels
-    values = store.current_values(out.doc_id)
-    states = form_view.cell_states(result, values, set(), {})
-    assert states["old.主动公开数"] == "error" and states["old.诉讼.其他"] == "error"
-    assert states["old.复议"] == "plain"
-
-    mismatch = next(f for f in result.findings if f.rule == "prose.mismatch")
-    store.decide_finding(out.doc_id, mismatch.rule, mismatch.keys, "dismissed", who=REVIEWER, reason="正文笔误")
-    store.record_edit(out.doc_id, "old.复议", 11, who=REVIEWER, reason="核对原件")
-    values = store.current_values(out.doc_id)
-    states = form_view.cell_states(result, values, {"old.复议"}, store.finding_decisions(out.doc_id))
-    assert states["old.诉讼.其他"] == "plain" and states["old.复议"] == "edited"
-    html = form_view.form_html(form, result, values, states, {"old.复议"}, involved=set(mismatch.keys),
-                               focus="old.复议")
-    assert 'data-key="old.复议"' in html and ">11<" in html
-    assert 'class="v edited focus"' in html
-    # a printed blank stays blank, not 0
-    assert form_view.cell_text("old.渠道.政府公报", values, result, set()) == ""
-
-
-def test_editor_frame_round_trips_and_reports_only_changed_cells(store: Store) -> None:
-    out = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
-    result = store.latest_extraction(out.doc_id).result
-    values = store.current_values(out.doc_id)
-    (form,) = form_view.forms(result)
-    frame = form_view.editor_frame(form, values)
-    assert form_view.changed_cells(form, frame, values) == []
-    keys = form_view.editor_keys(form)
-    row = next(i for i, k in enumerate(keys) if k[0] == "old.收费")
-    blank = next(i for i, k in enumerate(keys) if k[0] == "old.渠道.政府公报")
-    fee = next(i for i, k in enumerate(keys) if k[0] == "old.主动公开数")
-    frame.loc[row, form_view.VALUE_COLUMN] = 1.5
-    frame.loc[blank, form_view.VALUE_COLUMN] = 0
-    frame.loc[fee, form_view.VALUE_COLUMN] = None
-    got = dict(form_view.changed_cells(form, frame, values))
-    assert got == {"old.收费": 1.5, "old.渠道.政府公报": 0, "old.主动公开数": None}
-    assert isinstance(got["old.渠道.政府公报"], int)
-
-
-def test_new_template_form_follows_the_catalog_layout() -> None:
-    form = form_view.build_form("t3", "2021", {"t3.本年新收.总计"})
-    assert form.columns == ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
-    ids = [r.label for r in form.rows]
-    assert "（三）不予公开" not in ids  # an optional subtotal the report does not print
-    assert "1.属于国家秘密" in ids
-    t2 = form_view.build_form("t2", "2021", set())
-    licence = next(r for r in t2.rows if r.label == "行政许可")
-    assert [k for k in licence.keys if k] == ["t2.行政许可.处理决定数量"]
-    html = form_view.form_html(form, Result(), {}, {}, set())
-    assert "法人或其他组织" in html and "申请人情况" in html
-    # table 四 as printed: one row of 15 cells under 行政复议 (5) and 行政诉讼 (10)
-    t4 = form_view.build_form("t4", "2021", set())
-    t4_html = form_view.form_html(t4, Result(), {}, {}, set())
-    assert '<th colspan="5">行政复议</th><th colspan="10">行政诉讼</th>' in t4_html
-    assert '<th colspan="5">未经复议直接起诉</th><th colspan="5">复议后起诉</th>' in t4_html
-    assert t4_html.count("<tr>") == 4 and t4_html.count("data-key=") == 15
-    keys = re.findall(r'data-key="([^"]+)"', t4_html)
-    assert keys[:2] == ["t4.复议.维持", "t4.复议.纠正"] and keys[-1] == "t4.诉讼复议后.总计"
-    # table 二 (2021) as its sub-tables: 制发/废止/现行有效, 处理决定数量, 收费金额
-    t2_html = form_view.form_html(t2, Result(), {}, {}, set())
-    assert t2_html.count('<table class="xf" data-table="t2"') == 3
-    assert t2_html.count("<th>本年处理决定数量</th>") == 1
-
-
-# -- the source ------------------------------------------------------------------------------------
-def test_outline_draws_the_cell_box_on_the_rendered_pdf_page() -> None:
-    path = REAL / "2023-huaian-hongze-district.pdf"
-    if not path.exists():
-        pytest.skip(f"the real report is not here ({path}); ../shared/real is read in place")
-    from schemas.results import Evidence
-
-    data = path.read_bytes()
-    assert source_view.page_count(data) == 5
-    png = source_view.render_page(data, 2, 2.0)
-    ev = Evidence(page=2, bbox=(338.6, 573.43, 422.4, 608.29), text="5")
-    img = source_view.outline(png, [source_view.Mark(ev, True)], 2.0)
-    x0, top, x1, _ = (v * 2 for v in ev.bbox)
-    edge = img.getpixel((int((x0 + x1) / 2), int(top - 6)))  # on the outline, above the cell
-    assert edge[0] > 180 and edge[1] < 90 and edge[2] < 90
-    outside = img.getpixel((5, 5))
-    assert outside == (255, 255, 255)
-    box = source_view.crop_box([source_view.Mark(ev, True)], (74.0, 80.0, 520.0, 780.0))
-    cropped = source_view.outline(png, [source_view.Mark(ev, True)], 2.0, crop=box)
-    assert cropped.width == ((520 + 12) * 2) - ((74 - 12) * 2)
-    assert cropped.height < img.height / 2
-
-
-def test_text_excerpt_shows_one_window_per_place_focus_first_and_escapes_the_text() -> None:
-    from schemas.results import Evidence
-
-    table = "<b>表</b>" + "。" * 10 + "其他情形数 件 3" + "丙" * 400
-    prose = "正文：行政诉讼20件，其他情形1件。" + "丁" * 50
-    text = table + prose
-    cell = text.index("3" + "丙")
-    said = text.index("1件")
-    marks = [source_view.Mark(Evidence(start=said, end=said + 1), False),
-             source_view.Mark(Evidence(start=cell, end=cell + 1), True)]
-    html = source_view.text_excerpt_html(text, marks, before=20, after=30)
-    windows = html.split('<div class="xsrc">')[1:]
-    assert len(windows) == 2
-    assert '<mark class="f">3</mark>' in windows[0] and '<mark class="o">1</mark>' in windows[1]
-    assert "&lt;b&gt;" not in html  # outside both windows
-    assert "<b>" not in html
-    near = source_view.text_excerpt_html(text, marks[1:], before=40, after=5)
-    assert "&lt;/b&gt;" in near  # markup in the report's text is shown as text, never interpreted
-
-
-# -- the app, page by page --------------------------------------------------------------------------
-def test_sign_in_refuses_a_wrong_password(env: Path) -> None:
-    auth.add_user(REVIEWER, PASSWORD)
-    at = AppTest.from_file(APP, default_timeout=60)
+def test_without_users_the_app_says_how_to_create_one_and_shows_no_path(ui_env: Path) -> None:
+    at = _app()
     at.run()
-    at.text_input(key="login_name").input(REVIEWER)
-    at.text_input(key="login_password").input("not-the-password")
-    at.button(key="login_submit").click().run()
-    assert "用户名或密码错误" in _messages(at, "error")
-    assert "user" not in at.session_state
+    (warning,) = _texts(at, "warning")
+    assert "--add-user" in warning and str(ui_env) not in warning
 
 
-def test_without_users_the_app_says_how_to_create_one(env: Path) -> None:
-    at = AppTest.from_file(APP, default_timeout=60)
+def test_a_reset_or_demotion_elsewhere_ends_the_session_at_the_next_click(ui_env: Path) -> None:
+    auth.add_user("管理员", PASSWORD, role="admin")
+    auth.add_user(REVIEWER, PASSWORD, role="admin")
+    at = _sign_in(_app())
+    assert "账号" in at.radio(key="nav").options
+    auth.add_user(REVIEWER, PASSWORD, role="reviewer")  # demoted by another administrator
     at.run()
-    assert any("--add-user" in w for w in _messages(at, "warning"))
+    assert "login_name" in [t.key for t in at.text_input]
+    assert any("登录已结束" in w for w in _texts(at, "warning"))
 
 
-def test_review_walk_upload_findings_edit_dismiss_confirm_then_data(env: Path) -> None:
-    at = _signed_in(env)
-    assert at.radio(key="nav_page").value == "审核队列"
+def test_signing_out_ends_the_session(ui_env: Path) -> None:
+    at = _signed_in()
+    token = at.session_state["session_token"]
+    at.button(key="logout").click().run()
+    assert "login_name" in [t.key for t in at.text_input] and "已退出登录。" in _texts(at, "success")
+    from ui import sessions
 
-    # 上传
-    at.radio(key="nav_page").set_value("上传").run()
-    at.file_uploader(key="upload_files").set_value((SEED_TXT.name, SEED_TXT.read_bytes(), "text/plain"))
+    assert sessions.verify(token) is None  # the same token from another tab or a copied cookie: refused
+
+
+# -- uploading --------------------------------------------------------------------------------------------
+def test_upload_page_makes_a_job_and_shows_each_files_outcome(ui_env: Path, store: Store) -> None:
+    at = _signed_in(page="upload")
+    at.file_uploader(key="upload_files_0").set_value(
+        [(SEED_TXT.name, SEED_TXT.read_bytes(), "text/plain"), ("空.txt", b"", "text/plain")])
     at.run()
-    at.selectbox(key="upload_extractor").set_value("rules")
     at.button(key="upload_start").click().run()
     assert not at.exception
-    table = at.dataframe[0].value
-    assert table["结果"].tolist() == ["✅ 成功"] and table["问题数"].tolist() == [3]
+    (job,) = store.list_jobs()
+    assert job.kind == "ui" and job.created_by == REVIEWER
+    jobs.wait(store, job.id)
+    at.run()
+    (table,) = [d.value for d in at.dataframe if "结果" in d.value.columns]
+    assert table[["文件", "结果"]].values.tolist() == [[SEED_TXT.name, "✅ 已提取"], ["空.txt", "❌ 失败"]]
+    assert table["说明"].tolist()[1] == "文件为空（空.txt）"
+    assert "upload_files_1" in [f.key for f in at.get("file_uploader")]  # a fresh uploader, the old files let go
+    at.button(key="upload_open_first").click().run()
+    assert at.session_state["place"].page == "review" and at.query_params["report"] == "1"
 
-    # 审核队列
-    at.radio(key="nav_page").set_value("审核队列").run()
-    queue = at.dataframe[0].value
-    assert queue[["状态", "机关", "年度", "错误"]].values.tolist() == [["待审核", "57365线路检测中心", 2017, 3]]
-    at.button(key="queue_open").click().run()
-    assert at.radio(key="nav_page").value == "审核"
 
-    # 审核: the three findings
-    store = open_store()
-    doc_id = store.list_reports()[0].document_id
-    result = store.latest_extraction(doc_id).result
+# -- the review page ----------------------------------------------------------------------------------------
+def test_choosing_deciding_and_choosing_again_never_crashes(ui_env: Path, store: Store) -> None:
+    """Issue 13, item 1: select a finding, decide it, click again — the state is ids, never labels."""
+    (doc,) = _upload(store, SEED_TXT)
+    at = _signed_in(page="review", report=str(doc))
+    buttons = _finding_buttons(at)
+    assert len(buttons) == 3
+    buttons[0].click().run()
+    place = at.session_state["place"]
+    assert len(place.finding) == 10 and place.key == "old.主动公开数"
+    at.button(key="finding_accept").click().run()  # the label of the finding changes: 【已认定为报告错误】
+    assert not at.exception
+    assert at.session_state["place"].finding != place.finding  # on to the next open finding
+    _finding_buttons(at)[0].click().run()
+    assert not at.exception and at.session_state["place"].finding == place.finding
+    assert _finding_buttons(at)[0].label.startswith("🔴 1. 【已认定为报告错误】统计表 主动公开政府信息数")
+
+
+def test_review_walk_edit_dismiss_confirm_with_reasons_then_next(ui_env: Path, store: Store) -> None:
+    first, second = _upload(store, SEED_TXT, ROOT / "tests" / "fixtures" / "text" / "2022-2021format.md")
+    at = _signed_in(page="review", report=str(first))
+    result = store.latest_extraction(first).result
     assert {f.rule for f in result.findings} == SEED_RULES
-    labels = [e.label for e in at.expander]
-    for rule in SEED_RULES:
-        assert any(rule in lab for lab in labels), (rule, labels)
-    assert len(at.radio(key="review_finding").options) == 4  # （不选） + three findings
 
-    # choosing a finding moves the focus to its first cell and marks its cells in the form
-    mismatch_i = next(i for i, f in enumerate(result.findings) if f.rule == "prose.mismatch")
-    at.radio(key="review_finding").set_value(mismatch_i).run()
-    assert at.selectbox(key="review_focus").value == "old.诉讼.其他"
-    form_html = "".join(h.proto.body for h in at.get("html"))
-    assert 'class="v error inf focus"' in form_html and 'data-key="old.诉讼.其他"' in form_html
-    assert '<mark class="f"' in form_html  # the text source with the cell's span marked
-
-    # edit one value in place (the data editor's edit state, as the browser would send it)
-    (form,) = form_view.forms(result)
-    row = next(i for i, k in enumerate(form_view.editor_keys(form)) if k[0] == "old.主动公开数")
-    at.session_state["editor_old"] = {"edited_rows": {row: {form_view.VALUE_COLUMN: 42642}}, "added_rows": [],
-                                      "deleted_rows": []}
-    at.text_input(key="edit_reason").input("表格印刷错误，按各渠道之和更正")
-    at.button(key="edit_save").click().run()
+    # edit a value in the box beside the source: it settles one finding, the rules run again at once
+    at.selectbox(key=f"pick_{first}_old.主动公开数").set_value("old.回应解读总数").run()
+    assert at.session_state["place"].key == "old.回应解读总数"
+    at.text_input(key=f"edit_value_{first}_old.回应解读总数").input("340")
+    at.text_input(key=f"edit_reason_{first}").input("按各项之和更正")
+    at.button(key="FormSubmitter:edit_form-保存并到下一个（Enter）").click().run()
     assert not at.exception
-    assert any("已保存 1 处修改" in m for m in _messages(at, "success"))
-    # the rules run again on the edited values: the channels sum now holds
-    assert "按修改后的数值重新校验，此问题已不存在" in _messages(at, "success")
-    assert any("【修改后已消除】" in o for o in at.radio(key="review_finding").options)
+    assert "已保存：通过不同渠道和方式回应解读的情况 312 → 340" in _texts(at, "success")
+    assert at.session_state["place"].key != "old.回应解读总数"  # Enter moved on to the next value
+    labels = [b.label for b in _finding_buttons(at)]
+    assert any("【修改后已消除】" in lab for lab in labels)
+    (edit,) = store.edits(first)
+    assert (edit.key, edit.old_value, edit.new_value, edit.who, edit.reason) == (
+        "old.回应解读总数", 312, 340, REVIEWER, "按各项之和更正")
 
-    # dismiss one finding with a reason; a dismissal without a reason is refused
-    mismatch = result.findings[mismatch_i]
-    at.button(key=f"find_dismiss_{fid(mismatch)}").click().run()
-    assert "驳回问题需要填写理由" in _messages(at, "error")
-    at.text_input(key=f"find_reason_{fid(mismatch)}").input("正文笔误，以表格为准")
-    at.button(key=f"find_dismiss_{fid(mismatch)}").click().run()
-    responses = next(f for f in result.findings if f.rule == "old.responses_sum")
-    at.button(key=f"find_accept_{fid(responses)}").click().run()
+    # an input that is not a number is refused, and nothing is written
+    at.text_input(key=f"edit_value_{first}_{at.session_state['place'].key}").input("十二")
+    at.button(key="FormSubmitter:edit_form-保存并到下一个（Enter）").click().run()
+    assert any("不是数字" in e for e in _texts(at, "error")) and len(store.edits(first)) == 1
 
-    # confirm
+    # dismiss the prose finding: refused without a reason, kept with one
+    mismatch = next(f for f in result.findings if f.rule == "prose.mismatch")
+    at.button(key=f"finding_{finding_id(mismatch)}").click().run()
+    dismiss = f"FormSubmitter:dismiss_{finding_id(mismatch)}-驳回 (D)"
+    at.button(key=dismiss).click().run()
+    assert any("驳回需要填写理由" in e for e in _texts(at, "error"))
+    at.text_input(key=f"reason_{first}_{finding_id(mismatch)}").input("正文笔误，以表格为准")
+    at.button(key=dismiss).click().run()
+    assert not at.exception
+
+    # confirm: one error is still open, so the dialog asks for its reason first
     at.button(key="review_confirm").click().run()
+    assert store.get_review(first).state == "pending"
+    at.button(key="confirm_dialog_ok").click().run()
+    assert any("每个错误都需要理由" in e for e in _texts(at, "error"))
+    upper = next(f for f in result.findings if f.rule == "old.channels_upper")
+    at.text_input(key=f"confirm_reason_{first}_{finding_id(upper)}").input("原件如此，已与报送单位核实")
+    at.button(key="confirm_dialog_ok").click().run()
     assert not at.exception
-    assert any("已确认" in m for m in _messages(at, "success"))
-
-    # the store: confirmed values with the edit, audit rows with the reviewer's name
-    review = store.get_review(doc_id)
+    review = store.get_review(first)
     assert review.state == "confirmed" and review.reviewer == REVIEWER
-    assert review.confirmed_values["old.主动公开数"] == 42642
-    assert review.confirmed_values["old.诉讼.其他"] == 3
-    (edit,) = store.edits(doc_id)
-    assert (edit.key, edit.old_value, edit.new_value, edit.who) == ("old.主动公开数", 42658, 42642, REVIEWER)
-    assert edit.reason == "表格印刷错误，按各渠道之和更正"
-    decisions = store.finding_decisions(doc_id)
-    assert {(d.rule, d.decision, d.who, d.reason) for d in decisions.values()} == {
-        ("prose.mismatch", "dismissed", REVIEWER, "正文笔误，以表格为准"),
-        ("old.responses_sum", "accepted", REVIEWER, ""),
-    }
-    assert [(e.new_state, e.who) for e in store.review_events(doc_id)] == [("confirmed", REVIEWER)]
-    (confirmed,) = store.confirmed_values()
-    assert confirmed["reviewer"] == REVIEWER and confirmed["old.主动公开数"] == 42642
+    assert review.confirmed_values["old.回应解读总数"] == 340
+    decisions = {d.rule: (d.decision, d.reason, d.who) for d in store.finding_decisions(first).values()}
+    assert decisions == {"prose.mismatch": ("dismissed", "正文笔误，以表格为准", REVIEWER),
+                         "old.channels_upper": ("accepted", "原件如此，已与报送单位核实", REVIEWER)}
+    assert at.session_state["place"].report == second  # confirm-and-next opened the next pending report
 
-    # 数据
-    at.radio(key="nav_page").set_value("数据").run()
+
+def test_editing_a_confirmed_report_says_so_before_reopening_it(ui_env: Path, store: Store) -> None:
+    (doc,) = _upload(store, SEED_TXT)
+    store.set_review_state(doc, "confirmed", who="李四")
+    at = _signed_in(page="review", report=str(doc), key="old.复议")
+    at.text_input(key=f"edit_value_{doc}_old.复议").input("11")
+    at.button(key="FormSubmitter:edit_form-保存并到下一个（Enter）").click().run()
+    assert store.get_review(doc).state == "confirmed" and store.edits(doc) == []
+    assert [b.key for b in at.button if (b.key or "").startswith("reopen_")] == ["reopen_ok", "reopen_cancel"]
+    at.button(key="reopen_ok").click().run()
+    assert not at.exception
+    assert store.get_review(doc).state == "pending" and [e.new_value for e in store.edits(doc)] == [11]
+
+
+def test_a_return_note_belongs_to_its_report(ui_env: Path, store: Store) -> None:
+    first, second = _upload(store, SEED_TXT, ROOT / "tests" / "fixtures" / "text" / "2022-2021format.md")
+    at = _signed_in(page="review", report=str(first))
+    at.text_input(key=f"return_note_{first}").input("扫描件不清晰，请重新上传")
+    at.button(key="review_return").click().run()
+    review = store.get_review(first)
+    assert (review.state, review.reviewer, review.note) == ("returned", REVIEWER, "扫描件不清晰，请重新上传")
+    assert at.session_state["place"].report == second
+    assert at.text_input(key=f"return_note_{second}").value == ""
+
+
+def test_a_report_another_reviewer_holds_is_read_only_until_taken_over(ui_env: Path, store: Store) -> None:
+    from ui.claims import CLAIMS
+
+    (doc,) = _upload(store, SEED_TXT)
+    CLAIMS.claim(doc, "李四")
+    try:
+        at = _signed_in(page="review", report=str(doc))
+        assert any("李四 正在审核这份报告" in w for w in _texts(at, "warning"))
+        assert at.button(key="review_confirm").disabled
+        at.button(key="review_take_over").click().run()
+        assert not at.button(key="review_confirm").disabled and CLAIMS.holder(doc).who == REVIEWER
+    finally:
+        CLAIMS.release_all(REVIEWER)
+        CLAIMS.release_all("李四")
+
+
+def test_pdf_review_shows_last_years_values_and_the_narrative(ui_env: Path, store: Store) -> None:
+    _, later = _upload(store, real_pdf("2023-huaian-hongze-district"), real_pdf("2024-huaian-hongze-district"))
+    at = _signed_in(page="review", report=str(later))
+    assert not at.exception
+    scope = next(f for f in store.latest_extraction(later).result.findings if f.rule == "prose.scope")
+    at.button(key=f"finding_{finding_id(scope)}").click().run()
+    assert at.session_state["place"].key == "t3.本年新收.总计" and at.session_state["place"].table == "t3"
+    captions = _texts(at, "caption")
+    assert any(c.startswith("原文第 3 页　红框：本年新收政府信息公开申请数量·总计（原文“95”）") for c in captions)
+    assert any("上年 21" in m for m in _texts(at, "markdown"))  # the edit box says last year's figure
+    page_html = "".join(h.proto.body for h in at.get("html"))
+    assert "17件" in page_html  # the narrative's figure, on page 1, shown under the page
+
+
+def test_a_cell_the_extractor_missed_shows_its_table_instead(ui_env: Path, store: Store) -> None:
+    result = extractor.extract(SEED_TXT)
+    del result.values["old.复议"]  # as an extractor that missed one cell would leave it
+    result.prose_values.pop("old.复议", None)
+    doc = store.add_document(SEED_TXT.read_bytes(), SEED_TXT.name, who=REVIEWER)
+    store.save_extraction(doc.id, result, created_by=REVIEWER)
+    at = _signed_in(page="review", report=str(doc.id), key="old.复议")
+    assert any("此项未提取到" in c for c in _texts(at, "caption"))
+    assert any("未提取到" in m for m in _texts(at, "markdown"))
+
+
+def test_a_cross_year_finding_is_settled_in_the_list_like_the_others(ui_env: Path, store: Store) -> None:
+    earlier, later = _upload(store, real_pdf("2023-huaian-hongze-district"), real_pdf("2024-huaian-hongze-district"))
+    store.record_edit(earlier, "t3.结转下年度.自然人", 4, reason="核对原件", who=REVIEWER)
+    at = _signed_in(page="review", report=str(later))
+    (carry,) = [b for b in _finding_buttons(at) if "【跨年度】" in b.label]
+    carry.click().run()
+    fid = at.session_state["place"].finding
+    at.text_input(key=f"reason_{later}_{fid}").input("上年数据已更正，本年按原件填报")
+    at.button(key=f"FormSubmitter:dismiss_{fid}-驳回 (D)").click().run()
+    assert not at.exception
+    (decision,) = store.finding_decisions(later).values()
+    assert (decision.rule, decision.decision, decision.who) == ("years.t3_carry_over", "dismissed", REVIEWER)
+
+
+# -- the queue ------------------------------------------------------------------------------------------------
+def test_queue_order_open_first_next_pending_and_bulk_confirm(ui_env: Path, store: Store) -> None:
+    seed, md = _upload(store, SEED_TXT, ROOT / "tests" / "fixtures" / "text" / "2022-2021format.md")
+    data = SEED_TXT.read_bytes() + b"\n"
+    clean = extractor.extract(data, name="clean.txt").model_copy(update={"findings": []})
+    doc = store.add_document(data, "clean.txt", who=REVIEWER)
+    store.save_extraction(doc.id, clean, created_by=REVIEWER)
+    at = _signed_in(page="queue")
+    table = at.dataframe[0].value
+    assert table["编号"].tolist() == [seed, md, doc.id]  # oldest upload first, as the caption says
+    assert table["未处理错误"].tolist()[0] == 3
+    assert any("按上传时间从旧到新，相同时按编号" in c for c in _texts(at, "caption"))
+    at.button(key="queue_open_first").click().run()
+    assert at.session_state["place"].report == seed
+    at.button(key="review_next_pending").click().run()
+    assert at.session_state["place"].report == md
+
+    at.radio(key="nav").set_value("queue").run()
+    at.button(key="queue_bulk_open").click().run()
+    assert store.latest_extraction(md).n_error == store.latest_extraction(md).n_warning == 0
+    (listed,) = [d.value for d in at.dataframe if list(d.value.columns) == ["编号", "机关", "年度", "文件"]]
+    assert listed["编号"].tolist() == [md, doc.id]  # the reports with no finding at all, shown before anything
+    assert store.get_review(md).state == "pending"
+    at.button(key="bulk_ok").click().run()
+    assert [store.get_review(d).state for d in (seed, md, doc.id)] == ["pending", "confirmed", "confirmed"]
+    assert at.dataframe[0].value["编号"].tolist() == [seed]
+
+    at.multiselect(key="queue_states").set_value(["pending", "confirmed"]).run()
+    at.selectbox(key="queue_errors").set_value("none").run()
+    assert at.dataframe[0].value["编号"].tolist() == [md, doc.id]
+
+
+# -- data and accounts ----------------------------------------------------------------------------------------
+def test_data_page_shows_confirmed_values_charts_and_downloads(ui_env: Path, store: Store) -> None:
+    (doc,) = _upload(store, SEED_TXT)
+    at = _signed_in(page="data")
+    assert any("还没有已确认的报告" in i for i in _texts(at, "info"))
+    store.record_edit(doc, "old.主动公开数", 42642, who=REVIEWER, reason="按各渠道之和更正")
+    store.set_review_state(doc, "confirmed", who=REVIEWER)
+    at.run()
     assert not at.exception
     shown = at.dataframe[0].value
-    assert shown["机关"].tolist() == ["57365线路检测中心"] and shown["old.主动公开数"].tolist() == [42642]
-    assert [b.label for b in at.get("download_button")] == ["下载 CSV", "下载 Excel"]
-
-    # back in the queue the report shows as confirmed, by the reviewer
-    at.radio(key="nav_page").set_value("审核队列").run()
-    assert at.dataframe[0].value[["状态", "审核人"]].values.tolist() == [["已确认", REVIEWER]]
-    store.close()
-
-
-def test_review_keyboard_buttons_step_through_the_queue(env: Path) -> None:
-    at = _signed_in(env)
-    s = open_store()
-    gen = ROOT / "tests" / "fixtures" / "text"
-    second = next(p for p in sorted(gen.glob("*.txt")))
-    a = uploads.ingest(s, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
-    b = uploads.ingest(s, second.name, second.read_bytes(), who=REVIEWER)
-    assert a.ok and b.ok, (a, b)
-    at.radio(key="nav_page").set_value("审核队列").run()
-    order = at.session_state["queue_order"]
-    assert sorted(order) == sorted([a.doc_id, b.doc_id])
-    at.button(key="queue_open").click().run()
-    assert at.session_state["review_doc_id"] == order[0]
-    at.button(key="review_next").click().run()
-    assert at.session_state["review_doc_id"] == order[1]
-    at.button(key="review_next").click().run()
-    assert at.session_state["review_doc_id"] == order[1] and "已经是最后一份" in _messages(at, "info")
-    at.button(key="review_prev").click().run()
-    assert at.session_state["review_doc_id"] == order[0]
-    at.text_input(key="review_return_note").input("扫描件不清晰，请重新上传")
-    at.button(key="review_return").click().run()
-    review = s.get_review(order[0])
-    assert (review.state, review.reviewer, review.note) == ("returned", REVIEWER, "扫描件不清晰，请重新上传")
-    s.close()
+    assert shown["机关"].tolist() == ["57365线路检测中心"] and shown["审核人"].tolist() == [REVIEWER]
+    at.selectbox(key="data_table_choice").set_value("old").run()
+    shown = at.dataframe[0].value
+    assert shown["主动公开政府信息数"].tolist() == [42642]
+    assert [b.label for b in at.get("download_button")] == ["下载 CSV（全部筛选结果）", "下载 Excel（全部筛选结果）"]
+    assert len(at.get("vega_lite_chart")) == 3
+    at.button(key="data_cross_run").click().run()
+    assert not at.exception and any("跨年度核对：0 个问题" in m for m in _texts(at, "markdown"))
 
 
-# -- data helpers ----------------------------------------------------------------------------------
-def test_data_exports_and_chart_tables_from_confirmed_values(store: Store) -> None:
-    out = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
-    assert data_view.confirmed_frame(store).empty
-    store.set_review_state(out.doc_id, "confirmed", who=REVIEWER)
-    frame = data_view.confirmed_frame(store)
-    assert frame.loc[0, "old.收到申请数"] == 233
-    outcomes = data_view.outcomes_by_agency(frame)
-    row = outcomes.iloc[0]
-    # 同意公开 122 (已主动公开 blank), 不同意公开 3, 非本机关 5 + 信息不存在 90, 更改补充 4 + 其他途径 9
-    assert (row["机关"], row["予以公开"], row["不予公开"], row["无法提供"], row["其他"]) == (
-        "57365线路检测中心", 122, 3, 95, 13)
-    years = data_view.received_by_year(frame)
-    assert years.values.tolist() == [["2017", 233.0]]
-    rules = data_view.findings_by_rule(store)
-    assert set(rules["规则"]) == SEED_RULES and rules["问题数"].sum() == 3
+def test_data_downloads_neutralise_formulas_and_keep_the_legend(store: Store) -> None:
+    import io
+
     from openpyxl import load_workbook
 
+    from ui.views import data as data_view
+
+    (doc,) = _upload(store, SEED_TXT)
+    store.set_review_state(doc, "confirmed", who="=HYPERLINK(\"http://x\")")
+    frame = data_view.confirmed_frame(store)
+    text = data_view.csv_bytes(frame).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
     wb = load_workbook(io.BytesIO(data_view.excel_bytes(frame)))
     assert wb.sheetnames == ["已确认数据", "字段说明"]
+    sheet = wb["已确认数据"]
+    header = [c.value for c in sheet[1]]
+    row = [c.value for c in sheet[2]]
+    assert row[header.index("reviewer")].startswith("'=") and row[header.index("old.收到申请数")] == 233
     legend = {r[0]: r[1] for r in wb["字段说明"].iter_rows(min_row=2, values_only=True)}
     assert legend["old.收到申请数"] == "（一）收到申请数"
 
 
-def test_pdf_review_shows_the_outlined_page_and_the_narrative_elsewhere(env: Path) -> None:
-    path = REAL / "2024-huaian-hongze-district.pdf"
-    if not path.exists():
-        pytest.skip(f"the real report is not here ({path}); ../shared/real is read in place")
-    at = _signed_in(env)
-    s = open_store()
-    out = uploads.ingest(s, path.name, path.read_bytes(), who=REVIEWER)
-    assert out.ok, out
-    at.radio(key="nav_page").set_value("审核队列").run()
-    at.button(key="queue_open").click().run()
-    result = s.latest_extraction(out.doc_id).result
-    scope = next(i for i, f in enumerate(result.findings) if f.rule == "prose.scope")
-    at.radio(key="review_finding").set_value(scope).run()
-    assert not at.exception
-    assert at.selectbox(key="review_focus").value == "t3.本年新收.总计"
-    assert at.radio(key="review_table").value == "t3"
-    (image,) = at.get("image")
-    assert image.captions[0].startswith("第 3 页　红框：本年新收政府信息公开申请数量·总计")
-    page_html = "".join(h.proto.body for h in at.get("html"))
-    marked = re.findall(r'<mark class="o">([^<]*)</mark>', page_html)
-    assert any("17件" in m for m in marked), marked  # the narrative's figure, on page 1, shown under the image
-    assert 'class="v warning inf focus"' in page_html
-    s.close()
-
-
-def test_recheck_reports_findings_settled_and_raised_by_edits(store: Store) -> None:
-    from ui.recheck import recheck
-
-    out = uploads.ingest(store, SEED_TXT.name, SEED_TXT.read_bytes(), who=REVIEWER)
-    result = store.latest_extraction(out.doc_id).result
-    text = SEED_TXT.read_text(encoding="utf-8")
-    assert recheck(result, store.current_values(out.doc_id), text) == (set(), [])
-    store.record_edit(out.doc_id, "old.回应解读总数", 340, who=REVIEWER)  # 4 + 1 + 6 + blank + 329
-    store.record_edit(out.doc_id, "old.复议", 12, who=REVIEWER)  # breaks 复议 = 维持 10 + 纠错 + 其他
-    gone, new = recheck(result, store.current_values(out.doc_id), text)
-    assert [g.split("|")[0] for g in gone] == ["old.responses_sum"]
-    # the sum 复议 = 维持 + 纠错 + 其他 breaks, and the narrative (行政复议10件) no longer agrees with the table
-    assert sorted(f.rule for f in new) == ["old.review_sum", "prose.mismatch"]
-    assert all("old.复议" in f.keys for f in new)
-
-
-def test_a_blank_cell_is_marked_where_it_is_printed() -> None:
-    from schemas.results import Evidence
-
-    text = "规章\t\t\t\n行政规范性文件\t34\t34\t146"
-    at = text.index("\t") + 1
-    html = source_view.text_excerpt_html(text, [source_view.Mark(Evidence(start=at, end=at), True)])
-    assert '<mark class="f"><span class="gap">（空白）</span></mark>' in html
-    nowhere = source_view.text_excerpt_html(text, [source_view.Mark(Evidence(), True)])
-    assert "没有可定位的原文位置" in nowhere
-
-
-def test_a_cell_the_extractor_missed_shows_its_table_instead(env: Path) -> None:
-    import extractor
-
-    at = _signed_in(env)
-    s = open_store()
-    result = extractor.extract(SEED_TXT)
-    del result.values["old.复议"]  # as an extractor that missed one cell would leave it
-    result.prose_values.pop("old.复议", None)
-    doc = s.add_document(SEED_TXT.read_bytes(), SEED_TXT.name, who=REVIEWER)
-    s.save_extraction(doc.id, result, created_by=REVIEWER)
-    at.radio(key="nav_page").set_value("审核").run()
-    assert "行政复议数量" in at.selectbox(key="review_focus").options
-    at.selectbox(key="review_focus").set_value("old.复议").run()
-    assert any("未提取到数值" in m for m in _messages(at, "info"))
-    page_html = "".join(h.proto.body for h in at.get("html"))
-    assert '<mark class="o">' in page_html and '<mark class="f">' not in page_html
-    assert 'class="v missing focus" style="background:#f3f4f6;color:#9ca3af" data-key="old.复议"' in page_html
-    s.close()
-
-
-def test_review_shows_the_report_against_last_years_report_in_the_store(env: Path) -> None:
-    paths = [REAL / f"{y}-huaian-hongze-district.pdf" for y in (2023, 2024)]
-    if not all(p.exists() for p in paths):
-        pytest.skip("the real reports are not here; ../shared/real is read in place")
-    at = _signed_in(env)
-    s = open_store()
-    earlier, later = (uploads.ingest(s, p.name, p.read_bytes(), who=REVIEWER) for p in paths)
-    assert earlier.ok and later.ok
-    # a reviewer corrects last year's report: its carried-over count no longer matches this year's
-    s.record_edit(earlier.doc_id, "t3.结转下年度.自然人", 4, reason="核对原件", who=REVIEWER)
-    at.session_state["review_doc_id"] = later.doc_id
-    at.radio(key="nav_page").set_value("审核").run()
-    assert not at.exception
-    (years,) = [e for e in at.expander if e.label.startswith("跨年度核对")]
-    assert years.label == "跨年度核对（1）"
-    warnings = [w.value for w in years.warning]
-    assert len(warnings) == 1 and "上年结转" in warnings[0] and "= 4" in warnings[0]
-    # the reviewer settles it like any finding: dismissed, with the reason kept
-    (reason,) = [t for t in years.text_input if t.key.startswith("find_reason_")]
-    reason.input("上年数据已更正，本年按原件填报").run()
-    (dismiss,) = [b for b in years.button if b.key.startswith("find_dismiss_")]
-    dismiss.click().run()
-    assert not at.exception
-    (decision,) = s.finding_decisions(later.doc_id).values()
-    assert (decision.rule, decision.decision, decision.who) == ("years.t3_carry_over", "dismissed", REVIEWER)
-    assert decision.reason == "上年数据已更正，本年按原件填报"
-    (years,) = [e for e in at.expander if e.label.startswith("跨年度核对")]
-    assert "【已驳回】" in years.warning[0].value
-    # the data page lists it with every other cross-year finding of the store
-    at.radio(key="nav_page").set_value("数据").run()
-    assert not at.exception
-    (table,) = [d.value for d in at.dataframe if "规则" in d.value.columns]
-    assert table[["机关", "上一年度", "年度", "规则", "实为", "应为"]].values.tolist() == [
-        ["淮安市洪泽区人民政府", "2023", "2024", "years.t3_carry_over", "0", "4"]]
-    assert data_view.similar_frame(s).empty  # one agency's two years are not a copy between agencies
-    s.close()
-
-
-def test_last_administrator_cannot_be_removed(env: Path) -> None:
+def test_administrators_manage_accounts_and_reviewers_do_not_see_the_page(ui_env: Path) -> None:
     auth.add_user("管理员", PASSWORD, role="admin")
-    auth.add_user(REVIEWER, PASSWORD)
-    auth.remove_user(REVIEWER)
-    assert list(auth.load_users()) == ["管理员"]
-    with pytest.raises(ConfigError, match="最后一个管理员"):
-        auth.remove_user("管理员")
-    with pytest.raises(ConfigError, match="没有这个账号"):
-        auth.remove_user("nobody")
-
-
-def test_administrators_manage_accounts_in_the_app_and_reviewers_do_not_see_it(env: Path) -> None:
-    auth.add_user("管理员", PASSWORD, role="admin")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.text_input(key="login_name").input("管理员")
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button(key="login_submit").click().run()
-    at.radio(key="nav_page").set_value("账号").run()
+    at = _sign_in(_app(), "管理员")
+    at.radio(key="nav").set_value("accounts").run()
     assert not at.exception
     at.text_input(key="acct_name").input("李四")
     at.text_input(key="acct_display").input("李四（区政务公开办）")
     at.text_input(key="acct_password").input("short")
     at.text_input(key="acct_password2").input("short")
     at.button(key="acct_save").click().run()
-    assert any("至少 6 个字符" in m for m in _messages(at, "error")) and "李四" not in auth.load_users()
+    assert any("至少 6 个字符" in m for m in _texts(at, "error")) and "李四" not in auth.load_users()
     at.text_input(key="acct_name").input("李四")
     at.text_input(key="acct_password").input("李四-secret-1")
     at.text_input(key="acct_password2").input("李四-secret-1")
     at.button(key="acct_save").click().run()
-    assert any("已创建账号 李四" in m for m in _messages(at, "success"))
+    assert any("已创建账号 李四" in m for m in _texts(at, "success"))
     li = auth.load_users()["李四"]
     assert (li.role, li.display) == ("reviewer", "李四（区政务公开办）")
-    assert auth.authenticate("李四", "李四-secret-1") is not None
     at.selectbox(key="acct_remove_name").set_value("管理员")
     at.button(key="acct_remove").click().run()
-    assert any("不能删除自己的账号" in m for m in _messages(at, "error"))
+    assert any("不能删除自己的账号" in m for m in _texts(at, "error"))
 
-    reviewer = AppTest.from_file(APP, default_timeout=120)
+    reviewer = _sign_in(_app(), "李四", "李四-secret-1")
+    assert "账号" not in reviewer.radio(key="nav").options
+    at.selectbox(key="acct_remove_name").set_value("李四")
+    at.button(key="acct_remove").click().run()  # removed while signed in: the next click signs it out
     reviewer.run()
-    reviewer.text_input(key="login_name").input("李四")
-    reviewer.text_input(key="login_password").input("李四-secret-1")
-    reviewer.button(key="login_submit").click().run()
-    assert "账号" not in reviewer.radio(key="nav_page").options
+    assert "login_name" in [t.key for t in reviewer.text_input]
+
+
+def test_a_url_changed_by_the_reviewer_moves_the_place(ui_env: Path, store: Store) -> None:
+    first, second = _upload(store, SEED_TXT, ROOT / "tests" / "fixtures" / "text" / "2022-2021format.md")
+    at = _signed_in(page="review", report=str(first))
+    assert at.session_state["place"].report == first
+    at.query_params["report"] = str(second)  # the browser's back button, or a link pasted in
+    at.run()
+    assert at.session_state["place"].report == second and not at.exception
+    at.run()  # and the page's own writes are not mistaken for the reviewer's
+    assert at.session_state["place"].report == second

@@ -1,19 +1,15 @@
 """The report's tables drawn as the official form, every cell coloured by its review status.
 
-Two views of the same model: an HTML table for reading (colours, the outlined cells of the chosen
-finding) and a DataFrame for ``st.data_editor`` (editing in place). Rows, columns, labels and units
-come from ``schemas.catalog`` only.
+The HTML carries each value cell's key as ``data-key``: a click selects that value for editing
+(ui/components.py). Beside each value, last year's when the store has the agency's previous report.
+Rows, columns, labels and units come from ``schemas.catalog`` only.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
 
 from extractor.store import FindingDecisionRow, finding_key_of
 from schemas import catalog
@@ -116,6 +112,8 @@ def build_form(table: str, template: str, present: set[str]) -> FormTable:
             rows.append(FormRow(r.label, True, _depth(r, by_id)))
             continue
         if (r.optional or r.subtotal) and not any(k in present for k in keys):
+            if r.subtotal:  # the group's own row is not printed: its label still heads its items
+                rows.append(FormRow(r.label, True, _depth(r, by_id)))
             continue
         rows.append(FormRow(r.label, False, _depth(r, by_id), r.unit, keys))
     return FormTable(table, title, [c.label for c in cols], rows)
@@ -162,9 +160,7 @@ def cell_text(key: str | None, values: dict[str, Number | None], result: Result,
     if key is None:
         return ""
     if key in values and values[key] is not None:
-        n = values[key]
-        # as the form prints it: no thousands separators, so the eye can match digits with the page
-        return f"{n:.4f}".rstrip("0").rstrip(".") if isinstance(n, float) else str(n)
+        return number_text(values[key])
     if key in edited:
         return "（空）"
     v: Value | None = result.values.get(key)
@@ -191,6 +187,11 @@ _CSS = """
 .xf td.inf{outline:2px dashed #b91c1c;outline-offset:-3px}
 .xf td.focus{outline:3px solid #dc2626;outline-offset:-3px;font-weight:700}
 .xf td.edited{font-weight:700}
+.xf td.v{cursor:pointer}
+.xf td.v:hover{box-shadow:inset 0 0 0 2px #2563eb}
+.xf td.v .py{display:block;font-size:11px;line-height:1.1;color:#6b7280;font-weight:400}
+.xf td.v .py.diff{color:#b45309}
+.xf.t4 td.v .py{white-space:normal;font-size:10.5px}
 .xlegend span{display:inline-block;padding:1px 8px;margin:0 6px 4px 0;border:1px solid #d1d5db;border-radius:3px;
  font-size:12.5px}
 </style>
@@ -217,27 +218,42 @@ def _header(form: FormTable) -> str:
     return f"<thead><tr><th{width}>{LABEL_COLUMN}</th>{unit}{cols}</tr></thead>"
 
 
+def number_text(n: Number | None) -> str:
+    """A number as the form prints it: no thousands separators, so the eye can match digits with the page."""
+    if n is None:
+        return "空"
+    return f"{n:.4f}".rstrip("0").rstrip(".") if isinstance(n, float) else str(n)
+
+
 def _value_cell(key: str, result: Result, values: dict[str, Number | None], states: dict[str, str],
-                edited: set[str], involved: set[str], focus: str | None) -> str:
+                edited: set[str], involved: set[str], focus: str | None,
+                previous: dict[str, Number | None] | None) -> str:
     state = states.get(key, "missing" if key not in result.values else "plain")
     _, bg, fg = STATUS_STYLE[state]
     cls = ["v", state] + (["inf"] if key in involved else []) + (["focus"] if key == focus else [])
-    tip = html.escape(f"{catalog.BY_KEY[key].label if key in catalog.BY_KEY else key}｜{key}")
+    tip = cell_name(key)
     text = html.escape(cell_text(key, values, result, edited))
+    before = ""
+    if previous is not None and key in previous:
+        last = previous[key]
+        diff = " diff" if last is not None and values.get(key) is not None and last != values.get(key) else ""
+        before = f'<span class="py{diff}">上年 {html.escape(number_text(last))}</span>'
+        tip += f"（上年 {number_text(last)}）"
     return (f'<td class="{" ".join(cls)}" style="background:{bg};color:{fg}" data-key="{html.escape(key)}"'
-            f' title="{tip}">{text}</td>')
+            f' title="{html.escape(tip)}">{text}{before}</td>')
 
 
 def form_html(form: FormTable, result: Result, values: dict[str, Number | None], states: dict[str, str],
               edited: set[str], *, involved: set[str] = frozenset(), focus: str | None = None,
-              with_css: bool = True) -> str:
+              with_css: bool = True, previous: dict[str, Number | None] | None = None) -> str:
     """The official form as HTML; each value cell carries its key as ``data-key``.
 
     Table 四 is drawn as printed (one row, 行政复议 and the two kinds of 行政诉讼 side by side), table
-    二 as its small sub-tables (one per set of columns), the others as row × column grids.
+    二 as its small sub-tables (one per set of columns), the others as row × column grids. ``previous``
+    (last year's values of the same agency) adds 上年 under each number it has.
     """
     def cell(key: str) -> str:
-        return _value_cell(key, result, values, states, edited, set(involved), focus)
+        return _value_cell(key, result, values, states, edited, set(involved), focus, previous)
 
     css = _CSS if with_css else ""
     if form.table == "t4" and len(form.rows) == 3 and all(len(r.keys) == len(form.columns) for r in form.rows):
@@ -308,51 +324,3 @@ def _t2_html(form: FormTable, cell) -> str:
         out.append(f'<table class="xf" data-table="t2"{style}>{caption}<thead><tr><th style="width:34%">信息内容</th>'
                    f"{head}</tr></thead><tbody>{body}</tbody></table>")
     return "".join(out)
-
-
-# -- the editable view --------------------------------------------------------------------------
-def editor_frame(form: FormTable, values: dict[str, Number | None]) -> pd.DataFrame:
-    """Rows with values as a DataFrame: ``项目`` (and ``单位``), then one float column per form column."""
-    data: dict[str, list[Any]] = {LABEL_COLUMN: [], **({"单位": []} if form.show_unit else {})}
-    for c in form.columns:
-        data[c] = []
-    for row in form.rows:
-        if not row.keys:
-            continue
-        data[LABEL_COLUMN].append(("　" * row.depth) + row.label)
-        if form.show_unit:
-            data["单位"].append(row.unit)
-        for c, key in zip(form.columns, row.keys):
-            v = values.get(key) if key else None
-            data[c].append(float(v) if v is not None else None)
-    return pd.DataFrame(data).astype({c: "float64" for c in form.columns})
-
-
-def editor_keys(form: FormTable) -> list[list[str | None]]:
-    """The key under each (row, value column) of :func:`editor_frame`."""
-    return [row.keys for row in form.rows if row.keys]
-
-
-def _as_number(x: Any, key: str) -> Number | None:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return None
-    x = float(x)
-    spec = catalog.BY_KEY.get(key)
-    if spec is not None and spec.decimal:
-        return x
-    return int(x) if x.is_integer() else x
-
-
-def changed_cells(form: FormTable, edited_df: pd.DataFrame,
-                  values: dict[str, Number | None]) -> list[tuple[str, Number | None]]:
-    """(key, new value) for every cell the reviewer changed; cells the form does not print are ignored."""
-    out: list[tuple[str, Number | None]] = []
-    for i, keys in enumerate(editor_keys(form)):
-        for c, key in zip(form.columns, keys):
-            if key is None:
-                continue
-            new = _as_number(edited_df.iloc[i][c], key)
-            old = values.get(key)
-            if new != old or (new is None) != (old is None):
-                out.append((key, new))
-    return out

@@ -1,29 +1,82 @@
-"""The source beside the form: the PDF page with the chosen cell outlined, or the text with it marked.
+"""The source beside the form: the PDF page with every value's box, or the text with the values marked.
 
 pypdfium2 renders the page (under ``PDFIUM_LOCK``: PDFium is not thread-safe and Streamlit serves
-sessions from several threads); Pillow draws the outlines. Evidence bboxes are PDF points with the
-origin at the top-left, as the PDF ingester records them.
+sessions from several threads). The boxes are drawn by the browser over the page image, one per
+value printed there, each carrying its key: the chosen value in red, the chosen finding's other
+values in orange, and a click on any box selects that value (ui/components.py). Evidence bboxes are
+PDF points with the origin at the top-left, as the PDF ingester records them.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from extractor.ingest.pdf import PDFIUM_LOCK
 from schemas.results import Evidence
-
-FOCUS_RGB = (220, 38, 38)
-OTHER_RGB = (234, 88, 12)
 
 
 @dataclass(frozen=True)
 class Mark:
     evidence: Evidence
     focus: bool = False
+    key: str | None = None  # the value the marked text is (clickable), if any
+
+
+@dataclass(frozen=True)
+class Box:
+    """A value's box on the page: ``kind`` is focus (the chosen value), involved (its finding's) or value."""
+
+    key: str
+    bbox: tuple[float, float, float, float]
+    kind: str = "value"
+    label: str = ""
+
+
+_PAGE_CSS = """<style>
+.xpage{position:relative;display:block;width:100%;line-height:0;border:1px solid #d1d5db;border-radius:4px;
+ overflow:hidden;background:#fff}
+.xpage img{width:100%;height:auto;display:block}
+.xpage .b{position:absolute;box-sizing:border-box;cursor:pointer;border:1px solid transparent}
+.xpage .b:hover{border:2px solid #2563eb;background:rgba(37,99,235,.08)}
+.xpage .b.involved{border:2px dashed #ea580c;background:rgba(234,88,12,.10)}
+.xpage .b.focus{border:3px solid #dc2626;background:rgba(220,38,38,.16)}
+</style>"""
+
+
+def page_html(png: bytes, crop: tuple[float, float, float, float] | None, boxes: list[Box], scale: float = 2.0) -> str:
+    """The page (cropped to ``crop``, PDF points) as an image with a clickable box per value.
+
+    The image travels inside the HTML as a data URL (JPEG: a page of text is a few tens of KB).
+    """
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    if crop is None:
+        crop = (0.0, 0.0, img.width / scale, img.height / scale)
+    x0, y0, x1, y1 = crop
+    px = (max(0, round(x0 * scale)), max(0, round(y0 * scale)), min(img.width, round(x1 * scale)),
+          min(img.height, round(y1 * scale)))
+    img = img.crop(px)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=88)
+    src = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+    w, h = (px[2] - px[0]) / scale, (px[3] - px[1]) / scale
+    left, top = px[0] / scale, px[1] / scale
+    pad = 2.0
+    parts = [_PAGE_CSS, f'<div class="xpage" data-width="{img.width}"><img src="{src}" alt="原文页面">']
+    for b in sorted(boxes, key=lambda b: ("value", "involved", "focus").index(b.kind)):
+        bx0, by0, bx1, by1 = b.bbox
+        if bx1 < left or bx0 > left + w or by1 < top or by0 > top + h:
+            continue
+        style = (f"left:{(bx0 - pad - left) / w * 100:.3f}%;top:{(by0 - pad - top) / h * 100:.3f}%;"
+                 f"width:{(bx1 - bx0 + 2 * pad) / w * 100:.3f}%;height:{(by1 - by0 + 2 * pad) / h * 100:.3f}%")
+        parts.append(f'<div class="b {b.kind}" data-key="{html.escape(b.key)}" title="{html.escape(b.label)}"'
+                     f' style="{style}"></div>')
+    parts.append("</div>")
+    return "".join(parts)
 
 
 def render_page(data: bytes, page: int, scale: float = 2.0) -> bytes:
@@ -54,30 +107,6 @@ def page_count(data: bytes) -> int:
             return len(pdf)
         finally:
             pdf.close()
-
-
-def outline(png: bytes, marks: list[Mark], scale: float = 2.0, *,
-            crop: tuple[float, float, float, float] | None = None) -> Image.Image:
-    """Draw each mark's bbox (the focus thicker, with a translucent fill); then crop to ``crop`` (PDF points)."""
-    img = Image.open(io.BytesIO(png)).convert("RGBA")
-    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    boxes = []
-    for m in sorted(marks, key=lambda m: m.focus):
-        if m.evidence.bbox is None:
-            continue
-        x0, top, x1, bottom = (v * scale for v in m.evidence.bbox)
-        pad = 3 * scale
-        box = (x0 - pad, top - pad, x1 + pad, bottom + pad)
-        boxes.append(box)
-        rgb = FOCUS_RGB if m.focus else OTHER_RGB
-        draw.rectangle(box, fill=(*rgb, 48 if m.focus else 28), outline=(*rgb, 255),
-                       width=int(3 * scale) if m.focus else int(1.5 * scale))
-    img = Image.alpha_composite(img, layer).convert("RGB")
-    if crop is not None:
-        x0, y0, x1, y1 = (round(v * scale) for v in crop)
-        img = img.crop((max(0, x0), max(0, y0), min(img.width, x1), min(img.height, y1)))
-    return img
 
 
 def crop_box(marks: list[Mark], content: tuple[float, float, float, float] | None, *,
@@ -111,7 +140,8 @@ _TEXT_CSS = (
     "font-size:14px;line-height:1.6;border:1px solid #d1d5db;border-radius:6px;padding:8px 12px;margin:0 0 8px 0;"
     "max-height:420px;overflow-y:auto;background:#fcfcfd;color:#111827}"
     ".xsrc mark.f{background:#fecaca;outline:2px solid #dc2626;font-weight:700;color:#7f1d1d}"
-    ".xsrc mark.o{background:#fed7aa;color:#7c2d12}.xsrc .gap{color:#9ca3af}</style>"
+    ".xsrc mark.o{background:#fed7aa;color:#7c2d12}.xsrc .gap{color:#9ca3af}"
+    ".xsrc mark[data-key]{cursor:pointer}</style>"
 )
 
 
@@ -122,12 +152,12 @@ def text_excerpt_html(text: str, marks: list[Mark], *, before: int = 160, after:
     narrative that restates it are often pages apart, and both must be visible without scrolling.
     """
     # a blank cell has an empty span: still a place (start == end == 0 means no place at all)
-    spans = sorted({(m.evidence.start, m.evidence.end, m.focus) for m in marks
+    spans = sorted({(m.evidence.start, m.evidence.end, m.focus, m.key or "") for m in marks
                     if m.evidence.end > m.evidence.start or m.evidence.start > 0})
     if not spans:
         return _TEXT_CSS + '<div class="xsrc">（此数值没有可定位的原文位置）</div>'
     ranges: list[list[int]] = []
-    for start, end, _ in spans:
+    for start, end, _, _ in spans:
         lo, hi = max(0, start - before), min(len(text), end + after)
         if ranges and lo <= ranges[-1][1]:
             ranges[-1][1] = max(ranges[-1][1], hi)
@@ -138,12 +168,13 @@ def text_excerpt_html(text: str, marks: list[Mark], *, before: int = 160, after:
     out = [_TEXT_CSS]
     for lo, hi in ranges[:windows]:
         parts, pos = [], lo
-        for start, end, is_focus in spans:
+        for start, end, is_focus, key in spans:
             if start < pos or start >= hi:
                 continue
             parts.append(html.escape(text[pos:start]))
             shown = html.escape(text[start:min(end, hi)]) if end > start else '<span class="gap">（空白）</span>'
-            parts.append(f'<mark class="{"f" if is_focus else "o"}">{shown}</mark>')
+            data = f' data-key="{html.escape(key)}"' if key else ""
+            parts.append(f'<mark class="{"f" if is_focus else "o"}"{data}>{shown}</mark>')
             pos = min(end, hi)
         parts.append(html.escape(text[pos:hi]))
         head = '<span class="gap">…</span>' if lo > 0 else ""

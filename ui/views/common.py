@@ -1,6 +1,15 @@
-"""Small helpers the pages share: one-shot messages set by callbacks, labels."""
+"""Small helpers the pages share: one-shot messages set by callbacks, the words and the clock shown.
+
+Every name a reviewer reads is Chinese and said one way: a decision is 认定为报告错误 or 驳回 everywhere,
+an extractor is 规则 / 大模型 / 规则＋大模型, a time is local (Asia/Shanghai unless ``$XXGK_UI_TIMEZONE``).
+"""
 
 from __future__ import annotations
+
+import os
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -8,6 +17,10 @@ FLASH_KEY = "flash"
 TEMPLATE_LABELS: dict[str, str] = {"2008": "2008–2018 统计表", "2019": "2019 试行格式", "2021": "2021 格式"}
 SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_ICONS: dict[str, str] = {"error": "🔴", "warning": "🟡", "info": "⚪"}
+EXTRACTOR_LABELS: dict[str, str] = {"rules": "规则（表格阅读器）", "llm": "大模型", "hybrid": "规则＋大模型核对"}
+DECISION_ACTIONS: dict[str, str] = {"accepted": "认定为报告错误", "dismissed": "驳回"}  # the buttons
+DECISION_DONE: dict[str, str] = {"accepted": "已认定为报告错误", "dismissed": "已驳回"}  # the state afterwards
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def flash(kind: str, text: str) -> None:
@@ -22,3 +35,32 @@ def show_flash() -> None:
 
 def template_label(t: str | None) -> str:
     return TEMPLATE_LABELS.get(t or "", "未识别")
+
+
+def extractor_label(name: str | None) -> str:
+    return EXTRACTOR_LABELS.get(name or "", name or "")
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def timezone() -> ZoneInfo:
+    """The reviewers' time zone: ``$XXGK_UI_TIMEZONE`` (an IANA name), default Asia/Shanghai."""
+    return _zone(os.environ.get("XXGK_UI_TIMEZONE") or DEFAULT_TIMEZONE)
+
+
+def local_time(when: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time as the office reads it; blank for none."""
+    if when is None:
+        return ""
+    return when.astimezone(timezone()).strftime(fmt)
+
+
+def text(value: object) -> str:
+    """A cell for a table a person reads: nothing for None, never the word None."""
+    return "" if value is None else str(value)

@@ -1,87 +1,83 @@
-"""数据: the confirmed values across reports, filtered, downloadable, with a few charts."""
+"""数据: the confirmed values across reports — filtered, a page at a time, charted, downloadable.
+
+Built to stay under a second per visit and per filter change with 10,000 reports in the store
+(``benchmarks/ui_bench.py``): the sums and counts run over one small summary per confirmed report,
+kept by the server and read again only for reports that changed (ui/queries.py); the table is read
+one page at a time and cached under the store's version; the downloads and the checks across
+reports run only when asked for.
+"""
 
 from __future__ import annotations
 
 import io
-from collections import Counter
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
+from extractor.safe_csv import neutralize
 from extractor.store import CONFIRMED_META_COLUMNS, Store
 from schemas import catalog
-from ui.views.common import template_label
+from ui import queries as q
+from ui import state
+from ui.findings import rule_title
+from ui.form_view import cell_name
+from ui.views.common import local_time, template_label
 
 ALL = "全部"
+PAGE_SIZE = 50
+TABLES: dict[str, str] = {"t3": "表三 · 依申请公开", "t2": "表二 · 主动公开", "t4": "表四 · 复议诉讼", "old": "统计表（2008–2018）"}
 META_LABELS: dict[str, str] = {
     "document_id": "编号", "sha256": "SHA-256", "name": "文件", "agency": "机关", "year": "年度", "template": "模板",
-    "extractor": "提取器", "extraction_id": "提取版本", "reviewer": "审核人", "confirmed_at": "确认时间",
+    "extractor": "提取方式", "extraction_id": "提取版本", "reviewer": "审核人", "confirmed_at": "确认时间",
 }
-# 依申请 outcomes: (label, keys for the new templates, keys for the 2008 table)
-OUTCOMES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("予以公开", ("t3.予以公开.总计",), ("old.答复.已主动公开", "old.答复.同意公开")),
-    ("部分公开", ("t3.部分公开.总计",), ("old.答复.部分公开",)),
-    ("不予公开", ("t3.不予公开.总计",), ("old.答复.不同意公开",)),
-    ("无法提供", ("t3.无法提供.总计",), ("old.答复.非本机关", "old.答复.信息不存在")),
-    ("其他", ("t3.不予处理.总计", "t3.其他处理.总计"), ("old.答复.更改补充", "old.答复.其他途径", "old.答复.其他类型")),
-)
-OUTCOME_COLORS = ["#16a34a", "#84cc16", "#dc2626", "#f59e0b", "#94a3b8"]
-RECEIVED = ("t3.本年新收.总计", "old.收到申请数")
-HIDDEN_IN_TABLE = ("sha256", "extractor", "extraction_id")
+YEARS_LABELS = {"agency": "机关", "previous_year": "上一年度", "year": "年度", "previous_file": "上一年度文件",
+                "file": "文件", "rule": "规则", "severity": "级别", "message": "说明", "keys": "涉及字段",
+                "expected": "应为", "actual": "实为"}
+SIMILAR_LABELS = {"similarity": "相同比例", "file": "文件", "agency": "机关", "year": "年度", "other_file": "另一文件",
+                  "other_agency": "另一机关", "other_year": "另一年度"}
 
 
+# -- one page of the table (cached under the store's version) ---------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=128)
+def _rows(url: str, version: tuple[int, ...], doc_ids: tuple[int, ...], table: str) -> pd.DataFrame:
+    keys = _table_keys(table)
+    rows = q.confirmed_rows(state.get_store(), doc_ids, keys)
+    frame = pd.DataFrame(rows, columns=[*q.META, *keys])
+    frame = frame.drop(columns=[k for k in keys if frame[k].isna().all()])
+    frame["confirmed_at"] = [local_time(t) for t in frame["confirmed_at"]]
+    frame["template"] = [template_label(t) for t in frame["template"]]
+    frame["year"] = ["" if pd.isna(y) else str(int(y)) for y in frame["year"]]
+    return frame.rename(columns={**META_LABELS, **{k: cell_name(k) for k in keys}})
+
+
+def _table_keys(table: str) -> list[str]:
+    return [fs.key for fs in catalog.FIELDS if fs.key.startswith(table + ".")]
+
+
+# -- exports -------------------------------------------------------------------------------------------
 def confirmed_frame(store: Store, *, agency: str | None = None, year: int | None = None,
                     template: str | None = None) -> pd.DataFrame:
-    """One row per confirmed report: meta columns, then every key in catalog order."""
+    """One row per confirmed report: meta columns, then every key in catalog order (for the downloads)."""
     rows = store.confirmed_values(agency=agency, year=year, template=template)
     order = {f.key: i for i, f in enumerate(catalog.FIELDS)}
     keys = sorted({k for r in rows for k in r if k not in CONFIRMED_META_COLUMNS}, key=lambda k: order.get(k, 10**6))
     return pd.DataFrame(rows, columns=[*CONFIRMED_META_COLUMNS, *keys])
 
 
-def _group_total(row: pd.Series, key: str) -> float | None:
-    """A t3 group total, summed from its items when the report prints no subtotal row."""
-    v = row.get(key)
-    if v is not None and not pd.isna(v):
-        return float(v)
-    table, group, col = key.split(".", 2) if key.count(".") >= 2 else (None, None, None)
-    if table != "t3":
-        return None
-    items = [f"t3.{r.id}.{col}" for r in catalog.rows("t3") if r.group == group]
-    got = [row.get(k) for k in items if k in row and row.get(k) is not None and not pd.isna(row.get(k))]
-    return float(sum(got)) if got else None
+def _for_download(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    if "confirmed_at" in out:
+        out["confirmed_at"] = [local_time(t, "%Y-%m-%d %H:%M:%S") for t in out["confirmed_at"]]
+    for col in ("name", "agency", "reviewer", "sha256", "template", "extractor"):
+        if col in out:
+            out[col] = [neutralize(v) for v in out[col]]
+    return out
 
 
-def outcomes_by_agency(frame: pd.DataFrame) -> pd.DataFrame:
-    out = []
-    for _, row in frame.iterrows():
-        entry: dict[str, object] = {"机关": row["agency"] or row["name"]}
-        for label, new_keys, old_keys in OUTCOMES:
-            keys = old_keys if row["template"] == "2008" else new_keys
-            vals = [_group_total(row, k) for k in keys]
-            entry[label] = sum(v for v in vals if v is not None)
-        out.append(entry)
-    if not out:
-        return pd.DataFrame(columns=["机关", *[o[0] for o in OUTCOMES]])
-    return pd.DataFrame(out).groupby("机关", as_index=False).sum()
-
-
-def received_by_year(frame: pd.DataFrame) -> pd.DataFrame:
-    got: Counter[int] = Counter()
-    for _, row in frame.iterrows():
-        if pd.isna(row["year"]):
-            continue
-        v = next((row.get(k) for k in RECEIVED if k in row and row.get(k) is not None and not pd.isna(row.get(k))), None)
-        if v is not None:
-            got[int(row["year"])] += float(v)
-    return pd.DataFrame({"年度": [str(y) for y in sorted(got)], "收到申请数": [got[y] for y in sorted(got)]})
-
-
-def findings_by_rule(store: Store, doc_ids: list[int] | None = None) -> pd.DataFrame:
-    counts: Counter[str] = Counter()
-    for ext in store.latest_extractions(doc_ids).values():
-        counts.update(f.rule for f in ext.result.findings)
-    return pd.DataFrame({"规则": list(counts), "问题数": list(counts.values())}).sort_values("问题数", ascending=False)
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM (Excel opens the Chinese right); times local; text cells never formulas."""
+    return _for_download(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def excel_bytes(frame: pd.DataFrame) -> bytes:
@@ -90,20 +86,108 @@ def excel_bytes(frame: pd.DataFrame) -> bytes:
     keys = [c for c in frame.columns if c in catalog.BY_KEY]
     legend = pd.DataFrame({"字段": keys, "名称": [catalog.BY_KEY[k].label for k in keys],
                            "单位": [catalog.BY_KEY[k].unit for k in keys]})
-    out = frame.copy()
-    if "confirmed_at" in out:
-        out["confirmed_at"] = pd.to_datetime(out["confirmed_at"]).dt.tz_localize(None)
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        out.to_excel(xw, sheet_name="已确认数据", index=False)
+        _for_download(frame).to_excel(xw, sheet_name="已确认数据", index=False)
         legend.to_excel(xw, sheet_name="字段说明", index=False)
     return buf.getvalue()
 
 
-YEARS_LABELS = {"agency": "机关", "previous_year": "上一年度", "year": "年度", "previous_file": "上一年度文件",
-                "file": "文件", "rule": "规则", "severity": "级别", "message": "说明", "keys": "涉及字段",
-                "expected": "应为", "actual": "实为"}
-SIMILAR_LABELS = {"similarity": "相同比例", "file": "文件", "agency": "机关", "year": "年度", "other_file": "另一文件",
-                  "other_agency": "另一机关", "other_year": "另一年度"}
+# -- page ----------------------------------------------------------------------------------------------
+def render(store: Store) -> None:
+    st.header("已确认数据")
+    url, version = state.store_url(), q.store_version(store)
+    summaries = state.summaries(store)
+    facets = q.facets(summaries)
+    if not summaries:
+        st.info("还没有已确认的报告。在“审核”页确认报告后，其数值会出现在这里。")
+        _across_reports(store, version)
+        return
+    c = st.columns([1, 2, 1.4, 1.6])
+    first_page = lambda: st.session_state.pop("data_page", None)  # a new filter starts at page 1
+    year = c[0].selectbox("年度", [ALL, *facets["year"]], key="data_year", on_change=first_page)
+    agency = c[1].selectbox("机关", [ALL, *facets["agency"]], key="data_agency", on_change=first_page)
+    template = c[2].selectbox("模板", [ALL, *facets["template"]], key="data_template", on_change=first_page,
+                              format_func=lambda t: t if t == ALL else template_label(t))
+    table = c[3].selectbox("表格", list(TABLES), format_func=TABLES.__getitem__, key="data_table_choice")
+    f = q.DataFilter(year=None if year == ALL else int(year), agency=None if agency == ALL else agency,
+                     template=None if template == ALL else template)
+    rows = q.chosen(summaries, f)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    if int(st.session_state.get("data_page", 1)) > pages:  # the store shrank under this page
+        st.session_state.pop("data_page", None)
+    page = int(st.session_state.get("data_page", 1))
+    st.caption(f"{len(rows)} 份已确认报告（按机关、年度排序），第 {page} / {pages} 页，每页 {PAGE_SIZE} 份。"
+               "列名为官方表格中的项目名称。")
+    shown = tuple(s.document_id for s in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE])
+    st.dataframe(_rows(url, version, shown, table), hide_index=True, width="stretch", key="data_table")
+    if pages > 1:
+        st.pagination(pages, key="data_page", max_visible_pages=9)
+    d1, d2, _ = st.columns([1, 1, 3])
+    d1.download_button("下载 CSV（全部筛选结果）", lambda: csv_bytes(confirmed_frame(
+        store, agency=f.agency, year=f.year, template=f.template)), "xxgk-confirmed.csv", "text/csv", key="data_csv",
+        width="stretch", on_click="ignore")  # a download needs no rerun of the page
+    d2.download_button("下载 Excel（全部筛选结果）", lambda: excel_bytes(confirmed_frame(
+        store, agency=f.agency, year=f.year, template=f.template)), "xxgk-confirmed.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="data_xlsx", width="stretch",
+        on_click="ignore")
+    # one year's outcomes per agency: the chosen year, else the latest (summing years would mean nothing)
+    outcomes_year = f.year if f.year is not None else facets["year"][0] if facets["year"] else None
+    _charts_section(summaries, f, outcomes_year)
+    _across_reports(store, version)
+
+
+def _charts_section(summaries: list[q.ReportSummary], f: q.DataFilter, outcomes_year: int | None) -> None:
+    charts = {"received": q.received_by_year(summaries, f), "rules": q.findings_by_rule(summaries, f),
+              "outcomes": q.outcomes_by_agency(summaries, q.DataFilter(year=outcomes_year, agency=f.agency,
+                                                                       template=f.template))}
+    st.subheader("一览")
+    g1, g2 = st.columns(2)
+    with g1:
+        st.markdown("**各年度收到的政府信息公开申请数**（已确认报告合计" + (f"，{f.agency}" if f.agency else "") + "）")
+        received = pd.DataFrame(charts["received"], columns=["年度", "申请数", "报告数"])
+        if received.empty:
+            st.caption("没有数据")
+        else:
+            received["年度"] = received["年度"].astype(str)
+            st.altair_chart(alt.Chart(received).mark_bar(color="#1d4ed8").encode(
+                x=alt.X("年度:N", title="年度"), y=alt.Y("申请数:Q", title="收到申请数（件）"),
+                tooltip=[alt.Tooltip("年度:N", title="年度"), alt.Tooltip("申请数:Q", title="申请数", format=",.0f"),
+                         alt.Tooltip("报告数:Q", title="报告数")]).properties(height=260), width="stretch")
+    with g2:
+        st.markdown("**各规则发现的问题数**（已确认报告，已驳回的不计）")
+        rules = pd.DataFrame([(rule_title(r), n) for r, n in charts["rules"]], columns=["规则", "问题数"])
+        if rules.empty:
+            st.caption("没有问题")
+        else:
+            rules["规则"] = [t if len(t) <= 30 else t[:29] + "…" for t in rules["规则"]]
+            st.altair_chart(alt.Chart(rules.head(15)).mark_bar(color="#b91c1c").encode(
+                y=alt.Y("规则:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360)),
+                x=alt.X("问题数:Q", title="问题数", axis=alt.Axis(format="d", tickMinStep=1)),
+                tooltip=[alt.Tooltip("规则:N", title="规则"), alt.Tooltip("问题数:Q", title="问题数")]
+            ).properties(height=max(160, 26 * min(15, len(rules)) + 40)), width="stretch")
+    which = f"{outcomes_year} 年度" + ("" if f.year is not None else "（最近一年；可在上方选择年度）")
+    st.markdown(f"**依申请公开办理结果（按机关，{which}，办理量最多的 15 个）**")
+    outcomes = pd.DataFrame(charts["outcomes"])
+    if outcomes.empty:
+        st.caption("没有数据")
+        return
+    long = outcomes.melt(id_vars="机关", var_name="办理结果", value_name="件数")
+    labels = [o[0] for o in q.OUTCOMES]
+    st.altair_chart(alt.Chart(long).mark_bar().encode(
+        y=alt.Y("机关:N", sort=list(outcomes["机关"]), title=None, axis=alt.Axis(labelLimit=300)),
+        x=alt.X("件数:Q", title="件数", stack=True, axis=alt.Axis(format="d")),
+        color=alt.Color("办理结果:N", title="办理结果", sort=labels,
+                        scale=alt.Scale(domain=labels, range=["#16a34a", "#84cc16", "#dc2626", "#f59e0b", "#94a3b8"])),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("机关:N", title="机关"), alt.Tooltip("办理结果:N", title="办理结果"),
+                 alt.Tooltip("件数:Q", title="件数", format=",.0f")],
+    ).transform_calculate(order=f"indexof({labels!r}, datum['办理结果'])").properties(
+        height=max(160, 30 * len(outcomes) + 60)), width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cross(url: str, version: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return cross_year_frame(state.get_store()), similar_frame(state.get_store())
 
 
 def cross_year_frame(store: Store) -> pd.DataFrame:
@@ -120,65 +204,26 @@ def similar_frame(store: Store) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(to_csv(similar_in_store(store))), dtype=str).fillna("")
 
 
-def _across_reports(store: Store) -> None:
+def _across_reports(store: Store, version: tuple[int, ...]) -> None:
     """Checks that need several reports: each agency year against year, and copies between agencies."""
     st.subheader("跨报告核对（库中全部报告）")
-    years = cross_year_frame(store)
+    url = state.store_url()
+    ran = st.session_state.get("data_cross_version") == version
+    if not ran:
+        st.caption("逐一比较库中全部报告：同一机关相邻两年（上年结转、现行有效件数、照搬上年），以及不同机关的正文雷同。"
+                   "报告很多时需要几秒。")
+        st.button("运行跨报告核对", key="data_cross_run",
+                  on_click=lambda: st.session_state.update({"data_cross_version": version}))
+        return
+    years, alike = _cross(url, version)
     st.markdown(f"**跨年度核对：{len(years)} 个问题**（同一机关相邻两年：上年结转、现行有效件数、表格或正文照搬等）")
     if not years.empty:
-        st.dataframe(years.rename(columns=YEARS_LABELS), hide_index=True, width="stretch", key="data_years")
+        shown = years.copy()
+        shown["rule"] = [rule_title(r) for r in shown["rule"]]
+        shown["severity"] = shown["severity"].map({"error": "错误", "warning": "警告", "info": "提示"}).fillna("")
+        st.dataframe(shown.rename(columns=YEARS_LABELS), hide_index=True, width="stretch", key="data_years")
         st.download_button("下载跨年度核对 CSV", years.to_csv(index=False).encode("utf-8-sig"), "xxgk-years.csv",
-                           "text/csv", key="data_years_csv")
-    alike = similar_frame(store)
+                           "text/csv", key="data_years_csv", on_click="ignore")
     st.markdown(f"**不同机关正文雷同：{len(alike)} 对**（正文字符四元组相同 85% 以上，不计数字）")
     if not alike.empty:
         st.dataframe(alike.rename(columns=SIMILAR_LABELS), hide_index=True, width="stretch", key="data_similar")
-
-
-def render(store: Store) -> None:
-    st.header("已确认数据")
-    everything = confirmed_frame(store)
-    if everything.empty:
-        st.info("还没有已确认的报告。在“审核”页确认报告后，其数值会出现在这里。")
-        _across_reports(store)
-        return
-    c1, c2, c3 = st.columns(3)
-    years = sorted({int(y) for y in everything["year"].dropna()}, reverse=True)
-    year = c1.selectbox("年度", [ALL, *years], key="data_year")
-    agency = c2.selectbox("机关", [ALL, *sorted({a for a in everything["agency"].dropna()})], key="data_agency")
-    template = c3.selectbox("模板", [ALL, *sorted({t for t in everything["template"].dropna()})], key="data_template",
-                            format_func=lambda t: t if t == ALL else template_label(t))
-    frame = confirmed_frame(store, agency=None if agency == ALL else agency, year=None if year == ALL else year,
-                            template=None if template == ALL else template)
-    frame = frame.dropna(axis=1, how="all").reindex(columns=[c for c in frame.columns if c in CONFIRMED_META_COLUMNS
-                                                             or frame[c].notna().any()])
-    st.caption(f"{len(frame)} 份报告，{sum(c in catalog.BY_KEY for c in frame.columns)} 个字段。列名为字段键，"
-               "名称与单位见 Excel 的“字段说明”表。")
-    shown = frame.drop(columns=[c for c in HIDDEN_IN_TABLE if c in frame.columns])
-    st.dataframe(shown.rename(columns=META_LABELS), hide_index=True, width="stretch", key="data_table")
-    d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("下载 CSV", frame.to_csv(index=False).encode("utf-8-sig"), "xxgk-confirmed.csv", "text/csv",
-                       key="data_csv", width="stretch")
-    d2.download_button("下载 Excel", excel_bytes(frame), "xxgk-confirmed.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="data_xlsx",
-                       width="stretch")
-
-    st.subheader("一览")
-    g1, g2 = st.columns(2)
-    with g1:
-        st.markdown("**各规则发现的问题数（所选报告的最新提取）**")
-        by_rule = findings_by_rule(store, [int(i) for i in frame["document_id"]])
-        if by_rule.empty:
-            st.caption("没有问题")
-        else:
-            st.bar_chart(by_rule, x="规则", y="问题数", horizontal=True, color="#b91c1c",
-                         height=max(160, 34 * len(by_rule) + 60))
-    with g2:
-        st.markdown("**依申请公开办理结果（按机关）**")
-        outcomes = outcomes_by_agency(frame)
-        st.bar_chart(outcomes, x="机关", y=[o[0] for o in OUTCOMES], color=OUTCOME_COLORS, stack=True,
-                     horizontal=True, height=max(160, 34 * len(outcomes) + 90))
-    st.markdown("**各年度收到的政府信息公开申请数（已确认报告合计）**")
-    st.bar_chart(received_by_year(everything if year == ALL else frame), x="年度", y="收到申请数", color="#1d4ed8",
-                 height=260)
-    _across_reports(store)

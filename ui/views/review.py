@@ -1,32 +1,95 @@
-"""审核: one report — the source on the left, the official form on the right, findings, edits, decision.
+"""审核: one report — the source with the edit box on the left (it stays in view), the findings and
+the official form on the right.
 
-Every action is a widget callback that writes to the store with the signed-in reviewer's name and
-queues a one-line message; the page is then redrawn from the store, so what is shown is what is saved.
+The page is drawn from the place (ui/place.py: report, finding, value — ids only) and the store;
+every button, key and click is a callback in ui/review_actions.py. A value is chosen by clicking it
+in the form or its box on the PDF page, by choosing a finding, or from the list; its number is then
+typed into the one input beside the source, and Enter saves it and moves to the next value.
 """
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from extractor.store import DECISION_LABELS, REVIEW_LABELS, Store, StoreError, finding_key_of
-from schemas import catalog
-from schemas.results import Evidence, Finding, Result
+from extractor.store import (
+    DocumentRow,
+    EditRow,
+    ExtractionRow,
+    FindingDecisionRow,
+    NotFoundError,
+    ReviewRow,
+    Store,
+    finding_key_of,
+)
+from extractor.years import YearsReport, neighbours
+from schemas.results import Evidence, Number, Result
+from ui import components, findings, state
 from ui import form_view as fv
-from ui import shortcuts, state
-from ui.recheck import recheck
-from ui.source_view import Mark, content_box, crop_box, outline, render_page, text_excerpt_html
-from ui.views.common import SEVERITY_ICONS, SEVERITY_LABELS, flash, show_flash, template_label
+from ui import place as P
+from ui import queue_model as qm
+from ui import review_actions as act
+from ui.claims import CLAIMS
+from ui.queries import store_version
+from ui.source_view import Box, Mark, content_box, crop_box, page_html, render_page, text_excerpt_html
+from ui.views.common import (
+    DECISION_ACTIONS,
+    DECISION_DONE,
+    SEVERITY_ICONS,
+    SEVERITY_LABELS,
+    extractor_label,
+    flash,
+    local_time,
+    show_flash,
+    template_label,
+)
 
-FOCUS_KEY = "review_focus"
-FINDING_KEY = "review_finding"
-TABLE_KEY = "review_table"
-ALL_TABLES = "全部"
-TABLE_SHORT: dict[str, str] = {"t2": "表二 · 主动公开", "t3": "表三 · 依申请公开", "t4": "表四 · 复议诉讼", "old": "统计表"}
-NO_FINDING = -1
+TABLE_SHORT: dict[str, str] = {"t2": "表二 · 主动公开", "t3": "表三 · 依申请公开", "t4": "表四 · 复议诉讼", "old": "统计表",
+                               "all": "全部表格"}
+REVIEW_LABELS = {"pending": "待审核", "confirmed": "已确认", "returned": "已退回"}
 SCALE = 2.0
+ACTIONS = {"j": "next_finding", "k": "prev_finding", "a": "accept", "n": "next_pending", "ctrl+enter": "confirm_next",
+           "alt+arrowright": "next_report", "alt+arrowleft": "prev_report"}
+FOCUS_KEYS = {"d": act.REASON_INPUT, "e": act.EDIT_INPUT}
+KEY_HELP = ("**键盘**　J / K 下一个 / 上一个问题 · A 认定为报告错误 · D 驳回（写理由后按 Enter） · "
+            "E 修改所选数值（Enter 保存并到下一个） · N 下一份待审核 · Ctrl+Enter 确认并下一份 · "
+            "Alt+← / → 上一份 / 下一份 · Esc 离开输入框（输入时快捷键不起作用）")
+
+
+@dataclass
+class Report:
+    """Everything the page shows about one report, read once per run."""
+
+    doc: DocumentRow
+    extraction: ExtractionRow
+    result: Result
+    values: dict[str, Number | None]
+    edits: list[EditRow]
+    decisions: dict[str, FindingDecisionRow]
+    review: ReviewRow
+    forms: list[fv.FormTable]
+    keys: list[str]  # every printed cell of the form, in form order
+    found: list[findings.FindingView]
+    years: YearsReport
+    previous: dict[str, Number | None] | None  # last year's values, when the store has that report
+
+    @property
+    def edited(self) -> set[str]:
+        return {e.key for e in self.edits}
+
+    def view(self, fid: str | None) -> findings.FindingView | None:
+        return next((v for v in self.found if v.id == fid), None)
+
+    def evidence(self, key: str) -> Evidence | None:
+        v = self.result.values.get(key) or self.result.prose_values.get(key)
+        return v.evidence[0] if v and v.evidence else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _neighbours(doc_id: int, version: tuple[int, ...], _store: Store, _result: Result) -> YearsReport:
+    return neighbours(_store, _result)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -34,319 +97,393 @@ def _page_png(sha256: str, page: int, _data: bytes) -> bytes:
     return render_page(_data, page, SCALE)
 
 
-def fid(f: Finding) -> str:
-    """A short, stable widget-key part for a finding (its rule and keys)."""
-    return hashlib.sha1(finding_key_of(f).encode()).hexdigest()[:10]
-
-
-# -- callbacks ------------------------------------------------------------------------------------
-def _go(doc_id: int) -> None:
-    state.open_report(doc_id)
-    for k in (FOCUS_KEY, FINDING_KEY, TABLE_KEY, "review_return_note"):
-        st.session_state.pop(k, None)
-
-
-def _step(order: list[int], doc_id: int, delta: int) -> None:
-    if doc_id not in order:
-        return
-    i = order.index(doc_id) + delta
-    if 0 <= i < len(order):
-        _go(order[i])
-    else:
-        flash("info", "已经是第一份" if delta < 0 else "已经是最后一份")
-
-
-def _confirm(store: Store, doc_id: int, open_errors: int = 0) -> None:
-    try:
-        store.set_review_state(doc_id, "confirmed", who=state.reviewer())
-        flash("success", f"已确认（审核人：{state.reviewer()}）")
-        if open_errors:
-            flash("warning", f"注意：确认时仍有 {open_errors} 个错误未处理（未认定也未驳回）")
-    except StoreError as exc:
-        flash("error", f"无法确认：{exc}")
-
-
-def _return(store: Store, doc_id: int) -> None:
-    note = st.session_state.get("review_return_note", "").strip()
-    store.set_review_state(doc_id, "returned", who=state.reviewer(), note=note)
-    flash("warning", "已退回" + (f"：{note}" if note else ""))
-
-
-def _decide(store: Store, doc_id: int, f: Finding, decision: str) -> None:
-    reason = st.session_state.get(f"find_reason_{fid(f)}", "").strip()
-    if decision == "dismissed" and not reason:
-        flash("error", "驳回问题需要填写理由")
-        return
-    store.decide_finding(doc_id, f.rule, f.keys, decision, who=state.reviewer(), reason=reason,  # type: ignore[arg-type]
-                         live=f.kind == "cross_year")
-    flash("success", f"{f.rule}：{DECISION_LABELS[decision]}")
-
-
-def _decision(store: Store, doc_id: int, f: Finding, d) -> None:
-    """The finding's decision so far, and the buttons to accept it or dismiss it with a reason."""
-    if d:
-        when = d.created_at.strftime("%Y-%m-%d %H:%M")
-        st.info(f"{DECISION_LABELS[d.decision]}（{d.who}，{when}）" + (f"：{d.reason}" if d.reason else ""))
-    h = fid(f)
-    a, r, b = st.columns([1.3, 2.2, 1])
-    a.button("认定为报告错误", key=f"find_accept_{h}", on_click=_decide, args=(store, doc_id, f, "accepted"),
-             width="stretch")
-    r.text_input("驳回理由", key=f"find_reason_{h}", placeholder="驳回理由（必填）", label_visibility="collapsed")
-    b.button("驳回", key=f"find_dismiss_{h}", on_click=_decide, args=(store, doc_id, f, "dismissed"),
-             width="stretch")
-
-
-def _focus_from_finding(findings: list[Finding], keys: list[str]) -> None:
-    i = st.session_state.get(FINDING_KEY, NO_FINDING)
-    if i is None or i == NO_FINDING or i >= len(findings):
-        return
-    first = next((k for k in findings[i].keys if k in keys), None)
-    if first:
-        st.session_state[FOCUS_KEY] = first
-        _table_from_focus()
-
-
-def _table_from_focus() -> None:
-    """Show the table the focused value sits in (unless the reviewer asked for all tables)."""
-    focus = st.session_state.get(FOCUS_KEY)
-    if focus and st.session_state.get(TABLE_KEY) != ALL_TABLES:
-        st.session_state[TABLE_KEY] = focus.split(".", 1)[0]
-
-
-# -- page -----------------------------------------------------------------------------------------
-def render(store: Store) -> None:
-    order: list[int] = st.session_state.get(state.ORDER_KEY) or [r.document_id for r in store.list_reports()]
-    doc_id = st.session_state.get(state.DOC_KEY)
-    if doc_id is None:
-        pending = [r.document_id for r in store.list_reports(state="pending", order_by="uploaded_at", descending=False)]
-        doc_id = (pending or order or [None])[0]
-        if doc_id is None:
-            st.info("还没有报告。请先在“上传”页上传。")
-            return
-        st.session_state[state.DOC_KEY] = doc_id
+def load(store: Store, doc_id: int) -> Report | None:
     extraction = store.latest_extraction(doc_id)
     if extraction is None:
-        st.warning("这份文件还没有提取结果。")
-        return
+        return None
     doc = store.get_document(doc_id)
     result = extraction.result
     values = store.current_values(doc_id)
     edits = store.edits(doc_id)
-    edited = {e.key for e in edits}
     decisions = store.finding_decisions(doc_id)
-    review = store.get_review(doc_id)
     forms = fv.forms(result)
-    form_keys = [k for f in forms for k in f.value_keys()]
-    keys = form_keys  # every printed cell, extracted or not: a missed cell is what a reviewer must fill
-
-    _header(store, doc_id, doc.name, result, review, order, decisions)
-    show_flash()
-
-    findings = result.findings
-    if st.session_state.get(FOCUS_KEY) not in keys:
-        with_evidence = [k for k in keys if _evidence(result, k)]
-        st.session_state[FOCUS_KEY] = next((k for f in findings for k in f.keys if k in keys),
-                                           (with_evidence or keys)[0])
-    tables = [f.table for f in forms]
-    if st.session_state.get(TABLE_KEY) not in (*tables, ALL_TABLES):
-        focus_table = st.session_state[FOCUS_KEY].split(".")[0]
-        st.session_state[TABLE_KEY] = focus_table if focus_table in tables else tables[0]
-    left, right = st.columns([1.1, 1], gap="medium")
-    gone: set[str] = set()
-    new: list[Finding] = []
-    if edits:
-        gone, new = recheck(result, values, state.get_document(store, doc_id).text)
-    with right:
-        chosen = _findings(store, doc_id, findings, decisions, keys, gone, new)
-        _years(store, doc_id, result.with_values(values), decisions)
-    focus = st.session_state[FOCUS_KEY]
-    involved = set(chosen.keys) if chosen else set()
-    with left:
-        _source(store, doc_id, doc.sha256, doc.type, result, focus, chosen, keys)
-    with right:
-        _forms(store, doc_id, result, forms, values, edited, decisions, involved, focus)
-        _audit(store, doc_id)
+    keys = [k for f in forms for k in f.value_keys()]
+    current = result.with_values(values)
+    years = _neighbours(doc_id, store_version(store), store, current)
+    mine = [p for p in years.pairs if p.current.document.sha256 == doc.sha256]
+    previous = {k: v.value for k, v in mine[0].previous.values.items()} if mine else None
+    text = state.get_document(store, doc_id).text if edits else ""
+    found = findings.views(result, values, decisions, text=text, edited=bool(edits),
+                           cross_year=[f for p in mine for f in p.findings])
+    return Report(doc, extraction, result, values, edits, decisions, store.get_review(doc_id), forms, keys, found,
+                  years, previous)
 
 
-def _header(store: Store, doc_id: int, name: str, result: Result, review, order: list[int],
-            decisions: dict) -> None:
-    m = result.meta
-    pos = f"{order.index(doc_id) + 1} / {len(order)}" if doc_id in order else ""
-    st.subheader(f"{m.agency or name}　{m.year or '?'} 年度报告")
-    badge = {"pending": "🟠", "confirmed": "🟢", "returned": "🔴"}[review.state]
-    open_errors = sum(1 for f in result.findings if f.severity == "error" and fv.is_open(f, decisions))
-    st.caption(f"{badge} {REVIEW_LABELS[review.state]}" + (f"（{review.reviewer}）" if review.reviewer else "")
-               + f"　｜　文件：{name}　｜　模板：{template_label(m.template)}　｜　提取器：{result.extractor}"
-               + f"　｜　待处理错误：{open_errors}　｜　队列位置：{pos}")
-    c = st.columns([1, 1, 1.3, 2.2, 1])
-    c[0].button("◀ 上一份", key="review_prev", help="快捷键 Alt+←", on_click=_step, args=(order, doc_id, -1),
-                width="stretch")
-    c[1].button("下一份 ▶", key="review_next", help="快捷键 Alt+→", on_click=_step, args=(order, doc_id, 1),
-                width="stretch")
-    c[2].button("✔ 确认无误", key="review_confirm", type="primary", help="快捷键 Ctrl+Enter", on_click=_confirm,
-                args=(store, doc_id, open_errors), width="stretch", disabled=review.state == "confirmed")
-    c[3].text_input("退回说明", key="review_return_note", placeholder="退回说明（可选）", label_visibility="collapsed")
-    c[4].button("退回", key="review_return", on_click=_return, args=(store, doc_id), width="stretch",
-                disabled=review.state == "returned")
-    shortcuts.bind(review_prev="alt+arrowleft", review_next="alt+arrowright", review_confirm="ctrl+enter")
-
-
-def _findings(store: Store, doc_id: int, findings: list[Finding], decisions: dict, keys: list[str],
-              gone: set[str], new: list[Finding]) -> Finding | None:
-    st.markdown(f"**发现的问题（{len(findings)}）**")
-    for f in new:
-        st.warning(f"修改后新出现的问题（{f.rule}）：{f.message}")
-    if not findings:
-        st.success("规则未发现问题")
-        return None
-    labels = {NO_FINDING: "（不选）"}
-    for i, f in enumerate(findings):
-        d = decisions.get(finding_key_of(f))
-        done = f"【{DECISION_LABELS[d.decision]}】" if d else "【修改后已消除】" if finding_key_of(f) in gone else ""
-        labels[i] = f"{SEVERITY_ICONS[f.severity]} {i + 1}. {done}{f.message[:60]}{'…' if len(f.message) > 60 else ''}"
-    if st.session_state.get(FINDING_KEY) not in labels:
-        st.session_state[FINDING_KEY] = NO_FINDING
-    i = st.radio("选择问题以在表格和原文中定位", list(labels), format_func=labels.__getitem__, key=FINDING_KEY,
-                 on_change=_focus_from_finding, args=(findings, keys), label_visibility="collapsed")
-    chosen = findings[i] if i is not None and i != NO_FINDING else None
-    for n, f in enumerate(findings):
-        with st.expander(f"{SEVERITY_ICONS[f.severity]} {n + 1}. {SEVERITY_LABELS[f.severity]} · {f.rule}",
-                         expanded=f is chosen):
-            st.markdown(f.message)
-            st.caption("涉及：" + "、".join(fv.cell_name(k) for k in f.keys))
-            if finding_key_of(f) in gone:
-                st.success("按修改后的数值重新校验，此问题已不存在")
-            _decision(store, doc_id, f, decisions.get(finding_key_of(f)))
-    return chosen
-
-
-def _years(store: Store, doc_id: int, result: Result, decisions: dict) -> None:
-    """This report against the same agency's reports of the year before and after, when the store has them.
-
-    Findings against the year before belong to this report and are settled here like the others; those
-    against the year after belong to that report and are shown only.
-    """
-    from extractor.years import neighbours
-
-    near = neighbours(store, result)
-    count = sum(len(p.findings) for p in near.pairs)
-    title = f"跨年度核对（{count}）" if near.pairs else "跨年度核对"
-    with st.expander(title, expanded=count > 0):
-        if not near.pairs:
-            st.caption("库中没有该机关相邻年度的报告，无法跨年度核对。")
-        for p in near.pairs:
-            ours = p.current is result
-            st.markdown(f"**{p.previous.meta.year} → {p.current.meta.year}**　{p.previous.document.name} → "
-                        f"{p.current.document.name}" + ("" if ours else "　（在下一年度报告中处理）"))
-            for f in p.findings:
-                d = decisions.get(finding_key_of(f)) if ours else None
-                st.warning(f"{SEVERITY_ICONS[f.severity]} " + (f"【{DECISION_LABELS[d.decision]}】" if d else "")
-                           + f.message)
-                if ours:
-                    _decision(store, doc_id, f, d)
-            if not p.findings:
-                st.success("上年结转、现行有效件数等跨年度关系一致")
-
-
-def _evidence(result: Result, key: str) -> Evidence | None:
-    v = result.values.get(key) or result.prose_values.get(key)
-    return v.evidence[0] if v and v.evidence else None
-
-
-def _source(store: Store, doc_id: int, sha: str, kind: str, result: Result, focus: str,
-            chosen: Finding | None, keys: list[str]) -> None:
-    a, b = st.columns([4, 1], vertical_alignment="bottom")
-    a.selectbox("定位数值", keys, key=FOCUS_KEY, on_change=_table_from_focus,
-                format_func=fv.cell_name)
-    whole = b.toggle("整页", key="review_whole_page", help="显示整页而不是所选单元格附近")
-    ev = _evidence(result, focus)
-    label = fv.cell_name(focus)
-    anchor = ev
-    marks = [Mark(ev, True)] if ev else []
-    if ev is None:  # nothing extracted for this cell: show where its table is, so the reviewer can look
-        table = focus.split(".", 1)[0]
-        anchor = next((e for k in keys if k.startswith(table + ".") and (e := _evidence(result, k))), None)
-        marks = [Mark(anchor, False)] if anchor else []
-        st.info(f"“{label}”未提取到数值（报告可能未印出此项，或由人工补充）"
-                + ("，下面显示同一表格的原文。" if anchor else "。"))
-    if chosen:
-        for evs in chosen.evidence.values():
-            marks.extend(Mark(e, False) for e in evs[:1] if e != ev)
-    if kind == "pdf" and anchor is not None and anchor.page and anchor.bbox:
-        page_marks = [m for m in marks if m.evidence.page == anchor.page]
-        png = _page_png(sha, anchor.page, store.document_bytes(doc_id))
-        box = None
-        if not whole:
-            doc = state.get_document(store, doc_id)
-            content = content_box([b.span.bbox for b in doc.blocks if b.span.page == anchor.page and b.span.bbox])
-            box = crop_box(page_marks, content)
-        img = outline(png, page_marks, SCALE, crop=box)
-        what = f"红框：{label}（原文 “{ev.text}”）" if ev else "橙框：同一表格中已提取的单元格"
-        st.image(img, caption=f"第 {anchor.page} 页　{what}", width="stretch")
-        elsewhere = [m for m in marks if m.evidence.page != anchor.page or not m.evidence.bbox]
-        if elsewhere:  # e.g. the narrative sentence a prose finding compares with the table
-            doc = state.get_document(store, doc_id)
-            pages = sorted({m.evidence.page for m in elsewhere if m.evidence.page})
-            st.caption("同一问题涉及的其他原文" + (f"（第 {'、'.join(map(str, pages))} 页）" if pages else ""))
-            st.html(text_excerpt_html(doc.text, elsewhere, before=80, after=160))
+# -- page -----------------------------------------------------------------------------------------------
+def render(store: Store) -> None:
+    place = P.current()
+    doc_id = place.report
+    if doc_id is None:
+        order = qm.ids(store, act.queue_filter())
+        if not order:
+            st.info("队列中没有报告。请先在“上传”页上传，或在“审核队列”页改变筛选条件。")
+            return
+        place = P.go(report=order[0])
+        doc_id = order[0]
+    try:
+        report = load(store, doc_id)
+    except NotFoundError:  # a report number from a URL that is not in this store
+        st.warning(f"没有编号为 {doc_id} 的报告。")
         return
-    doc = state.get_document(store, doc_id)
+    if report is None:
+        st.warning("这份文件还没有提取结果（可能仍在上传任务中排队）。")
+        return
+    place = _settle_place(report, place)
+    me = state.reviewer()
+    holder = CLAIMS.claim(doc_id, me, only=True)
+    _header(store, report, holder.who != me)
+    show_flash()
+    if holder.who != me:
+        c1, c2 = st.columns([4, 1])
+        c1.warning(f"{holder.who} 正在审核这份报告（自 {local_time(holder.since, '%H:%M')} 起）。"
+                   "可以查看；如需修改，请先接手。")
+        c2.button("接手审核", key="review_take_over", on_click=act.take_over, args=(doc_id,), width="stretch")
+    _dialogs(store, report)
+    left, right = st.columns([1.05, 1], gap="medium")
+    chosen = report.view(place.finding)
+    with left, st.container(key="review_source"):
+        _source(store, report, place, chosen)
+        _edit_box(store, report, place, disabled=holder.who != me)
+    with right:
+        _findings(store, report, place, chosen, disabled=holder.who != me)
+        _forms(report, place, chosen)
+        _years(report)
+        _audit(store, report)
+    focus = st.session_state.pop(act.FOCUS_KEY, None)
+    read_only = holder.who != me
+    components.keyboard(ACTIONS, on_action=lambda a: _on_key(store, report, a, read_only), focus_keys=FOCUS_KEYS,
+                        focus=focus[0] if focus else None, focus_nonce=focus[1] if focus else None,
+                        key="review_keys")
+
+
+def _settle_place(report: Report, place: P.Place) -> P.Place:
+    """A place that fits this report: a known finding, a value of its form, the table that value is in."""
+    changes: dict[str, object] = {}
+    if place.finding is not None and report.view(place.finding) is None:
+        changes["finding"] = None
+    key = place.key
+    if key not in report.keys:
+        first_open = next((v for v in report.found if v.open), None)
+        key = next((k for k in (first_open.finding.keys if first_open else []) if k in report.keys), None) or next(
+            (k for k in report.keys if report.evidence(k)), report.keys[0] if report.keys else None)
+        changes["key"] = key
+    tables = [f.table for f in report.forms]
+    if place.table not in (*tables, "all"):
+        changes["table"] = key.split(".", 1)[0] if key and key.split(".", 1)[0] in tables else tables[0]
+    return P.go(**changes) if changes else place
+
+
+def _on_key(store: Store, report: Report, action: str, read_only: bool) -> None:
+    doc_id = report.doc.id
+    place = P.current()
+    chosen = report.view(place.finding)
+    if read_only and action in ("accept", "confirm_next"):
+        flash("warning", "另一位审核员正在审核这份报告；如需修改，请先接手。")
+        return
+    if action in ("next_finding", "prev_finding"):
+        act.step_finding(report.found, report.keys, 1 if action == "next_finding" else -1)
+    elif action == "accept":
+        if chosen is None:
+            flash("info", "先用 J / K 选择一个问题")
+        else:
+            act.decide(store, doc_id, chosen, "accepted", report.found, report.keys)
+    elif action == "next_pending":
+        act.next_pending(store, doc_id)
+    elif action == "confirm_next":
+        act.confirm_next(store, doc_id, findings.open_errors(report.found))
+    elif action in ("next_report", "prev_report"):
+        act.step_report(doc_id, 1 if action == "next_report" else -1)
+
+
+def _header(store: Store, report: Report, read_only: bool) -> None:
+    m, review, doc_id = report.result.meta, report.review, report.doc.id
+    order = qm.ids(store, act.queue_filter())
+    pos = f"第 {order.index(doc_id) + 1} / {len(order)} 份" if doc_id in order else f"不在当前筛选中（共 {len(order)} 份）"
+    open_errors = findings.open_errors(report.found)
+    raised = sum(1 for v in open_errors if v.raised_by_edit)
+    badge = {"pending": "🟠", "confirmed": "🟢", "returned": "🔴"}[review.state]
+    who = f"（{review.reviewer}，{local_time(review.updated_at)}）" if review.reviewer else ""
+    st.subheader(f"{m.agency or report.doc.name}　{m.year or '？'} 年度报告")
+    st.caption(f"{badge} {REVIEW_LABELS[review.state]}{who}　｜　编号 {doc_id}　｜　文件：{report.doc.name}　｜　"
+               f"模板：{template_label(m.template)}　｜　提取：{extractor_label(report.result.extractor)}　｜　"
+               f"待处理错误：{len(open_errors)}" + (f"（其中 {raised} 个由修改引起）" if raised else "")
+               + f"　｜　队列{pos}（{act.queue_filter().describe()}）")
+    c = st.columns([1, 1, 1.25, 1.6, 1])
+    c[0].button("◀ 上一份", key="review_prev", help="Alt+←", on_click=act.step_report, args=(doc_id, -1),
+                width="stretch")
+    c[1].button("下一份 ▶", key="review_next", help="Alt+→", on_click=act.step_report, args=(doc_id, 1),
+                width="stretch")
+    c[2].button("下一份待审核 (N)", key="review_next_pending", on_click=act.next_pending, args=(store, doc_id),
+                width="stretch")
+    label = "✔ 确认并下一份 (Ctrl+Enter)" if review.state != "confirmed" else "已确认 · 下一份待审核"
+    c[3].button(label, key="review_confirm", type="primary", on_click=act.confirm_next,
+                args=(store, doc_id, open_errors), width="stretch", disabled=read_only)
+    with c[4].popover("退回…", width="stretch", disabled=read_only or review.state == "returned"):
+        st.text_input("退回原因", key=f"return_note_{doc_id}", placeholder="例如：扫描件不清晰，请重新上传")
+        st.button("退回这份报告", key="review_return", on_click=act.return_report, args=(store, doc_id))
+    st.caption(KEY_HELP)
+
+
+def _dialogs(store: Store, report: Report) -> None:
+    dialog = st.session_state.get(act.DIALOG_KEY)
+    if not isinstance(dialog, act.Dialog) or dialog.doc_id != report.doc.id:
+        return
+    if dialog.kind == "confirm":
+        _confirm_dialog(store, report)
+    elif dialog.kind == "reopen":
+        _reopen_dialog(store, report, dialog)
+
+
+@st.dialog("确认前：还有未处理的错误", width="large", on_dismiss=act.close_dialog)
+def _confirm_dialog(store: Store, report: Report) -> None:
+    errors = findings.open_errors(report.found)
+    st.markdown(f"按当前（含修改后）的数值重新校验，仍有 **{len(errors)}** 个错误既未认定也未驳回。"
+                "如确认报告原文如此，请为每个错误写明理由：它们将记为“认定为报告错误”。")
+    for v in errors:
+        st.markdown(f"{SEVERITY_ICONS[v.severity]} **{v.title}**" + (f"　`{v.equation}`" if v.equation else "")
+                    + ("（修改后新出现）" if v.raised_by_edit else ""))
+        st.text_input("理由", key=f"confirm_reason_{report.doc.id}_{v.id}", placeholder="例如：原件如此，已与报送单位核实",
+                      label_visibility="collapsed")
+    missing = st.session_state.get("confirm_missing")
+    if missing:
+        st.error("每个错误都需要理由：" + "；".join(missing))
+    a, b = st.columns(2)
+    a.button("记为报告错误并确认", key="confirm_dialog_ok", type="primary", width="stretch",
+             on_click=act.confirm_with_reasons, args=(store, report.doc.id, errors))
+    b.button("返回修改", key="confirm_dialog_cancel", width="stretch", on_click=act.close_dialog)
+
+
+@st.dialog("这份报告已确认", on_dismiss=act.close_dialog)
+def _reopen_dialog(store: Store, report: Report, dialog: act.Dialog) -> None:
+    r = report.review
+    assert dialog.key is not None
+    st.markdown(f"它由 **{r.reviewer}** 于 {local_time(r.confirmed_at)} 确认。保存这处修改"
+                f"（{fv.cell_name(dialog.key)} {fv.number_text(report.values.get(dialog.key))} → "
+                f"{fv.number_text(dialog.value)}）会**撤销确认**，报告回到“待审核”。")
+
+    def go_on() -> None:
+        act.close_dialog()
+        act.apply_edit(store, report.doc.id, dialog.key, dialog.value, dialog.reason, report.keys)  # type: ignore[arg-type]
+
+    a, b = st.columns(2)
+    a.button("保存修改并撤销确认", key="reopen_ok", type="primary", width="stretch", on_click=go_on)
+    b.button("取消", key="reopen_cancel", width="stretch", on_click=act.close_dialog)
+
+
+# -- the source and the edit box ---------------------------------------------------------------------------
+def _source(store: Store, report: Report, place: P.Place, chosen: findings.FindingView | None) -> None:
+    key = place.key
+    if key is None:
+        st.info("这份报告没有可显示的数值。")
+        return
+    ev = report.evidence(key)
+    involved = [k for k in (chosen.finding.keys if chosen else []) if k != key]
+    anchor = ev
+    if ev is None:  # nothing extracted for this cell: show where its table is, so the reviewer can look
+        table = key.split(".", 1)[0]
+        anchor = next((e for k in report.keys if k.startswith(table + ".") and (e := report.evidence(k))), None)
+    kind = report.doc.type
+    if kind == "pdf" and anchor is not None and anchor.page and anchor.bbox:
+        whole = st.session_state.get("review_whole_page", False)
+        boxes = []
+        for k in report.keys:
+            e = report.evidence(k)
+            if e is not None and e.page == anchor.page and e.bbox:
+                boxes.append(Box(k, e.bbox, "focus" if k == key else "involved" if k in involved else "value",
+                                 fv.cell_name(k)))
+        png = _page_png(report.doc.sha256, anchor.page, store.document_bytes(report.doc.id))
+        crop = None
+        if not whole:
+            doc = state.get_document(store, report.doc.id)
+            content = content_box([b.span.bbox for b in doc.blocks if b.span.page == anchor.page and b.span.bbox])
+            marks = [Mark(anchor, True)] + [Mark(e, False) for k in involved if (e := report.evidence(k))
+                                            and e.page == anchor.page and e.bbox]
+            crop = crop_box(marks, content)
+        a, b = st.columns([5, 1], vertical_alignment="center")
+        what = f"红框：{fv.cell_name(key)}" + (f"（原文“{ev.text}”）" if ev else "（未提取到，显示同一表格）")
+        a.caption(f"原文第 {anchor.page} 页　{what}　· 点击页面上的数字即可选中")
+        b.toggle("整页", key="review_whole_page")
+        components.clickable(page_html(png, crop, boxes, SCALE), key="review_page", on_select=act.select_key)
+        elsewhere = [e for k in involved if (e := report.evidence(k)) and (e.page != anchor.page or not e.bbox)]
+        elsewhere += [e for evs in (chosen.finding.evidence.values() if chosen else []) for e in evs[:1]
+                      if e.kind == "prose"]
+        if elsewhere:  # e.g. the narrative sentence a prose finding compares with the table
+            doc = state.get_document(store, report.doc.id)
+            st.caption("同一问题涉及的其他原文")
+            st.html(text_excerpt_html(doc.text, [Mark(e, False) for e in elsewhere], before=80, after=160))
+        return
+    doc = state.get_document(store, report.doc.id)
+    marks = [Mark(ev, True, key)] if ev else ([Mark(anchor, False)] if anchor else [])
+    marks += [Mark(e, False, k) for k in involved if (e := report.evidence(k))]
+    if chosen:
+        marks += [Mark(e, False) for evs in chosen.finding.evidence.values() for e in evs[:1] if e.kind == "prose"]
     page = f"第 {anchor.page} 页　" if anchor and anchor.page else ""
-    said = "，正文中的表述" if ev is not None and ev.kind == "prose" else ""
-    st.caption(f"{page}原文" + (f"（高亮：{label}{said}）" if ev else ""))
-    st.html(text_excerpt_html(doc.text, marks))
+    st.caption(f"{page}原文" + (f"（红色：{fv.cell_name(key)}）" if ev else "（此项未提取到，显示同一表格的原文）"))
+    components.clickable(text_excerpt_html(doc.text, marks), key="review_text", on_select=act.select_key)
 
 
-def _forms(store: Store, doc_id: int, result: Result, forms: list[fv.FormTable], values: dict, edited: set[str],
-           decisions: dict, involved: set[str], focus: str) -> None:
-    states = fv.cell_states(result, values, edited, decisions)
-    names = {f.table: TABLE_SHORT.get(f.table, f.title) for f in forms}
+def _edit_box(store: Store, report: Report, place: P.Place, *, disabled: bool) -> None:
+    key = place.key
+    if key is None:
+        return
+    doc_id = report.doc.id
+    ev = report.evidence(key)
+    now = report.values.get(key)
+    shown = fv.cell_text(key, report.values, report.result, report.edited)
+    parts = [f"原文“{ev.text}”" if ev and ev.text else "未提取到", f"当前 {shown or '空'}"]
+    if report.previous is not None and key in report.previous:
+        parts.append(f"上年 {fv.number_text(report.previous[key])}")
+    input_key = act.edit_key(doc_id, key)
+    if input_key not in st.session_state:
+        st.session_state[input_key] = "" if now is None else fv.number_text(now)
+    with st.container(border=True, key="edit_box"):
+        st.markdown(f"**修改：{fv.cell_name(key)}**　<small>{'　·　'.join(parts)}</small>", unsafe_allow_html=True)
+        with st.form("edit_form", border=False, enter_to_submit=True):
+            a, b = st.columns([1, 2], vertical_alignment="bottom")
+            with a, st.container(key="edit_value"):
+                st.text_input("新数值", key=input_key, disabled=disabled, help="清空或填“空”表示空白单元格（不是 0）")
+            b.text_input("修改理由（可选）", key=f"edit_reason_{doc_id}", placeholder="例如：按原件更正",
+                         disabled=disabled)
+            st.form_submit_button("保存并到下一个（Enter）", type="primary", width="content", disabled=disabled,
+                                  on_click=act.save_edit, args=(store, doc_id, key, _value_order(report, place)))
+        st.selectbox("或从列表选择数值", report.keys, index=report.keys.index(key), key=f"pick_{doc_id}_{key}",
+                     format_func=fv.cell_name, on_change=_picked, args=(f"pick_{doc_id}_{key}",))
+
+
+def _picked(widget: str) -> None:
+    act.select_key(st.session_state[widget])
+
+
+def _value_order(report: Report, place: P.Place) -> list[str]:
+    """Where Enter goes next: through the chosen finding's values, else through the form."""
+    chosen = report.view(place.finding)
+    if chosen is not None and place.key in chosen.finding.keys:
+        return [k for k in report.keys if k in chosen.finding.keys]
+    return report.keys
+
+
+# -- findings ----------------------------------------------------------------------------------------------
+def _status(v: findings.FindingView) -> str:
+    if v.decision is not None:
+        return f"【{DECISION_DONE[v.decision.decision]}】"
+    if v.settled_by_edit:
+        return "【修改后已消除】"
+    if v.raised_by_edit:
+        return "【修改后新出现】"
+    return "【跨年度】" if v.cross_year else ""
+
+
+def _findings(store: Store, report: Report, place: P.Place, chosen: findings.FindingView | None, *,
+              disabled: bool) -> None:
+    doc_id = report.doc.id
+    open_n = sum(1 for v in report.found if v.open)
+    st.markdown(f"**发现的问题（{len(report.found)}，未处理 {open_n}）**")
+    if not report.found:
+        st.success("规则未发现问题。")
+        return
+    with st.container(key="findings"):
+        for i, v in enumerate(report.found, 1):
+            label = f"{SEVERITY_ICONS[v.severity]} {i}. {_status(v)}{v.title}"
+            st.button(label, key=f"finding_{v.id}", on_click=act.select_finding, args=(v, report.keys),
+                      type="primary" if v is chosen else "secondary", width="stretch")
+            if v is chosen:
+                _finding_detail(store, doc_id, v, report, disabled=disabled)
+
+
+def _finding_detail(store: Store, doc_id: int, v: findings.FindingView, report: Report, *, disabled: bool) -> None:
+    with st.container(border=True, key="finding_detail"):
+        f = v.finding
+        if v.equation:
+            st.markdown(f"**{v.equation}**　<small>{SEVERITY_LABELS[v.severity]}"
+                        + ("（按修改后的数值）" if report.edits else "") + "</small>", unsafe_allow_html=True)
+        st.caption(findings.rule_title(f.rule) + (f"（{f.detail['variant']}）" if f.detail.get("variant") else "")
+                   if v.equation else f.message)
+        if v.settled_by_edit:
+            st.success("按修改后的数值重新校验，这个问题已不存在。")
+        if v.decision is not None:
+            d = v.decision
+            st.info(f"{DECISION_DONE[d.decision]}（{d.who}，{local_time(d.created_at)}）" + (f"：{d.reason}" if d.reason
+                                                                                          else ""))
+        st.button(f"{DECISION_ACTIONS['accepted']} (A)", key="finding_accept", width="content", disabled=disabled,
+                  help="这是报告自身的错误：保留原数值，记录在案", type="primary" if v.open else "secondary",
+                  on_click=act.decide, args=(store, doc_id, v, "accepted", report.found, report.keys))
+        with st.form(f"dismiss_{v.id}", border=False, enter_to_submit=True):
+            r, s = st.columns([3, 1], vertical_alignment="bottom")
+            with r, st.container(key="finding_reason"):
+                st.text_input("驳回理由", key=act.reason_key(doc_id, v.id), placeholder="驳回理由（必填），写完按 Enter",
+                              label_visibility="collapsed", disabled=disabled)
+            s.form_submit_button(f"{DECISION_ACTIONS['dismissed']} (D)", width="stretch", disabled=disabled,
+                                 on_click=act.decide, args=(store, doc_id, v, "dismissed", report.found, report.keys))
+
+
+# -- the official form ---------------------------------------------------------------------------------------
+def _forms(report: Report, place: P.Place, chosen: findings.FindingView | None) -> None:
+    forms = report.forms
+    tables = [f.table for f in forms]
     if len(forms) > 1:
-        st.radio("表格", [*names, ALL_TABLES], key=TABLE_KEY, horizontal=True, label_visibility="collapsed",
-                 format_func=lambda t: names.get(t, "全部表格"))
-        chosen = st.session_state.get(TABLE_KEY, ALL_TABLES)
-        forms = [f for f in forms if chosen in (ALL_TABLES, f.table)]
-    view, edit = st.tabs(["官方表格", "修改数值"])
-    with view:
-        st.html(fv.legend_html() + "".join(
-            fv.form_html(f, result, values, states, edited, involved=involved, focus=focus, with_css=i == 0)
-            for i, f in enumerate(forms)))
-    with edit:
-        st.caption("直接在表格中修改数值（清空单元格表示空白），填写理由后保存。每次修改都会记录审核人和时间。")
-        frames = {}
-        for f in forms:
-            st.markdown(f"**{f.title}**")
-            frames[f.table] = st.data_editor(
-                fv.editor_frame(f, values), key=f"editor_{f.table}", hide_index=True, width="stretch",
-                disabled=[fv.LABEL_COLUMN, "单位"], num_rows="fixed",
-                column_config={fv.LABEL_COLUMN: st.column_config.TextColumn(width="large")})
-        reason = st.text_input("修改理由", key="edit_reason", placeholder="例如：表格印刷错误，按正文更正")
-        if st.button("保存修改", type="primary", key="edit_save"):
-            changes = [(k, v) for f in forms for k, v in fv.changed_cells(f, frames[f.table], values)]
-            if not changes:
-                st.info("没有需要保存的修改")
-            else:
-                for key, new in changes:
-                    store.record_edit(doc_id, key, new, reason=reason.strip(), who=state.reviewer())
-                for f in forms:
-                    st.session_state.pop(f"editor_{f.table}", None)
-                flash("success", f"已保存 {len(changes)} 处修改："
-                      + "、".join(f"{fv.cell_name(k)} → {'空白' if v is None else v}" for k, v in changes))
-                st.rerun()
+        widget = f"table_{report.doc.id}"
+        st.session_state[widget] = place.table if place.table in (*tables, "all") else tables[0]
+        st.radio("表格", [*tables, "all"], key=widget, horizontal=True, label_visibility="collapsed",
+                 format_func=TABLE_SHORT.__getitem__, on_change=lambda: P.go(table=st.session_state[widget]))
+        forms = [f for f in forms if place.table in ("all", f.table)] or forms
+    states = fv.cell_states(report.result, report.values, report.edited, report.decisions)
+    involved = set(chosen.finding.keys) if chosen else set()
+    body = fv.legend_html() + "".join(
+        fv.form_html(f, report.result, report.values, states, report.edited, involved=involved, focus=place.key,
+                     with_css=i == 0, previous=report.previous) for i, f in enumerate(forms))
+    note = "灰色小字为上年报告的数值（橙色：与本年不同）。" if report.previous is not None else ""
+    st.caption("点击表格中的数字即可在左侧原文中定位并修改。" + note)
+    components.clickable(body, key="review_form", on_select=act.select_key)
 
 
-def _audit(store: Store, doc_id: int) -> None:
+def _years(report: Report) -> None:
+    """This report against the same agency's reports of the year before and after, when the store has them."""
+    count = sum(len(p.findings) for p in report.years.pairs)
+    with st.expander(f"跨年度核对（{count}）" if report.years.pairs else "跨年度核对", expanded=False):
+        if not report.years.pairs:
+            st.caption("库中没有该机关相邻年度的报告，无法跨年度核对。")
+        for p in report.years.pairs:
+            ours = p.current.document.sha256 == report.doc.sha256
+            st.markdown(f"**{p.previous.meta.year} → {p.current.meta.year}**　{p.previous.document.name} → "
+                        f"{p.current.document.name}" + ("（问题已列入上方“发现的问题”）" if ours and p.findings else
+                                                        "" if ours else "（在下一年度报告中处理）"))
+            if not ours:
+                for f in p.findings:
+                    st.warning(f"{SEVERITY_ICONS[f.severity]} {f.message}")
+            if not p.findings:
+                st.success("上年结转、现行有效件数等跨年度关系一致。")
+
+
+def _audit(store: Store, report: Report) -> None:
+    doc_id = report.doc.id
     with st.expander("修改与审核记录"):
         rows = [{"时间": e.created_at, "审核人": e.who, "操作": "修改数值",
-                 "内容": f"{catalog.BY_KEY[e.key].label}：{e.old_value} → {e.new_value}", "理由": e.reason}
-                for e in store.edits(doc_id)]
-        rows += [{"时间": d.created_at, "审核人": d.who, "操作": DECISION_LABELS[d.decision], "内容": d.rule,
-                  "理由": d.reason} for d in store.finding_decision_history(doc_id)]
-        rows += [{"时间": e.created_at, "审核人": e.who, "操作": f"{REVIEW_LABELS[e.old_state]} → {REVIEW_LABELS[e.new_state]}",
-                  "内容": "", "理由": e.note} for e in store.review_events(doc_id)]
+                 "内容": f"{fv.cell_name(e.key)}：{fv.number_text(e.old_value)} → {fv.number_text(e.new_value)}",
+                 "理由": e.reason} for e in report.edits]
+        rows += [{"时间": d.created_at, "审核人": d.who, "操作": DECISION_DONE[d.decision],
+                  "内容": _decision_title(report, d), "理由": d.reason} for d in store.finding_decision_history(doc_id)]
+        rows += [{"时间": e.created_at, "审核人": e.who,
+                  "操作": f"{REVIEW_LABELS[e.old_state]} → {REVIEW_LABELS[e.new_state]}", "内容": "", "理由": e.note}
+                 for e in store.review_events(doc_id)]
         if not rows:
             st.caption("暂无记录")
             return
-        frame = pd.DataFrame(rows).sort_values("时间", ascending=False)
-        st.dataframe(frame, hide_index=True, width="stretch", key="review_audit",
-                     column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+        rows.sort(key=lambda r: r["时间"], reverse=True)
+        for r in rows:
+            r["时间"] = local_time(r["时间"], "%Y-%m-%d %H:%M:%S")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="review_audit")
+
+
+def _decision_title(report: Report, d: FindingDecisionRow) -> str:
+    v = next((v for v in report.found if finding_key_of(v.finding) == d.finding_key), None)
+    return v.title if v is not None else findings.rule_title(d.rule)
