@@ -96,10 +96,7 @@ def _extract_one(task: Task) -> Outcome:
 
 def hook_delay() -> float:
     """The per-file sleep tests ask for (0 in real use)."""
-    try:
-        return max(0.0, float(os.environ.get(TEST_DELAY_ENV) or 0))
-    except ValueError:
-        return 0.0
+    return settings().test_item_delay
 
 
 def _over_memory() -> str:

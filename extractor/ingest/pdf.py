@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import os
 import re
 import threading
 from collections import Counter
@@ -45,7 +44,7 @@ from extractor._errors import (
 )
 from extractor.document import Document, DocumentBuilder, Table
 from extractor.ingest.ruling import RuledTable, find_tables
-from extractor.settings import limits
+from extractor.settings import limits, settings
 
 BBox = tuple[float, float, float, float]
 
@@ -465,7 +464,7 @@ class _StubPage:
 def _tables_from(edges: list[dict[str, Any]], geom: _Geom) -> list[RuledTable]:
     if sum(e["orientation"] == "v" for e in edges) < 2 or sum(e["orientation"] == "h" for e in edges) < 2:
         return []
-    if os.environ.get("XXGK_PDF_TABLES") != "pdfplumber":
+    if settings().pdf_tables != "pdfplumber":
         return find_tables(edges)
     return _pdfplumber_tables(edges, geom)
 
