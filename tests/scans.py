@@ -67,7 +67,9 @@ def blank_page_pdf(dpi: int = 150) -> bytes:
 
 
 def table_picture(doc, dpi: int = 200) -> bytes:
-    """The Document's tables alone, typeset on one tall page and scanned: a table pasted as a picture (PNG)."""
+    """The Document's tables alone, typeset on one tall page and scanned: a table pasted as a picture (PNG).
+    The page is typeset in the unembedded STSong-Light, so rendering it needs a CJK font on the machine."""
+    requirements.cjk_font()
     import html
 
     from reportlab.lib import colors

@@ -586,6 +586,7 @@ def test_a_report_printed_to_pdf_by_a_browser_reads_exactly(template: str, tmp_p
     from extractor.api import extract
 
     chromium = requirements.chromium()
+    requirements.cjk_font()  # Chromium prints the Chinese text in a system font
     report = generate(11, template)
     html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
     html.write_bytes(render(report, "html"))

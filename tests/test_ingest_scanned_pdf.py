@@ -15,7 +15,7 @@ from extractor import extract
 from extractor._errors import EmptyInputError, ImageOnlyError
 from extractor.ingest import load, ocr
 from extractor.ingest.crops import ocr_crop
-from tests import scans, seed_formats
+from tests import requirements, scans, seed_formats
 from tests.conftest import REAL, REAL_REPORTS, ROOT, SEED_TXT, load_gold, real_pdf
 
 VARIANTS = {"150dpi": {"dpi": 150}, "200dpi": {"dpi": 200}, "300dpi": {"dpi": 300},
@@ -70,6 +70,7 @@ def test_real_report_scanned(slug, variant):
 @pytest.mark.slow
 @pytest.mark.ocr
 def test_seed_scanned_reads_like_the_text(seed_gold):
+    requirements.cjk_font()  # the seed is typeset in the unembedded STSong-Light, then rendered
     text_doc = load(SEED_TXT)
     scan = scans.image_only_pdf(seed_formats.to_pdf(text_doc), 200)
     result = extract(scan, name="seed-scan.pdf")
