@@ -5,7 +5,8 @@ versions), never by its label. Its title names the rows (``表四 行政复议�
 rule id, so two findings of one rule are told apart; its equation is written with the current
 numbers (``0 ≠ 11+0+0+0 = 11``). The list is recomputed on the edited values: findings an edit
 settled are marked, findings an edit raised are added, and the errors still open are what a
-confirmation must answer for.
+confirmation must answer for. A cell the extractor held back (a doubtful OCR digit, an ambiguous split)
+is settled once a person has given it a value (ui/picks.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from extractor.rules.registry import PREVIOUS, Rule
 from extractor.store import FindingDecisionRow, finding_key_of
 from schemas.results import Finding, Number, Result
 from ui.form_view import cell_name
+from ui.picks import settled_by_pick
 
 TABLE_NAMES: dict[str, str] = {"t2": "表二", "t3": "表三", "t4": "表四", "old": "统计表", "prose": "正文", "meta": "报告"}
 _RULES: dict[str, list[Rule]] = {}
@@ -169,11 +171,13 @@ def rule_title(rule_id: str) -> str:
 
 
 def views(result: Result, values: dict[str, Any], decisions: dict[str, FindingDecisionRow], *, text: str = "",
-          edited: bool = False, cross_year: list[Finding] | None = None) -> list[FindingView]:
+          edited: bool = False, cross_year: list[Finding] | None = None,
+          edited_keys: set[str] = frozenset()) -> list[FindingView]:
     """Every finding of the report as it stands: stored ones, ones the edits raised, last year's.
 
     With ``edited``, the rules run again on ``values`` (the edited ones): a stored finding they no
-    longer raise is *settled by the edit*, a finding only they raise is added.
+    longer raise is *settled by the edit*, a finding only they raise is added. A held cell's finding
+    is settled when every cell it held is among ``edited_keys``.
     """
     gone: set[str] = set()
     new: list[Finding] = []
@@ -190,7 +194,8 @@ def views(result: Result, values: dict[str, Any], decisions: dict[str, FindingDe
         title, equation = describe(f, values)
         key = finding_key_of(f)
         out.append(FindingView(finding_id(f), f, title, equation, decisions.get(key),
-                               settled_by_edit=key in gone, raised_by_edit=raised, cross_year=cross))
+                               settled_by_edit=key in gone or settled_by_pick(f, edited_keys),
+                               raised_by_edit=raised, cross_year=cross))
     return out
 
 
