@@ -189,6 +189,8 @@ def test_doubtful_digit_shows_both_readings_and_the_crop_and_is_settled_by_picki
     assert len(crops) == 2 and crops[0] == crops[1]
     assert "识读结果：“2” 41%、“7” 35%" in _html(at) and "待人工选定" in _html(at)
     assert "finding_accept" not in [b.key for b in at.button]  # not the report's error: a reading to pick
+    assert any(b.label.endswith(f"扫描数字待确认：统计表 {form_view.cell_name(DOUBTED)}") for b in at.button)
+    assert any(c.value.startswith(f"{form_view.cell_name(DOUBTED)} 的扫描数字可能识别有误") for c in at.caption)
 
     at.button(key="pick_reading_0").click().run()
     assert not at.exception

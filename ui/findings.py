@@ -153,6 +153,8 @@ def describe(f: Finding, values: dict[str, Any]) -> tuple[str, str]:
         table_now = sum(values.get(k) or 0 for k in f.keys)
         what = "正文口径可能不同" if f.rule == "prose.scope" else "正文与表格不一致"
         return f"{what}：{name}", f"正文 {_fmt(f.actual)}，表格 {_fmt(table_now)}"  # type: ignore[arg-type]
+    if f.rule == "extract.ocr_doubtful" and f.keys:
+        return f"扫描数字待确认：{table} {_name(f.keys[0])}".replace("： ", "：").strip(), ""
     if f.rule == "value.blank_total" and f.keys:
         parts = sum(values.get(k) or 0 for k in f.keys[1:])
         return f"{table} {_name(f.keys[0])} 空白，但各项合计 {_fmt(parts)}".strip(), ""
@@ -162,6 +164,14 @@ def describe(f: Finding, values: dict[str, Any]) -> tuple[str, str]:
                 f"{_fmt(values.get(part))} > {_fmt(values.get(total))}")
     title = rule.title if rule is not None else (f.message.split("：", 1)[0] if "：" in f.message else f.message)
     return title[:80], ""
+
+
+def message(f: Finding) -> str:
+    """The finding's message with its keys named as the form names them (an extractor's message may say keys)."""
+    text = f.message
+    for key in sorted(f.keys, key=len, reverse=True):
+        text = text.replace(key, _name(key))
+    return text
 
 
 def rule_title(rule_id: str) -> str:

@@ -488,14 +488,14 @@ def _finding_detail(store: Store, doc_id: int, v: findings.FindingView, report: 
             st.markdown(f"**{v.equation}**　<small>{SEVERITY_LABELS[v.severity]}"
                         + ("（按修改后的数值）" if report.edits else "") + "</small>", unsafe_allow_html=True)
         st.caption(findings.rule_title(f.rule) + (f"（{f.detail['variant']}）" if f.detail.get("variant") else "")
-                   if v.equation else f.message)
-        if v.settled_by_edit:
+                   if v.equation else findings.message(f))
+        options = picks.choices(f)
+        if v.settled_by_edit and not options:
             st.success("按修改后的数值重新校验，这个问题已不存在。")
         if v.decision is not None:
             d = v.decision
             st.info(f"{DECISION_DONE[d.decision]}（{d.who}，{local_time(d.created_at)}）" + (f"：{d.reason}" if d.reason
                                                                                           else ""))
-        options = picks.choices(f)
         if options:
             _choices(store, report, v, options, disabled=disabled)
         else:
