@@ -1,9 +1,9 @@
 """Scans on the review page: every OCR'd value marked with its confidence, its crop of the scan beside it,
 and a doubtful digit settled by picking one of the engine's readings.
 
-The scan is made here, at test time: page 5 of the seed report (its statistics table) typeset as a
-PDF, rendered at 150 dpi and uploaded as a PNG through the upload page, as a reviewer would. Nothing
-is committed. OCR runs for real ([ocr] extra); the doubtful digit is made by lowering one OCR mark's
+The scans are made here, at test time: page 5 of the seed report (its statistics table) typeset as a
+PDF and rendered at 150 dpi, uploaded as a PNG through the upload page as a reviewer would, and rebuilt
+as an image-only PDF. Nothing is committed. OCR runs for real ([ocr] extra); the doubtful digit is made by lowering one OCR mark's
 confidence in the Document read from that scan — the engine reads the clean render too well to doubt
 anything on its own — and the extraction is then checked as ``xxgk extract`` checks it.
 """
@@ -71,11 +71,17 @@ def test_form_marks_ocr_values_but_not_once_a_person_edited_them():
 
 # -- the review page on a real scan -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def seed_scan() -> bytes:
-    """Page 5 of the seed (the statistics table) scanned at 150 dpi, as a PNG."""
+def seed_page():
+    """Page 5 of the seed (the statistics table) scanned at 150 dpi."""
     scans.needs_ocr()
     (page,) = scans.page_images(seed_formats.to_pdf(load(SEED_TXT)), 150, pages=[5])
-    return scans.png(page)
+    return page
+
+
+@pytest.fixture(scope="module")
+def seed_scan(seed_page) -> bytes:
+    """The scanned page as a PNG."""
+    return scans.png(seed_page)
 
 
 @pytest.fixture()
@@ -166,16 +172,16 @@ def test_scan_uploaded_through_the_ui_shows_marks_the_page_and_the_crop(store: S
 
 
 @pytest.mark.ocr
-def test_doubtful_digit_shows_both_readings_and_the_crop_and_is_settled_by_picking_one(
-        store: Store, seed_scan: bytes) -> None:
-    document, info = read_document(seed_scan, "seed-p5.png")
+def test_doubtful_digit_shows_both_readings_and_the_crop_and_is_settled_by_picking_one(store: Store, seed_page) -> None:
+    scan = scans.images_to_pdf([seed_page], 150)  # an image-only PDF, as a scanner makes it
+    document, info = read_document(scan, "seed-p5-scan.pdf")
     cell = next(c for t in document.tables() for r in t.rows for c in r if c.text == "2")
     (mark,) = [m for m in document.ocr if m.start == cell.span.start]
     document.ocr[document.ocr.index(mark)] = replace(mark, confidence=0.41, readings=(("2", 0.41), ("7", 0.35)))
     result = check_document(document, TableReader().extract(document, "2008"), info)
     assert result.values[DOUBTED].value is None  # held back: a wrong value is worse than a missing one
     (doubt,) = [f for f in result.findings if f.rule == "extract.ocr_doubtful"]
-    row = store.add_document(seed_scan, "seed-p5.png", who=REVIEWER)
+    row = store.add_document(scan, "seed-p5-scan.pdf", who=REVIEWER)
     store.save_extraction(row.id, result, created_by=REVIEWER)
 
     at = _signed_in(page="review", report=str(row.id), finding=finding_id(doubt))
@@ -183,6 +189,8 @@ def test_doubtful_digit_shows_both_readings_and_the_crop_and_is_settled_by_picki
     assert at.session_state["place"].key == DOUBTED
     assert "1 个待选定读法" in " ".join(c.value for c in at.caption)
     assert ">待选<" in _component_html(at, "review_form")  # no number shown until a person picks one
+    assert any(c.value.startswith(f"扫描件第 1 页　红框：{form_view.cell_name(DOUBTED)}（原文“2”）") for c in at.caption)
+    assert f'b focus" data-key="{DOUBTED}"' in _component_html(at, "review_page")  # the rendered scan, boxed
     # both readings to pick from, and the crop — beside the finding and beside the edit box
     assert [b.label for b in at.button if (b.key or "").startswith("pick_reading_")] == ["“2”（41%）", "“7”（35%）"]
     crops = _crops(_html(at))

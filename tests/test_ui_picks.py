@@ -100,3 +100,22 @@ def test_a_pick_on_a_confirmed_report_asks_before_reopening_it(store: Store, spl
     at.button(key="reopen_ok").click().run()
     assert not at.exception
     assert [e.new_value for e in store.edits(doc.id)] == [6, 93] and store.get_review(doc.id).state == "pending"
+
+
+def test_typing_the_held_cells_instead_settles_the_finding_too(store: Store, split_result) -> None:
+    doc = store.add_document(RUN_TOGETHER.read_bytes(), RUN_TOGETHER.name, who="张三")
+    store.save_extraction(doc.id, split_result, created_by="张三")
+    fid = finding_id(_split(split_result))
+    at = _signed_in(page="review", report=str(doc.id), finding=fid)
+    submit = "FormSubmitter:edit_form-保存并到下一个（Enter）"
+    at.text_input(key=f"edit_value_{doc.id}_{MADE}").input("69")
+    at.button(key=submit).click().run()
+    assert at.session_state["place"].key == REPEALED  # Enter went on through the finding's cells
+    (label,) = [b.label for b in at.button if b.key == f"finding_{fid}"]
+    assert "【修改后已消除】" not in label  # one held cell still has no value
+    at.text_input(key=f"edit_value_{doc.id}_{REPEALED}").input("3")
+    at.button(key=submit).click().run()
+    assert not at.exception
+    (label,) = [b.label for b in at.button if b.key == f"finding_{fid}"]
+    assert "【修改后已消除】" in label
+    assert [(e.key, e.new_value) for e in store.edits(doc.id)] == [(MADE, 69), (REPEALED, 3)]
