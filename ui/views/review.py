@@ -21,6 +21,7 @@ import streamlit as st
 
 from extractor._errors import XxgkError
 from extractor.ingest.crops import ocr_crop
+from extractor.ocr_review import MIN_ALTERNATIVE
 from extractor.store import (
     DocumentRow,
     EditRow,
@@ -370,7 +371,7 @@ def _source(store: Store, report: Report, place: P.Place, chosen: findings.Findi
             crop = crop_box(marks, content)
         a, b = st.columns([5, 1], vertical_alignment="center")
         what = f"红框：{fv.cell_name(key)}" + (f"（原文“{ev.text}”）" if ev else "（未提取到，显示同一表格）")
-        where = "扫描件" if ev is not None and ev.ocr is not None or kind == "image" else "原文"
+        where = "扫描件" if anchor.ocr is not None or kind == "image" else "原文"
         a.caption(f"{where}第 {anchor.page} 页　{what}　· 点击页面上的数字即可选中")
         b.toggle("整页", key="review_whole_page")
         components.clickable(page_html(png, crop, boxes, scale), key="review_page", on_select=act.select_key)
@@ -422,17 +423,17 @@ def _edit_box(store: Store, report: Report, place: P.Place, *, disabled: bool) -
                      format_func=report.list_name, on_change=_picked, args=(f"pick_{doc_id}_{key}",))
 
 
-def _ocr_crop(store: Store, report: Report, key: str, ev: Evidence) -> None:
+def _ocr_crop(store: Store, report: Report, key: str, ev: Evidence, *, in_finding: bool = False) -> None:
     """The crop of the scan this value was read from, with how sure the engine was and its other readings."""
     src = ev.ocr
     assert src is not None
     held = report.held(key)
     low = src.confidence < LOOK_BELOW or held is not None
     lines = [f"扫描识别 · 置信度 {percent(src.confidence)}" + ("（偏低，请对照原图）" if low else "")]
-    readings = [f"“{t}” {percent(p)}" for t, p in src.readings if t]
+    readings = [f"“{t}” {percent(p)}" for i, (t, p) in enumerate(src.readings) if t and (i == 0 or p >= MIN_ALTERNATIVE)]
     if len(readings) > 1:
         lines.append("识读结果：" + "、".join(readings[:4]))
-    if held is not None and held.open:
+    if held is not None and held.open and not in_finding:
         lines.append("这个数字待人工选定：在右侧问题中选择读法，或在下面输入原图上的数字")
     png = _crop_png(report.doc.sha256, report.doc.name, ev.model_dump_json(), store.document_bytes(report.doc.id))
     if png is None:
@@ -519,7 +520,7 @@ def _choices(store: Store, report: Report, v: findings.FindingView, options: lis
     if f.rule == "extract.ocr_doubtful" and held:
         ev = report.evidence(held[0])
         if ev is not None and ev.ocr is not None:
-            _ocr_crop(store, report, held[0], ev)
+            _ocr_crop(store, report, held[0], ev, in_finding=True)
     given = [e for e in report.edits if e.key in held]
     if v.settled_by_edit and given:
         last = {e.key: e for e in given}
