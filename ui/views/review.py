@@ -428,7 +428,7 @@ def _ocr_crop(store: Store, report: Report, key: str, ev: Evidence, *, in_findin
     src = ev.ocr
     assert src is not None
     held = report.held(key)
-    low = src.confidence < LOOK_BELOW or held is not None
+    low = src.confidence < LOOK_BELOW or (held is not None and held.open)
     lines = [f"扫描识别 · 置信度 {percent(src.confidence)}" + ("（偏低，请对照原图）" if low else "")]
     readings = [f"“{t}” {percent(p)}" for i, (t, p) in enumerate(src.readings) if t and (i == 0 or p >= MIN_ALTERNATIVE)]
     if len(readings) > 1:
