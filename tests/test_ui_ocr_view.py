@@ -26,7 +26,7 @@ from extractor.api import check_document, read_document
 from extractor.ingest import load
 from extractor.reader import TableReader
 from extractor.store import Store, open_store
-from schemas.results import Evidence, OcrSource, Result, Value
+from schemas.results import Evidence, Finding, OcrSource, Result, Value
 from tests import scans, seed_formats
 from tests.conftest import ROOT, SEED_TXT
 from ui import auth, form_view, jobs, ocr_view
@@ -92,6 +92,19 @@ def store(ui_env: Path, tmp_path_factory, monkeypatch) -> Store:
     s = open_store()
     yield s
     s.close()
+
+
+def doubtful_scan(page) -> tuple[bytes, Result, Finding]:
+    """The page as an image-only PDF, read by OCR, with its 网络申请数 "2" made doubtful ("2" 41 %, "7" 35 %):
+    (the scan, its checked Result, the ``extract.ocr_doubtful`` finding)."""
+    scan = scans.images_to_pdf([page], 150)  # an image-only PDF, as a scanner makes it
+    document, info = read_document(scan, "seed-p5-scan.pdf")
+    cell = next(c for t in document.tables() for r in t.rows for c in r if c.text == "2")
+    (mark,) = [m for m in document.ocr if m.start == cell.span.start]
+    document.ocr[document.ocr.index(mark)] = replace(mark, confidence=0.41, readings=(("2", 0.41), ("7", 0.35)))
+    result = check_document(document, TableReader().extract(document, "2008"), info)
+    (doubt,) = [f for f in result.findings if f.rule == "extract.ocr_doubtful"]
+    return scan, result, doubt
 
 
 def _signed_in(**query: str) -> AppTest:
@@ -174,14 +187,8 @@ def test_scan_uploaded_through_the_ui_shows_marks_the_page_and_the_crop(store: S
 
 @pytest.mark.ocr
 def test_doubtful_digit_shows_both_readings_and_the_crop_and_is_settled_by_picking_one(store: Store, seed_page) -> None:
-    scan = scans.images_to_pdf([seed_page], 150)  # an image-only PDF, as a scanner makes it
-    document, info = read_document(scan, "seed-p5-scan.pdf")
-    cell = next(c for t in document.tables() for r in t.rows for c in r if c.text == "2")
-    (mark,) = [m for m in document.ocr if m.start == cell.span.start]
-    document.ocr[document.ocr.index(mark)] = replace(mark, confidence=0.41, readings=(("2", 0.41), ("7", 0.35)))
-    result = check_document(document, TableReader().extract(document, "2008"), info)
+    scan, result, doubt = doubtful_scan(seed_page)
     assert result.values[DOUBTED].value is None  # held back: a wrong value is worse than a missing one
-    (doubt,) = [f for f in result.findings if f.rule == "extract.ocr_doubtful"]
     row = store.add_document(scan, "seed-p5-scan.pdf", who=REVIEWER)
     store.save_extraction(row.id, result, created_by=REVIEWER)
 
