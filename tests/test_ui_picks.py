@@ -119,3 +119,27 @@ def test_typing_the_held_cells_instead_settles_the_finding_too(store: Store, spl
     (label,) = [b.label for b in at.button if b.key == f"finding_{fid}"]
     assert "【修改后已消除】" in label
     assert [(e.key, e.new_value) for e in store.edits(doc.id)] == [(MADE, 69), (REPEALED, 3)]
+
+
+def test_picking_the_reading_a_cell_already_holds_answers_the_finding_without_an_edit(store: Store) -> None:
+    """A doubtful cell whose first reading is the blank it already holds (a doubt written into the stored
+    result by hand: a scan's dash read with low confidence): the pick changes no value, so it is kept as
+    the finding's answer — dismissed, with the reading as the reason and the reviewer's name."""
+    from tests.conftest import SEED_TXT
+
+    key = "old.渠道.政府公报"
+    result = extractor.extract(SEED_TXT)
+    doubt = Finding(rule="extract.ocr_doubtful", kind="extraction", category="extraction", severity="warning",
+                    message=f"{key} 的扫描数字可能识别有误", keys=[key],
+                    detail={"readings": [{"text": "—", "probability": 0.5, "value": None},
+                                         {"text": "7", "probability": 0.3, "value": 7}]})
+    result = result.model_copy(update={"findings": [*result.findings, doubt]})
+    doc = store.add_document(SEED_TXT.read_bytes(), SEED_TXT.name, who="张三")
+    store.save_extraction(doc.id, result, created_by="张三")
+    at = _signed_in(page="review", report=str(doc.id), finding=finding_id(doubt))
+    at.button(key="pick_reading_0").click().run()
+    assert not at.exception
+    assert store.edits(doc.id) == []
+    (decision,) = store.finding_decisions(doc.id).values()
+    assert (decision.rule, decision.decision, decision.who, decision.reason) == (
+        "extract.ocr_doubtful", "dismissed", "张三", "对照原图，采用扫描识读“—”")
