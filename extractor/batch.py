@@ -433,6 +433,7 @@ class JobRunner:
     on_progress: Callable[[Progress], None] | None = None
     name: str = field(default_factory=worker_name)
     stale_after: timedelta | None = STALE_AFTER  # serving only: when a silent running item is requeued
+    idle_exit: float | None = None  # serving only: stop after this many seconds with nothing to claim
     _stop: bool = False
     _last_beat: float = 0.0
     _last_requeue: float = 0.0
@@ -589,6 +590,7 @@ class JobRunner:
 
     def _loop(self, pool: WorkerPool, idle_wait: float) -> None:
         self._db(self._report, "", True)
+        idle_since: float | None = None
         while not self._stop:
             more = self._db(self._fill, pool)
             if not more and not pool.busy:
@@ -596,9 +598,13 @@ class JobRunner:
                     self._db(self.store.finish_job_if_complete, self.job_id)
                     self._db(self._report, "", True)
                     return
+                idle_since = idle_since or time.monotonic()
+                if self.idle_exit is not None and time.monotonic() - idle_since >= self.idle_exit:
+                    return
                 self._db(self._requeue_stale)  # a batch waits here for documents another run is extracting
                 time.sleep(idle_wait)
                 continue
+            idle_since = None
             outcomes = pool.poll(idle_wait)
             if outcomes and more:
                 self._db(self._fill, pool)  # workers first: the parent saves while they extract the next files

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # command name → (module, attribute, the extra that installs its dependencies)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "batch": ("extractor.batch_cli", "batch", "store"),
+    "worker": ("extractor.worker_cli", "worker", "store"),
     "serve": ("extractor.api_server", "serve", "api"),
     "llm": ("extractor.llm.local_cli", "llm", "local"),
     "ui": ("ui.launch", "ui", "ui"),

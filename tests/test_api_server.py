@@ -248,7 +248,8 @@ def test_upload_limits_answer_413_with_a_clear_json_error(tmp_path: Path) -> Non
                 zf.writestr(f"{i}.txt", b"x")
         r = c.post("/jobs", files=[("files", ("a.zip", buf.getvalue(), "application/zip"))])
         assert r.status_code == 413 and r.json()["error"] == "too_many_files"
-        ok = c.post("/jobs", files=[("files", ("a.txt", b"x", "text/plain"))])
+        report = "政府信息公开工作年度报告".encode()  # within the limits, and long enough to be read
+        ok = c.post("/jobs", files=[("files", ("a.txt", report, "text/plain"))])
         assert ok.status_code == 201 and ok.json()["counts"]["queued"] == 1
 
 

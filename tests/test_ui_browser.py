@@ -17,6 +17,9 @@ labels carry the decision, its value read back as an index and compared with ``>
 there with "Streamlit exception on the page: TypeError: '>=' not supported between instances of 'str' and
 'int' … in _old_focus_from_finding", and passes again without it.
 
+A second, shorter walk reviews a scan: the OCR marks, the crop beside the value, a doubtful digit's
+readings and the one picked (tests/test_ui_ocr_view.py makes the scan).
+
 Needs Chromium (/usr/bin/chromium, or $XXGK_CHROMIUM) and the playwright package: `.ci/browser.sh` installs
 both; without them the test is skipped with that reason.
 """
@@ -323,3 +326,70 @@ def _cell_name(key: str) -> str:
     from ui.form_view import cell_name
 
     return cell_name(key)
+
+
+@pytest.fixture()
+def ocr_cache(tmp_path_factory, monkeypatch) -> None:
+    """One OCR cache for this process and the app it starts (asked for before ``app``), in the test's folder."""
+    monkeypatch.setenv("XXGK_OCR_CACHE", str(tmp_path_factory.getbasetemp() / "ocr-cache"))
+    monkeypatch.setenv("XXGK_OCR_WORKERS", "1")
+
+
+def test_a_scan_reviewed_in_chromium(ocr_cache, app, tmp_path: Path) -> None:
+    """A scanned page (the seed's table, an image-only PDF made here) with one doubtful digit: the OCR marks in
+    the form, the crop beside the value, both readings shown, one picked with a click and saved as an edit."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from extractor.ingest import load, ocr
+    from tests import scans, seed_formats
+    from tests.test_ui_ocr_view import DOUBTED, doubtful_scan
+    from ui.findings import finding_id
+
+    if not ocr.available():
+        pytest.skip("needs the [ocr] extra: pip install -e '.[ocr]' (.ci/run installs it)")
+    (seed_page,) = scans.page_images(seed_formats.to_pdf(load(SEED_TXT)), 150, pages=[5])
+    scan, result, doubt = doubtful_scan(seed_page)
+    url, data = app
+    with _store(data) as store:
+        report = store.add_document(scan, "seed-p5-scan.pdf", who=REVIEWER).id
+        store.save_extraction(report, result, created_by=REVIEWER)
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=CHROME_ARGS, headless=True,
+            viewport={"width": 1440, "height": 900}, locale="zh-CN")
+        try:
+            page = browser.pages[0] if browser.pages else browser.new_page()
+            page.set_default_timeout(120_000)
+            watch = Watch(page)
+            page.goto(f"{url}/?page=review&report={report}&finding={finding_id(doubt)}")  # a link to the finding
+            page.get_by_label("用户名").fill(REVIEWER)
+            page.get_by_label("密码", exact=True).fill(PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            expect(page.get_by_text(f"审核员：{REVIEWER}")).to_be_visible()
+
+            # the doubtful digit: 待选 in the form, its box on the rendered scan, the crop and both readings
+            expect(page.locator(".st-key-finding_detail")).to_contain_text("识读结果：“2” 41%、“7” 35%",
+                                                                           timeout=120_000)
+            _idle(page)
+            expect(page.locator(f".st-key-review_form td[data-key='{DOUBTED}']")).to_contain_text("待选")
+            expect(page.locator(f".st-key-review_page .b.focus[data-key='{DOUBTED}']")).to_be_visible()
+            crops = page.locator("img.ocr-crop")
+            expect(crops).to_have_count(2)  # beside the finding and beside the edit box
+            assert crops.first.evaluate("img => img.complete && img.naturalWidth > 20")
+            marks = page.locator(".st-key-review_form td[data-key='old.收到申请数'] .ocr")
+            expect(marks).to_have_text("OCR 99%")
+            _no_errors(page, watch)
+            _shot(page, "scan-01-doubtful")
+
+            page.get_by_role("button", name="“2”（41%）").click()
+            expect(page.get_by_text(f"已保存：{_cell_name(DOUBTED)} 空 → 2")).to_be_visible()
+            _idle(page)
+            expect(page.locator(".st-key-findings")).to_contain_text("【修改后已消除】扫描数字待确认")
+            expect(page.locator(f".st-key-review_form td[data-key='{DOUBTED}']")).to_contain_text("2")
+            _no_errors(page, watch)
+            _shot(page, "scan-02-picked")
+            with _store(data) as store:
+                (edit,) = store.edits(report)
+                assert (edit.key, edit.new_value, edit.who) == (DOUBTED, 2, REVIEWER)
+        finally:
+            browser.close()

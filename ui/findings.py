@@ -5,7 +5,8 @@ versions), never by its label. Its title names the rows (``表四 行政复议�
 rule id, so two findings of one rule are told apart; its equation is written with the current
 numbers (``0 ≠ 11+0+0+0 = 11``). The list is recomputed on the edited values: findings an edit
 settled are marked, findings an edit raised are added, and the errors still open are what a
-confirmation must answer for.
+confirmation must answer for. A cell the extractor held back (a doubtful OCR digit, an ambiguous split)
+is settled once a person has given it a value (ui/picks.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from extractor.rules.registry import PREVIOUS, Rule
 from extractor.store import FindingDecisionRow, finding_key_of
 from schemas.results import Finding, Number, Result
 from ui.form_view import cell_name
+from ui.picks import settled_by_pick
 
 TABLE_NAMES: dict[str, str] = {"t2": "表二", "t3": "表三", "t4": "表四", "old": "统计表", "prose": "正文", "meta": "报告"}
 _RULES: dict[str, list[Rule]] = {}
@@ -151,6 +153,8 @@ def describe(f: Finding, values: dict[str, Any]) -> tuple[str, str]:
         table_now = sum(values.get(k) or 0 for k in f.keys)
         what = "正文口径可能不同" if f.rule == "prose.scope" else "正文与表格不一致"
         return f"{what}：{name}", f"正文 {_fmt(f.actual)}，表格 {_fmt(table_now)}"  # type: ignore[arg-type]
+    if f.rule == "extract.ocr_doubtful" and f.keys:
+        return f"扫描数字待确认：{table} {_name(f.keys[0])}".replace("： ", "：").strip(), ""
     if f.rule == "value.blank_total" and f.keys:
         parts = sum(values.get(k) or 0 for k in f.keys[1:])
         return f"{table} {_name(f.keys[0])} 空白，但各项合计 {_fmt(parts)}".strip(), ""
@@ -162,6 +166,14 @@ def describe(f: Finding, values: dict[str, Any]) -> tuple[str, str]:
     return title[:80], ""
 
 
+def message(f: Finding) -> str:
+    """The finding's message with its keys named as the form names them (an extractor's message may say keys)."""
+    text = f.message
+    for key in sorted(f.keys, key=len, reverse=True):
+        text = text.replace(key, _name(key))
+    return text
+
+
 def rule_title(rule_id: str) -> str:
     """A rule's Chinese title (for a decision whose finding is no longer raised)."""
     rules = _RULES.get(rule_id)
@@ -169,11 +181,13 @@ def rule_title(rule_id: str) -> str:
 
 
 def views(result: Result, values: dict[str, Any], decisions: dict[str, FindingDecisionRow], *, text: str = "",
-          edited: bool = False, cross_year: list[Finding] | None = None) -> list[FindingView]:
+          edited: bool = False, cross_year: list[Finding] | None = None,
+          edited_keys: set[str] = frozenset()) -> list[FindingView]:
     """Every finding of the report as it stands: stored ones, ones the edits raised, last year's.
 
     With ``edited``, the rules run again on ``values`` (the edited ones): a stored finding they no
-    longer raise is *settled by the edit*, a finding only they raise is added.
+    longer raise is *settled by the edit*, a finding only they raise is added. A held cell's finding
+    is settled when every cell it held is among ``edited_keys``.
     """
     gone: set[str] = set()
     new: list[Finding] = []
@@ -190,7 +204,8 @@ def views(result: Result, values: dict[str, Any], decisions: dict[str, FindingDe
         title, equation = describe(f, values)
         key = finding_key_of(f)
         out.append(FindingView(finding_id(f), f, title, equation, decisions.get(key),
-                               settled_by_edit=key in gone, raised_by_edit=raised, cross_year=cross))
+                               settled_by_edit=key in gone or settled_by_pick(f, edited_keys),
+                               raised_by_edit=raised, cross_year=cross))
     return out
 
 

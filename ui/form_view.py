@@ -1,8 +1,8 @@
 """The report's tables drawn as the official form, every cell coloured by its review status.
 
 The HTML carries each value cell's key as ``data-key``: a click selects that value for editing
-(ui/components.py). Beside each value, last year's when the store has the agency's previous report.
-Rows, columns, labels and units come from ``schemas.catalog`` only.
+(ui/components.py). Beside each value, last year's when the store has the agency's previous report,
+and ``OCR 87%`` when it was read from a scan (ui/ocr_view.py). Rows, columns, labels and units come from ``schemas.catalog`` only.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from extractor.store import FindingDecisionRow, finding_key_of
 from schemas import catalog
 from schemas.results import Finding, Number, Result, Value
+from ui.ocr_view import LOOK_BELOW, mark_html, ocr_source
 
 # status -> (label shown in the legend, background, text colour); earlier entries win
 STATUS_STYLE: dict[str, tuple[str, str, str]] = {
@@ -27,6 +28,7 @@ STATUS_STYLE: dict[str, tuple[str, str, str]] = {
     "missing": ("未提取到", "#f3f4f6", "#9ca3af"),
 }
 VALUE_COLUMN = "统计数"
+HELD_TEXT = "待选"  # a cell the extractor held back (a doubtful OCR digit, an ambiguous split)
 LABEL_COLUMN = "项目"
 
 
@@ -166,6 +168,8 @@ def cell_text(key: str | None, values: dict[str, Number | None], result: Result,
     v: Value | None = result.values.get(key)
     if v is None:
         return ""
+    if v.value is None and v.candidates and v.status == "text":  # held back until a person picks a reading
+        return HELD_TEXT
     return {"dash": "—", "slash": "/"}.get(v.status, v.raw or "")
 
 
@@ -192,17 +196,25 @@ _CSS = """
 .xf td.v .py{display:block;font-size:11px;line-height:1.1;color:#6b7280;font-weight:400}
 .xf td.v .py.diff{color:#b45309}
 .xf.t4 td.v .py{white-space:normal;font-size:10.5px}
+.xf td.v .ocr,.xlegend .ocr{display:block;font-size:10px;line-height:1.1;color:#0f766e;font-weight:400;
+ letter-spacing:-.2px}
+.xf td.v .ocr.low,.xlegend .ocr.low{color:#c2410c;font-weight:700}
+.xlegend .ocr{display:inline}
 .xlegend span{display:inline-block;padding:1px 8px;margin:0 6px 4px 0;border:1px solid #d1d5db;border-radius:3px;
  font-size:12.5px}
 </style>
 """
 
 
-def legend_html() -> str:
+def legend_html(*, ocr: bool = False) -> str:
+    """The colours' meanings; with ``ocr``, what the scan marks mean too."""
     parts = [f'<span style="background:{bg};color:{fg}">{html.escape(label)}</span>'
              for s, (label, bg, fg) in STATUS_STYLE.items() if label]
     parts.append('<span style="outline:2px dashed #b91c1c;outline-offset:-3px">所选问题涉及</span>')
     parts.append('<span style="outline:3px solid #dc2626;outline-offset:-3px">当前定位</span>')
+    if ocr:
+        parts.append('<span><b class="ocr">OCR 99%</b> 扫描识别及置信度</span>')
+        parts.append(f'<span><b class="ocr low">OCR 80%</b> 置信度低于 {LOOK_BELOW:.0%}，请对照原图</span>')
     return f'<div class="xlegend">{"".join(parts)}</div>'
 
 
@@ -239,8 +251,12 @@ def _value_cell(key: str, result: Result, values: dict[str, Number | None], stat
         diff = " diff" if last is not None and values.get(key) is not None and last != values.get(key) else ""
         before = f'<span class="py{diff}">上年 {html.escape(number_text(last))}</span>'
         tip += f"（上年 {number_text(last)}）"
+    src = ocr_source(result.values.get(key)) if key not in edited else None
+    mark = mark_html(src) if src is not None else ""
+    if src is not None:
+        cls.append("ocr-read")
     return (f'<td class="{" ".join(cls)}" style="background:{bg};color:{fg}" data-key="{html.escape(key)}"'
-            f' title="{html.escape(tip)}">{text}{before}</td>')
+            f' title="{html.escape(tip)}">{text}{mark}{before}</td>')
 
 
 def form_html(form: FormTable, result: Result, values: dict[str, Number | None], states: dict[str, str],

@@ -23,6 +23,7 @@ from ui import state
 from ui.claims import CLAIMS
 from ui.findings import FindingView
 from ui.form_view import cell_name, number_text
+from ui.picks import Choice
 from ui.views.common import DECISION_DONE, flash
 
 DIALOG_KEY = "review_dialog"
@@ -40,6 +41,8 @@ class Dialog:
     key: str | None = None
     value: Number | None = None
     reason: str = ""
+    picked: Choice | None = None  # a reading picked for a held cell (all its values are saved together)
+    finding: str | None = None  # the id of the finding that held it
 
 
 def request_focus(selector: str) -> None:
@@ -132,6 +135,11 @@ def decide(store: Store, doc_id: int, view: FindingView, decision: str, found: l
         return
     CLAIMS.claim(doc_id, state.reviewer())
     flash("success", f"{DECISION_DONE[decision]}：{view.title}")
+    _next_open(view, found, form_keys)
+
+
+def _next_open(view: FindingView, found: list[FindingView], form_keys: list[str]) -> None:
+    """On from ``view`` to the next finding still open (``found`` as it was before ``view`` was answered)."""
     ids = [v.id for v in found]
     later = [v for v in found[ids.index(view.id) + 1:] + found[:ids.index(view.id)] if v.open and v.id != view.id]
     if later:
@@ -185,16 +193,53 @@ def save_edit(store: Store, doc_id: int, key: str, order: list[str]) -> None:
 
 
 def apply_edit(store: Store, doc_id: int, key: str, value: Number | None, reason: str, order: list[str]) -> None:
-    try:
-        row = store.record_edit(doc_id, key, value, reason=reason, who=state.reviewer())
-    except StoreError as exc:
-        flash("error", f"无法保存：{exc}")
-        return
+    if _record(store, doc_id, ((key, value),), reason) is not None:
+        _next_value(key, order)
+
+
+def _record(store: Store, doc_id: int, changes: tuple[tuple[str, Number | None], ...], reason: str) -> int | None:
+    """Save each (key, value) as an edit by the reviewer; how many changed, None when the store refused."""
+    saved = []
+    for key, value in changes:
+        try:
+            row = store.record_edit(doc_id, key, value, reason=reason, who=state.reviewer())
+        except StoreError as exc:
+            flash("error", f"无法保存：{exc}")
+            return None
+        st.session_state.pop(edit_key(doc_id, key), None)
+        if row is not None:
+            saved.append(f"{cell_name(key)} {number_text(row.old_value)} → {number_text(value)}")
     CLAIMS.claim(doc_id, state.reviewer())
-    if row is not None:
-        flash("success", f"已保存：{cell_name(key)} {number_text(row.old_value)} → {number_text(value)}")
-    st.session_state.pop(edit_key(doc_id, key), None)
-    _next_value(key, order)
+    if saved:
+        flash("success", "已保存：" + "；".join(saved))
+    return len(saved)
+
+
+def pick(store: Store, doc_id: int, view: FindingView, choice: Choice, found: list[FindingView],
+         form_keys: list[str]) -> None:
+    """A reading picked for the cells a finding held back: an edit per cell, the reading as its reason.
+
+    The finding is then settled (ui/picks.py) and the next open one chosen. A reading equal to what the
+    cells already hold changes nothing, so it is recorded as the finding's answer instead.
+    """
+    if store.get_review(doc_id).state == "confirmed":
+        key, value = choice.values[0]
+        st.session_state[DIALOG_KEY] = Dialog("reopen", doc_id, key, value, choice.reason, picked=choice,
+                                              finding=view.id)
+        return
+    apply_pick(store, doc_id, view, choice, found, form_keys)
+
+
+def apply_pick(store: Store, doc_id: int, view: FindingView, choice: Choice, found: list[FindingView],
+               form_keys: list[str]) -> None:
+    changed = _record(store, doc_id, choice.values, choice.reason)
+    if changed is None:
+        return
+    if changed == 0:
+        st.session_state[reason_key(doc_id, view.id)] = choice.reason
+        decide(store, doc_id, view, "dismissed", found, form_keys)
+        return
+    _next_open(view, found, form_keys)
 
 
 def _next_value(key: str, order: list[str]) -> None:

@@ -1,10 +1,12 @@
-"""The source beside the form: the PDF page with every value's box, or the text with the values marked.
+"""The source beside the form: the PDF page (or scan) with every value's box, or the text with the values marked.
 
 pypdfium2 renders the page (under ``PDFIUM_LOCK``: PDFium is not thread-safe and Streamlit serves
 sessions from several threads). The boxes are drawn by the browser over the page image, one per
 value printed there, each carrying its key: the chosen value in red, the chosen finding's other
 values in orange, and a click on any box selects that value (ui/components.py). Evidence bboxes are
-PDF points with the origin at the top-left, as the PDF ingester records them.
+PDF points with the origin at the top-left, as the PDF ingester records them; an image upload's are
+points too (its pixels at its dpi), so its frames are drawn the same way. A value read by OCR also
+gets the crop of the scan it was read from, enlarged, beside the number (``crop_html``).
 """
 
 from __future__ import annotations
@@ -96,6 +98,35 @@ def render_page(data: bytes, page: int, scale: float = 2.0) -> bytes:
     buf = io.BytesIO()
     img.convert("RGB").save(buf, format="PNG")
     return buf.getvalue()
+
+
+def render_image(data: bytes, name: str, page: int) -> tuple[bytes, float]:
+    """One frame (1-based) of an image upload as PNG bytes, and its pixels per point (the scale of its bboxes)."""
+    from extractor.ingest.image import decode_image, image_dpi
+
+    frames = decode_image(data, name)
+    gray = frames[min(max(page, 1), len(frames)) - 1]
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="PNG")
+    return buf.getvalue(), (image_dpi(data) or 72.0) / 72.0
+
+
+_CROP_CSS = """<style>
+.xcrop{display:flex;align-items:center;gap:10px;margin:2px 0 6px 0}
+.xcrop img{height:64px;width:auto;image-rendering:auto;border:1px solid #0f766e;border-radius:3px;background:#fff}
+.xcrop .t{font-size:13px;color:#374151;line-height:1.45}
+.xcrop .t b.low{color:#c2410c}
+</style>"""
+
+
+def crop_html(png: bytes, lines: list[str], *, low: bool = False) -> str:
+    """The crop of a scan a value was read from, enlarged to a readable height, with its lines beside it
+    (the first in bold, orange when ``low``)."""
+    src = "data:image/png;base64," + base64.b64encode(png).decode()
+    cls = ' class="low"' if low else ""
+    text = "<br>".join([f"<b{cls}>{html.escape(lines[0])}</b>", *map(html.escape, lines[1:])] if lines else [])
+    return (f'{_CROP_CSS}<div class="xcrop"><img class="ocr-crop" src="{src}" alt="扫描原图">'
+            f'<div class="t">{text}</div></div>')
 
 
 def page_count(data: bytes) -> int:

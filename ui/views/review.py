@@ -5,6 +5,11 @@ The page is drawn from the place (ui/place.py: report, finding, value — ids on
 every button, key and click is a callback in ui/review_actions.py. A value is chosen by clicking it
 in the form or its box on the PDF page, by choosing a finding, or from the list; its number is then
 typed into the one input beside the source, and Enter saves it and moves to the next value.
+
+A scan's values are marked ``OCR`` with the engine's confidence (in the form, the list, the header's
+count), the scan is drawn like a PDF page with the boxes, and the chosen value's crop of the scan sits
+beside its edit box. A cell the extractor held back (a doubtful digit, an ambiguous split) offers its
+readings in its finding; picking one is an edit like any other (ui/picks.py).
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from extractor._errors import XxgkError
+from extractor.ingest.crops import ocr_crop
+from extractor.ocr_review import MIN_ALTERNATIVE
 from extractor.store import (
     DocumentRow,
     EditRow,
@@ -25,15 +33,26 @@ from extractor.store import (
     finding_key_of,
 )
 from extractor.years import YearsReport, neighbours
-from schemas.results import Evidence, Number, Result
-from ui import components, findings, state
+from schemas.results import Evidence, Number, OcrSource, Result
+from ui import components, findings, picks, state
 from ui import form_view as fv
 from ui import place as P
 from ui import queue_model as qm
 from ui import review_actions as act
 from ui.claims import CLAIMS
+from ui.ocr_view import LOOK_BELOW, mark_text, ocr_sources, percent
 from ui.queries import store_version
-from ui.source_view import Box, Mark, content_box, crop_box, page_html, render_page, text_excerpt_html
+from ui.source_view import (
+    Box,
+    Mark,
+    content_box,
+    crop_box,
+    crop_html,
+    page_html,
+    render_image,
+    render_page,
+    text_excerpt_html,
+)
 from ui.views.common import (
     DECISION_ACTIONS,
     DECISION_DONE,
@@ -74,6 +93,7 @@ class Report:
     found: list[findings.FindingView]
     years: YearsReport
     previous: dict[str, Number | None] | None  # last year's values, when the store has that report
+    ocr: dict[str, OcrSource]  # the values read by OCR, by key
 
     @property
     def edited(self) -> set[str]:
@@ -86,6 +106,15 @@ class Report:
         v = self.result.values.get(key) or self.result.prose_values.get(key)
         return v.evidence[0] if v and v.evidence else None
 
+    def held(self, key: str) -> findings.FindingView | None:
+        """The finding that held this cell back for a person to pick its reading, if any."""
+        return next((v for v in self.found if key in picks.held_keys(v.finding)), None)
+
+    def list_name(self, key: str) -> str:
+        """A value's name in the list, with its OCR mark."""
+        src = self.ocr.get(key)
+        return fv.cell_name(key) + (f"（{mark_text(src)}）" if src is not None and key not in self.edited else "")
+
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _neighbours(doc_id: int, version: tuple[int, ...], _store: Store, _result: Result) -> YearsReport:
@@ -93,8 +122,19 @@ def _neighbours(doc_id: int, version: tuple[int, ...], _store: Store, _result: R
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _page_png(sha256: str, page: int, _data: bytes) -> bytes:
-    return render_page(_data, page, SCALE)
+def _page_image(sha256: str, kind: str, name: str, page: int, _data: bytes) -> tuple[bytes, float]:
+    """The page as PNG and its pixels per point: a PDF page rendered, or a frame of an image upload."""
+    if kind == "image":
+        return render_image(_data, name, page)
+    return render_page(_data, page, SCALE), SCALE
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _crop_png(sha256: str, name: str, evidence: str, _data: bytes) -> bytes | None:
+    try:
+        return ocr_crop(_data, name, Evidence.model_validate_json(evidence))
+    except XxgkError:  # the file was read once; if it no longer is, the crop is left out, not the page
+        return None
 
 
 def load(store: Store, doc_id: int) -> Report | None:
@@ -114,9 +154,9 @@ def load(store: Store, doc_id: int) -> Report | None:
     previous = {k: v.value for k, v in mine[0].previous.values.items()} if mine else None
     text = state.get_document(store, doc_id).text if edits else ""
     found = findings.views(result, values, decisions, text=text, edited=bool(edits),
-                           cross_year=[f for p in mine for f in p.findings])
+                           cross_year=[f for p in mine for f in p.findings], edited_keys={e.key for e in edits})
     return Report(doc, extraction, result, values, edits, decisions, store.get_review(doc_id), forms, keys, found,
-                  years, previous)
+                  years, previous, ocr_sources(result))
 
 
 # -- page -----------------------------------------------------------------------------------------------
@@ -173,7 +213,8 @@ def _settle_place(report: Report, place: P.Place) -> P.Place:
         changes["finding"] = None
     key = place.key
     if key not in report.keys:
-        first_open = next((v for v in report.found if v.open), None)
+        chosen = report.view(changes.get("finding", place.finding))  # a finding named in the URL, else the first open
+        first_open = chosen or next((v for v in report.found if v.open), None)
         key = next((k for k in (first_open.finding.keys if first_open else []) if k in report.keys), None) or next(
             (k for k in report.keys if report.evidence(k)), report.keys[0] if report.keys else None)
         changes["key"] = key
@@ -195,6 +236,8 @@ def _on_key(store: Store, report: Report, action: str, read_only: bool) -> None:
     elif action == "accept":
         if chosen is None:
             flash("info", "先用 J / K 选择一个问题")
+        elif picks.choices(chosen.finding):
+            flash("info", "这个问题需要选定读法：点击一种读法，或在左侧输入数值")
         else:
             act.decide(store, doc_id, chosen, "accepted", report.found, report.keys)
     elif action == "next_pending":
@@ -217,7 +260,7 @@ def _header(store: Store, report: Report, read_only: bool) -> None:
     st.caption(f"{badge} {REVIEW_LABELS[review.state]}{who}　｜　编号 {doc_id}　｜　文件：{report.doc.name}　｜　"
                f"模板：{template_label(m.template)}　｜　提取：{extractor_label(report.result.extractor)}　｜　"
                f"待处理错误：{len(open_errors)}" + (f"（其中 {raised} 个由修改引起）" if raised else "")
-               + f"　｜　队列{pos}（{act.queue_filter().describe()}）")
+               + f"　｜　队列{pos}（{act.queue_filter().describe()}）" + _ocr_summary(report))
     c = st.columns([1, 1, 1.25, 1.6, 1])
     c[0].button("◀ 上一份", key="review_prev", help="Alt+←", on_click=act.step_report, args=(doc_id, -1),
                 width="stretch")
@@ -232,6 +275,16 @@ def _header(store: Store, report: Report, read_only: bool) -> None:
         st.text_input("退回原因", key=f"return_note_{doc_id}", placeholder="例如：扫描件不清晰，请重新上传")
         st.button("退回这份报告", key="review_return", on_click=act.return_report, args=(store, doc_id))
     st.caption(KEY_HELP)
+
+
+def _ocr_summary(report: Report) -> str:
+    """How much of the report a person should check against the scan."""
+    if not report.ocr:
+        return ""
+    low = sum(1 for k, s in report.ocr.items() if s.confidence < LOOK_BELOW and k not in report.edited)
+    held = sum(1 for v in report.found if v.open and v.finding.rule == "extract.ocr_doubtful")
+    return (f"　｜　扫描件：{len(report.ocr)} 个数值由 OCR 识别（标 OCR），置信度低于 {LOOK_BELOW:.0%} 的 {low} 个"
+            + (f"，{held} 个待选定读法" if held else ""))
 
 
 def _dialogs(store: Store, report: Report) -> None:
@@ -267,13 +320,19 @@ def _confirm_dialog(store: Store, report: Report) -> None:
 def _reopen_dialog(store: Store, report: Report, dialog: act.Dialog) -> None:
     r = report.review
     assert dialog.key is not None
+    changes = dialog.picked.values if dialog.picked is not None else ((dialog.key, dialog.value),)
+    said = "；".join(f"{fv.cell_name(k)} {fv.number_text(report.values.get(k))} → {fv.number_text(n)}"
+                    for k, n in changes)
     st.markdown(f"它由 **{r.reviewer}** 于 {local_time(r.confirmed_at)} 确认。保存这处修改"
-                f"（{fv.cell_name(dialog.key)} {fv.number_text(report.values.get(dialog.key))} → "
-                f"{fv.number_text(dialog.value)}）会**撤销确认**，报告回到“待审核”。")
+                f"（{said}）会**撤销确认**，报告回到“待审核”。")
 
     def go_on() -> None:
         act.close_dialog()
-        act.apply_edit(store, report.doc.id, dialog.key, dialog.value, dialog.reason, report.keys)  # type: ignore[arg-type]
+        view = report.view(dialog.finding)
+        if dialog.picked is not None and view is not None:
+            act.apply_pick(store, report.doc.id, view, dialog.picked, report.found, report.keys)
+        else:
+            act.apply_edit(store, report.doc.id, dialog.key, dialog.value, dialog.reason, report.keys)  # type: ignore[arg-type]
 
     a, b = st.columns(2)
     a.button("保存修改并撤销确认", key="reopen_ok", type="primary", width="stretch", on_click=go_on)
@@ -292,8 +351,8 @@ def _source(store: Store, report: Report, place: P.Place, chosen: findings.Findi
     if ev is None:  # nothing extracted for this cell: show where its table is, so the reviewer can look
         table = key.split(".", 1)[0]
         anchor = next((e for k in report.keys if k.startswith(table + ".") and (e := report.evidence(k))), None)
-    kind = report.doc.type
-    if kind == "pdf" and anchor is not None and anchor.page and anchor.bbox:
+    kind = "image" if report.result.document.type == "image" else report.doc.type  # the store keeps png, tif …
+    if kind in ("pdf", "image") and anchor is not None and anchor.page and anchor.bbox:
         whole = st.session_state.get("review_whole_page", False)
         boxes = []
         for k in report.keys:
@@ -301,7 +360,8 @@ def _source(store: Store, report: Report, place: P.Place, chosen: findings.Findi
             if e is not None and e.page == anchor.page and e.bbox:
                 boxes.append(Box(k, e.bbox, "focus" if k == key else "involved" if k in involved else "value",
                                  fv.cell_name(k)))
-        png = _page_png(report.doc.sha256, anchor.page, store.document_bytes(report.doc.id))
+        png, scale = _page_image(report.doc.sha256, kind, report.doc.name, anchor.page,
+                                 store.document_bytes(report.doc.id))
         crop = None
         if not whole:
             doc = state.get_document(store, report.doc.id)
@@ -311,9 +371,10 @@ def _source(store: Store, report: Report, place: P.Place, chosen: findings.Findi
             crop = crop_box(marks, content)
         a, b = st.columns([5, 1], vertical_alignment="center")
         what = f"红框：{fv.cell_name(key)}" + (f"（原文“{ev.text}”）" if ev else "（未提取到，显示同一表格）")
-        a.caption(f"原文第 {anchor.page} 页　{what}　· 点击页面上的数字即可选中")
+        where = "扫描件" if anchor.ocr is not None or kind == "image" else "原文"
+        a.caption(f"{where}第 {anchor.page} 页　{what}　· 点击页面上的数字即可选中")
         b.toggle("整页", key="review_whole_page")
-        components.clickable(page_html(png, crop, boxes, SCALE), key="review_page", on_select=act.select_key)
+        components.clickable(page_html(png, crop, boxes, scale), key="review_page", on_select=act.select_key)
         elsewhere = [e for k in involved if (e := report.evidence(k)) and (e.page != anchor.page or not e.bbox)]
         elsewhere += [e for evs in (chosen.finding.evidence.values() if chosen else []) for e in evs[:1]
                       if e.kind == "prose"]
@@ -348,6 +409,8 @@ def _edit_box(store: Store, report: Report, place: P.Place, *, disabled: bool) -
         st.session_state[input_key] = "" if now is None else fv.number_text(now)
     with st.container(border=True, key="edit_box"):
         st.markdown(f"**修改：{fv.cell_name(key)}**　<small>{'　·　'.join(parts)}</small>", unsafe_allow_html=True)
+        if ev is not None and ev.ocr is not None:
+            _ocr_crop(store, report, key, ev)
         with st.form("edit_form", border=False, enter_to_submit=True):
             a, b = st.columns([1, 2], vertical_alignment="bottom")
             with a, st.container(key="edit_value"):
@@ -357,7 +420,26 @@ def _edit_box(store: Store, report: Report, place: P.Place, *, disabled: bool) -
             st.form_submit_button("保存并到下一个（Enter）", type="primary", width="content", disabled=disabled,
                                   on_click=act.save_edit, args=(store, doc_id, key, _value_order(report, place)))
         st.selectbox("或从列表选择数值", report.keys, index=report.keys.index(key), key=f"pick_{doc_id}_{key}",
-                     format_func=fv.cell_name, on_change=_picked, args=(f"pick_{doc_id}_{key}",))
+                     format_func=report.list_name, on_change=_picked, args=(f"pick_{doc_id}_{key}",))
+
+
+def _ocr_crop(store: Store, report: Report, key: str, ev: Evidence, *, in_finding: bool = False) -> None:
+    """The crop of the scan this value was read from, with how sure the engine was and its other readings."""
+    src = ev.ocr
+    assert src is not None
+    held = report.held(key)
+    low = src.confidence < LOOK_BELOW or (held is not None and held.open)
+    lines = [f"扫描识别 · 置信度 {percent(src.confidence)}" + ("（偏低，请对照原图）" if low else "")]
+    readings = [f"“{t}” {percent(p)}" for i, (t, p) in enumerate(src.readings) if t and (i == 0 or p >= MIN_ALTERNATIVE)]
+    if len(readings) > 1:
+        lines.append("识读结果：" + "、".join(readings[:4]))
+    if held is not None and held.open and not in_finding:
+        lines.append("这个数字待人工选定：在右侧问题中选择读法，或在下面输入原图上的数字")
+    png = _crop_png(report.doc.sha256, report.doc.name, ev.model_dump_json(), store.document_bytes(report.doc.id))
+    if png is None:
+        st.caption(" · ".join(lines) + "（原图无法裁切）")
+        return
+    st.html(crop_html(png, lines, low=low))
 
 
 def _picked(widget: str) -> None:
@@ -407,16 +489,20 @@ def _finding_detail(store: Store, doc_id: int, v: findings.FindingView, report: 
             st.markdown(f"**{v.equation}**　<small>{SEVERITY_LABELS[v.severity]}"
                         + ("（按修改后的数值）" if report.edits else "") + "</small>", unsafe_allow_html=True)
         st.caption(findings.rule_title(f.rule) + (f"（{f.detail['variant']}）" if f.detail.get("variant") else "")
-                   if v.equation else f.message)
-        if v.settled_by_edit:
+                   if v.equation else findings.message(f))
+        options = picks.choices(f)
+        if v.settled_by_edit and not options:
             st.success("按修改后的数值重新校验，这个问题已不存在。")
         if v.decision is not None:
             d = v.decision
             st.info(f"{DECISION_DONE[d.decision]}（{d.who}，{local_time(d.created_at)}）" + (f"：{d.reason}" if d.reason
                                                                                           else ""))
-        st.button(f"{DECISION_ACTIONS['accepted']} (A)", key="finding_accept", width="content", disabled=disabled,
-                  help="这是报告自身的错误：保留原数值，记录在案", type="primary" if v.open else "secondary",
-                  on_click=act.decide, args=(store, doc_id, v, "accepted", report.found, report.keys))
+        if options:
+            _choices(store, report, v, options, disabled=disabled)
+        else:
+            st.button(f"{DECISION_ACTIONS['accepted']} (A)", key="finding_accept", width="content", disabled=disabled,
+                      help="这是报告自身的错误：保留原数值，记录在案", type="primary" if v.open else "secondary",
+                      on_click=act.decide, args=(store, doc_id, v, "accepted", report.found, report.keys))
         with st.form(f"dismiss_{v.id}", border=False, enter_to_submit=True):
             r, s = st.columns([3, 1], vertical_alignment="bottom")
             with r, st.container(key="finding_reason"):
@@ -424,6 +510,28 @@ def _finding_detail(store: Store, doc_id: int, v: findings.FindingView, report: 
                               label_visibility="collapsed", disabled=disabled)
             s.form_submit_button(f"{DECISION_ACTIONS['dismissed']} (D)", width="stretch", disabled=disabled,
                                  on_click=act.decide, args=(store, doc_id, v, "dismissed", report.found, report.keys))
+
+
+def _choices(store: Store, report: Report, v: findings.FindingView, options: list[picks.Choice], *,
+             disabled: bool) -> None:
+    """A held cell's readings, the crop of the scan for a doubtful digit, and what a person picked."""
+    f = v.finding
+    held = picks.held_keys(f)
+    if f.rule == "extract.ocr_doubtful" and held:
+        ev = report.evidence(held[0])
+        if ev is not None and ev.ocr is not None:
+            _ocr_crop(store, report, held[0], ev, in_finding=True)
+    given = [e for e in report.edits if e.key in held]
+    if v.settled_by_edit and given:
+        last = {e.key: e for e in given}
+        st.success("已人工选定：" + "；".join(f"{fv.cell_name(k)} = {fv.number_text(e.new_value)}（{e.who}，"
+                                             f"{local_time(e.created_at)}）" for k, e in last.items()))
+    st.markdown("**选择与原图一致的读法**" + ("（或在左侧输入框中直接输入）" if len(held) == 1 else ""))
+    cols = st.columns(min(len(options), 4 if len(held) == 1 else 2))
+    for i, c in enumerate(options):
+        cols[i % len(cols)].button(c.label, key=f"pick_reading_{i}", width="stretch", disabled=disabled,
+                                   type="primary" if v.open and i == 0 else "secondary",
+                                   on_click=act.pick, args=(store, report.doc.id, v, c, report.found, report.keys))
 
 
 # -- the official form ---------------------------------------------------------------------------------------
@@ -438,7 +546,7 @@ def _forms(report: Report, place: P.Place, chosen: findings.FindingView | None) 
         forms = [f for f in forms if place.table in ("all", f.table)] or forms
     states = fv.cell_states(report.result, report.values, report.edited, report.decisions)
     involved = set(chosen.finding.keys) if chosen else set()
-    body = fv.legend_html() + "".join(
+    body = fv.legend_html(ocr=bool(report.ocr)) + "".join(
         fv.form_html(f, report.result, report.values, states, report.edited, involved=involved, focus=place.key,
                      with_css=i == 0, previous=report.previous) for i, f in enumerate(forms))
     note = "灰色小字为上年报告的数值（橙色：与本年不同）。" if report.previous is not None else ""
