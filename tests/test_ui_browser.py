@@ -340,13 +340,13 @@ def test_a_scan_reviewed_in_chromium(ocr_cache, app, tmp_path: Path) -> None:
     the form, the crop beside the value, both readings shown, one picked with a click and saved as an edit."""
     from playwright.sync_api import expect, sync_playwright
 
-    from extractor.ingest import load, ocr
+    from extractor.ingest import load
     from tests import scans, seed_formats
     from tests.test_ui_ocr_view import DOUBTED, doubtful_scan
     from ui.findings import finding_id
 
-    if not ocr.available():
-        pytest.skip("needs the [ocr] extra: pip install -e '.[ocr]' (.ci/run installs it)")
+    requirements.ocr()
+    requirements.cjk_font()  # the seed is typeset in the unembedded STSong-Light, then rendered
     (seed_page,) = scans.page_images(seed_formats.to_pdf(load(SEED_TXT)), 150, pages=[5])
     scan, result, doubt = doubtful_scan(seed_page)
     url, data = app
@@ -355,7 +355,7 @@ def test_a_scan_reviewed_in_chromium(ocr_cache, app, tmp_path: Path) -> None:
         store.save_extraction(report, result, created_by=REVIEWER)
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=CHROME_ARGS, headless=True,
+            str(tmp_path / "chromium-profile"), executable_path=requirements.chromium(), args=CHROME_ARGS, headless=True,
             viewport={"width": 1440, "height": 900}, locale="zh-CN")
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()
