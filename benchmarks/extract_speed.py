@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor import extract  # noqa: E402
-from extractor.api import read_document  # noqa: E402
-from tests import seed_formats  # noqa: E402
+from extractor import extract
+from extractor.api import read_document
+from tests import seed_formats
 
 SEED = ROOT / "examples" / "2017-old-template-report.txt"
 REAL = ROOT.parent / "shared" / "real"

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor.api import extract  # noqa: E402
-from extractor.ingest.pdf import read_pdf  # noqa: E402
+from extractor.api import extract
+from extractor.ingest.pdf import read_pdf
 
 DEFAULT = sorted(Path("/work/shared/real").glob("*.pdf"))
 

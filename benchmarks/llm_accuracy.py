@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor import extract  # noqa: E402
-from extractor.llm import local  # noqa: E402
-from extractor.llm.config import LLMConfig  # noqa: E402
-from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
+from extractor import extract
+from extractor.llm import local
+from extractor.llm.config import LLMConfig
+from extractor.llm.extractor import HybridExtractor, LLMExtractor
 
 SEED = ROOT / "examples" / "2017-old-template-report.txt"
 REAL = Path(os.environ.get("XXGK_SHARED", ROOT.parent / "shared")) / "real"
@@ -74,9 +74,9 @@ def main() -> None:
         r = extract(path)
         ok, n = score(r.flat(), gold)
         flat = r.flat()
-        rows.append(dict(report=name, extractor="rules", model="—", right=ok, total=n,
-                         seconds=time.perf_counter() - t0, calls=0, tokens=0,
-                         wrong=[k for k, v in gold.items() if k in flat and score({k: flat[k]}, {k: v})[0] == 0]))
+        rows.append({"report": name, "extractor": "rules", "model": "—", "right": ok, "total": n,
+                         "seconds": time.perf_counter() - t0, "calls": 0, "tokens": 0,
+                         "wrong": [k for k, v in gold.items() if k in flat and score({k: flat[k]}, {k: v})[0] == 0]})
     for model in args.models.split(","):
         reason = local.unavailable_reason(model)
         if reason:
@@ -97,13 +97,13 @@ def main() -> None:
                     flat = r.flat()
                     wrong = [k for k, v in gold.items() if k in flat and score({k: flat[k]}, {k: v})[0] == 0]
                     label = ext.name if getattr(ext, "rows_per_call", 0) != 1 else "llm, a call per row"
-                    rows.append(dict(report=name, extractor=label, model=model, right=ok, total=n, seconds=secs,
-                                     calls=r.usage.calls, cached=r.usage.cached_calls,
-                                     tokens=r.usage.prompt_tokens + r.usage.completion_tokens,
-                                     prompt_tokens=r.usage.prompt_tokens, completion_tokens=r.usage.completion_tokens,
-                                     conflicts=sum(1 for f in r.findings if f.rule == "extract.conflict"),
-                                     ungrounded=sum(1 for v in r.values.values() if not v.grounded),
-                                     wrong=wrong))
+                    rows.append({"report": name, "extractor": label, "model": model, "right": ok, "total": n, "seconds": secs,
+                                     "calls": r.usage.calls, "cached": r.usage.cached_calls,
+                                     "tokens": r.usage.prompt_tokens + r.usage.completion_tokens,
+                                     "prompt_tokens": r.usage.prompt_tokens, "completion_tokens": r.usage.completion_tokens,
+                                     "conflicts": sum(1 for f in r.findings if f.rule == "extract.conflict"),
+                                     "ungrounded": sum(1 for v in r.values.values() if not v.grounded),
+                                     "wrong": wrong})
                     print(f"{model} {ext.name} {name}: {ok}/{n} in {secs:.1f}s", file=sys.stderr, flush=True)
     load_after = os.getloadavg()
     print(f"load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "

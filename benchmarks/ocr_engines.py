@@ -33,9 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor import extract  # noqa: E402
-from extractor.ingest import ocr  # noqa: E402
-from tests import scans  # noqa: E402
+from extractor import extract
+from extractor.ingest import ocr
+from tests import scans
 
 DEFAULT_REAL = ROOT.parent / "shared" / "real"
 
@@ -63,7 +63,7 @@ class TesseractEngine:
         scaled = []
         for img in lines:
             g = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-            w = max(1, int(round(g.shape[1] * height / max(1, g.shape[0]))))
+            w = max(1, round(g.shape[1] * height / max(1, g.shape[0])))
             scaled.append(cv2.resize(g, (w, height)))
         width = max(s.shape[1] for s in scaled) + 2 * gap
         sheet = np.full((gap + len(scaled) * (height + gap), width), 255, np.uint8)
@@ -108,9 +108,9 @@ def run(engines: list[str], dpis: list[int], rotated: bool, real: Path) -> list[
         if not pdf.exists():
             continue
         gold = json.loads(gold_path.read_text("utf-8"))["values"]
-        variants = [(f"{d} dpi", dict(dpi=d)) for d in dpis]
+        variants = [(f"{d} dpi", {"dpi": d}) for d in dpis]
         if rotated:
-            variants.append(("200 dpi, 1°, JPEG", dict(dpi=200, rotate=1.0, jpeg=True)))
+            variants.append(("200 dpi, 1°, JPEG", {"dpi": 200, "rotate": 1.0, "jpeg": True}))
         for label, kw in variants:
             scan = scans.image_only_pdf(pdf.read_bytes(), **kw)
             for name in engines:
@@ -123,9 +123,9 @@ def run(engines: list[str], dpis: list[int], rotated: bool, real: Path) -> list[
                 wrong = sum(1 for k, g in gold.items() if flat.get(k) is not None and flat[k] != g)
                 doubtful = sum(1 for f in result.findings if f.rule == "extract.ocr_doubtful")
                 pages = result.document.pages or 1
-                row = dict(report=pdf.stem, variant=label, engine=name, right=right, wrong=wrong,
-                           missing=len(gold) - right - wrong, total=len(gold), doubtful=doubtful,
-                           s_per_page=round(wall / pages, 2), cpu_s_per_page=round(cpu / pages, 2))
+                row = {"report": pdf.stem, "variant": label, "engine": name, "right": right, "wrong": wrong,
+                           "missing": len(gold) - right - wrong, "total": len(gold), "doubtful": doubtful,
+                           "s_per_page": round(wall / pages, 2), "cpu_s_per_page": round(cpu / pages, 2)}
                 rows.append(row)
                 print(f"{row['report']:<30} {label:<18} {name:<10} right {right}/{len(gold)}  wrong {wrong}  "
                       f"doubtful {doubtful}  {row['s_per_page']:.1f} s/page (CPU {row['cpu_s_per_page']:.1f})",

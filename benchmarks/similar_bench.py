@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from extractor.similar import THRESHOLD, find_alike, find_alike_flat  # noqa: E402
-from extractor.sketch import SIZE, similarity  # noqa: E402
+from extractor.similar import THRESHOLD, find_alike, find_alike_flat
+from extractor.sketch import SIZE, similarity
 
 COPY_SHARE = 0.01
 

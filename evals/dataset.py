@@ -8,10 +8,11 @@ seed and the real reports whose gold files predate that field, from ``evals/expe
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from extractor.settings import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DATASETS = (ROOT / "examples",)  # the repo's own real reports (the seed)
@@ -91,6 +92,5 @@ def repo_cases() -> list[Case]:
 
 def shared_real() -> Path | None:
     """The team's folder of real reports with gold values, when it is on this machine (XXGK_SHARED)."""
-    base = Path(os.environ.get("XXGK_SHARED", ROOT.parent / "shared"))
-    real = base / "real"
+    real = settings().shared(ROOT) / "real"
     return real if real.is_dir() else None

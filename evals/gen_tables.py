@@ -179,7 +179,7 @@ def table2(template: str, fm: Formatter) -> TableModel:
 
 # --------------------------------------------------------------------------- table 三
 def table3(template: str, fm: Formatter) -> TableModel:
-    rows, cols = _rows("t3", template), [c for c in catalog.columns("t3", template)]
+    rows, cols = _rows("t3", template), list(catalog.columns("t3", template))
     style = fm.style
     grid = Grid(3 + len(cols))
     applicant = [c for c in cols if c.id not in ("自然人", "总计")]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from schemas.results import Finding, Result
 
@@ -71,7 +72,7 @@ def score_case(result: Result | None, gold: dict[str, Any], expected: Iterable[d
                   clean=not expected, error=error)
     if result is None:
         s.missing = len(values)
-        s.keys = {k: "missing" for k in values}
+        s.keys = dict.fromkeys(values, "missing")
         s.missed = expected
         return s
     flat = result.flat()

@@ -80,7 +80,7 @@ def _md_row(cells: list[str]) -> str:
 
 def _md_table(t: TableModel) -> list[str]:
     out = [t.title, ""] if t.id == "old" else []
-    out += [c for c in t.captions] + ([""] if t.captions else [])
+    out += list(t.captions) + ([""] if t.captions else [])
     n = max(len(r.cells) for r in t.flat) + 1
     started = False
     for r in t.flat:
@@ -213,7 +213,7 @@ def _layout_table(t: TableModel, fm: Formatter, rng: random.Random) -> list[str]
 
 
 def _layout_head(r: FlatRow, lw: int, colw: int, wrap: bool) -> list[str]:
-    cells = [c for c in r.cells]
+    cells = list(r.cells)
     if not wrap:
         return [pad(r.label, lw) + "".join(_col(c, colw) for c in cells)]
     chunk = max(1, (colw - 2) // 2)
@@ -288,11 +288,11 @@ def pagetext(blocks: list[Block], tables: dict[str, TableModel], fm: Formatter, 
     month, day = rng.randint(1, 3), rng.randint(1, 28)
     published = f"{year + 1}-{month:02d}-{day:02d} {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}"
     head = [f"标题: {title}", f"发布时间: {published}", "文号: ", "发布机构: ", "栏目: 政府信息公开年报",
-            f"原文链接: http://www.example.gov.cn/zwgk/xxgknb/{year + 1}{month:02d}/t{year + 1}{month:02d}{day:02d}_"
-            f"{rng.randint(10000, 99999)}.htm", "页面链接与图片详见 links.tsv(同目录)", "=" * 20 + " 正文 " + "=" * 20]
+            (f"原文链接: http://www.example.gov.cn/zwgk/xxgknb/{year + 1}{month:02d}/t{year + 1}{month:02d}{day:02d}_"
+             f"{rng.randint(10000, 99999)}.htm"), "页面链接与图片详见 links.tsv(同目录)", "=" * 20 + " 正文 " + "=" * 20]
     sep = " " if fm.style.page_cells_spaced else ""
-    parts = [f"当前位置： 首页政务公开政府信息公开政府信息公开年报 {title} 来源：{agency} 时间：{published} "
-             "微信 微博 QQ空间 全真版 文字版 文件下载 相关链接： -->"]
+    parts = [(f"当前位置： 首页政务公开政府信息公开政府信息公开年报 {title} 来源：{agency} 时间：{published} "
+              "微信 微博 QQ空间 全真版 文字版 文件下载 相关链接： -->")]
     for b in blocks:
         if b.kind == "title":
             continue
@@ -306,7 +306,6 @@ def pagetext(blocks: list[Block], tables: dict[str, TableModel], fm: Formatter, 
 
 def _page_table(t: TableModel, fm: Formatter, sep: str) -> str:
     out = [t.title] + t.captions if t.id == "old" else []
-    group = t.group_label or ""
     for r in t.flat:
         if r.kind == "head":
             out.append(r.label + "".join(r.cells))  # the header's words run together, as a page's text keeps them
@@ -315,5 +314,4 @@ def _page_table(t: TableModel, fm: Formatter, sep: str) -> str:
         else:
             cells = [fm.digits(c) if c else "" for c in r.cells]
             out.append(r.label + sep.join(cells) if cells else r.label)
-    text = "".join(x for x in out if x)
-    return text if not group else text
+    return "".join(x for x in out if x)

@@ -22,7 +22,7 @@ def run_case(case: Case, extractor: str = "rules") -> CaseScore:
     """Extract one case and score it; a failure to read is scored as all-missing with its reason."""
     from extractor import XxgkError, extract
 
-    kw = dict(slug=case.slug, template=case.template, layout=case.layout, extractor=extractor, origin=case.origin)
+    kw = {"slug": case.slug, "template": case.template, "layout": case.layout, "extractor": extractor, "origin": case.origin}
     try:
         result = extract(case.source, extractor=extractor)
     except XxgkError as err:

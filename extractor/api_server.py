@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from extractor._errors import ConfigError, XxgkError
+from extractor.settings import settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -109,7 +109,7 @@ def serve(host: str, port: int, db_url: str | None, api_key: str | None, no_auth
     except (ConfigError, XxgkError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(_bind_line(host, port, api_key is not None), err=True)
-    uvicorn.run(app, host=host, port=port, log_level=os.environ.get("XXGK_LOG_LEVEL", "info"))
+    uvicorn.run(app, host=host, port=port, log_level=settings().log_level)
 
 
 def _bind_line(host: str, port: int, keyed: bool) -> str:

@@ -345,8 +345,8 @@ def results_csv(results: list[Result], *, labels: bool = False) -> str:
     for r in results:
         errors = sum(1 for f in r.findings if f.severity == "error")
         warnings = sum(1 for f in r.findings if f.severity == "warning")
-        row = [r.document.name, r.document.sha256, r.meta.agency or "", r.meta.year or "", r.meta.template or "",
-               errors, warnings]
+        row: list[str | int | float] = [r.document.name, r.document.sha256, r.meta.agency or "", r.meta.year or "",
+                                        r.meta.template or "", errors, warnings]
         for k in keys:
             v = r.values.get(k)
             row.append("" if v is None or v.value is None else v.value)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Literal
 
 from extractor.settings import limits
 
@@ -252,7 +253,7 @@ class DocumentBuilder:
 
     def add_table(
         self,
-        grid: list[list[str | None]],
+        grid: Sequence[Sequence[str | None]],
         page: int | None = None,
         pages: list[int] | None = None,
         bboxes: list[list[tuple[float, float, float, float] | None]] | None = None,
@@ -265,23 +266,23 @@ class DocumentBuilder:
         never mistaken for a printed blank. ``pages`` gives a page per row (tables split over
         pages), ``spans`` the (rowspan, colspan) of each real cell when the source knows them.
         """
-        grid = [list(r) for r in grid if r is not None]
-        if not grid or not any(any((c or "").strip() for c in r) for r in grid):
+        slots: list[list[str | None]] = [list(r) for r in grid if r is not None]
+        if not slots or not any(any((c or "").strip() for c in r) for r in slots):
             return None
-        width = max(len(r) for r in grid)
-        self._cells += width * len(grid)
+        width = max(len(r) for r in slots)
+        self._cells += width * len(slots)
         if self._cells > self._budget.table_cells:
             raise self._budget.exceeded("table_cells", self._cells, self.source_name)
-        for r in grid:  # a short row is padded with covered slots, not with printed blanks
+        for r in slots:  # a short row is padded with covered slots, not with printed blanks
             r.extend([None] * (width - len(r)))
         t_start = self._len
-        rows: list[list[Cell]] = []
-        for ri, r in enumerate(grid):
+        rows: list[list[Cell | None]] = []
+        for ri, r in enumerate(slots):
             row_page = pages[ri] if pages and ri < len(pages) else page
-            cells: list[Cell] = []
+            cells: list[Cell | None] = []
             for ci, raw in enumerate(r):
                 if raw is None:
-                    cells.append(None)  # type: ignore[arg-type]  # filled below
+                    cells.append(None)  # filled below
                     continue
                 text = " ".join(str(raw).split())  # wrapped lines inside a cell join with one space
                 start, end = self._append(text)
@@ -301,20 +302,21 @@ class DocumentBuilder:
             self._sep("\n")
             rows.append(cells)
         owners = _owners_from_spans(rows) if spans else {}
-        for ri, r in enumerate(rows):
-            for ci, c in enumerate(r):
+        for ri, row in enumerate(rows):
+            for ci, c in enumerate(row):
                 if c is not None:
                     continue
                 owner = owners.get((ri, ci))
                 src = rows[owner[0]][owner[1]] if owner else _covering(rows, ri, ci)
-                r[ci] = Cell(
+                row[ci] = Cell(
                     text="",
                     row=ri,
                     col=ci,
                     span=src.span if src else Span(t_start, t_start, page),
                     merged_from=(src.row, src.col) if src else None,
                 )
-        table = Table(rows=rows, span=Span(t_start, self._len, page), index=len(self.blocks))
+        filled = [[c for c in row if c is not None] for row in rows]  # every covered slot has its cell now
+        table = Table(rows=filled, span=Span(t_start, self._len, page), index=len(self.blocks))
         self.blocks.append(table)
         return table
 
@@ -325,7 +327,7 @@ class DocumentBuilder:
             source_name=self.source_name,
             source_type=self.source_type,
             raw_text=raw_text if raw_text is not None else "".join(self._raw_parts),
-            raw_offsets=self._offsets if raw_text is None else self._offsets,
+            raw_offsets=self._offsets,
             pages=self.pages,
             layout=self.layout,
             removed_controls=self.removed_controls,

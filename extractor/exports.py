@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ class ReportRow:
             text = source.result_json
         data = json.loads(text)
         if not isinstance(data, dict):
-            raise ValueError("the stored result is not a JSON object")
+            raise ValueError("the stored result is not a JSON object")  # noqa: TRY004 - bad data, caught as such
         meta = _mapping(data.get("meta"), "meta")
         doc = _mapping(data.get("document"), "document")
         values = {k: _number(_mapping(v, k).get("value"), k) for k, v in _mapping(data.get("values"), "values").items()}
@@ -83,7 +84,7 @@ def _mapping(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError(f"{what} is not a JSON object")
+        raise ValueError(f"{what} is not a JSON object")  # noqa: TRY004 - bad data, caught as such
     return value
 
 
@@ -285,11 +286,11 @@ def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: boo
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     names = dict(FILE_NAMES)
-    payloads = {k: (lambda k=k: render(k, rows, labels=labels)) for k in kinds}
+    payloads: dict[str, Callable[[], bytes]] = {k: partial(render, k, rows, labels=labels) for k in kinds}
     payloads["failed"] = lambda: failed_csv(failures)
     for kind, text in (extra_csv or {}).items():
         names[kind] = f"{kind}.csv"
-        payloads[kind] = lambda text=text: _excel_csv(text)
+        payloads[kind] = partial(_excel_csv, text)
     for kind, make in payloads.items():
         path = out / names[kind]
         tmp = path.with_name(path.name + ".part")

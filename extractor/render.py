@@ -83,8 +83,9 @@ def _old_table(result: Result, console: Console, flagged: dict[str, str]) -> Non
             continue
         if row.optional and key not in result.values:
             continue
-        cells = [Text(row.label), row.unit, cell_text(result.values.get(key))]
-        cells[2].stylize(_style(key, flagged))
+        value = cell_text(result.values.get(key))
+        value.stylize(_style(key, flagged))
+        cells: list[Text | str] = [Text(row.label), row.unit, value]
         if second:
             cells.append(cell_text(result.values.get(key + ".历年累计")))
         t.add_row(*cells)

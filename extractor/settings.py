@@ -1,7 +1,12 @@
-"""Every budget an input gets, read once from the environment into one frozen object.
+"""Every setting xxgk reads, read once from the environment and the config file into one frozen object.
 
     from extractor.settings import settings
     settings().limits.file_bytes          # 100 MiB unless $XXGK_MAX_BYTES says otherwise
+    settings().ocr.max_pages              # 60 unless $XXGK_OCR_MAX_PAGES (or the config file) says otherwise
+
+Each variable (the table ``SETTINGS``) can also be set in the config file's ``[settings]`` table
+(``$XXGK_CONFIG`` or ``~/.config/xxgk/config.toml``, the file whose ``[llm]`` table sets the LLM endpoint),
+lowercase and without ``XXGK_``: ``max_bytes = 50_000_000``, ``ui_timezone = "Asia/Urumqi"``. The environment wins.
 
 Each field of :class:`Limits` is one budget with its environment variable and default (the table
 ``LIMIT_SETTINGS``); a value over a budget raises :class:`~extractor._errors.TooLargeError` whose
@@ -17,8 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from extractor._errors import ConfigError, TooLargeError
 
@@ -96,40 +104,159 @@ def _shown(value: float, unit: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class OcrSettings:
+    """How scans and pictures are read (the ``[ocr]`` extra)."""
+
+    max_pages: int = 60  # pages of one file to OCR: a page takes seconds, a 500-page scan is refused
+    max_image_pixels: int = 80_000_000  # one decoded picture: a decompression bomb stops here
+    threads: int = 0  # ONNX threads per process; 0: every core (a pool's workers take 1)
+    workers: int = 0  # processes reading a long scan's pages; 0: up to two, 1: no pool
+    cache: str = ""  # folder of pages already read; "": ~/.cache/xxgk/ocr, "off": none
+
+    def cache_dir(self) -> Path | None:
+        """Where read pages are kept, or None when the cache is off."""
+        if self.cache.strip().lower() in ("off", "0", "none", "false"):
+            return None
+        return Path(self.cache).expanduser() if self.cache.strip() else Path.home() / ".cache" / "xxgk" / "ocr"
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    """The review UI's settings."""
+
+    max_upload_mb: int = 50  # one uploaded file; Streamlit is given the same limit
+    workers: int = 1  # extraction processes behind the upload page
+    timeout: float = 300.0  # seconds per uploaded file (at least 10)
+    session_hours: float = 12.0  # how long a sign-in lasts
+    secret: str = ""  # the session-signing key; "": a random key kept beside the users file
+    users_file: str = ""  # the accounts file; "": users.json in the data folder
+    timezone: str = "Asia/Shanghai"  # the reviewers' IANA time zone, for the times shown
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: its environment variable, the field it fills (``ocr.max_pages``), how it is read.
+    The config file's ``[settings]`` table takes the same names, lowercase and without ``XXGK_``."""
+
+    env: str
+    field: str
+    kind: type = int  # int, float or str
+    unit: int = 1  # for numbers: bytes per unit of the variable (MiB for *_MB)
+    minimum: float = 0  # for numbers: the value must be above this (0: positive), or equal when zero_ok
+    zero_ok: bool = False
+
+    @property
+    def key(self) -> str:
+        """The name in the config file's ``[settings]`` table."""
+        return self.env.removeprefix("XXGK_").lower()
+
+
+# every setting xxgk reads (the LLM endpoint's are extractor/llm/config.py's, the store's extractor/store/config.py's)
+SETTINGS: tuple[Setting, ...] = (
+    *(Setting(spec.env, f"limits.{f}", float if f == "seconds" else int, spec.unit)
+      for f, spec in LIMIT_SETTINGS.items()),
+    Setting("XXGK_API_MAX_REQUEST_MB", "api_max_request_bytes", int, MiB),
+    Setting("XXGK_API_MAX_FILES", "api_max_files"),
+    Setting("XXGK_OCR_MAX_PAGES", "ocr.max_pages"),
+    Setting("XXGK_MAX_IMAGE_PIXELS", "ocr.max_image_pixels"),
+    Setting("XXGK_OCR_THREADS", "ocr.threads", zero_ok=True),
+    Setting("XXGK_OCR_WORKERS", "ocr.workers", zero_ok=True),
+    Setting("XXGK_OCR_CACHE", "ocr.cache", str),
+    Setting("XXGK_UI_MAX_MB", "ui.max_upload_mb"),
+    Setting("XXGK_UI_WORKERS", "ui.workers"),
+    Setting("XXGK_UI_TIMEOUT", "ui.timeout", float),
+    Setting("XXGK_UI_SESSION_HOURS", "ui.session_hours", float),
+    Setting("XXGK_UI_SECRET", "ui.secret", str),
+    Setting("XXGK_USERS_FILE", "ui.users_file", str),
+    Setting("XXGK_UI_TIMEZONE", "ui.timezone", str),
+    Setting("XXGK_PDF_TABLES", "pdf_tables", str),
+    Setting("XXGK_LOG_LEVEL", "log_level", str),
+    Setting("XXGK_SHARED", "shared_dir", str),
+    Setting("XXGK_TEST_ITEM_DELAY", "test_item_delay", float, zero_ok=True),
+)
+_SECTIONS = {"limits": Limits, "ocr": OcrSettings, "ui": UiSettings}
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
-    """The settings xxgk reads from the environment, once (``settings()``)."""
+    """The settings xxgk reads, once (``settings()``): the environment over the config file's ``[settings]``
+    table over the defaults here."""
 
     limits: Limits = Limits()
     api_max_request_bytes: int = 500 * MiB  # one HTTP request body, counted as it streams
     api_max_files: int = 1000  # files in one upload, archive members counted
+    ocr: OcrSettings = OcrSettings()
+    ui: UiSettings = UiSettings()
+    pdf_tables: str = "ruling"  # the PDF table finder: "ruling" (fast), or "pdfplumber" (the reference)
+    log_level: str = "info"  # the HTTP server's log level
+    shared_dir: str = ""  # the team's shared data (real reports with gold values); "": ../shared beside the checkout
+    test_item_delay: float = 0.0  # test hook: seconds each batch worker sleeps per file, to kill a batch half-way
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Every setting from ``environ`` (default ``os.environ``); a malformed value is a ConfigError."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
+        """Every setting from ``environ`` (default ``os.environ``) over the config file (``path``, default
+        :func:`config_path`); a malformed or unknown value is a ConfigError that names it."""
         env = os.environ if environ is None else environ
-        limits = {f: _number(env, spec.env, spec.unit, float if f == "seconds" else int)
-                  for f, spec in LIMIT_SETTINGS.items()}
-        api = {"api_max_request_bytes": _number(env, "XXGK_API_MAX_REQUEST_MB", MiB, int),
-               "api_max_files": _number(env, "XXGK_API_MAX_FILES", 1, int)}
-        return cls(limits=Limits(**{k: v for k, v in limits.items() if v is not None}),
-                   **{k: v for k, v in api.items() if v is not None})
+        raw = _read_file(path or config_path(env))
+        raw.update({s.env: env[s.env] for s in SETTINGS if (env.get(s.env) or "").strip()})
+        top: dict[str, Any] = {}
+        sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+        for spec in SETTINGS:
+            if spec.env not in raw:
+                continue
+            value = _value(spec, raw[spec.env])
+            section, _, name = spec.field.rpartition(".")
+            (sections[section] if section else top)[name] = value
+        return cls(**{name: kind(**sections[name]) for name, kind in _SECTIONS.items()}, **top)
 
     def replace(self, **limits: float) -> Settings:
         """These settings with some limits changed (tests, benchmarks)."""
-        return dataclasses.replace(self, limits=dataclasses.replace(self.limits, **limits))
+        return dataclasses.replace(self, limits=dataclasses.replace(self.limits, **limits))  # type: ignore[arg-type]
+
+    def shared(self, root: Path) -> Path:
+        """The shared data folder: ``XXGK_SHARED``, else ``shared`` beside the checkout at ``root``."""
+        return Path(self.shared_dir).expanduser() if self.shared_dir.strip() else root.parent / "shared"
 
 
-def _number(env: Mapping[str, str], name: str, unit: int, kind: Callable[[str], float]) -> float | None:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return None
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The config file: ``$XXGK_CONFIG``, else ``$XDG_CONFIG_HOME/xxgk/config.toml`` (``~/.config``)."""
+    env = os.environ if environ is None else environ
+    explicit = (env.get("XXGK_CONFIG") or "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "xxgk" / "config.toml"
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    """The config file's ``[settings]`` table, as the environment variables it stands for."""
+    if not path.is_file():
+        return {}
     try:
-        value = kind(raw.replace("_", ""))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as err:
+        raise ConfigError(f"配置文件无法读取 / cannot read the config file {path}: {err}") from None
+    table = data.get("settings", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[settings] in {path} must be a table")
+    by_key = {s.key: s.env for s in SETTINGS}
+    unknown = sorted(set(table) - set(by_key))
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r} in [settings] of {path}; "
+                          f"known: {', '.join(sorted(by_key))}")
+    return {by_key[k]: str(v) for k, v in table.items()}
+
+
+def _value(spec: Setting, raw: str) -> Any:
+    if spec.kind is str:
+        return raw.strip()
+    text = raw.strip()
+    try:
+        value = spec.kind(text.replace("_", ""))
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r} must be positive")
-    return value * unit
+        raise ConfigError(f"{spec.env}={raw!r} is not a number") from None
+    if value < 0 or (value == 0 and not spec.zero_ok):
+        raise ConfigError(f"{spec.env}={raw!r} must be positive")
+    return value * spec.unit
 
 
 _current: Settings | None = None
@@ -156,4 +283,5 @@ def use(new: Settings | None) -> Settings | None:
     return old
 
 
-__all__ = ["LIMIT_SETTINGS", "Limits", "Settings", "limits", "settings", "use"]
+__all__ = ["LIMIT_SETTINGS", "SETTINGS", "Limits", "OcrSettings", "Setting", "Settings", "UiSettings", "config_path",
+           "limits", "settings", "use"]

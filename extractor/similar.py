@@ -106,7 +106,7 @@ def find_alike_flat(flat: np.ndarray, lengths: np.ndarray, agencies: Sequence[st
     prefix = np.minimum(np.floor((1.0 - threshold) * lengths).astype(np.int64) + 1, lengths)
     prefix[~judged] = 0
     position = np.arange(flat.size, dtype=index_type)
-    position -= starts.astype(index_type)[owner]
+    np.subtract(position, starts.astype(index_type)[owner], out=position)
     indexed = position < prefix.astype(index_type)[owner]
     del position
     keys, docs = flat[indexed], owner[indexed]

@@ -38,8 +38,7 @@ def canonical(label: str) -> str:
     """The form labels are compared in."""
     s = squash(label)
     s = _ENUM.sub("", s, count=1)
-    s = _QUOTES.sub("", s)
-    return s
+    return _QUOTES.sub("", s)
 
 
 @lru_cache(maxsize=8192)

@@ -96,10 +96,7 @@ def _extract_one(task: Task) -> Outcome:
 
 def hook_delay() -> float:
     """The per-file sleep tests ask for (0 in real use)."""
-    try:
-        return max(0.0, float(os.environ.get(TEST_DELAY_ENV) or 0))
-    except ValueError:
-        return 0.0
+    return settings().test_item_delay
 
 
 def _over_memory() -> str:
@@ -274,7 +271,7 @@ class WorkerPool:
                     if outcome.kind == "memory":  # that worker leaves: a fresh one takes the next file
                         self._replace(slot)
                     continue
-            limit = self.timeout if slot.running else max(self.timeout or 0.0, STARTUP_LIMIT)
+            limit = (self.timeout or 0.0) if slot.running else max(self.timeout or 0.0, STARTUP_LIMIT)
             if broken or slot.process.sentinel in ready or not slot.process.is_alive():
                 slot.process.join(2)  # the pipe closes a moment before the process is reaped
                 outcome = _ended(task, slot.process.exitcode, now - slot.started)

@@ -114,7 +114,7 @@ def _broken_whatever_the_split(rows: list[Row], open_at: int, template: str, pre
     printed (the cross-year rules cannot see it, the values being undecided)."""
     out = []
     fixed = {k: r.candidates[0][0] for r in rows[:open_at] for k in r.keys}
-    for c in cross_year_constraints(template, previous.template):
+    for c in cross_year_constraints(template, previous.template or ""):
         touched = [r for r in rows[open_at:] if set(r.keys) & set(c.keys)]
         if not touched or any(t.key not in fixed and not any(t.key in r.keys for r in touched)
                               for t in (*c.lhs, *c.rhs) if not t.optional):
@@ -196,12 +196,12 @@ def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evid
     sketches = store.text_sketches(ids)
     out = []
     for r in rows:
-        values = {k: Value(key=k, value=v, status="number" if v is not None else "blank", raw="" if v is None else str(v))
-                  for k, v in current.get(r.document_id, {}).items()}
+        numbers = {k: Value(key=k, value=v, status="number" if v is not None else "blank", raw="" if v is None else str(v))
+                   for k, v in current.get(r.document_id, {}).items()}
         out.append(Result(document=DocumentInfo(name=r.name, sha256=r.sha256, type=r.type, size=r.size,
                                                 text_sketch=sketches.get(r.document_id, [])),
                           meta=ReportMeta(agency=r.agency, year=r.year, template=r.template),  # type: ignore[arg-type]
-                          extractor=r.extractor, model=r.model, values=values))
+                          extractor=r.extractor, model=r.model, values=numbers))
     return out
 
 

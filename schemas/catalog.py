@@ -11,9 +11,10 @@ Key scheme: ``<table>.<row>[.<column>]``; table ∈ t2, t3, t4 (national 2019/20
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterable, Literal
+from typing import Literal
 
 Template = Literal["2008", "2019", "2021"]
 TEMPLATES: tuple[Template, ...] = ("2008", "2019", "2021")

@@ -120,7 +120,7 @@ class Usage(BaseModel):
     seconds: float = 0.0
     per_call: list[CallUsage] = Field(default_factory=list)
 
-    def add(self, other: "Usage") -> "Usage":
+    def add(self, other: Usage) -> Usage:
         return Usage(
             calls=self.calls + other.calls,
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,

@@ -76,6 +76,8 @@ def standard_texts(template: str | None = None) -> tuple[str, ...]:
         tables = ("old",) if t == "2008" else ("t2", "t3", "t4")
         for table in tables:
             texts.append(catalog.TABLE_TITLES[table])
-            for spec in (*catalog.rows(table, t), *catalog.columns(table, t)):
-                texts += (spec.label, *spec.aliases)
+            for row in catalog.rows(table, t):
+                texts += (row.label, *row.aliases)
+            for column in catalog.columns(table, t):
+                texts += (column.label, *column.aliases)
     return tuple(dict.fromkeys(texts))

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import requirements
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -21,6 +23,16 @@ REAL_REPORTS = ("2023-huaian-hongze-district", "2024-huaian-hongze-district")
 # the agency's web page as archived: its text (the report on one line) and, for 2011, its HTML
 REAL_PAGES = ("2011-pingtan-zone.txt", "2011-pingtan-zone.html", "2012-pingtan-county.txt", "2014-pingtan-zone.txt",
               "2019-pingtan-zone.txt", "2021-pingtan-zone.txt")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads the settings again (from the environment its monkeypatch set), as a new process would."""
+    from extractor import settings
+
+    settings.use(None)
+    yield
+    settings.use(None)
 
 
 @pytest.fixture
@@ -47,26 +59,17 @@ def seed_gold() -> dict:
 
 def real_pdf(slug: str) -> Path:
     """A real report from ../shared/real, read in place; skip with the reason when it is absent."""
-    path = REAL / f"{slug}.pdf"
-    if not path.exists():
-        pytest.skip(f"../shared/real is not here ({path}); the real-report tests need the shared folder")
-    return path
+    return requirements.shared(REAL / f"{slug}.pdf")
 
 
 def real_file(name: str) -> Path:
     """Any file of ../shared/real, read in place; skip with the reason when it is absent."""
-    path = REAL / name
-    if not path.exists():
-        pytest.skip(f"../shared/real is not here ({path}); the real-report tests need the shared folder")
-    return path
+    return requirements.shared(REAL / name)
 
 
 def real_gold(name: str) -> dict:
     """The gold file of a real input (``2011-pingtan-zone.html`` → ``2011-pingtan-zone.gold.json``)."""
     return load_gold(REAL / (name.rsplit(".", 1)[0] + ".gold.json"))
-
-
-PG_URL = os.environ.get("XXGK_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -75,12 +78,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'xxgk.sqlite'}"
         return
-    if not PG_URL:
-        pytest.skip("XXGK_TEST_POSTGRES_URL is not set; start one with: eval \"$(bash .ci/postgres.sh)\"")
+    pg_url = requirements.postgres_url()
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    base = make_url(PG_URL)
+    base = make_url(pg_url)
     name = f"xxgk_t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

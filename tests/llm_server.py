@@ -23,14 +23,10 @@ from typing import Any
 import pytest
 
 from extractor.llm import local
+from tests import requirements
 
 _LOCK = threading.Lock()
 _SERVERS: dict[tuple[Any, ...], list[Any]] = {}  # key → [LocalServer, users]
-
-
-def skip_reason(model: str | None = None) -> str | None:
-    """Why no local server can run here, or None."""
-    return local.unavailable_reason(model)
 
 
 def acquire(model: str | None = None, **kwargs: Any) -> local.LocalServer:
@@ -62,9 +58,7 @@ def local_server(model: str | None = None, *, name: str = "llm_server", **kwargs
 
     @pytest.fixture(scope="session", name=name)
     def _fixture() -> Iterator[local.LocalServer]:
-        reason = skip_reason(model)
-        if reason:
-            pytest.skip(f"needs the [local] extra: {reason}")
+        requirements.local_llm(model)
         server = acquire(model, **kwargs)
         try:
             yield server

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 
+from tests import requirements
+
 
 def page_images(pdf: bytes, dpi: int, *, rotate: float = 0.0, jpeg: bool = False, pages: list[int] | None = None):
     """The pages as PIL images at ``dpi``; ``rotate`` degrees counter-clockwise and JPEG (quality 75) if asked."""
@@ -65,7 +67,9 @@ def blank_page_pdf(dpi: int = 150) -> bytes:
 
 
 def table_picture(doc, dpi: int = 200) -> bytes:
-    """The Document's tables alone, typeset on one tall page and scanned: a table pasted as a picture (PNG)."""
+    """The Document's tables alone, typeset on one tall page and scanned: a table pasted as a picture (PNG).
+    The page is typeset in the unembedded STSong-Light, so rendering it needs a CJK font on the machine."""
+    requirements.cjk_font()
     import html
 
     from reportlab.lib import colors
@@ -99,9 +103,4 @@ def table_picture(doc, dpi: int = 200) -> bytes:
 
 def needs_ocr():
     """Skip a test when the [ocr] extra is missing, naming what installs it."""
-    import pytest
-
-    from extractor.ingest import ocr
-
-    if not ocr.available():
-        pytest.skip("needs the [ocr] extra: pip install -e '.[ocr]' (.ci/run installs it)")
+    requirements.ocr()

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the API needs the [api] extra: pip install -e '.[api]'")
-pytest.importorskip("sqlalchemy", reason="the API needs the [store] extra")
+from tests import requirements
+
+requirements.package("fastapi", "api", module_level=True)
+requirements.package("sqlalchemy", "store", module_level=True)
 
 import httpx
 

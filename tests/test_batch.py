@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sqlalchemy", reason="the batch needs the [store] extra: pip install -e '.[store]'")
+from tests import requirements
+
+requirements.package("sqlalchemy", "store", module_level=True)
 
 from extractor import extract
 from extractor._errors import InputError

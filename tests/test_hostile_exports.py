@@ -14,6 +14,7 @@ import pytest
 from extractor import extract
 from extractor.exports import ReportRow, failed_csv, report_rows, values_csv, values_xlsx, write_exports
 from extractor.safe_csv import neutralize
+from tests import requirements
 from tests.conftest import SEED_TXT
 from tests.test_batch import run_batch
 
@@ -49,7 +50,7 @@ def test_a_file_named_like_a_formula_is_text_in_the_csv_and_numbers_stay_numbers
 
 
 def test_a_file_named_like_a_formula_is_no_formula_in_the_xlsx(seed_result) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
+    openpyxl = requirements.package("openpyxl", "export")
     wb = openpyxl.load_workbook(io.BytesIO(values_xlsx([ReportRow.of(HOSTILE_NAME, seed_result)])))
     ws = wb["values"]
     header = [c.value for c in ws[1]]

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the API needs the [api] extra: pip install -e '.[api]'")
+from tests import requirements
+
+requirements.package("fastapi", "api", module_level=True)
 
 from tests.test_api_server import KEY, Server
 
@@ -111,7 +113,7 @@ def test_serve_binds_to_loopback_by_default_and_says_so(tmp_path: Path) -> None:
     try:
         line = srv.proc.stderr.readline().decode()  # type: ignore[union-attr]
         assert "http://127.0.0.1:" in line and "loopback only" in line and "X-API-Key required" in line
-        addresses = [s for s in _listening_on(srv.port)]
+        addresses = list(_listening_on(srv.port))
         assert addresses and all(a.startswith("127.") for a in addresses)
     finally:
         srv.stop()

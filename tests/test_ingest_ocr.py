@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from extractor.ingest import ocr
-from tests import scans
+from tests import requirements, scans
 
 
 def test_beam_search_gives_the_runner_up_digit():
@@ -46,6 +46,7 @@ def test_short_lines_are_packed_into_few_strips():
 @pytest.mark.ocr
 def test_engine_reads_printed_numbers_and_labels():
     scans.needs_ocr()
+    requirements.cjk_font()  # the page is rendered in the unembedded STSong-Light
     import io
 
     from reportlab.pdfbase import pdfmetrics

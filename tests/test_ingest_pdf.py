@@ -13,16 +13,15 @@ from extractor._errors import CorruptFileError, EmptyInputError, EncryptedFileEr
 from extractor.document import Document, Paragraph, Table, squash
 from extractor.ingest.pdf import read_pdf
 from schemas import catalog
+from tests import requirements
+from tests.conftest import REAL
 
-REAL = Path("/work/shared/real")
 YEARS = ("2023", "2024")
 _NUM = re.compile(r"^\d+(\.\d+)?$")
 
 
 def _real(year: str) -> tuple[Document, dict]:
-    pdf = REAL / f"{year}-huaian-hongze-district.pdf"
-    if not pdf.exists():
-        pytest.skip(f"{pdf} is not available (the shared real reports are not mounted here)")
+    pdf = requirements.shared(REAL / f"{year}-huaian-hongze-district.pdf")
     gold = json.loads((REAL / f"{year}-huaian-hongze-district.gold.json").read_text(encoding="utf-8"))
     return read_pdf(pdf.read_bytes(), pdf.name), gold
 
@@ -205,7 +204,7 @@ def test_every_block_and_cell_has_page_and_bbox_inside_the_page(real):
 
 # --------------------------------------------------------------------------- synthetic PDFs
 def _cid_font() -> str:
-    pytest.importorskip("reportlab")
+    requirements.package("reportlab", "eval")
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
@@ -365,7 +364,9 @@ def test_diagonal_watermark_stays_out_of_cells_and_text():
 
 
 def test_label_typeset_rotated_90_degrees_is_kept():
-    """Vertical cell text set with a rotated matrix is not a watermark: it is read top to bottom."""
+    """Vertical cell text set with a rotated matrix is not a watermark: it is read top to bottom (pdfium gives
+    the rotated glyphs their boxes from the CJK font it stands in for the unembedded STSong-Light)."""
+    requirements.cjk_font()
     from reportlab.pdfgen import canvas
 
     font = _cid_font()
@@ -429,6 +430,7 @@ def test_table_drawn_inside_a_form_xobject():
 
 def test_landscape_page_made_with_rotate_reads_upright():
     """/Rotate 90 with content drawn turned: coordinates are those of the page as displayed."""
+    requirements.cjk_font()  # pdfium's stand-in for the unembedded font gives the turned glyphs their boxes
     from reportlab.pdfgen import canvas
 
     font = _cid_font()
@@ -535,7 +537,7 @@ def test_owner_password_only_pdf_is_read():
 
 
 def test_image_only_pdf_needs_ocr():
-    pytest.importorskip("PIL")
+    requirements.package("PIL", "ocr")
     from PIL import Image, ImageDraw
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -558,9 +560,7 @@ def test_image_only_pdf_needs_ocr():
 def test_load_dispatches_pdf_paths_here():
     from extractor.ingest import load
 
-    pdf = REAL / "2024-huaian-hongze-district.pdf"
-    if not pdf.exists():
-        pytest.skip(f"{pdf} is not available (the shared real reports are not mounted here)")
+    pdf = requirements.shared(REAL / "2024-huaian-hongze-district.pdf")
     doc = load(pdf)
     assert doc.source_name == pdf.name and doc.source_type == "pdf" and len(doc.tables()) == 5
 
@@ -580,16 +580,13 @@ def test_concurrent_reads_from_threads_agree():
 def test_a_report_printed_to_pdf_by_a_browser_reads_exactly(template: str, tmp_path) -> None:
     """Many published PDFs are web pages printed by a browser: subset-embedded CFF fonts, borders drawn
     as filled paths, tables broken over pages. Chromium prints a generated report; every value must come back."""
-    import os
-    import shutil
     import subprocess
 
     from evals.generator import generate, render
     from extractor.api import extract
 
-    chromium = os.environ.get("XXGK_CHROMIUM", "/usr/bin/chromium")
-    if not shutil.which(chromium):
-        pytest.skip(f"no Chromium at {chromium}; .ci/browser.sh installs it")
+    chromium = requirements.chromium()
+    requirements.cjk_font()  # Chromium prints the Chinese text in a system font
     report = generate(11, template)
     html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
     html.write_bytes(render(report, "html"))
@@ -613,9 +610,7 @@ VALUE_BOXES = json.loads((FIXTURE_PDFS / "value_boxes.json").read_text(encoding=
 def test_every_value_keeps_its_box(name: str) -> None:
     from extractor.api import extract
 
-    path = (REAL if name.startswith("20") else FIXTURE_PDFS) / name
-    if not path.exists():
-        pytest.skip(f"{path} is not available (the shared real reports are not mounted here)")
+    path = requirements.shared(REAL / name) if name.startswith("20") else FIXTURE_PDFS / name
     result = extract(path)
     got = {k: [[e.page, list(e.bbox) if e.bbox else None] for e in v.evidence] for k, v in result.values.items()}
     got.update({f"prose:{k}": [[e.page, list(e.bbox) if e.bbox else None] for e in v.evidence]

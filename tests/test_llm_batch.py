@@ -21,13 +21,16 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("openai", reason="the Batch API needs the [llm] extra")
-pytest.importorskip("instructor", reason="the Batch API needs the [llm] extra")
-pytest.importorskip("sqlalchemy", reason="the Batch API keeps its batches in the store ([store] extra)")
+from tests import requirements
+
+requirements.package("openai", "llm", module_level=True)
+requirements.package("instructor", "llm", module_level=True)
+requirements.package("sqlalchemy", "store", module_level=True)
 
 from extractor import extract
 from extractor.api import read_document
 from extractor.batch import start_job
+from extractor.llm.chunks import RowChunk
 from extractor.llm.config import LLMConfig
 from extractor.llm.extractor import LLMExtractor
 from extractor.llm_batch import (
@@ -43,7 +46,6 @@ from extractor.llm_batch import (
 )
 from extractor.store import open_store
 from tests.conftest import FIXTURES, ROOT
-from extractor.llm.chunks import RowChunk  # noqa: E402
 from tests.fake_openai import FakeOpenAIServer, copy_row, every_cell
 from tests.loopback import LoopbackServer
 
@@ -91,7 +93,7 @@ class FakeBatchServer(LoopbackServer):
                         body = json.loads(self._body())
                         server.chat_requests.append(body)
                         return server._send(self, 200, server._completion(body, server.answer(body)))
-                server._send(self, 404, {"error": {"message": "no route", "type": "invalid_request_error"}})
+                return server._send(self, 404, {"error": {"message": "no route", "type": "invalid_request_error"}})
 
             def do_GET(self) -> None:
                 with server._lock:
@@ -107,7 +109,7 @@ class FakeBatchServer(LoopbackServer):
                         self.end_headers()
                         self.wfile.write(data)
                         return None
-                server._send(self, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+                return server._send(self, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
         self._serve(Handler)
 
@@ -173,7 +175,7 @@ class FakeBatchServer(LoopbackServer):
             if kind == "invalid":
                 content = "{numbers: twelve, 3"
             elif kind == "invent":
-                answer = {k: 987654 for k in answer}
+                answer = dict.fromkeys(answer, 987654)
             out.append({"id": rid, "custom_id": cid, "error": None, "response": {
                 "status_code": 200, "request_id": f"req_{n}", "body": self._completion(body, answer, content)}})
         to_bytes = lambda rows: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
@@ -319,7 +321,7 @@ def test_upload_submit_poll_download_with_fake_server(job: tuple[Any, str], tmp_
         assert create["endpoint"] == "/v1/chat/completions" and create["completion_window"] == "24h"
         assert create["metadata"]["xxgk_job"] == job_id
         uploaded = [json.loads(x) for x in srv.files[create["input_file_id"]]["data"].decode().splitlines()]
-        (row,) = [b for b in _all_batches(store, job_id)]
+        (row,) = list(_all_batches(store, job_id))
         assert row.batch_id == "batch_0001" and row.status == "processed"
         assert row.requests == {u["custom_id"]: request_hash(u["body"]) for u in uploaded}
         assert totals["valid"] == len(uploaded) - 5 and totals["invalid"] == 4 and totals["missing"] == 1

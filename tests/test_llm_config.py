@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("instructor", reason="the [llm] extra is not installed")
+from tests import requirements
 
-from extractor._errors import ConfigError  # noqa: E402
-from extractor.llm.config import PRESETS, load_config  # noqa: E402
+requirements.package("instructor", "llm", module_level=True)
+
+from extractor._errors import ConfigError
+from extractor.llm.config import PRESETS, load_config
 
 
 def _toml(tmp_path, body: str):

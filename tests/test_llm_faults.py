@@ -12,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("instructor", reason="the [llm] extra is not installed")
+from tests import requirements
 
-from extractor._errors import BackendError  # noqa: E402
-from extractor.api import extract, read_document  # noqa: E402
-from extractor.llm.chunks import chunk  # noqa: E402
-from extractor.llm.config import LLMConfig  # noqa: E402
-from extractor.llm.extractor import HybridExtractor, LLMExtractor  # noqa: E402
-from extractor.llm.locate import locate  # noqa: E402
-from tests.conftest import FIXTURES, SEED_TXT  # noqa: E402
-from tests.fake_openai import FakeOpenAIServer, copy_row, every_cell  # noqa: E402
+requirements.package("instructor", "llm", module_level=True)
+
+from extractor._errors import BackendError
+from extractor.api import extract, read_document
+from extractor.llm.chunks import chunk
+from extractor.llm.config import LLMConfig
+from extractor.llm.extractor import HybridExtractor, LLMExtractor
+from extractor.llm.locate import locate
+from tests.conftest import FIXTURES, SEED_TXT
+from tests.fake_openai import FakeOpenAIServer, copy_row, every_cell
 
 FMT2021 = FIXTURES / "text" / "2022-2021format.md"
 
@@ -35,8 +37,8 @@ def _gold(path: Path) -> dict:
 
 
 def _cfg(url: str, **kw) -> LLMConfig:
-    base = dict(base_url=url, model="fake-model", api_key="test", cache=False, retries=0, timeout=3.0,
-                concurrency=4, price_input=1.0, price_output=2.0)
+    base = {"base_url": url, "model": "fake-model", "api_key": "test", "cache": False, "retries": 0, "timeout": 3.0,
+                "concurrency": 4, "price_input": 1.0, "price_output": 2.0}
     base.update(kw)
     return LLMConfig(**base)
 
@@ -54,7 +56,7 @@ def test_fake_server_copying_reader_fills_every_seed_key_with_grounded_evidence(
     assert result.extractor == "llm" and result.model == "fake-model"
     assert {k: result.values[k].value for k in gold} == gold
     doc, _ = read_document(path)
-    for k, v in result.values.items():
+    for v in result.values.values():
         assert v.grounded and v.extractor == "llm" and v.evidence[0].kind == "llm"
         if v.value is not None:  # the evidence points at the printed number
             ev = v.evidence[0]

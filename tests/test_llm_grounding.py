@@ -6,14 +6,16 @@ from dataclasses import replace
 
 import pytest
 
-pytest.importorskip("instructor", reason="the [llm] extra is not installed")
+from tests import requirements
 
-from pydantic import ValidationError  # noqa: E402
+requirements.package("instructor", "llm", module_level=True)
 
-from extractor.llm.cache import cache_key  # noqa: E402
-from extractor.llm.grounding import RowGrounder, strip_reasoning  # noqa: E402
-from extractor.llm.locate import RowTask  # noqa: E402
-from extractor.llm.models import answer_json, row_model  # noqa: E402
+from pydantic import ValidationError
+
+from extractor.llm.cache import cache_key
+from extractor.llm.grounding import RowGrounder, strip_reasoning
+from extractor.llm.locate import RowTask
+from extractor.llm.models import answer_json, row_model
 
 TEXT = ("前文 12 件\n(一)主动公开政府信息数(不同渠道和方式公开相同信息计1条)\t条\t42658\t\n"
         "三、(一)予以公开\t5\t0\t\t0\t5\t1,204\t7.5\n")

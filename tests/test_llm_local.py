@@ -26,7 +26,8 @@ from pydantic import BaseModel, Field
 from extractor._errors import BackendError, ConfigError
 from extractor.llm import local
 from extractor.llm.local_cli import llm
-from tests.llm_server import local_server, skip_reason
+from tests import requirements
+from tests.llm_server import local_server
 
 llm_server = local_server()
 
@@ -316,7 +317,13 @@ def test_cli_list_names_both_models_and_install_state() -> None:
 
 # ------------------------------------------------------------------------------ real model and server
 
-_NEEDS_LOCAL = pytest.mark.skipif(bool(skip_reason()), reason=f"needs the [local] extra: {skip_reason()}")
+@pytest.fixture()
+def needs_local() -> None:
+    """The [local] model parts and a llama-server for this CPU (skip, or fail under XXGK_REQUIRE_ALL=1)."""
+    requirements.local_llm()
+
+
+_NEEDS_LOCAL = pytest.mark.usefixtures("needs_local")
 
 
 @pytest.mark.llm
@@ -358,8 +365,8 @@ class _Count(BaseModel):
 
 @pytest.mark.llm
 def test_real_server_instructor_json_schema_extracts_integer(llm_server: local.LocalServer) -> None:
-    instructor = pytest.importorskip("instructor")
-    openai = pytest.importorskip("openai")
+    instructor = requirements.package("instructor", "llm")
+    openai = requirements.package("openai", "llm")
     import httpx
 
     client = instructor.from_openai(

@@ -12,18 +12,20 @@ from dataclasses import replace
 
 import pytest
 
-pytest.importorskip("instructor", reason="the [llm] extra is not installed")
+from tests import requirements
 
-from extractor.api import extract, read_document  # noqa: E402
-from extractor.llm.client import LLMClient  # noqa: E402
-from extractor.llm.config import LLMConfig  # noqa: E402
-from extractor.llm.extractor import HybridExtractor, LLMExtractor, run_sync  # noqa: E402
-from extractor.llm.grounding import RowGrounder  # noqa: E402
-from extractor.llm.locate import RowTask  # noqa: E402
-from extractor.llm.models import row_model  # noqa: E402
-from extractor.llm.prompts import row_prompt  # noqa: E402
-from tests.conftest import FIXTURES, SEED_GOLD, SEED_TXT  # noqa: E402
-from tests.llm_server import local_server  # noqa: E402
+requirements.package("instructor", "llm", module_level=True)
+
+from extractor.api import extract, read_document
+from extractor.llm.client import LLMClient
+from extractor.llm.config import LLMConfig
+from extractor.llm.extractor import HybridExtractor, LLMExtractor, run_sync
+from extractor.llm.grounding import RowGrounder
+from extractor.llm.locate import RowTask
+from extractor.llm.models import row_model
+from extractor.llm.prompts import row_prompt
+from tests.conftest import FIXTURES, SEED_GOLD, SEED_TXT
+from tests.llm_server import local_server
 
 llm_server = local_server()
 pytestmark = pytest.mark.llm
@@ -37,8 +39,8 @@ def shared_cache(tmp_path_factory):
 
 
 def _cfg(server, **kw) -> LLMConfig:
-    base = dict(base_url=server.base_url, model=server.model_name, api_key="local", concurrency=2, timeout=300,
-                cache=False)
+    base = {"base_url": server.base_url, "model": server.model_name, "api_key": "local", "concurrency": 2, "timeout": 300,
+                "cache": False}
     base.update(kw)
     return LLMConfig(**base)
 
@@ -59,7 +61,7 @@ def _assert_grounded_evidence(result, path):
         # the model's reading, or a row printing only zeros that needed no call
         assert ev.kind == "llm" or (ev.kind == "table" and v.value == 0), key
         assert doc.text[ev.start:ev.end] == ev.text, key
-        assert float(ev.text.replace(",", "")) == float(v.value if v.extractor == "llm" else v.value), key
+        assert float(ev.text.replace(",", "")) == float(v.value), key
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ def _t4_document(cells: list[str], readings: dict[int, tuple[float, list[tuple[s
 
 
 def test_confident_readings_are_kept_and_marked():
-    doc, result = _t4_document(["1", "1", "0", "0", "2", "1", "0", "0", "0", "1", "2", "0", "1", "0", "3"], {})
+    _doc, result = _t4_document(["1", "1", "0", "0", "2", "1", "0", "0", "0", "1", "2", "0", "1", "0", "3"], {})
     v = result.values["t4.复议.维持"]
     assert v.value == 1 and v.evidence[0].ocr is not None
     assert v.evidence[0].ocr.confidence == 0.99 and v.evidence[0].ocr.source == "page 1"
@@ -42,7 +42,7 @@ def test_confident_readings_are_kept_and_marked():
 
 
 def test_low_confidence_digit_gives_no_value_and_a_finding_with_both_readings():
-    doc, result = _t4_document(["1", "1", "0", "0", "2", "1", "0", "0", "0", "1", "2", "0", "1", "0", "3"],
+    _doc, result = _t4_document(["1", "1", "0", "0", "2", "1", "0", "0", "0", "1", "2", "0", "1", "0", "3"],
                                {1: (0.41, [("7", 0.35)])})
     v = result.values["t4.复议.纠正"]
     assert v.value is None and v.candidates == [[1], [7]]
@@ -55,7 +55,7 @@ def test_low_confidence_digit_gives_no_value_and_a_finding_with_both_readings():
 
 def test_identities_choose_between_readings_only_when_the_runner_up_fits():
     # 复议 总计 printed 2 but read "7" (1+1+0+0 = 2): the engine's runner-up "2" makes the sum hold
-    doc, result = _t4_document(["1", "1", "0", "0", "7", "1", "0", "0", "0", "1", "2", "0", "1", "0", "3"],
+    _doc, result = _t4_document(["1", "1", "0", "0", "7", "1", "0", "0", "0", "1", "2", "0", "1", "0", "3"],
                                {4: (0.93, [("2", 0.05)])})
     v = result.values["t4.复议.总计"]
     assert v.value is None and v.candidates == [[7], [2]]
@@ -66,7 +66,7 @@ def test_identities_choose_between_readings_only_when_the_runner_up_fits():
 
 def test_a_sum_the_report_prints_wrong_stays_a_report_finding():
     # 总计 0 against 10+1: no reading of the engine fits, so the printed 0 stands and the rule fires
-    doc, result = _t4_document(["10", "1", "0", "0", "0", "0", "0", "0", "0", "0", "5", "0", "0", "0", "0"],
+    _doc, result = _t4_document(["10", "1", "0", "0", "0", "0", "0", "0", "0", "0", "5", "0", "0", "0", "0"],
                                {4: (0.97, [("8", 0.01), ("6", 0.03)])})
     assert result.values["t4.复议.总计"].value == 0
     assert not [f for f in result.findings if f.rule == "extract.ocr_doubtful"]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 
 from extractor import extract
+from extractor.reader.labels import best_match
 from extractor.reader.values import readings
 from extractor.text import canonical, core
-from extractor.reader.labels import best_match
 from schemas import catalog
+from tests import requirements
 from tests.conftest import FIXTURES, REAL, REAL_REPORTS, load_gold, real_pdf
 
 
@@ -125,10 +125,9 @@ def test_run_together_report_settles_splits_by_identities_and_asks_for_the_rest(
 @pytest.mark.parametrize("slug", REAL_REPORTS)
 def test_real_reports_as_pdftotext_layout_text(slug, tmp_path):
     pdf = real_pdf(slug)
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdftotext = requirements.pdftotext()
     out = tmp_path / f"{slug}.txt"
-    subprocess.run(["pdftotext", "-layout", str(pdf), str(out)], check=True)
+    subprocess.run([pdftotext, "-layout", str(pdf), str(out)], check=True)
     r = extract(out)
     gold = load_gold(REAL / f"{slug}.gold.json")
     flat = r.flat()

@@ -15,28 +15,28 @@ def real(request):
 
 
 def test_all_186_values_equal_gold(real):
-    slug, result, gold = real
+    _slug, result, gold = real
     assert len(gold["values"]) == 186
     flat = result.flat()
     assert {k: flat.get(k, "MISSING") for k in gold["values"]} == gold["values"]
 
 
 def test_metadata(real):
-    slug, result, gold = real
+    _slug, result, gold = real
     assert result.meta.agency == gold["meta"]["agency"]
     assert result.meta.year == gold["meta"]["year"] and result.meta.template == "2021"
     assert result.document.pages == 5
 
 
 def test_values_point_at_their_page(real):
-    slug, result, gold = real
+    _slug, result, _gold = real
     ev = result.values["t4.复议.维持"].evidence[0]
     assert ev.page == 4 and ev.bbox is not None
     assert result.values["t2.规章.本年制发"].evidence[0].page == 2
 
 
 def test_findings(real):
-    slug, result, gold = real
+    slug, result, _gold = real
     report = result.report_findings()
     if slug.startswith("2023"):
         assert [(f.rule, f.detail["variant"], f.actual, f.expected) for f in report] == [
@@ -72,13 +72,13 @@ def test_web_pages_read_every_value_right_or_leave_it_to_a_person(page):
 
 
 def test_web_pages_raise_no_error_on_consistent_tables(page):
-    name, result, gold = page
+    _name, result, gold = page
     assert [f.message for f in result.findings if f.severity == "error"] == []
     assert result.meta.year == gold["meta"]["year"] and result.meta.template == gold["meta"]["template"]
 
 
 def test_old_two_column_tables_keep_the_cumulative_column_apart(page):
-    name, result, gold = page
+    _name, result, gold = page
     if gold["meta"]["template"] != "2008":
         pytest.skip("the two-column table is the old template's")
     flat = result.flat()
@@ -88,7 +88,7 @@ def test_old_two_column_tables_keep_the_cumulative_column_apart(page):
 
 
 def test_undecided_splits_say_what_they_are(page):
-    name, result, gold = page
+    name, result, _gold = page
     doubts = [f for f in result.findings if f.rule == "extract.ambiguous_split"]
     assert len({k for f in doubts for k in f.detail["undecided"]}) == UNDECIDED.get(name, 0)
     assert all(f.severity == "warning" and f.category == "extraction" for f in doubts)

@@ -56,7 +56,7 @@ def _broken(rule: Rule) -> dict[str, float]:
 
 
 def _findings_of(rule: Rule, numbers: dict[str, float]):
-    template = sorted(rule.templates)[0]
+    template = min(rule.templates)
     found = validate(_values(numbers), template=template)
     return [f for f in found if f.rule == rule.id and rule.lhs[0].lstrip("?-") in f.keys
             and f.detail.get("variant", rule.variant) == rule.variant]
@@ -168,11 +168,11 @@ def test_prose_group_total_against_its_parts():
 
 # ----------------------------------------------------------------------------- metadata
 def _meta(**kw) -> ReportMeta:
-    base = dict(year=2022, title_year=2022, template="2021", template_evidence=["本年制发件数"],
-                period_start=date(2022, 1, 1), period_end=date(2022, 12, 31),
-                sections=["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
+    base = {"year": 2022, "title_year": 2022, "template": "2021", "template_evidence": ["本年制发件数"],
+                "period_start": date(2022, 1, 1), "period_end": date(2022, 12, 31),
+                "sections": ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
                           "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"],
-                fee_statement="本机关未收取信息处理费。", published=date(2023, 1, 20))
+                "fee_statement": "本机关未收取信息处理费。", "published": date(2023, 1, 20)}
     base.update(kw)
     return ReportMeta(**base)
 

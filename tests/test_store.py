@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sqlalchemy", reason="the store needs the [store] extra: pip install -e '.[store]'")
+from tests import requirements
+
+requirements.package("sqlalchemy", "store", module_level=True)
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("streamlit", reason="the UI tests need the [ui] extra: pip install 'xxgk[ui]'")
+from tests import requirements
+
+requirements.package("streamlit", "ui", module_level=True)
 
 from streamlit.testing.v1 import AppTest
 

@@ -28,17 +28,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from tests import requirements
 from tests.conftest import REAL, ROOT, SEED_TXT
 from tests.ui_app import running_app
 
-CHROMIUM = os.environ.get("XXGK_CHROMIUM", "/usr/bin/chromium")
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = ROOT / "docs" / "screenshots" / "review.png"
@@ -52,15 +50,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture()
 def app(tmp_path: Path):
     """The app as `xxgk ui` runs it, with one administrator; yields (url, data folder)."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("the browser test needs the playwright package: run .ci/browser.sh")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.skip(f"no Chromium at {CHROMIUM}: run .ci/browser.sh (apt-get install chromium)")
-    missing = [p for p in REPORTS if not p.exists()]
-    if missing:
-        pytest.skip(f"the real reports are not here ({missing[0]}); the browser test reads ../shared/real in place")
+    requirements.playwright()
+    requirements.chromium()
+    for report in REPORTS:
+        requirements.shared(report)
     from ui import auth
 
     auth.add_user(REVIEWER, PASSWORD, role="admin", path=tmp_path / "users.json")
@@ -139,7 +132,7 @@ def test_a_reviewers_whole_day_in_chromium(app, tmp_path: Path) -> None:
     url, data = app
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=CHROME_ARGS, headless=True,
+            str(tmp_path / "chromium-profile"), executable_path=requirements.chromium(), args=CHROME_ARGS, headless=True,
             viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True)
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()
@@ -347,13 +340,13 @@ def test_a_scan_reviewed_in_chromium(ocr_cache, app, tmp_path: Path) -> None:
     the form, the crop beside the value, both readings shown, one picked with a click and saved as an edit."""
     from playwright.sync_api import expect, sync_playwright
 
-    from extractor.ingest import load, ocr
+    from extractor.ingest import load
     from tests import scans, seed_formats
     from tests.test_ui_ocr_view import DOUBTED, doubtful_scan
     from ui.findings import finding_id
 
-    if not ocr.available():
-        pytest.skip("needs the [ocr] extra: pip install -e '.[ocr]' (.ci/run installs it)")
+    requirements.ocr()
+    requirements.cjk_font()  # the seed is typeset in the unembedded STSong-Light, then rendered
     (seed_page,) = scans.page_images(seed_formats.to_pdf(load(SEED_TXT)), 150, pages=[5])
     scan, result, doubt = doubtful_scan(seed_page)
     url, data = app
@@ -362,7 +355,7 @@ def test_a_scan_reviewed_in_chromium(ocr_cache, app, tmp_path: Path) -> None:
         store.save_extraction(report, result, created_by=REVIEWER)
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=CHROME_ARGS, headless=True,
+            str(tmp_path / "chromium-profile"), executable_path=requirements.chromium(), args=CHROME_ARGS, headless=True,
             viewport={"width": 1440, "height": 900}, locale="zh-CN")
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()

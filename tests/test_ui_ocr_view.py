@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("streamlit", reason="the UI tests need the [ui] extra: pip install 'xxgk[ui]'")
+from tests import requirements
+
+requirements.package("streamlit", "ui", module_level=True)
 
 from streamlit.testing.v1 import AppTest
 
@@ -74,6 +76,7 @@ def test_form_marks_ocr_values_but_not_once_a_person_edited_them():
 def seed_page():
     """Page 5 of the seed (the statistics table) scanned at 150 dpi."""
     scans.needs_ocr()
+    requirements.cjk_font()  # the seed is typeset in the unembedded STSong-Light, then rendered
     (page,) = scans.page_images(seed_formats.to_pdf(load(SEED_TXT)), 150, pages=[5])
     return page
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("streamlit", reason="the UI tests need the [ui] extra: pip install 'xxgk[ui]'")
+from tests import requirements
+
+requirements.package("streamlit", "ui", module_level=True)
 
 import extractor
 from extractor.store import Store, open_store

@@ -7,6 +7,7 @@ import stat
 import time
 from pathlib import Path
 
+from extractor import settings
 from ui import auth, sessions
 
 
@@ -19,6 +20,7 @@ def test_a_token_names_its_account_until_it_expires(ui_env: Path, monkeypatch) -
     token = sessions.issue(user)
     assert sessions.verify(token).name == "李四"
     monkeypatch.setenv("XXGK_UI_SESSION_HOURS", "1")
+    settings.use(None)  # as a server started again with the new setting
     short = sessions.issue(user, now=time.time() - 3601)
     assert sessions.verify(short) is None
     assert sessions.verify(sessions.issue(user, now=time.time() - 3500)) is not None
@@ -56,6 +58,7 @@ def test_the_signing_key_is_made_once_owner_only_or_taken_from_the_environment(u
     key_file = ui_env / "ui-session.key"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600 and len(key_file.read_bytes()) == 32
     monkeypatch.setenv("XXGK_UI_SECRET", "another key")
+    settings.use(None)
     assert sessions.verify(token) is None  # signed with the file's key
     assert sessions.verify(sessions.issue(user)) is not None
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sqlalchemy", reason="the store needs the [store] extra")
+from tests import requirements
+
+requirements.package("sqlalchemy", "store", module_level=True)
 
 from extractor.store import open_store
 from tests.conftest import ROOT

@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from extractor._errors import ConfigError
+from extractor.settings import settings
 
 _N, _R, _P = 2**14, 8, 1  # scrypt cost: ~16 MiB and a few tens of ms per check
 ROLES = ("admin", "reviewer")
@@ -43,7 +44,7 @@ class User(BaseModel):
 
 def users_file() -> Path:
     """Where the accounts live (created on the first ``add_user``)."""
-    explicit = os.environ.get("XXGK_USERS_FILE")
+    explicit = settings().ui.users_file
     if explicit:
         return Path(explicit).expanduser()
     from extractor.store.config import data_dir

@@ -10,40 +10,30 @@ is taken up again by the next one. The upload page only follows the job's counts
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from extractor.batch import STALE_AFTER, Input, JobRunner, add_inputs, inputs_from_bytes, requeue_dead
+from extractor.settings import settings
 from extractor.store import JobRow, Store
 
 KIND = "ui"
 UPLOAD_TYPES: list[str] = ["pdf", "docx", "html", "htm", "txt", "md", "png", "jpg", "jpeg", "tif", "tiff", "zip"]
-DEFAULT_MAX_MB = 50
 
 
 def max_upload_mb() -> int:
     """The largest file one upload may be, in MB: ``$XXGK_UI_MAX_MB`` (default 50); Streamlit is given the same."""
-    try:
-        return max(1, int(float(os.environ.get("XXGK_UI_MAX_MB") or DEFAULT_MAX_MB)))
-    except ValueError:
-        return DEFAULT_MAX_MB
+    return settings().ui.max_upload_mb
 
 
 def _workers() -> int:
-    try:
-        return max(1, int(os.environ.get("XXGK_UI_WORKERS") or 1))
-    except ValueError:
-        return 1
+    return settings().ui.workers
 
 
 def _timeout() -> float:
-    try:
-        return max(10.0, float(os.environ.get("XXGK_UI_TIMEOUT") or 300))
-    except ValueError:
-        return 300.0
+    return max(10.0, settings().ui.timeout)
 
 
 def submit(store: Store, files: Iterable[tuple[str, bytes]], *, extractor: str = "rules", who: str) -> JobRow:

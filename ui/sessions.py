@@ -25,20 +25,16 @@ import threading
 import time
 from pathlib import Path
 
+from extractor.settings import settings
 from ui.auth import User, load_users, stamp, users_file
 
 COOKIE = "xxgk_session"
-DEFAULT_HOURS = 12.0
 CODE_SECONDS = 60.0  # a one-time code for the cookie route lives this long
 
 
 def session_seconds() -> float:
-    """How long a sign-in lasts: ``$XXGK_UI_SESSION_HOURS`` (default 12 hours)."""
-    try:
-        hours = float(os.environ.get("XXGK_UI_SESSION_HOURS") or DEFAULT_HOURS)
-    except ValueError:
-        hours = DEFAULT_HOURS
-    return max(60.0, hours * 3600)
+    """How long a sign-in lasts: ``$XXGK_UI_SESSION_HOURS`` (default 12 hours), at least a minute."""
+    return max(60.0, settings().ui.session_hours * 3600)
 
 
 def _key_file() -> Path:
@@ -50,7 +46,7 @@ _KEY: dict[Path, bytes] = {}
 
 def secret() -> bytes:
     """The signing key: ``$XXGK_UI_SECRET``, else a random key kept owner-only beside the users file."""
-    explicit = os.environ.get("XXGK_UI_SECRET")
+    explicit = settings().ui.secret
     if explicit:
         return hashlib.sha256(explicit.encode()).digest()
     path = _key_file()

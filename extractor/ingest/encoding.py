@@ -6,7 +6,7 @@ import re
 
 from extractor._errors import DecodingError
 
-_META_RE = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_META_RE = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 # a <meta> charset may sit after long inline scripts; look for it specifically in a wider window
 _META_TAG_RE = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _GB_FAMILY = ("gbk", "gb2312", "gb_2312-80", "x-gbk", "cp936", "gb_2312", "csgb2312", "euc-cn", "x-euc-cn")

@@ -177,7 +177,7 @@ def _grid(table) -> SpanGrid:
 def _section_order(tr) -> int:
     """thead rows first and tfoot rows last, wherever the source puts them (HTML 4 put tfoot first)."""
     parent = tr.getparent()
-    return {"thead": 0, "tfoot": 2}.get(_tag(parent) if parent is not None else "", 1)
+    return {"thead": 0, "tfoot": 2}.get((_tag(parent) or "") if parent is not None else "", 1)
 
 
 _LINE = "\n"  # line-break marker; source newlines are turned into spaces before it is used

@@ -31,10 +31,9 @@ from extractor.document import Document, DocumentBuilder, OcrMark, Paragraph, Ta
 from extractor.ingest import ocr
 from extractor.ingest.lexicon import snap
 from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_numberish, read_page
+from extractor.settings import settings
 
 CACHE_VERSION = "xxgk-ocr-6"  # bump when the layout or the engine's output changes
-MAX_PIXELS = int(os.environ.get("XXGK_MAX_IMAGE_PIXELS", 80_000_000))  # a decompression bomb stops here
-MAX_PAGES = int(os.environ.get("XXGK_OCR_MAX_PAGES", 60))  # OCR takes seconds a page: a 500-page scan is refused
 
 ProgressFn = Callable[[int, int, float, bool], None]  # (page done, pages, seconds, from cache)
 progress: contextvars.ContextVar[ProgressFn | None] = contextvars.ContextVar("xxgk_ocr_progress", default=None)
@@ -85,8 +84,9 @@ def decode_image(data: bytes, name: str = "") -> list[Any]:
         frames = []
         for i in range(getattr(img, "n_frames", 1)):
             img.seek(i)
-            if img.width * img.height > MAX_PIXELS:
-                raise TooLargeError(f"{name}: {img.width}×{img.height} px > {MAX_PIXELS} px (XXGK_MAX_IMAGE_PIXELS)")
+            max_pixels = settings().ocr.max_image_pixels  # a decompression bomb stops here
+            if img.width * img.height > max_pixels:
+                raise TooLargeError(f"{name}: {img.width}×{img.height} px > {max_pixels} px (XXGK_MAX_IMAGE_PIXELS)")
             frame = ImageOps.exif_transpose(img) if i == 0 else img
             if frame.mode in ("RGBA", "LA", "P"):
                 frame = frame.convert("RGBA")
@@ -133,8 +133,7 @@ def add_images(builder: DocumentBuilder, images: list[PageImage], name: str = ""
     A scan in which no image holds any text is an error (a blank page scanned), unless ``blank_ok``
     (pictures inside a document that has its own text).
     """
-    if len(images) > MAX_PAGES:
-        raise TooLargeError(f"{name}: {len(images)} pages to OCR > {MAX_PAGES} (XXGK_OCR_MAX_PAGES)")
+    check_ocr_pages(len(images), name)
     pages = read_images(images)
     with_text = 0
     for img, page in zip(images, pages):
@@ -353,15 +352,15 @@ def read_images(images: list[PageImage]) -> list[ScanPage]:
     return [p for p in out if p is not None]
 
 
-def _cache_dir() -> Path | None:
-    where = os.environ.get("XXGK_OCR_CACHE", "")
-    if where.lower() in ("off", "0", "none", "false"):
-        return None
-    return Path(where) if where else Path.home() / ".cache" / "xxgk" / "ocr"
+def check_ocr_pages(pages: int, name: str) -> None:
+    """Refuse a file with more pages to OCR than ``XXGK_OCR_MAX_PAGES``: a page takes seconds."""
+    most = settings().ocr.max_pages
+    if pages > most:
+        raise TooLargeError(f"{name}: {pages} pages to OCR > {most} (XXGK_OCR_MAX_PAGES)")
 
 
 def _cache_path(sha: str) -> Path | None:
-    d = _cache_dir()
+    d = settings().ocr.cache_dir()
     if d is None:
         return None
     key = hashlib.sha256(f"{CACHE_VERSION}:{sha}".encode()).hexdigest()
@@ -407,7 +406,7 @@ def page_from_json(d: dict[str, Any]) -> ScanPage:
 # --------------------------------------------------------------------------------------- the pool
 def _may_pool() -> bool:
     """A pool only where it helps and may run: not inside a pool's worker (no grandchildren), not when told 1."""
-    if os.environ.get("XXGK_OCR_WORKERS", "") == "1" or (os.cpu_count() or 1) < 2:
+    if settings().ocr.workers == 1 or (os.cpu_count() or 1) < 2:
         return False
     return not mp.current_process().daemon
 
@@ -419,7 +418,6 @@ def _ocr_task(task: Any) -> Any:
 
     from extractor.workers import Outcome
 
-    os.environ.setdefault("XXGK_OCR_THREADS", "1")
     t0 = time.perf_counter()
     try:
         gray = cv2.imdecode(np.frombuffer(task.data, np.uint8), cv2.IMREAD_GRAYSCALE)
@@ -436,9 +434,13 @@ def _read_in_pool(images: list[PageImage], report: ProgressFn | None, done: int,
 
     from extractor.workers import Task, WorkerPool
 
-    tasks = [Task(i, img.source, cv2.imencode(".png", img.gray)[1].tobytes()) for i, img in enumerate(images)]
+    ocr_settings = settings().ocr
+    # each worker reads its pages on one ONNX thread (unless told otherwise): the workers share the cores
+    one_thread = replace(settings(), ocr=replace(ocr_settings, threads=ocr_settings.threads or 1))
+    tasks = [Task(i, img.source, cv2.imencode(".png", img.gray)[1].tobytes(), settings=one_thread)
+             for i, img in enumerate(images)]
     out: list[ScanPage | None] = [None] * len(images)
-    size = min(len(images), os.cpu_count() or 2, int(os.environ.get("XXGK_OCR_WORKERS", "0") or 0) or 2)
+    size = min(len(images), os.cpu_count() or 2, ocr_settings.workers or 2)
     pending = list(tasks)
     with WorkerPool(size, fn=_ocr_task) as pool:
         while pending or pool.busy:

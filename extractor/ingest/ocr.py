@@ -12,12 +12,12 @@ faster per page (README, "Scanned reports"; ``benchmarks/ocr_engines.py``).
 from __future__ import annotations
 
 import math
-import os
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from extractor._errors import ImageOnlyError
+from extractor.settings import settings
 
 Box = tuple[int, int, int, int]  # x0, top, x1, bottom in pixels
 
@@ -84,11 +84,8 @@ def engine() -> OcrEngine:
 
 
 def _threads() -> int:
-    """ONNX threads per process: $XXGK_OCR_THREADS, else every core."""
-    try:
-        return max(0, int(os.environ.get("XXGK_OCR_THREADS", "0")))
-    except ValueError:
-        return 0
+    """ONNX threads per process: $XXGK_OCR_THREADS, else (0) every core."""
+    return settings().ocr.threads
 
 
 class RapidEngine:
@@ -128,7 +125,7 @@ class RapidEngine:
 
         h, w = image.shape[:2]
         scale = min(1.0, self.det_side / max(h, w))
-        rh, rw = max(32, int(round(h * scale / 32)) * 32), max(32, int(round(w * scale / 32)) * 32)
+        rh, rw = max(32, round(h * scale / 32) * 32), max(32, round(w * scale / 32) * 32)
         img = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         small = cv2.resize(img, (rw, rh), interpolation=cv2.INTER_AREA)
         x = (small.astype(np.float32) / 255.0 - 0.5) / 0.5
@@ -171,8 +168,8 @@ class RapidEngine:
             step = width / probs.shape[1]
             for j, (_, items) in enumerate(group):
                 for i, x0 in items:
-                    a = max(0, int(math.floor((x0 - _GAP / 2) / step)))
-                    e = min(probs.shape[1], int(math.ceil((x0 + normed[i].shape[2] + _GAP / 2) / step)))
+                    a = max(0, math.floor((x0 - _GAP / 2) / step))
+                    e = min(probs.shape[1], math.ceil((x0 + normed[i].shape[2] + _GAP / 2) / step))
                     out[i] = self._decode(probs[j, a:e], want[i])
         return out
 
@@ -249,7 +246,7 @@ def _norm_line(img: Any) -> Any:
     if img.ndim == 2:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
     h, w = img.shape[:2]
-    used = min(_STRIP - _GAP, max(8, int(math.ceil(REC_HEIGHT * w / max(1, h)))))
+    used = min(_STRIP - _GAP, max(8, math.ceil(REC_HEIGHT * w / max(1, h))))
     resized = cv2.resize(img, (used, REC_HEIGHT), interpolation=cv2.INTER_AREA if h > REC_HEIGHT else cv2.INTER_CUBIC)
     return (resized.astype(np.float32).transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
 

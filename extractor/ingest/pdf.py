@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import os
 import re
 import threading
 from collections import Counter
@@ -45,7 +44,7 @@ from extractor._errors import (
 )
 from extractor.document import Document, DocumentBuilder, Table
 from extractor.ingest.ruling import RuledTable, find_tables
-from extractor.settings import limits
+from extractor.settings import limits, settings
 
 BBox = tuple[float, float, float, float]
 
@@ -274,7 +273,23 @@ def _as_int_function(fn: Any, *argtypes: Any) -> Any:
     for every character or page object); handles are passed back as integers too."""
     import ctypes
 
-    return ctypes.CFUNCTYPE(ctypes.c_void_p, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+    return ctypes.CFUNCTYPE(ctypes.c_void_p, *argtypes)(_address(fn))
+
+
+def _address(fn: Any) -> int:
+    """The address of a pdfium function (never NULL for a symbol the library exports)."""
+    import ctypes
+
+    address = ctypes.cast(fn, ctypes.c_void_p).value
+    if address is None:
+        raise RuntimeError("pdfium function without an address")
+    return address
+
+
+def _box(values: Any) -> BBox:
+    """Four numbers as a float box (pdfplumber and pdfium give Decimals, ints or floats)."""
+    x0, top, x1, bottom = values
+    return float(x0), float(top), float(x1), float(bottom)
 
 
 def _int_handles() -> tuple[Any, Any]:
@@ -381,7 +396,7 @@ def _page_graphics(page: Any, geom: _Geom) -> tuple[list[dict[str, Any]], int]:
     as_int = _as_int_function
     page_object = as_int(fz.FPDFPage_GetObject, ctypes.c_void_p, ctypes.c_int)
     form_object = as_int(fz.FPDFFormObj_GetObject, ctypes.c_void_p, ctypes.c_ulong)
-    object_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(ctypes.cast(fz.FPDFPageObj_GetType, ctypes.c_void_p).value)
+    object_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(_address(fz.FPDFPageObj_GetType))
     pointer = fz.FPDF_PAGEOBJECT
 
     def walk(handles: list[int], outer: tuple[float, ...] | None, level: int) -> None:
@@ -465,7 +480,7 @@ class _StubPage:
 def _tables_from(edges: list[dict[str, Any]], geom: _Geom) -> list[RuledTable]:
     if sum(e["orientation"] == "v" for e in edges) < 2 or sum(e["orientation"] == "h" for e in edges) < 2:
         return []
-    if os.environ.get("XXGK_PDF_TABLES") != "pdfplumber":
+    if settings().pdf_tables != "pdfplumber":
         return find_tables(edges)
     return _pdfplumber_tables(edges, geom)
 
@@ -482,7 +497,7 @@ def _pdfplumber_tables(edges: list[dict[str, Any]], geom: _Geom) -> list[RuledTa
         "explicit_horizontal_lines": [e for e in edges if e["orientation"] == "h"],
     }
     finder = TableFinder(_StubPage((0.0, 0.0, geom.width, geom.height)), settings)  # type: ignore[arg-type]
-    return [RuledTable([tuple(c) for c in t.cells]) for t in finder.tables]
+    return [RuledTable([_box(c) for c in t.cells]) for t in finder.tables]
 
 
 def _find_tables(edges: list[dict[str, Any]], geom: _Geom) -> list[RuledTable]:
@@ -520,7 +535,7 @@ def _fill_table(
     table: RuledTable, chars: list[dict[str, Any]]
 ) -> tuple[_TableGrid | None, list[dict[str, Any]], list[dict[str, Any]]]:
     """The table's text grid, the characters inside its frame no cell claims, and the rest."""
-    tb = tuple(float(v) for v in table.bbox)
+    tb = _box(table.bbox)
     inside: list[dict[str, Any]] = []
     rest: list[dict[str, Any]] = []
     centres: list[tuple[float, float]] = []  # of the characters inside, in their order
@@ -551,14 +566,14 @@ def _fill_table(
                 texts.append(None)
                 boxes.append(None)
                 continue
-            cb = tuple(float(v) for v in cb)
+            cb = _box(cb)
             a, b = bisect.bisect_left(near_x, cb[0]), bisect.bisect_left(near_x, cb[2])
             # in the row's top-to-bottom order, as an all-pairs scan of the row would give them
             mine_k = [k for _, k in sorted((pos, k) for _, pos, k in near[a:b]
                                                  if cb[1] <= centres[k][1] < cb[3])]
             claimed.update(mine_k)
             texts.append(_cell_text([inside[k] for k in mine_k], cb))
-            boxes.append(cb)  # type: ignore[arg-type]
+            boxes.append(cb)
         if any(t for t in texts):  # fully empty rows (a page-split artefact) are dropped
             grid.append(texts)
             bboxes.append(boxes)

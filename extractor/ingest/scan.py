@@ -119,12 +119,12 @@ def read_page(gray: Any, engine: OcrEngine) -> ScanPage:
         if t:
             jobs.append((None, t))
     # a column of characters (a merged cell's label set one character per line) is read a character at a time
-    pieces = [_characters(bw_clean, b) if _vertical(b, unit) else [b] for _, b in jobs]
-    flat = [p for ps in pieces for p in ps]
-    want = [cell is not None for (cell, _), ps in zip(jobs, pieces) for _ in ps]
+    lines_of = [_characters(bw_clean, b) if _vertical(b, unit) else [b] for _, b in jobs]
+    flat = [p for ps in lines_of for p in ps]
+    want = [owner is not None for (owner, _), ps in zip(jobs, lines_of) for _ in ps]
     got = iter(engine.recognize([_crop(clean, b) for b in flat], alternatives=want))
     lines: list[ScanLine] = []
-    for (cell, b), ps in zip(jobs, pieces):
+    for (owner, b), ps in zip(jobs, lines_of):
         parts = [next(got) for _ in ps]
         r = parts[0] if len(parts) == 1 else Reading(
             "".join(p.text.strip() for p in parts), tuple(c for p in parts for c in p.char_probs))
@@ -132,10 +132,10 @@ def read_page(gray: Any, engine: OcrEngine) -> ScanPage:
         if not r.text:
             continue
         line = ScanLine(b, r)
-        if cell is None:
+        if owner is None:
             lines.append(line)
         else:
-            cell.lines.append(line)
+            owner.lines.append(line)
     page = ScanPage(w, h, angle, tables, lines, ink)
     if inv is not None:
         _unrotate(page, inv)
@@ -470,7 +470,7 @@ def _unrotate(page: ScanPage, inv: Any) -> None:
         pts = [(b[0], b[1]), (b[2], b[1]), (b[0], b[3]), (b[2], b[3])]
         xs = [inv[0][0] * x + inv[0][1] * y + inv[0][2] for x, y in pts]
         ys = [inv[1][0] * x + inv[1][1] * y + inv[1][2] for x, y in pts]
-        return (int(math.floor(min(xs))), int(math.floor(min(ys))), int(math.ceil(max(xs))), int(math.ceil(max(ys))))
+        return (math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys)))
 
     for t in page.tables:
         t.box = back(t.box)

@@ -17,10 +17,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractor._errors import ImageOnlyError, TooLargeError
+from extractor._errors import ImageOnlyError
 from extractor.document import Document, DocumentBuilder, Paragraph, Table
 from extractor.ingest import ocr
-from extractor.ingest.image import MAX_PAGES, PageImage, add_images, add_scan, copy_block, has_statistics_table, read_images
+from extractor.ingest.image import (
+    PageImage,
+    add_images,
+    add_scan,
+    check_ocr_pages,
+    copy_block,
+    has_statistics_table,
+    read_images,
+)
 from extractor.ingest.pdf import PDFIUM_LOCK, read_pdf
 
 DEFAULT_DPI = 200  # pages whose images say nothing of their resolution
@@ -72,7 +80,7 @@ def read_pdf_with_ocr(data: bytes, name: str = "") -> Document:
 
 def _pages_without_text(doc: Document) -> list[int]:
     """Pages with no block, or whose blocks hold no Chinese character (a text layer of garbage)."""
-    texts: dict[int, str] = {n: "" for n in range(1, (doc.pages or 0) + 1)}
+    texts: dict[int, str] = dict.fromkeys(range(1, (doc.pages or 0) + 1), "")
     for b in doc.blocks:
         if b.span.page is not None:
             texts[b.span.page] = texts.get(b.span.page, "") + doc.text[b.span.start:b.span.end]
@@ -80,8 +88,7 @@ def _pages_without_text(doc: Document) -> list[int]:
 
 
 def _read_all(data: bytes, name: str, info: list[_PageInfo]) -> Document:
-    if len(info) > MAX_PAGES:
-        raise TooLargeError(f"{name}: {len(info)} pages to OCR > {MAX_PAGES} (XXGK_OCR_MAX_PAGES)")
+    check_ocr_pages(len(info), name)
     images = [_render(data, n, pi, None) for n, pi in enumerate(info, start=1)]
     builder = DocumentBuilder(source_name=name, source_type="pdf", layout="ocr")
     builder.pages = len(images)
@@ -112,7 +119,7 @@ def _page_info(data: bytes) -> list[_PageInfo]:
                         info.images.append(box)
                         try:
                             px_w, _ = obj.get_px_size()
-                        except Exception:  # noqa: BLE001 - an image pdfium cannot size: resolution unknown
+                        except Exception:  # noqa: BLE001, S112 - an image pdfium cannot size: resolution unknown
                             continue
                         area = (box[2] - box[0]) * (box[3] - box[1])
                         if area > best and px_w:

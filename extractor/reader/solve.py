@@ -128,7 +128,7 @@ def cross_year_constraints(template: str, previous_template: str) -> list[Constr
     out = []
     for rule in RULES:
         relation = _YEAR_CHECKS.get(rule.check)
-        if relation and template in rule.templates and previous_template in (rule.param("previous") or ()):  # type: ignore[operator]
+        if relation and template in rule.templates and previous_template in (rule.param("previous") or ()):
             out.append(Constraint(rule.id, relation, _terms(rule.lhs), _terms(rule.rhs)))
     return out
 

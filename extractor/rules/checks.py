@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from extractor.rules.registry import PREVIOUS, Context, Rule, check
 from extractor.text import core
@@ -201,7 +201,7 @@ def value_range(rule: Rule, ctx: Context) -> Iterable[Finding]:
     maximum = rule.param("fee_max")
     fee_key = "t2.行政事业性收费.收费金额"
     fee = ctx.number(fee_key)
-    if maximum is not None and fee is not None and fee > float(maximum):  # type: ignore[arg-type]
+    if maximum is not None and fee is not None and fee > float(maximum):
         out.append(Finding(rule="t2.fee_plausible", kind="range", category="report", severity="warning",
                            message=f"行政事业性收费 {_fmt(fee)} 万元异常偏大，可能误按“元”填报",
                            keys=[fee_key], actual=fee, evidence=_evidence(ctx, [fee_key])))
@@ -224,8 +224,8 @@ def _prose_whatever_the_split(rule: Rule, key: str, pv, table, ctx: Context) -> 
 @check("prose_equals")
 def prose_equals(rule: Rule, ctx: Context) -> Iterable[Finding]:
     """Each figure the narrative restates equals the table's; a plausible other scope is a warning."""
-    derived: dict[str, tuple[str, ...]] = dict(rule.param("derived", ()) or ())  # type: ignore[arg-type]
-    alternates: dict[str, tuple[str, ...]] = dict(rule.param("alternates", ()) or ())  # type: ignore[arg-type]
+    derived: dict[str, tuple[str, ...]] = dict(rule.param("derived", ()) or ())
+    alternates: dict[str, tuple[str, ...]] = dict(rule.param("alternates", ()) or ())
     out = []
     for key, pv in ctx.prose.items():
         if pv.value is None:
@@ -239,9 +239,8 @@ def prose_equals(rule: Rule, ctx: Context) -> Iterable[Finding]:
         if any(s in ("missing", "text") for s in statuses):
             continue
         table = sum((ctx.number(k) or 0) for k in parts)
-        if all(s != "number" for s in statuses):
-            if pv.value == 0:
-                continue  # a blank table cell restated as 0 in the prose
+        if all(s != "number" for s in statuses) and pv.value == 0:
+            continue  # a blank table cell restated as 0 in the prose
         if abs(table - pv.value) < 1e-6:
             continue
         alts = [sum((ctx.number(k) or 0) for k in alt) for alt in [alternates.get(key, ())] if alt]

@@ -30,7 +30,7 @@ def _prev(key: str) -> str:
 
 def _applies(rule: Rule, ctx: Context) -> bool:
     previous = ctx.previous
-    return previous is not None and previous.template in rule.param("previous", frozenset())  # type: ignore[operator]
+    return previous is not None and previous.template in rule.param("previous", frozenset())
 
 
 def _all_numbers(rule: Rule, ctx: Context) -> bool:
@@ -64,7 +64,7 @@ def years_same_tables(rule: Rule, ctx: Context) -> Iterable[Finding]:
     if not _applies(rule, ctx):
         return []
     assert ctx.previous is not None
-    least = int(rule.param("min_nonzero"))  # type: ignore[call-overload]
+    least = int(rule.param("min_nonzero"))
     tables: dict[str, list[str]] = {}
     for key, v in ctx.values.items():
         if v.status == "number" and key in catalog.BY_KEY:
@@ -94,7 +94,7 @@ def years_same_text(rule: Rule, ctx: Context) -> Iterable[Finding]:
         return []
     assert ctx.previous is not None
     score = similarity(ctx.sketch, ctx.previous.sketch)
-    least = float(rule.param("min_similarity"))  # type: ignore[arg-type]
+    least = float(rule.param("min_similarity"))
     if score is None or score < least:
         return []
     return [Finding(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
-from schemas.catalog import SECTION_WORDS, template_for_year
 from extractor.rules.registry import Context, Rule, add, check
+from schemas.catalog import SECTION_WORDS, template_for_year
 from schemas.results import Finding
 
 ALL = frozenset({"2008", "2019", "2021"})

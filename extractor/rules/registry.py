@@ -8,8 +8,9 @@ so adding a rule is adding a record, not a branch.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 from schemas import catalog
 from schemas.results import Finding, Number, ReportMeta, Value
@@ -34,7 +35,8 @@ class Rule:
     def keys(self) -> tuple[str, ...]:
         return tuple(k.lstrip("-") for k in (*self.lhs, *self.rhs))
 
-    def param(self, name: str, default: object = None) -> object:
+    def param(self, name: str, default: Any = None) -> Any:
+        """A parameter of the rule's registry entry (a number, a label, pairs of keys: data, so Any)."""
         return dict(self.params).get(name, default)
 
 

@@ -6,12 +6,13 @@ an extractor is 规则 / 大模型 / 规则＋大模型, a time is local (Asia/S
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
+
+from extractor.settings import settings
 
 FLASH_KEY = "flash"
 TEMPLATE_LABELS: dict[str, str] = {"2008": "2008–2018 统计表", "2019": "2019 试行格式", "2021": "2021 格式"}
@@ -51,7 +52,7 @@ def _zone(name: str) -> ZoneInfo:
 
 def timezone() -> ZoneInfo:
     """The reviewers' time zone: ``$XXGK_UI_TIMEZONE`` (an IANA name), default Asia/Shanghai."""
-    return _zone(os.environ.get("XXGK_UI_TIMEZONE") or DEFAULT_TIMEZONE)
+    return _zone(settings().ui.timezone or DEFAULT_TIMEZONE)
 
 
 def local_time(when: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
