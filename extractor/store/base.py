@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +25,8 @@ from extractor.store import models as m
 from extractor.store.engine import writer
 from extractor.store.models import utcnow
 from schemas.results import Finding, Number
+
+T = TypeVar("T")
 
 
 class StoreError(XxgkError):
@@ -91,6 +93,14 @@ class StoreBase:
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(table)
+
+    @staticmethod
+    def _get(s: Session, model: type[T], key: object, what: str, *, lock: bool = False) -> T:
+        """The row with this primary key, or NotFoundError naming ``what`` (``lock``: FOR UPDATE)."""
+        row = s.get(model, key, with_for_update=lock)
+        if row is None:
+            raise NotFoundError(f"no {what} {key}")
+        return row
 
     @staticmethod
     def _lock_review(s: Session, doc_id: int) -> m.Review:

@@ -42,9 +42,7 @@ class DocumentsMixin(StoreBase):
 
     def get_document(self, doc_id: int) -> DocumentRow:
         with self._ro() as s:
-            doc = s.get(m.Document, doc_id)
-            if doc is None:
-                raise NotFoundError(f"no document {doc_id}")
+            doc = self._get(s, m.Document, doc_id, "document")
             return DocumentRow.model_validate(doc)
 
     def find_document(self, sha256: str) -> DocumentRow | None:

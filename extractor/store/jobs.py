@@ -61,9 +61,7 @@ class JobsMixin(StoreBase):
 
     def get_job(self, job_id: str) -> JobRow:
         with self._ro() as s:
-            job = s.get(m.Job, job_id)
-            if job is None:
-                raise NotFoundError(f"no job {job_id}")
+            job = self._get(s, m.Job, job_id, "job")
             return JobRow.model_validate(job).model_copy(update={"counts": self._counts(s, job_id)})
 
     def list_jobs(self, *, status: JobStatus | Sequence[JobStatus] | None = None,
@@ -94,9 +92,7 @@ class JobsMixin(StoreBase):
         if status not in JOB_STATUSES:
             raise StoreError(f"job status must be one of {JOB_STATUSES}, not {status!r}")
         with self._tx() as s:
-            job = s.get(m.Job, job_id, with_for_update=True)
-            if job is None:
-                raise NotFoundError(f"no job {job_id}")
+            job = self._get(s, m.Job, job_id, "job", lock=True)
             now = utcnow()
             job.status, job.updated_at = status, now
             job.finished_at = now if status in ("done", "failed", "cancelled") else None
@@ -105,9 +101,7 @@ class JobsMixin(StoreBase):
     def finish_job_if_complete(self, job_id: str) -> JobRow:
         """Mark a queued/running job done once no item is queued or running; returns the job either way."""
         with self._tx() as s:
-            job = s.get(m.Job, job_id, with_for_update=True)
-            if job is None:
-                raise NotFoundError(f"no job {job_id}")
+            job = self._get(s, m.Job, job_id, "job", lock=True)
             counts = self._counts(s, job_id)
             if job.status in ("queued", "running") and counts.queued == counts.running == 0:
                 now = utcnow()
@@ -123,9 +117,7 @@ class JobsMixin(StoreBase):
 
     def get_job_item(self, item_id: int) -> JobItemRow:
         with self._ro() as s:
-            row = s.get(m.JobItem, item_id)
-            if row is None:
-                raise NotFoundError(f"no job item {item_id}")
+            row = self._get(s, m.JobItem, item_id, "job item")
             return JobItemRow.model_validate(row)
 
     def claim_next_item(self, job_id: str | None = None, *, worker: str = "") -> JobItemRow | None:

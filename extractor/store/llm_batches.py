@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from extractor.store import models as m
-from extractor.store.base import NotFoundError, StoreBase
+from extractor.store.base import StoreBase
 from extractor.store.models import utcnow
 from extractor.store.types import LlmBatchRow
 
@@ -34,9 +34,7 @@ class LlmBatchesMixin(StoreBase):
                          error_file_id: str | None = _UNSET, meta: Mapping[str, Any] | None = _UNSET) -> LlmBatchRow:
         """Change the given fields only (``meta`` is merged into the stored one)."""
         with self._tx() as s:
-            row = s.get(m.LlmBatch, id, with_for_update=True)
-            if row is None:
-                raise NotFoundError(f"no LLM batch {id}")
+            row = self._get(s, m.LlmBatch, id, "LLM batch", lock=True)
             for k, v in (("batch_id", batch_id), ("status", status), ("input_file_id", input_file_id),
                          ("output_file_id", output_file_id), ("error_file_id", error_file_id)):
                 if v is not _UNSET:
@@ -49,9 +47,7 @@ class LlmBatchesMixin(StoreBase):
 
     def get_llm_batch(self, id: int) -> LlmBatchRow:
         with self._ro() as s:
-            row = s.get(m.LlmBatch, id)
-            if row is None:
-                raise NotFoundError(f"no LLM batch {id}")
+            row = self._get(s, m.LlmBatch, id, "LLM batch")
             return LlmBatchRow.model_validate(row)
 
     def find_llm_batch(self, batch_id: str) -> LlmBatchRow | None:

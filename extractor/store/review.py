@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Label, and_, func, or_, select
+from sqlalchemy import Label, Select, and_, func, or_, select
 
 from extractor.store import models as m
-from extractor.store.base import NotFoundError, StoreBase, StoreError, finding_key, number
+from extractor.store.base import StoreBase, StoreError, finding_key, number
 from extractor.store.models import utcnow
 from extractor.store.types import (
     REVIEW_STATES,
@@ -23,6 +23,7 @@ from extractor.store.types import (
 from schemas.catalog import BY_KEY
 from schemas.results import Number
 
+Ts = TypeVarTuple("Ts")
 CONFIRMED_META_COLUMNS: tuple[str, ...] = (
     "document_id", "sha256", "name", "agency", "year", "template", "extractor", "extraction_id", "reviewer",
     "confirmed_at",
@@ -128,9 +129,7 @@ class ReviewMixin(StoreBase):
 
     def get_review(self, doc_id: int) -> ReviewRow:
         with self._ro() as s:
-            review = s.get(m.Review, doc_id)
-            if review is None:
-                raise NotFoundError(f"no document {doc_id}")
+            review = self._get(s, m.Review, doc_id, "document")
             return ReviewRow.model_validate(review)
 
     def review_events(self, doc_id: int) -> list[ReviewEventRow]:
@@ -170,12 +169,7 @@ class ReviewMixin(StoreBase):
              .outerjoin(n_edits, n_edits.c.document_id == D.id))
         if state is not None:
             q = q.where(R.state.in_([state] if isinstance(state, str) else list(state)))
-        if agency is not None:
-            q = q.where(E.agency == agency)
-        if year is not None:
-            q = q.where(E.year == year)
-        if template is not None:
-            q = q.where(E.template == template)
+        q = _of_reports(q, agency=agency, year=year, template=template)
         if extractor is not None:
             q = q.where(E.extractor == extractor)
         if search:
@@ -195,12 +189,7 @@ class ReviewMixin(StoreBase):
                     R.reviewer, R.confirmed_at, R.confirmed_values)
              .join(R, R.document_id == D.id).join(E, E.id == R.confirmed_extraction_id)
              .where(R.state == "confirmed"))
-        if agency is not None:
-            q = q.where(E.agency == agency)
-        if year is not None:
-            q = q.where(E.year == year)
-        if template is not None:
-            q = q.where(E.template == template)
+        q = _of_reports(q, agency=agency, year=year, template=template)
         out: list[dict[str, Any]] = []
         with self._ro() as s:
             for r in s.execute(q.order_by(E.agency, E.year, D.id)):
@@ -209,3 +198,13 @@ class ReviewMixin(StoreBase):
                 row.update(r.confirmed_values or {})
                 out.append(row)
         return out
+
+
+def _of_reports(q: Select[*Ts], *, agency: str | None, year: int | None,
+                template: str | None) -> Select[*Ts]:
+    """``q`` narrowed to the reports (latest or confirmed extraction) of an agency, year and template."""
+    E = m.ExtractionVersion
+    for column, wanted in ((E.agency, agency), (E.year, year), (E.template, template)):
+        if wanted is not None:
+            q = q.where(column == wanted)
+    return q
