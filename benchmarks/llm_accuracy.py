@@ -5,7 +5,7 @@
 Reports: the seed (examples/) and, when ../shared/real is present, every real report there (the PDFs,
 the web pages' texts and HTML), each scored
 against its gold file (the share of gold values the extractor got exactly right). Each model is
-served by llama-server on loopback (extractor/llm/local.py). The llm run of each report starts from an
+served by llama-server on loopback (extractor/llm/llama_server.py). The llm run of each report starts from an
 empty cache of its own, so its seconds and tokens are those of a first run; the hybrid run reuses the
 llm run's answers from that cache (the model part of a hybrid run is the same calls), so its seconds
 are the reader's plus the cache look-ups. With ``--compare`` the llm extractor also runs with one call
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractor import extract
-from extractor.llm import local
+from extractor.llm import llama_server, local_model
 from extractor.llm.config import LLMConfig
 from extractor.llm.extractor import HybridExtractor, LLMExtractor
 
@@ -60,7 +60,7 @@ def score(flat: dict, gold: dict) -> tuple[int, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", default=",".join(local.MODELS))
+    ap.add_argument("--models", default=",".join(local_model.MODELS))
     ap.add_argument("--json", default=None)
     ap.add_argument("--only", default="", help="the seed and the real inputs whose name ends so (e.g. .pdf)")
     ap.add_argument("--concurrency", type=int, default=4, help="calls at once (xxgk llm serve starts 4 slots)")
@@ -78,11 +78,11 @@ def main() -> None:
                          "seconds": time.perf_counter() - t0, "calls": 0, "tokens": 0,
                          "wrong": [k for k, v in gold.items() if k in flat and score({k: flat[k]}, {k: v})[0] == 0]})
     for model in args.models.split(","):
-        reason = local.unavailable_reason(model)
+        reason = llama_server.unavailable_reason(model)
         if reason:
             print(f"skipping {model}: {reason}", file=sys.stderr)
             continue
-        with local.start_server(model, parallel=args.concurrency) as server, tempfile.TemporaryDirectory() as cache:
+        with llama_server.start_server(model, parallel=args.concurrency) as server, tempfile.TemporaryDirectory() as cache:
             for i, (name, path, gold) in enumerate(reports(args.only)):
                 cfg = LLMConfig(base_url=server.base_url, model=server.model_name, api_key="local",
                                 concurrency=args.concurrency, cache=True, cache_dir=f"{cache}/{i}", timeout=600)

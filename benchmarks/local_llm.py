@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, create_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from extractor.llm import local
+from extractor.llm import llama_server, local_model
 from schemas import catalog
 
 REAL = Path("/work/shared/real")
@@ -84,7 +84,7 @@ def _row_model() -> type[BaseModel]:
     return create_model("T3Row", **fields)
 
 
-def _client(server: local.LocalServer) -> Any:
+def _client(server: llama_server.LocalServer) -> Any:
     raw = openai.OpenAI(
         base_url=server.base_url, api_key="local", http_client=httpx.Client(trust_env=False, timeout=600),
         max_retries=0,
@@ -92,7 +92,7 @@ def _client(server: local.LocalServer) -> Any:
     return instructor.from_openai(raw, mode=instructor.Mode.JSON_SCHEMA), raw
 
 
-def _speed(raw: openai.OpenAI, server: local.LocalServer, table_text: str) -> dict[str, float]:
+def _speed(raw: openai.OpenAI, server: llama_server.LocalServer, table_text: str) -> dict[str, float]:
     """Prompt and generation speed from llama-server's own timings (a ~1.5k-token prompt, 128 tokens out)."""
     prompt = (table_text + "\n") * 3 + "请用中文逐行复述上表。"
     resp = httpx.post(
@@ -108,7 +108,7 @@ def _speed(raw: openai.OpenAI, server: local.LocalServer, table_text: str) -> di
     }
 
 
-def _per_row(client: Any, server: local.LocalServer, rows: list[tuple[str, str, list[int]]]) -> dict[str, Any]:
+def _per_row(client: Any, server: llama_server.LocalServer, rows: list[tuple[str, str, list[int]]]) -> dict[str, Any]:
     model = _row_model()
     right = total = nz_right = nz_total = 0
     secs: list[float] = []
@@ -143,7 +143,7 @@ def _tally(want: list[int], got: list[Any], counts: tuple[int, int, int, int]) -
     return total, right, nz_total, nz_right
 
 
-def _whole(client: Any, server: local.LocalServer, rows: list[tuple[str, str, list[int]]]) -> dict[str, Any]:
+def _whole(client: Any, server: llama_server.LocalServer, rows: list[tuple[str, str, list[int]]]) -> dict[str, Any]:
     row_model = _row_model()
     fields: dict[str, Any] = {
         f"r{i:02d}": (row_model, Field(description=label)) for i, (_rid, label, _v) in enumerate(rows, 1)
@@ -167,14 +167,14 @@ def _whole(client: Any, server: local.LocalServer, rows: list[tuple[str, str, li
 
 
 def bench(name: str, only: set[str] | None = None) -> dict[str, Any]:
-    model = local.get_model(name)
+    model = local_model.get_model(name)
     out: dict[str, Any] = {"model": name, "loadavg_before": [round(x, 1) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
-        local.ensure_model(model, directory=Path(tmp))
+        local_model.ensure_model(model, directory=Path(tmp))
         out["assemble_s"] = round(time.monotonic() - t0, 1)
-    local.ensure_model(model)
-    server = local.start_server(model, timeout=300)
+    local_model.ensure_model(model)
+    server = llama_server.start_server(model, timeout=300)
     try:
         out["server"] = str(server.binary)
         out["start_s"] = round(server.started_in or 0, 1)
@@ -200,7 +200,7 @@ def bench(name: str, only: set[str] | None = None) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=",".join(n for n in local.MODELS if not local.missing_packages(local.MODELS[n])))
+    parser.add_argument("--models", default=",".join(n for n in local_model.MODELS if not local_model.missing_packages(local_model.MODELS[n])))
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--reports", default="", help="comma-separated report names (default: all + synthetic)")
     args = parser.parse_args()

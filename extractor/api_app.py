@@ -11,7 +11,7 @@ import threading
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi import Path as FastApiPath
@@ -23,6 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from extractor.settings import settings
 from extractor.sketch import COPIED
+
+if TYPE_CHECKING:
+    from extractor.store import Store
 
 KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's API key")
 ExportKind = Literal["jsonl", "csv", "xlsx", "parquet", "findings", "failed"]
@@ -234,7 +237,7 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         if api_key is not None and not hmac.compare_digest((key or "").encode(), api_key.encode()):
             raise UNAUTHORIZED
 
-    def store() -> Any:
+    def store() -> Store:
         s = state.get("store")
         if s is None:  # pragma: no cover - only before start-up
             raise ApiError(503, "starting", "服务正在启动 / the server is starting")

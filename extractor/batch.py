@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from extractor._errors import InputError, NotARegularFileError, XxgkError
 from extractor.api import refused_unread
@@ -35,6 +35,9 @@ from extractor.settings import Limits
 from extractor.settings import limits as current_limits
 from extractor.workers import Outcome, Task, WorkerPool, hook_delay
 from schemas.results import Result
+
+if TYPE_CHECKING:  # the store is the [store] extra; batch.py imports without it
+    from extractor.store import Store
 
 # file types a folder walk picks up; anything else in a folder is ignored (files named explicitly never are)
 REPORT_SUFFIXES: frozenset[str] = frozenset({
@@ -293,7 +296,7 @@ def _created_by(job_id: str) -> str:
     return f"batch:{job_id}"
 
 
-def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extractor: str, force: bool,
+def add_inputs(store: Store, job_id: str | None, inputs: Iterable[Input], *, extractor: str, force: bool,
                known: dict[str, str] | None = None, who: str = "") -> list[Any]:
     """Store each input's bytes (once per SHA-256) and describe it as a job item, in input order.
 
@@ -351,7 +354,7 @@ def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extra
     return [it for it in items if it is not None]
 
 
-def start_job(store: Any, paths: Sequence[str | os.PathLike[str]], *, extractor: str = "rules", force: bool = False,
+def start_job(store: Store, paths: Sequence[str | os.PathLike[str]], *, extractor: str = "rules", force: bool = False,
               who: str = "") -> tuple[Any, bool]:
     """The job for this command: the unfinished one with the same key (resumed), else a new one.
 
@@ -407,7 +410,7 @@ def _alive(worker: str) -> bool | None:
     return True
 
 
-def requeue_dead(store: Any, job_id: str | None = None, stale_after: timedelta | None = STALE_AFTER) -> int:
+def requeue_dead(store: Store, job_id: str | None = None, stale_after: timedelta | None = STALE_AFTER) -> int:
     """Items whose worker is dead go back in the queue: at once for a process of this host that is gone,
     after ``stale_after`` without a heartbeat for any other. Returns how many."""
     dead = {w for w in store.running_workers(job_id) if _alive(w) is False}
@@ -425,7 +428,7 @@ class JobRunner:
     unfinished job of those kinds (the API server's background worker) until :meth:`stop`.
     """
 
-    store: Any
+    store: Store
     workers: int = 2
     timeout: float | None = None
     job_id: str | None = None
@@ -619,6 +622,7 @@ class JobRunner:
     def _job_settled(self) -> bool:
         """Nothing of the job left to do here. Items this process claimed but never handed to a worker (a
         database error in between) go back in the queue; items another run holds are waited for."""
+        assert self.job_id is not None, "only a run of one job settles it"
         counts = self.store.job_counts(self.job_id)
         if counts.running:
             self.store.requeue_running(self.job_id, workers={self.name})
@@ -688,7 +692,7 @@ def is_duplicate(item: Any) -> bool:
     return item.status == "skipped" and (item.error or "").startswith("重复文件")
 
 
-def job_reports(store: Any, job_id: str) -> list[tuple[str, Any]]:
+def job_reports(store: Store, job_id: str) -> list[tuple[str, Any]]:
     """(file name, latest extraction) of every report of the job, in input order, once per document."""
     items = store.job_items(job_id)
     order: list[tuple[str, int]] = []
@@ -703,7 +707,7 @@ def job_reports(store: Any, job_id: str) -> list[tuple[str, Any]]:
     return [(name, latest[d]) for name, d in order if d in latest]
 
 
-def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = None) -> Summary:
+def summarize(store: Store, job_id: str, reports: list[tuple[str, Any]] | None = None) -> Summary:
     job = store.get_job(job_id)
     items = store.job_items(job_id)
     reports = job_reports(store, job_id) if reports is None else reports

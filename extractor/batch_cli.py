@@ -105,7 +105,7 @@ def _batch_api(store, job_id: str, console) -> None:
     try:
         import openai
 
-        from extractor.llm_batch import run_batch_api
+        from extractor.llm.batch_api import run_batch_api
     except ImportError as err:
         raise click.ClickException(f"--llm-batch-api needs the [llm] extra: pip install 'xxgk[llm]' ({err})") from err
     try:

@@ -22,26 +22,26 @@ from typing import Any
 
 import pytest
 
-from extractor.llm import local
+from extractor.llm import llama_server, local_model
 from tests import requirements
 
 _LOCK = threading.Lock()
 _SERVERS: dict[tuple[Any, ...], list[Any]] = {}  # key → [LocalServer, users]
 
 
-def acquire(model: str | None = None, **kwargs: Any) -> local.LocalServer:
+def acquire(model: str | None = None, **kwargs: Any) -> llama_server.LocalServer:
     """The running server for (model, kwargs), started on first use."""
-    key = (local.get_model(model).name, tuple(sorted(kwargs.items())))
+    key = (local_model.get_model(model).name, tuple(sorted(kwargs.items())))
     with _LOCK:
         entry = _SERVERS.get(key)
         if entry is None or not entry[0].running:
-            entry = [local.start_server(model, **kwargs), 0]
+            entry = [llama_server.start_server(model, **kwargs), 0]
             _SERVERS[key] = entry
         entry[1] += 1
         return entry[0]
 
 
-def release(server: local.LocalServer) -> None:
+def release(server: llama_server.LocalServer) -> None:
     """Drop one user; stop the server when none is left."""
     with _LOCK:
         for key, entry in list(_SERVERS.items()):
@@ -57,7 +57,7 @@ def local_server(model: str | None = None, *, name: str = "llm_server", **kwargs
     """Make a session-scoped fixture yielding a running ``LocalServer`` (skips when it cannot run here)."""
 
     @pytest.fixture(scope="session", name=name)
-    def _fixture() -> Iterator[local.LocalServer]:
+    def _fixture() -> Iterator[llama_server.LocalServer]:
         requirements.local_llm(model)
         server = acquire(model, **kwargs)
         try:

@@ -120,9 +120,9 @@ def playwright() -> None:
 
 def local_llm(model: str | None = None) -> None:
     """The ``[local]`` model parts and a llama-server that runs on this CPU."""
-    from extractor.llm import local
+    from extractor.llm import llama_server
 
-    reason = local.unavailable_reason(model)
+    reason = llama_server.unavailable_reason(model)
     if reason:
         missing(f"no local model server ({reason})", LOCAL_LLM)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 try:  # diskcache is in the [llm] extra; without it the cache is simply off
-    import diskcache
+    import diskcache  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover
     diskcache = None  # type: ignore[assignment]
 

@@ -17,15 +17,18 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.v2.core.response import handle_response_model
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import ValidationError
 
 from extractor._errors import BackendError
 from extractor.llm.cache import AnswerCache, cache_key
+from extractor.llm.chunks import ChunkGrounder
 from extractor.llm.config import LLMConfig
 from extractor.llm.grounding import RowGrounder, strip_reasoning
 from extractor.llm.models import RowAnswer, max_tokens_for
@@ -41,6 +44,39 @@ MODES = {
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
 TRANSPORT_FAILURES = ("timeout", "rate_limit", "server")  # the endpoint's trouble, not the model's answer
 TRANSIENT_LIMIT = 3  # consecutive failed calls after which the rest are skipped (an endpoint in trouble)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One structured call as the endpoint receives it. The synchronous client sends it and the Batch API
+    writes it to a file; both name its answer in the cache by :attr:`key`, so that an answer one of them
+    fetched is found by the other."""
+
+    model: str | None
+    messages: list[dict[str, str]]
+    response_model: type[RowAnswer]
+    mode: str
+    max_tokens: int  # the answer's need + the model's thinking budget
+    temperature: float
+
+    @classmethod
+    def build(cls, config: LLMConfig, messages: list[dict[str, str]],
+              response_model: type[RowAnswer]) -> ChatRequest:
+        return cls(config.model, messages, response_model, config.mode,
+                   max_tokens_for(response_model) + config.think_tokens, config.temperature)
+
+    @property
+    def key(self) -> str:
+        """The answer cache's key: everything that decides the answer."""
+        return cache_key(self.model or "", self.messages, self.response_model.model_json_schema(), mode=self.mode,
+                         max_tokens=self.max_tokens, temperature=self.temperature)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the chat completion, made by instructor's own request preparation for the mode."""
+        _, kwargs = handle_response_model(self.response_model, MODES[self.mode], messages=self.messages,
+                                          model=self.model, max_tokens=self.max_tokens,
+                                          temperature=self.temperature)
+        return kwargs
 
 
 @dataclass
@@ -103,12 +139,11 @@ class LLMClient:
 
     # ----------------------------------------------------------------------------- the call
     async def ask(self, messages: list[dict[str, str]], response_model: type[RowAnswer],
-                  grounder: RowGrounder | None, *, purpose: str = "read", label: str = "") -> Answer:
+                  grounder: RowGrounder | ChunkGrounder | None, *, purpose: str = "read", label: str = "") -> Answer:
         """Ask for one row; an Answer in every case except a fatal endpoint error (raised)."""
         cfg = self.config
-        max_tokens = max_tokens_for(response_model) + cfg.think_tokens
-        key = cache_key(cfg.model or "", messages, response_model.model_json_schema(), mode=cfg.mode,
-                        max_tokens=max_tokens, temperature=cfg.temperature)
+        req = ChatRequest.build(cfg, messages, response_model)
+        key = req.key
         record = CallUsage(purpose=purpose, label=label)
         self.records.append(record)
         hit = self.cache.get(key)
@@ -122,7 +157,7 @@ class LLMClient:
             token = _current.set(record)
             t0 = time.perf_counter()
             try:
-                answer = await self._create(messages, response_model, grounder, max_tokens)
+                answer = await self._create(req, grounder)
             finally:
                 record.seconds = time.perf_counter() - t0
                 record.cost = cfg.cost(record.prompt_tokens, record.completion_tokens)
@@ -141,13 +176,13 @@ class LLMClient:
             self.cache.set(key, {"data": answer.data, "grounded": answer.grounded})
         return answer
 
-    async def _create(self, messages: list[dict[str, str]], response_model: type[RowAnswer],
-                      grounder: RowGrounder | None, max_tokens: int) -> Answer:
-        cfg = self.config
+    async def _create(self, req: ChatRequest, grounder: RowGrounder | ChunkGrounder | None) -> Answer:
+        response_model, max_tokens = req.response_model, req.max_tokens
         try:
             parsed = await self._client.chat.completions.create(
-                model=cfg.model, messages=messages, response_model=response_model, max_retries=1,
-                context={"grounder": grounder}, max_tokens=max_tokens, temperature=cfg.temperature,
+                model=req.model, messages=cast("list[ChatCompletionMessageParam]", req.messages),
+                response_model=response_model, max_retries=1,
+                context={"grounder": grounder}, max_tokens=max_tokens, temperature=req.temperature,
             )
             return Answer(parsed.numbers())
         except InstructorRetryException as err:
@@ -225,4 +260,4 @@ def _detail(err: BaseException) -> str:
     return str(getattr(err, "message", "") or err)[:160]
 
 
-__all__ = ["Answer", "FatalBackendError", "LLMClient", "MODES"]
+__all__ = ["MODES", "Answer", "ChatRequest", "FatalBackendError", "LLMClient"]

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from extractor._errors import ConfigError
 
@@ -190,4 +191,4 @@ def load_config(env: Mapping[str, str] | None = None, path: Path | None = None, 
     return replace(cfg, mode=mode)
 
 
-__all__ = ["ENV_VARS", "LLMConfig", "MODES", "PRESETS", "config_path", "load_config"]
+__all__ = ["ENV_VARS", "MODES", "PRESETS", "LLMConfig", "config_path", "load_config"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, TypeVar
+from typing import Any, TypeVar, cast
 
 from extractor._errors import BackendError, ConfigError
 from extractor.detect import detect
@@ -29,7 +30,7 @@ from extractor.reader.numbers import parse_cell
 from extractor.reader.prose import read_prose
 from extractor.rules import validate
 from schemas import catalog
-from schemas.results import CallUsage, Evidence, Extraction, Finding, Usage, Value
+from schemas.results import CallUsage, Evidence, Extraction, Finding, Usage, Value, ValueStatus
 
 T = TypeVar("T")
 IDENTITY_KINDS = ("sum", "inequality")  # table identities worth a re-read; prose and metadata are not
@@ -125,7 +126,7 @@ class LLMExtractor:
             failures: dict[str, tuple[str, list[str]]] = {}
             for task in tasks:
                 if not task.has_digits(text):
-                    values.update(self._values(document, task, {f: None for f in task.fields}))
+                    values.update(self._values(document, task, dict.fromkeys(task.fields)))
                 elif (zeros := task.zeros(text)) is not None:
                     values.update(self._values(document, task, zeros, by_model=False))
             for task, answer in zip(asked, answers):
@@ -164,7 +165,7 @@ class LLMExtractor:
             spec = catalog.BY_KEY[key]
             if num is None:  # blank, "—" or "/": the printed cell says which, when the cells line up
                 raw = document.text[cells[i][0]:cells[i][1]].strip() if cells else ""
-                status = parse_cell(raw).status if raw else "blank"
+                status = cast(ValueStatus, parse_cell(raw).status if raw else "blank")  # the reader's cell kinds
                 if status in ("number", "text"):  # the model left out a printed number: not a blank of the report
                     raw, status = "", "missing"
                 out[key] = Value(key=key, value=None, raw=raw, status=status,

@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 from schemas.results import Evidence
 
 _TOKEN = re.compile(r"(?<![\d.])[-+−]?\d[\d,，]*(?:\.\d+)?(?![\d])")
-_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
-_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S | re.I)
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL | re.IGNORECASE)
 
 
 def strip_reasoning(text: str) -> str:
@@ -83,7 +83,7 @@ class RowGrounder:
                 continue
             want = _as_decimal(repr(value) if isinstance(value, float) else str(value))
             hit = None
-            order = list(range(cursor, len(self.tokens))) + list(range(0, cursor))
+            order = list(range(cursor, len(self.tokens))) + list(range(cursor))
             for i in order:
                 if i not in used and want is not None and self.tokens[i].value == want:
                     hit = i
@@ -98,7 +98,7 @@ class RowGrounder:
             out.append(None)
         return out
 
-    def _in_cell(self, value: int | float | None, a: int, b: int) -> Evidence | None:
+    def _in_cell(self, value: float | None, a: int, b: int) -> Evidence | None:
         if value is None:
             return None
         want = _as_decimal(repr(value) if isinstance(value, float) else str(value))

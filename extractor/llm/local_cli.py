@@ -14,7 +14,7 @@ from types import FrameType
 import click
 
 from extractor._errors import XxgkError
-from extractor.llm import local
+from extractor.llm import llama_server, local_model
 
 
 def _human(n: int) -> str:
@@ -29,8 +29,8 @@ def llm() -> None:
 @llm.command("list")
 def list_models() -> None:
     """Name every local model and say which are installed, joined and verified."""
-    for name in local.MODELS:
-        st = local.model_status(name)
+    for name in local_model.MODELS:
+        st = local_model.model_status(name)
         m = st.model
         flag = " (default)" if m.default else ""
         click.echo(f"{m.name}{flag}  {_human(m.size)}  {m.description}")
@@ -41,7 +41,7 @@ def list_models() -> None:
             hint = "pip install 'xxgk[local]'" if m.default else m.pip_install
             click.echo(f"    installed: no ({len(st.missing)} of {len(m.packages)} packages missing): {hint}")
     try:
-        candidates = local.server_candidates()
+        candidates = llama_server.server_candidates()
     except XxgkError as err:
         click.echo(f"llama-server: {err}")
         return
@@ -52,12 +52,12 @@ def list_models() -> None:
 
 
 @llm.command("prepare")
-@click.option("--model", "model", default=None, help=f"model name (default {local.DEFAULT_MODEL})")
+@click.option("--model", "model", default=None, help=f"model name (default {local_model.DEFAULT_MODEL})")
 def prepare(model: str | None) -> None:
     """Join the model's parts into the cache and verify size and sha256 (done by `serve` when needed)."""
     t0 = time.monotonic()
     try:
-        path = local.ensure_model(model)
+        path = local_model.ensure_model(model)
     except XxgkError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"{path}  ({time.monotonic() - t0:.1f} s)")
@@ -68,18 +68,18 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 @llm.command("serve")
-@click.option("--model", "model", default=None, help=f"model name (default {local.DEFAULT_MODEL}); see `xxgk llm list`")
+@click.option("--model", "model", default=None, help=f"model name (default {local_model.DEFAULT_MODEL}); see `xxgk llm list`")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="loopback port (default: a free one)")
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads (default: all CPUs, max 8)")
 @click.option("--ctx", type=click.IntRange(512, 131072), default=8192, show_default=True,
               help="tokens per request (prompt + answer)")
-@click.option("--parallel", type=click.IntRange(1, 16), default=local.DEFAULT_PARALLEL, show_default=True,
+@click.option("--parallel", type=click.IntRange(1, 16), default=llama_server.DEFAULT_PARALLEL, show_default=True,
               help="requests served at once (also printed as XXGK_LLM_CONCURRENCY)")
 def serve(model: str | None, port: int | None, threads: int | None, ctx: int, parallel: int) -> None:
     """Serve a local model on 127.0.0.1 with an OpenAI-compatible API until Ctrl-C."""
     click.echo("starting llama-server …", err=True)
     try:
-        server = local.start_server(model, port=port, threads=threads, ctx=ctx, parallel=parallel)
+        server = llama_server.start_server(model, port=port, threads=threads, ctx=ctx, parallel=parallel)
     except XxgkError as err:
         raise click.ClickException(str(err)) from err
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops the server as cleanly as Ctrl-C

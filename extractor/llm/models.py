@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
@@ -79,7 +79,7 @@ def _description(columns: tuple[str, ...], decimal: tuple[bool, ...]) -> str:
 @lru_cache(maxsize=256)
 def _build(table: str, fields: tuple[str, ...], columns: tuple[str, ...], decimal: tuple[bool, ...]) -> type[RowAnswer]:
     n = len(fields)
-    item = Optional[float] if any(decimal) else Optional[int]
+    item = (float | None) if any(decimal) else (int | None)
     defs: dict[str, Any] = {ANSWER_KEY: (list[item], Field(..., min_length=n, max_length=n,  # type: ignore[valid-type]
                                                              description=_description(columns, decimal)))}
     digest = hashlib.sha1(json.dumps([fields, columns, decimal], ensure_ascii=False).encode()).hexdigest()[:6]

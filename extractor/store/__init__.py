@@ -23,18 +23,13 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from sqlalchemy.exc import DBAPIError
 
+from extractor.store.base import NotFoundError, StoreError, StoreUnavailableError, finding_key, finding_key_of
 from extractor.store.config import data_dir, resolve_url
 from extractor.store.engine import current_revision, head_revision, make_engine, one_line, retrying, upgrade
-from extractor.store.repository import (
-    CONFIRMED_META_COLUMNS,
-    LLM_BATCH_CLOSED,
-    NotFoundError,
-    Store,
-    StoreError,
-    StoreUnavailableError,
-    finding_key,
-    finding_key_of,
-)
+from extractor.store.jobs import JOB_STATUSES
+from extractor.store.llm_batches import LLM_BATCH_CLOSED
+from extractor.store.repository import Store
+from extractor.store.review import CONFIRMED_META_COLUMNS
 from extractor.store.types import (
     DECISION_LABELS,
     REVIEW_LABELS,
@@ -84,7 +79,7 @@ def open_store(url: str | os.PathLike[str] | None = None, *, migrate: bool = Tru
 
 
 __all__ = [
-    "CONFIRMED_META_COLUMNS", "DECISION_LABELS", "LLM_BATCH_CLOSED", "REVIEW_LABELS", "REVIEW_STATES",
+    "CONFIRMED_META_COLUMNS", "DECISION_LABELS", "JOB_STATUSES", "LLM_BATCH_CLOSED", "REVIEW_LABELS", "REVIEW_STATES",
     "Decision", "DocumentRow", "EditRow", "ExtractionRow", "FindingDecisionRow", "ItemStatus", "JobCounts",
     "JobItemRow", "JobRow", "JobStatus", "LlmBatchRow", "NewJobItem", "NotFoundError", "ReportRow",
     "ReviewEventRow", "ReviewRow", "ReviewState", "Store", "StoreError", "StoreUnavailableError", "current_revision", "data_dir",

@@ -1,8 +1,8 @@
 """The OpenAI Batch API for ``xxgk batch --extractor llm --llm-batch-api``: half the price, up to a day's wait.
 
-The requests are exactly those the synchronous LLM extractor sends (one per printed table row: the
-same prompt, response model, mode, ``max_tokens`` and temperature; the body built by instructor's own
-request preparation), written as JSONL lines ``{"custom_id", "method": "POST", "url":
+The requests are exactly those the synchronous LLM extractor sends: the same
+:class:`~extractor.llm.client.ChatRequest` (prompt, response model, mode, ``max_tokens``, temperature; the
+body built by instructor's own request preparation) for the same calls (``llm.calls.plan``), written as JSONL lines ``{"custom_id", "method": "POST", "url":
 "/v1/chat/completions", "body"}``. ``custom_id`` is ``document:template:table:row`` (store document
 id, template, table, the row's position among that table's row tasks).
 
@@ -10,13 +10,14 @@ Flow: plan the requests of the job's queued documents → upload the file (``pur
 create the batch → poll → download the output and error files → match each line by ``custom_id``.
 Every answer is validated as a synchronous one is: parsed by the row's response model with the
 row's grounding context (a number not printed in the row is rejected). A valid answer is written into
-the LLM answer cache under the synchronous call's own cache key, so that the job's ordinary LLM
+the LLM answer cache under the request's :attr:`~extractor.llm.client.ChatRequest.key`, the key the
+synchronous client looks up, so that the job's ordinary LLM
 extraction then takes it from there, and everything after it (grounded values, the re-read of rows
 behind a failed table identity, the rules) is the synchronous code. Rows without a valid answer
 (an error line, invalid JSON, an ungrounded number, a cut answer, an expired batch) are not cached:
 the extraction asks the endpoint for them synchronously.
 
-The batch id, the file ids and each request's hash are in the store (``llm_batches``), so that a
+The batch id, the file ids and each request's hash are in the store (its LLM batch methods), so that a
 restarted command polls the batch it submitted instead of submitting another, and an answer whose
 request no longer hashes the same (the code or the file changed meanwhile) is not used.
 """
@@ -27,13 +28,29 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
+
+import openai
+from openai.types import Batch
+from pydantic import ValidationError
+from rich.console import Console
 
 from extractor._errors import BackendError, ConfigError, InputError
+from extractor.detect import detect, looks_like_report
+from extractor.document import Document
+from extractor.ingest import load
+from extractor.llm.cache import AnswerCache
+from extractor.llm.calls import Call, plan, request
+from extractor.llm.client import ChatRequest
+from extractor.llm.config import LLMConfig, load_config
+from extractor.llm.locate import locate
 
-CHAT_URL = "/v1/chat/completions"
+if TYPE_CHECKING:  # a store is handed in; this module needs no [store] extra to import
+    from extractor.store import LlmBatchRow, Store
+
+CHAT_URL: Final = "/v1/chat/completions"
 MAX_REQUESTS = 50_000  # per batch (OpenAI's limit)
 MAX_BYTES = 190 * 1024 * 1024  # per input file (OpenAI's limit is 200 MB)
 OPENAI_TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -48,8 +65,8 @@ class PlannedRequest:
     custom_id: str
     body: dict[str, Any]
     cache_key: str
-    task: Any  # extractor.llm.calls.Call: a row, or several easy rows
-    document: Any = field(repr=False)  # the Document (grounding)
+    task: Call  # a row, or several easy rows
+    document: Document = field(repr=False)  # for the grounding
 
     @property
     def hash(self) -> str:
@@ -76,34 +93,10 @@ def request_hash(body: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------------------ requests
-def _sync_kwargs(config: Any, messages: list[dict[str, Any]], response_model: type) -> tuple[dict[str, Any], str]:
-    """The body the synchronous client sends for this call, and its answer-cache key.
-
-    Mirrors ``LLMClient.ask``: ``max_tokens`` = the model's need + think tokens; instructor's
-    request preparation for the configured mode turns the response model into the body.
-    """
-    from instructor.v2.core.response import handle_response_model
-
-    from extractor.llm.cache import cache_key
-    from extractor.llm.client import MODES
-    from extractor.llm.models import max_tokens_for
-
-    max_tokens = max_tokens_for(response_model) + config.think_tokens
-    _, kwargs = handle_response_model(response_model, MODES[config.mode], messages=messages, model=config.model,
-                                      max_tokens=max_tokens, temperature=config.temperature)
-    key = cache_key(config.model or "", messages, response_model.model_json_schema(), mode=config.mode,
-                    max_tokens=max_tokens, temperature=config.temperature)
-    return kwargs, key
-
-
-def document_requests(document: Any, document_id: int | str, config: Any,
+def document_requests(document: Document, document_id: int | str, config: LLMConfig,
                       template: str | None = None) -> list[PlannedRequest]:
     """The requests the synchronous LLM extractor would send for this document (first round: the rows
     printing a number other than 0, easy rows several to a call, as ``llm.calls.plan`` groups them)."""
-    from extractor.detect import detect
-    from extractor.llm.calls import plan, request
-    from extractor.llm.locate import locate
-
     template = template or detect(document).template or "2021"
     tasks = locate(document, template)
     out: list[PlannedRequest] = []
@@ -112,22 +105,19 @@ def document_requests(document: Any, document_id: int | str, config: Any,
         n = per_table.get(call.table, 0)
         per_table[call.table] = n + 1
         messages, model, _grounder = request(document, call)
-        body, key = _sync_kwargs(config, messages, model)
-        out.append(PlannedRequest(f"{document_id}:{template}:{call.table}:{n}", body, key, call, document))
+        chat = ChatRequest.build(config, messages, model)
+        out.append(PlannedRequest(f"{document_id}:{template}:{call.table}:{n}", chat.body(), chat.key, call, document))
     return out
 
 
-def job_requests(store: Any, job_id: str, config: Any) -> dict[int, list[PlannedRequest]]:
+def job_requests(store: Store, job_id: str, config: LLMConfig) -> dict[int, list[PlannedRequest]]:
     """Requests of every queued document of a job (files that cannot be read are left to the extraction)."""
-    from extractor.api import read_document
-    from extractor.detect import looks_like_report
-
     out: dict[int, list[PlannedRequest]] = {}
     for item in store.job_items(job_id, status="queued"):
         if item.document_id is None or item.document_id in out:
             continue
         try:
-            doc, _info = read_document(store.document_bytes(item.document_id), item.file_name.rsplit("/", 1)[-1])
+            doc = load(store.document_bytes(item.document_id), item.file_name.rsplit("/", 1)[-1])
         except InputError:
             continue
         if not looks_like_report(doc):
@@ -201,10 +191,6 @@ def parse_output(text: str) -> dict[str, Reply]:
 
 def validate_reply(req: PlannedRequest, reply: Reply | None) -> tuple[dict[str, Any] | None, str]:
     """The row's numbers when the answer passes the synchronous checks (schema + grounding), else why not."""
-    from pydantic import ValidationError
-
-    from extractor.llm.calls import request
-
     if reply is None:
         return None, "no answer"
     if reply.error:
@@ -225,9 +211,7 @@ def validate_reply(req: PlannedRequest, reply: Reply | None) -> tuple[dict[str, 
 
 
 # ------------------------------------------------------------------------------------------ the flow
-def _config(config: Any = None) -> Any:
-    from extractor.llm.config import load_config
-
+def _config(config: LLMConfig | None = None) -> LLMConfig:
     cfg = (config or load_config()).require()
     if not cfg.cache:
         raise ConfigError("Batch API 的答案经由 LLM 缓存交给提取 / the Batch API hands its answers to the extraction "
@@ -235,26 +219,13 @@ def _config(config: Any = None) -> Any:
     return cfg
 
 
-def _client(cfg: Any) -> Any:
-    import openai
-
+def _client(cfg: LLMConfig) -> openai.OpenAI:
     return openai.OpenAI(base_url=cfg.base_url, api_key=cfg.api_key or "none", timeout=cfg.timeout,
                          max_retries=cfg.retries)
 
 
-def _job_batches(store: Any, job_id: str) -> list[Any]:
-    """Every LLM batch of a job, open or closed (the store lists only open ones)."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from extractor.store import models as m
-
-    with Session(store.engine) as s:
-        ids = list(s.scalars(select(m.LlmBatch.id).where(m.LlmBatch.job_id == job_id).order_by(m.LlmBatch.id)))
-    return [store.get_llm_batch(i) for i in ids]
-
-
-def submit(store: Any, job_id: str, requests: Sequence[PlannedRequest], cfg: Any, client: Any) -> list[Any]:
+def submit(store: Store, job_id: str, requests: Sequence[PlannedRequest], cfg: LLMConfig,
+           client: openai.OpenAI) -> list[LlmBatchRow]:
     """Upload and create one batch per chunk; each recorded in the store before and after submitting."""
     rows = []
     for part in chunks(requests):
@@ -268,20 +239,21 @@ def submit(store: Any, job_id: str, requests: Sequence[PlannedRequest], cfg: Any
     return rows
 
 
-def _download(client: Any, file_id: str | None) -> str:
+def _download(client: openai.OpenAI, file_id: str | None) -> str:
     if not file_id:
         return ""
     return client.files.content(file_id).text
 
 
-def apply(store: Any, row: Any, requests: dict[str, PlannedRequest], batch: Any, cfg: Any, client: Any) -> dict:
-    """Validate a finished batch's answers and cache the good ones; returns the counts kept in the store."""
-    from extractor.llm.cache import AnswerCache
+def apply(store: Store, row: LlmBatchRow, requests: Mapping[str, PlannedRequest], batch: Batch, cfg: LLMConfig,
+          client: openai.OpenAI) -> dict[str, int | float]:
+    """Validate a finished batch's answers and cache the good ones; returns the counts kept in the store.
 
+    ``batch`` is the OpenAI batch object (its status and file ids)."""
     replies = parse_output(_download(client, batch.error_file_id))
     replies.update(parse_output(_download(client, batch.output_file_id)))
     cache = AnswerCache(cfg.cache_path())
-    stats = {"valid": 0, "invalid": 0, "missing": 0, "changed": 0, "prompt_tokens": 0, "completion_tokens": 0}
+    stats: dict[str, int] = {"valid": 0, "invalid": 0, "missing": 0, "changed": 0, "prompt_tokens": 0, "completion_tokens": 0}
     failures: dict[str, str] = {}
     try:
         for cid, expected_hash in row.requests.items():
@@ -305,16 +277,17 @@ def apply(store: Any, row: Any, requests: dict[str, PlannedRequest], batch: Any,
             stats["valid"] += 1
     finally:
         cache.close()
-    stats["cost"] = cfg.cost(stats["prompt_tokens"], stats["completion_tokens"]) * BATCH_DISCOUNT
+    kept: dict[str, int | float] = {
+        **stats, "cost": cfg.cost(stats["prompt_tokens"], stats["completion_tokens"]) * BATCH_DISCOUNT}
     store.update_llm_batch(row.id, status="processed", output_file_id=batch.output_file_id,
                            error_file_id=batch.error_file_id,
-                           meta={"openai_status": batch.status, **stats, "failures": dict(list(failures.items())[:200])})
-    return stats
+                           meta={"openai_status": batch.status, **kept, "failures": dict(list(failures.items())[:200])})
+    return kept
 
 
-def run_batch_api(store: Any, job_id: str, *, config: Any = None, client: Any = None,
-                  poll_seconds: float | None = None, max_wait: float | None = None, console: Any = None,
-                  on_status: Callable[[Any], None] | None = None) -> dict[str, int]:
+def run_batch_api(store: Store, job_id: str, *, config: LLMConfig | None = None, client: openai.OpenAI | None = None,
+                  poll_seconds: float | None = None, max_wait: float | None = None, console: Console | None = None,
+                  on_status: Callable[[Batch], None] | None = None) -> dict[str, int]:
     """Submit (once per job) and poll the job's batches, caching every valid answer. Safe to re-run.
 
     Returns the summed counts of the batches applied in this call. ``max_wait`` seconds (None: no
@@ -326,7 +299,7 @@ def run_batch_api(store: Any, job_id: str, *, config: Any = None, client: Any = 
     say = console.print if console is not None else (lambda *a, **k: None)
     planned = job_requests(store, job_id, cfg)
     by_id = {r.custom_id: r for reqs in planned.values() for r in reqs}
-    batches = _job_batches(store, job_id)
+    batches = store.llm_batches(job_id)
     if not batches:
         todo = [r for reqs in planned.values() for r in reqs]
         if not todo:
@@ -336,7 +309,7 @@ def run_batch_api(store: Any, job_id: str, *, config: Any = None, client: Any = 
             + ", ".join(b.batch_id or "?" for b in batches))
     totals: dict[str, int] = {}
     started = time.monotonic()
-    open_rows = [b for b in batches if b.status not in ("processed", "failed", "expired", "cancelled")]
+    open_rows = store.open_llm_batches(job_id)
     while open_rows:
         still = []
         for row in open_rows:

@@ -30,10 +30,7 @@ requirements.package("sqlalchemy", "store", module_level=True)
 from extractor import extract
 from extractor.api import read_document
 from extractor.batch import start_job
-from extractor.llm.chunks import RowChunk
-from extractor.llm.config import LLMConfig
-from extractor.llm.extractor import LLMExtractor
-from extractor.llm_batch import (
+from extractor.llm.batch_api import (
     CHAT_URL,
     BatchPending,
     apply,
@@ -44,6 +41,9 @@ from extractor.llm_batch import (
     run_batch_api,
     validate_reply,
 )
+from extractor.llm.chunks import RowChunk
+from extractor.llm.config import LLMConfig
+from extractor.llm.extractor import LLMExtractor
 from extractor.store import open_store
 from tests.conftest import FIXTURES, ROOT
 from tests.fake_openai import FakeOpenAIServer, copy_row, every_cell
@@ -282,7 +282,7 @@ def test_batch_answers_are_validated_like_synchronous_ones() -> None:
     reqs = document_requests(doc, 1, cfg)
     req = next(r for r in reqs if r.task.table == "t3" and len(r.task.fields) == 7)
     good = copy_row(req.body)
-    from extractor.llm_batch import Reply
+    from extractor.llm.batch_api import Reply
 
     data, why = validate_reply(req, Reply(req.custom_id, content=json.dumps(good, ensure_ascii=False)))
     assert list(data.values()) == good["数值"] and list(data) == list(req.task.fields) and why == ""
@@ -300,7 +300,7 @@ def test_upload_submit_poll_download_with_fake_server(job: tuple[Any, str], tmp_
     store, job_id = job
     from collections import Counter
 
-    from extractor.llm_batch import job_requests
+    from extractor.llm.batch_api import job_requests
 
     by_name = {it.file_name.rsplit("/", 1)[-1]: it.document_id for it in store.job_items(job_id)}
     doc_ids = sorted(by_name.values())
@@ -342,9 +342,7 @@ def test_upload_submit_poll_download_with_fake_server(job: tuple[Any, str], tmp_
 
 
 def _all_batches(store: Any, job_id: str) -> list[Any]:
-    from extractor.llm_batch import _job_batches
-
-    return _job_batches(store, job_id)
+    return store.llm_batches(job_id)
 
 
 def test_polling_survives_a_restart_with_fake_server(job: tuple[Any, str], tmp_path: Path) -> None:
@@ -370,7 +368,7 @@ def test_polling_survives_a_restart_with_fake_server(job: tuple[Any, str], tmp_p
 
 def test_an_answer_whose_request_changed_is_not_used_with_fake_server(job: tuple[Any, str], tmp_path: Path) -> None:
     store, job_id = job
-    from extractor.llm_batch import job_requests
+    from extractor.llm.batch_api import job_requests
 
     with FakeBatchServer(polls=1) as srv:
         cfg = cfg_for(srv.base_url, tmp_path / "cache")
