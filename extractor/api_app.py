@@ -295,7 +295,7 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
     def export(job_id: JobId, kind: ExportKind,
                labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False) -> Response:
         from extractor.batch import job_reports, summarize
-        from extractor.exports import FILE_NAMES, MEDIA_TYPES, failed_csv, render, report_rows
+        from extractor.exports import FILE_NAMES, MEDIA_TYPES, failed_csv, render, export_rows
 
         s = store()
         job = _job(s, job_id)
@@ -304,7 +304,7 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
             body = failed_csv(summarize(s, job_id, reports).failures)
             unreadable: list[tuple[str, str]] = []
         else:
-            rows, unreadable = report_rows(reports)
+            rows, unreadable = export_rows(reports)
             body = render(kind, rows, labels=labels)
         name = FILE_NAMES[kind]
         return Response(body, media_type=MEDIA_TYPES[kind], headers={

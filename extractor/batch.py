@@ -710,7 +710,7 @@ def summarize(store: Any, job_id: str, reports: list[tuple[str, Any]] | None = N
             rules.update(str(f["rule"]) for f in findings)
             ocr_pages += int((result.get("document") or {}).get("ocr_pages") or 0)
         except (ValueError, TypeError, KeyError, AttributeError):
-            continue  # an unreadable stored row: the exports list it (exports.report_rows)
+            continue  # an unreadable stored row: the exports list it (exports.export_rows)
     dup = sum(1 for it in items if is_duplicate(it))
     c = job.counts
     return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,

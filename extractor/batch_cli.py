@@ -48,7 +48,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
     Exit status: 0 all readable files processed; 1 some file failed; 130 interrupted.
     """
     from extractor.batch import BatchError, job_reports, start_job, summarize, worker_name
-    from extractor.exports import report_rows, write_exports
+    from extractor.exports import export_rows, write_exports
     from extractor.similar import similar_in_store
     from extractor.similar import to_csv as similar_csv
     from extractor.store import open_store
@@ -82,7 +82,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         seconds = time.perf_counter() - t0
         reports = job_reports(store, job.id)
         summary = summarize(store, job.id, reports)
-        rows, unreadable = report_rows(reports)
+        rows, unreadable = export_rows(reports)
         for name, reason in unreadable:
             console.print(f"导出 / export: {name}: {reason}", markup=False, highlight=False)
         doc_ids = {ext.document_id for _, ext in reports}

@@ -325,32 +325,11 @@ def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, th
 
 
 def results_csv(results: list[Result], *, labels: bool = False) -> str:
-    """One row per report, one column per key of the templates present (catalog order)."""
-    import io
+    """One row per report, one column per key of the templates present (the exports' values.csv, no BOM)."""
+    from extractor.exports import export_rows, values_csv_text  # lazy: the command's own (start-up)
 
-    from extractor import safe_csv
-    from schemas import catalog
-
-    templates = {r.meta.template for r in results}
-    keys: list[str] = []
-    for f in catalog.FIELDS:
-        if f.templates & templates and (not f.key.endswith(".历年累计") and not f.prose_only
-                                        or any(f.key in r.values for r in results)):
-            keys.append(f.key)
-    base = ["file", "sha256", "agency", "year", "template", "errors", "warnings"]
-    buf = io.StringIO()
-    w = safe_csv.writer(buf)
-    w.writerow(base + ([catalog.BY_KEY[k].label for k in keys] if labels else keys))
-    for r in results:
-        errors = sum(1 for f in r.findings if f.severity == "error")
-        warnings = sum(1 for f in r.findings if f.severity == "warning")
-        row = [r.document.name, r.document.sha256, r.meta.agency or "", r.meta.year or "", r.meta.template or "",
-               errors, warnings]
-        for k in keys:
-            v = r.values.get(k)
-            row.append("" if v is None or v.value is None else v.value)
-        w.writerow(row)
-    return buf.getvalue()
+    rows, _ = export_rows((r.document.name, r) for r in results)  # a Result always reads back
+    return values_csv_text(rows, labels=labels)
 
 
 if __name__ == "__main__":

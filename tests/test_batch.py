@@ -22,7 +22,7 @@ pytest.importorskip("sqlalchemy", reason="the batch needs the [store] extra: pip
 from extractor import extract
 from extractor._errors import InputError
 from extractor.batch import iter_inputs, job_key
-from extractor.exports import ReportRow, columns, headers, values_csv
+from extractor.exports import ExportRow, columns, headers, values_csv
 from extractor.store import open_store
 from extractor.workers import Outcome, Task, WorkerPool
 from schemas import catalog
@@ -371,7 +371,7 @@ def test_exports_keep_blanks_blank_and_label_headers_unique() -> None:
     r = Result(meta=ReportMeta(template="2021", year=2022, agency="某县"), values={
         "t3.本年新收.自然人": Value(key="t3.本年新收.自然人", value=0, raw="0"),
         "t3.本年新收.商业企业": Value(key="t3.本年新收.商业企业", value=None, raw="—", status="dash")})
-    rows = [ReportRow.of("a.pdf", r)]
+    rows = [ExportRow.of("a.pdf", r)]
     text = values_csv(rows).decode("utf-8-sig")
     head, line = text.splitlines()
     cells = dict(zip(head.split(","), line.split(",")))
