@@ -403,7 +403,7 @@ def _error_handlers(app: FastAPI) -> None:
 
 def _uploads(files: list[UploadFile], *, max_files: int, max_file_bytes: int, max_request_bytes: int) -> list[Any]:
     """The uploads as batch inputs (zip archives expanded), with the limits enforced (413)."""
-    from extractor.batch import Input, iter_zip
+    from extractor.batch import Input, inputs_from_bytes
 
     if len(files) > max_files:
         raise ApiError(413, "too_many_files", f"文件过多 / more than {max_files} files in one request", max_files)
@@ -419,13 +419,11 @@ def _uploads(files: list[UploadFile], *, max_files: int, max_file_bytes: int, ma
         if total > max_request_bytes:
             raise ApiError(413, "too_large", f"请求过大 / the upload is larger than {max_request_bytes // 1048576} MB",
                            max_request_bytes)
-        if name.lower().endswith(".zip"):
-            inputs.extend(iter_zip(data, name))
-        else:
-            inputs.append(Input(name, data))
-        if len(inputs) > max_files:
-            raise ApiError(413, "too_many_files", f"文件过多 / more than {max_files} files (archives counted by member)",
-                           max_files)
+        for item in inputs_from_bytes(data, name):  # the batch's intake: archives, nested ones, budgets
+            inputs.append(item)
+            if len(inputs) > max_files:
+                raise ApiError(413, "too_many_files",
+                               f"文件过多 / more than {max_files} files (archives counted by member)", max_files)
     if not inputs:
         raise ApiError(422, "no_files", "没有可处理的文件 / no files in the upload")
     return inputs

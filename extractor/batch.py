@@ -31,9 +31,10 @@ from typing import Any, BinaryIO
 from extractor._errors import InputError, NotARegularFileError, XxgkError
 from extractor.api import refused_unread
 from extractor.ingest.budgets import check_regular, read_member, read_regular, zip_directory
+from extractor.pool import Outcome, Task
 from extractor.settings import Limits
 from extractor.settings import limits as current_limits
-from extractor.workers import Outcome, Task, WorkerPool, hook_delay
+from extractor.workers import WorkerPool, hook_delay
 from schemas.results import Result
 
 # file types a folder walk picks up; anything else in a folder is ignored (files named explicitly never are)
@@ -192,21 +193,30 @@ def _open_nonblocking(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NONBLOCK)  # a FIFO must not wait for a writer
 
 
+def _archive(head: bytes, size: int, label: str) -> bool:
+    """The one decision every intake makes (files on disk, uploads to the API and the UI): is this an
+    archive to unpack (then it must fit the archive budget) or one file (then the file budget)?"""
+    lim = current_limits()
+    if _looks_like_zip(head, label):
+        lim.check("archive_bytes", size, label)
+        return True
+    lim.check("file_bytes", size, label)
+    return False
+
+
 def _read(path: Path, label: str) -> Iterator[Input]:
     """A file as inputs: an archive's members (the archive read from disk as needed), or the file itself,
     each within its budget; a device, FIFO or /proc file is one failed input."""
-    lim = current_limits()
     try:
         check_regular(path, label)
         with open(path, "rb", opener=_open_nonblocking) as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise NotARegularFileError(label)
-            if _looks_like_zip(fh.read(65536), path.name):
-                lim.check("archive_bytes", st.st_size, label)
+            if _archive(fh.read(65536), st.st_size, label):
                 yield from iter_zip(fh, label)
                 return
-        data = read_regular(path, label)
+        data = read_regular(path, label)  # the file budget again, on what is read: the file may have grown
     except InputError as err:
         yield Input(label, error=err.one_line())
         return
@@ -217,15 +227,12 @@ def _read(path: Path, label: str) -> Iterator[Input]:
 
 
 def inputs_from_bytes(data: bytes, label: str) -> Iterator[Input]:
-    """One uploaded file's bytes as batch inputs, within the budgets a file read from disk gets: an archive
-    (by name or by content) becomes its members. The review UI's uploads come in through here."""
-    lim = current_limits()
+    """One uploaded file's bytes as inputs, within the budgets a file read from disk gets: an archive
+    (by name or by content) becomes its members. Uploads to the HTTP API and the review UI come in here."""
     try:
-        if _looks_like_zip(data[:65536], label):
-            lim.check("archive_bytes", len(data), label)
+        if _archive(data[:65536], len(data), label):
             yield from iter_zip(data, label)
             return
-        lim.check("file_bytes", len(data), label)
     except InputError as err:
         yield Input(label, error=err.one_line())
         return

@@ -31,6 +31,7 @@ from extractor.document import Document, DocumentBuilder, OcrMark, Paragraph, Ta
 from extractor.ingest import ocr
 from extractor.ingest.lexicon import snap
 from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_numberish, read_page
+from extractor.pool import Outcome, ProcessPool, Task
 
 CACHE_VERSION = "xxgk-ocr-6"  # bump when the layout or the engine's output changes
 MAX_PIXELS = int(os.environ.get("XXGK_MAX_IMAGE_PIXELS", 80_000_000))  # a decompression bomb stops here
@@ -417,8 +418,6 @@ def _ocr_task(task: Any) -> Any:
     import cv2
     import numpy as np
 
-    from extractor.workers import Outcome
-
     os.environ.setdefault("XXGK_OCR_THREADS", "1")
     t0 = time.perf_counter()
     try:
@@ -434,13 +433,11 @@ def _ocr_task(task: Any) -> Any:
 def _read_in_pool(images: list[PageImage], report: ProgressFn | None, done: int, total: int) -> list[ScanPage]:
     import cv2
 
-    from extractor.workers import Task, WorkerPool
-
     tasks = [Task(i, img.source, cv2.imencode(".png", img.gray)[1].tobytes()) for i, img in enumerate(images)]
     out: list[ScanPage | None] = [None] * len(images)
     size = min(len(images), os.cpu_count() or 2, int(os.environ.get("XXGK_OCR_WORKERS", "0") or 0) or 2)
     pending = list(tasks)
-    with WorkerPool(size, fn=_ocr_task) as pool:
+    with ProcessPool(size, fn=_ocr_task) as pool:
         while pending or pool.busy:
             while pending and pool.idle:
                 pool.submit(pending.pop(0))
