@@ -21,8 +21,13 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from extractor import years
+from extractor.batch import STALE_AFTER, Input, JobRunner, add_inputs, inputs_from_bytes, job_reports, summarize
+from extractor.exports import FILE_NAMES, MEDIA_TYPES, export_rows, failed_csv, render
 from extractor.settings import settings
+from extractor.similar import similar_in_store, to_csv, to_json
 from extractor.sketch import COPIED
+from extractor.store import NotFoundError, open_store
 
 KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's API key")
 ExportKind = Literal["jsonl", "csv", "xlsx", "parquet", "findings", "failed"]
@@ -198,9 +203,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
     async def lifespan(app: FastAPI):
         from datetime import timedelta
 
-        from extractor.batch import STALE_AFTER, JobRunner
-        from extractor.store import open_store
-
         stale = STALE_AFTER if stale_after is None else timedelta(seconds=stale_after)
         store = open_store(store_url)
         store.requeue_running(older_than=stale)
@@ -255,8 +257,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         extractor: Annotated[Literal["rules", "llm", "hybrid"], Form()] = "rules",
         force: Annotated[bool, Form(description="extract again files already extracted")] = False,
     ) -> JobOut:
-        from extractor.batch import add_inputs
-
         inputs = _uploads(files, max_files=max_files, max_file_bytes=max_file_bytes,
                           max_request_bytes=max_request_bytes)
         s = store()
@@ -294,9 +294,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
     def export(job_id: JobId, kind: ExportKind,
                labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False) -> Response:
-        from extractor.batch import job_reports, summarize
-        from extractor.exports import FILE_NAMES, MEDIA_TYPES, failed_csv, render, export_rows
-
         s = store()
         job = _job(s, job_id)
         reports = job_reports(s, job_id)
@@ -318,8 +315,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                               "content": {"application/json": {"schema": {"type": "object"}}}}})
     def result(document_id: DocumentId) -> Response:
         s = store()
-        from extractor.store import NotFoundError
-
         try:
             s.get_document(document_id)
         except NotFoundError:
@@ -340,8 +335,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         agency: Annotated[str | None, Query(description="Only this agency (full/half width and spaces ignored)")] = None,
         format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
     ) -> Response:
-        from extractor import years
-
         s = store()
         ids = None if agency is None else {r.document_id for r in s.list_reports()
                                            if years.agency_key(r.agency) == years.agency_key(agency)}
@@ -360,8 +353,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         = COPIED,
         format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
     ) -> Response:
-        from extractor.similar import similar_in_store, to_csv, to_json
-
         pairs = similar_in_store(store(), threshold=threshold)
         if format == "csv":
             return Response(to_csv(pairs), media_type="text/csv; charset=utf-8")
@@ -403,8 +394,6 @@ def _error_handlers(app: FastAPI) -> None:
 
 def _uploads(files: list[UploadFile], *, max_files: int, max_file_bytes: int, max_request_bytes: int) -> list[Any]:
     """The uploads as batch inputs (zip archives expanded), with the limits enforced (413)."""
-    from extractor.batch import Input, inputs_from_bytes
-
     if len(files) > max_files:
         raise ApiError(413, "too_many_files", f"文件过多 / more than {max_files} files in one request", max_files)
     inputs: list[Input] = []
@@ -430,8 +419,6 @@ def _uploads(files: list[UploadFile], *, max_files: int, max_file_bytes: int, ma
 
 
 def _job(s: Any, job_id: str) -> Any:
-    from extractor.store import NotFoundError
-
     try:
         job = s.get_job(job_id)
     except NotFoundError:
@@ -442,8 +429,6 @@ def _job(s: Any, job_id: str) -> Any:
 
 
 def _job_out(s: Any, job_id: str, *, details: bool = True) -> JobOut:
-    from extractor.batch import summarize
-
     job = _job(s, job_id)
     out = JobOut(id=job.id, status=job.status, extractor=str(job.options.get("extractor", "rules")),
                  created_at=job.created_at, updated_at=job.updated_at, finished_at=job.finished_at,

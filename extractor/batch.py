@@ -312,7 +312,7 @@ def add_inputs(store: Any, job_id: str | None, inputs: Iterable[Input], *, extra
     same extractor are skipped unless ``force``. Which bytes are stored already is asked once per chunk
     of inputs (STORED_LOOKUP_*), so a rerun over files extracted before costs no round trip per file.
     """
-    from extractor.store import NewJobItem
+    from extractor.store import NewJobItem  # extra [store]
 
     known = dict(known or {})
     first_by_sha: dict[str, str] = {sha: name for name, sha in reversed(list(known.items()))}
@@ -502,7 +502,7 @@ class JobRunner:
         self._db(self._settle_once, outcome, item, saved, tries)
 
     def _settle_once(self, outcome: Outcome, item: Any, saved: list[int], tries: list[int]) -> None:
-        from extractor.store import StoreError  # the [store] extra
+        from extractor.store import StoreError  # extra [store]
 
         store = self.store
         tries.append(1)
@@ -531,10 +531,10 @@ class JobRunner:
     def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``, waiting out a database that is locked or dropped its connection (a PostgreSQL
         restart) for up to DROPPED_WAIT seconds; then one line (StoreUnavailableError)."""
-        from sqlalchemy.exc import DBAPIError  # the [store] extra
+        from sqlalchemy.exc import DBAPIError  # extra [store]
 
-        from extractor.store import StoreUnavailableError
-        from extractor.store.engine import one_line, retrying
+        from extractor.store import StoreUnavailableError  # extra [store]
+        from extractor.store.engine import one_line, retrying  # extra [store]
 
         try:
             return retrying(lambda: fn(*args), unreachable=DROPPED_WAIT, what="batch")

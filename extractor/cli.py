@@ -114,7 +114,7 @@ def main() -> None:
 @click.option("--labels", is_flag=True, help="CSV: Chinese labels as column headers.")
 def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: str, labels: bool) -> None:
     """Extract and check report FILES (PDF, scans, PNG/JPEG/TIFF, DOCX, HTML, TXT, MD)."""
-    from extractor.ingest.image import progress
+    from extractor.ingest.image import progress  # lazy: start-up
 
     token = progress.set(_ocr_progress if sys.stderr.isatty() else None)
     try:
@@ -132,7 +132,7 @@ def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: s
     else:
         from rich.console import Console
 
-        from extractor.render import render_summary
+        from extractor.render import render_summary  # lazy: start-up
 
         console = Console()
         for r in results:
@@ -148,7 +148,7 @@ def rules_cmd(template: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from extractor.rules import RULES
+    from extractor.rules import RULES  # lazy: start-up
 
     seen: dict[tuple[str, str], list] = {}
     for r in RULES:
@@ -177,9 +177,9 @@ def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool =
     hostile file fails alone with one line. With ``saved``, a ``.json`` file is a saved result
     (``xxgk extract --format json``) and is read.
     """
-    from extractor.api import get_extractor
-    from extractor.workers import extract_files
-    from schemas.results import Result
+    from extractor.api import get_extractor  # lazy: start-up
+    from extractor.workers import extract_files  # lazy: start-up
+    from schemas.results import Result  # lazy: start-up
 
     if extractor_name != "rules":
         get_extractor(extractor_name)  # a bad LLM configuration is one error, before any file
@@ -204,8 +204,8 @@ def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool =
 
 def _saved_results(path: Path) -> list[Result]:
     """The results in a file written by ``xxgk extract --format json`` (one object or a list)."""
-    from extractor.ingest.budgets import read_regular
-    from schemas.results import Result
+    from extractor.ingest.budgets import read_regular  # lazy: start-up
+    from schemas.results import Result  # lazy: start-up
 
     try:
         data = json.loads(read_regular(path, path.name).decode("utf-8"))
@@ -219,7 +219,7 @@ def _saved_results(path: Path) -> list[Result]:
 def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
             extractor_name: str) -> tuple[list[Result], list[Result], int]:
     """Every report in the database (with ``use_store``), the reports of FILES, and how many files failed."""
-    from extractor.years import store_results
+    from extractor.years import store_results  # lazy: start-up
 
     if not files and not use_store:
         raise click.UsageError("give report FILES, --store, or both")
@@ -234,7 +234,7 @@ def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
 @contextmanager
 def _database(db_url: str | None) -> Iterator[Store]:
     """The store at ``db_url``; its errors end the command with their message."""
-    from extractor.store import open_store
+    from extractor.store import open_store  # lazy: start-up
 
     try:
         with open_store(db_url) as store:
@@ -266,7 +266,7 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     in the database join them (``xxgk batch`` puts them there). They are paired by the detected
     agency and year, and every consecutive pair is checked (上年结转 = 上年的结转下年度, …).
     """
-    from extractor import years
+    from extractor import years  # lazy: start-up
 
     if use_store and not files:  # the database alone: let it load only what can pair
         with _database(db_url) as store:
@@ -283,7 +283,7 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     else:
         from rich.console import Console
 
-        from extractor.render import render_years
+        from extractor.render import render_years  # lazy: start-up
 
         render_years(report, Console())
     if failed:
@@ -305,7 +305,7 @@ def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, th
 
     FILES are reports or saved results; with --store, the reports in the database join them.
     """
-    from extractor.similar import similar_reports, to_csv, to_json
+    from extractor.similar import similar_reports, to_csv, to_json  # lazy: start-up
 
     stored, loaded, failed = _gather(files, use_store, db_url, extractor_name)
     results = [*stored, *loaded]
@@ -317,7 +317,7 @@ def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, th
     else:
         from rich.console import Console
 
-        from extractor.render import render_similar
+        from extractor.render import render_similar  # lazy: start-up
 
         render_similar(pairs, len(results), Console())
     if failed:

@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from extractor._errors import ConfigError
+from extractor.store.config import data_dir
 
 _N, _R, _P = 2**14, 8, 1  # scrypt cost: ~16 MiB and a few tens of ms per check
 ROLES = ("admin", "reviewer")
@@ -46,8 +47,6 @@ def users_file() -> Path:
     explicit = os.environ.get("XXGK_USERS_FILE")
     if explicit:
         return Path(explicit).expanduser()
-    from extractor.store.config import data_dir
-
     return data_dir() / "users.json"
 
 

@@ -16,7 +16,11 @@ import pandas as pd
 import streamlit as st
 
 from extractor.safe_csv import neutralize
+from extractor.similar import similar_in_store
+from extractor.similar import to_csv as similar_csv
 from extractor.store import CONFIRMED_META_COLUMNS, Store
+from extractor.years import check_store
+from extractor.years import to_csv as years_csv
 from schemas import catalog
 from ui import queries as q
 from ui import state
@@ -192,16 +196,12 @@ def _cross(url: str, version: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFra
 
 def cross_year_frame(store: Store) -> pd.DataFrame:
     """Every cross-year finding in the store (latest extractions, reviewers' edits applied), one row each."""
-    from extractor.years import check_store, to_csv
-
-    return pd.read_csv(io.StringIO(to_csv(check_store(store))), dtype=str).fillna("")
+    return pd.read_csv(io.StringIO(years_csv(check_store(store))), dtype=str).fillna("")
 
 
 def similar_frame(store: Store) -> pd.DataFrame:
     """Pairs of different agencies' reports in the store with nearly the same narrative."""
-    from extractor.similar import similar_in_store, to_csv
-
-    return pd.read_csv(io.StringIO(to_csv(similar_in_store(store))), dtype=str).fillna("")
+    return pd.read_csv(io.StringIO(similar_csv(similar_in_store(store))), dtype=str).fillna("")
 
 
 def _across_reports(store: Store, version: tuple[int, ...]) -> None:
