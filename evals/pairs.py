@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractor._errors import XxgkError
-from extractor.api import extract
 from extractor.rules import RULES
 from extractor.rules.identities import OLD_STOCK_ROWS
-from extractor.years import check_years
 from schemas import catalog
 
 from .gen_style import EXTENSIONS, LAYOUTS
@@ -179,6 +177,9 @@ class PairScore:
 
 def score_pair(pair: GeneratedPair, layout: str) -> PairScore:
     """Render both years in ``layout``, read them, pair them and compare the cross-year findings."""
+    from extractor.api import extract  # lazy: start-up (xxgk --help loads evals.cli)
+    from extractor.years import check_years  # lazy: start-up (xxgk --help loads evals.cli)
+
     t0 = time.perf_counter()
     try:
         results = [extract(render(r, layout), name=f"{pair.slug}-{r.year}.{EXTENSIONS[layout]}")
