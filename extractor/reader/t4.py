@@ -7,6 +7,7 @@ from extractor.reader.anchors import Anchor
 from extractor.reader.reading import RowSink
 from extractor.reader.stream import Stream, Token, project
 from schemas import catalog
+from schemas.labels import TABLE_TITLES
 
 T4_KEYS = tuple(f"t4.{r.id}.{c.id}" for r in catalog.rows("t4") for c in catalog.columns("t4"))
 _WORDS = ("行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "未经复议直接起诉",
@@ -16,7 +17,6 @@ _CAPTION = project("行政复议、行政诉讼情况")
 _HEADS = ("结果维持", "结果维", "尚未审结", "未经复议直接起诉", "复议后起诉")
 _PROSE_CHARS = 6  # other characters in a piece of text after table 四's header: the next section
 _HEAD_WORDS = ("结果维", "结果纠", "其他结", "尚未审", "总计", "未经复议", "复议后起诉")
-MISSING = "没有找到表四（行政复议、行政诉讼情况）"
 
 
 def start(stream: Stream, found: dict[str, list[Anchor]]) -> int | None:
@@ -64,9 +64,9 @@ def read_rows(sink: RowSink, first: int) -> None:
     """Table 四's cells as one flattened row of fifteen keys; none found is an error-level doubt."""
     out = cells(sink.stream, first)
     if not out:
-        sink.reading.doubt("extract.table_missing", f"{MISSING}的数值", severity="error", table="t4")
+        sink.reading.doubt("extract.table_missing", f"没有找到{TABLE_TITLES['t4']}的数值", severity="error", table="t4")
         return
     sink.add_row(None, T4_KEYS, out, kind="flattened")
 
 
-__all__ = ["MISSING", "T4_KEYS", "cells", "read_rows", "start"]
+__all__ = ["T4_KEYS", "cells", "read_rows", "start"]

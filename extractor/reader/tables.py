@@ -26,13 +26,12 @@ from extractor.reader.stream import Token, build_stream
 from extractor.reader.values import enumerators, in_sentence, readings, region, unit_after
 from extractor.reader.write import write_row
 from schemas import catalog
+from schemas.labels import TABLE_TITLES
 from schemas.results import Value
 
 # the tables found by their row labels, each with the module that reads its rows (table 四 is found by its header)
 ROW_READERS: dict[str, Callable[[RowSink, list[Anchor]], None]] = {
     "t2": t2.read_rows, "t3": t3.read_rows, "old": old.read_rows}
-TABLE_NAMES = {"t2": "表二（主动公开政府信息情况）", "t3": "表三（收到和处理政府信息公开申请情况）",
-               "old": "政府信息公开情况统计表"}
 
 
 # ----------------------------------------------------------------------------- reading
@@ -63,13 +62,13 @@ class TableReading:
         self.stops.sort()
         for table, anchors in found.items():
             if not anchors:
-                self.reading.doubt("extract.table_missing", f"没有找到{TABLE_NAMES[table]}", severity="error",
+                self.reading.doubt("extract.table_missing", f"没有找到{TABLE_TITLES[table]}", severity="error",
                                    table=table)
                 continue
             ROW_READERS[table](self, anchors)
         if self.template != "2008":
             if t4_start is None:
-                self.reading.doubt("extract.table_missing", t4.MISSING, severity="error", table="t4")
+                self.reading.doubt("extract.table_missing", f"没有找到{TABLE_TITLES['t4']}", severity="error", table="t4")
             else:
                 t4.read_rows(self, t4_start)
         self._settle()

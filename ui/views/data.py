@@ -22,11 +22,12 @@ from extractor.store import CONFIRMED_META_COLUMNS, Store
 from extractor.years import check_store
 from extractor.years import to_csv as years_csv
 from schemas import catalog
+from schemas.labels import SEVERITY_LABELS, template_label
 from ui import queries as q
 from ui import state
 from ui.findings import rule_title
 from ui.form_view import cell_name
-from ui.views.common import local_time, template_label
+from ui.views.common import local_time
 
 ALL = "全部"
 PAGE_SIZE = 50
@@ -220,7 +221,7 @@ def _across_reports(store: Store, version: tuple[int, ...]) -> None:
     if not years.empty:
         shown = years.copy()
         shown["rule"] = [rule_title(r) for r in shown["rule"]]
-        shown["severity"] = shown["severity"].map({"error": "错误", "warning": "警告", "info": "提示"}).fillna("")
+        shown["severity"] = shown["severity"].map(SEVERITY_LABELS).fillna("")
         st.dataframe(shown.rename(columns=YEARS_LABELS), hide_index=True, width="stretch", key="data_years")
         st.download_button("下载跨年度核对 CSV", years.to_csv(index=False).encode("utf-8-sig"), "xxgk-years.csv",
                            "text/csv", key="data_years_csv", on_click="ignore")
