@@ -27,7 +27,7 @@ from extractor.exports import FILE_NAMES, MEDIA_TYPES, export_rows, failed_csv, 
 from extractor.settings import settings
 from extractor.similar import similar_in_store, to_csv, to_json
 from extractor.sketch import COPIED
-from extractor.store import NotFoundError, open_store
+from extractor.store import JobCounts, NotFoundError, open_store
 
 KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's API key")
 ExportKind = Literal["jsonl", "csv", "xlsx", "parquet", "findings", "failed"]
@@ -48,15 +48,6 @@ class Health(BaseModel):
     database: str
 
 
-class Counts(BaseModel):
-    total: int = 0
-    queued: int = 0
-    running: int = 0
-    done: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-
 class Failure(BaseModel):
     file: str
     reason: str
@@ -69,7 +60,7 @@ class JobOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
-    counts: Counts
+    counts: JobCounts
     duplicates: int = Field(description="files whose bytes another file of the job already has (processed once)")
     findings_by_rule: dict[str, int] = Field(default_factory=dict, description="over the job's extracted reports")
     failures: list[Failure] = Field(default_factory=list)
@@ -432,7 +423,7 @@ def _job_out(s: Any, job_id: str, *, details: bool = True) -> JobOut:
     job = _job(s, job_id)
     out = JobOut(id=job.id, status=job.status, extractor=str(job.options.get("extractor", "rules")),
                  created_at=job.created_at, updated_at=job.updated_at, finished_at=job.finished_at,
-                 counts=Counts(**job.counts.model_dump()), duplicates=0)
+                 counts=job.counts, duplicates=0)
     if details:
         summ = summarize(s, job_id)
         out.duplicates = summ.duplicates
