@@ -84,4 +84,4 @@ def run_all(tasks: list[Task], size: int = 2, timeout: float | None = None,
     return out
 
 
-__all__ = ["TEST_DELAY_ENV", "Outcome", "Task", "WorkerPool", "extract_files", "hook_delay", "run_all"]
+__all__ = ["TEST_DELAY_ENV", "WorkerPool", "extract_files", "hook_delay", "run_all"]
