@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -295,11 +296,11 @@ def write_exports(rows: Sequence[ExportRow], out_dir: str | Path, *, labels: boo
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     names = dict(FILE_NAMES)
-    payloads = {k: (lambda k=k: render(k, rows, labels=labels)) for k in kinds}
-    payloads["failed"] = lambda: failed_csv(failures)
+    payloads: dict[str, Callable[[], bytes]] = {k: partial(render, k, rows, labels=labels) for k in kinds}
+    payloads["failed"] = partial(failed_csv, failures)
     for kind, text in (extra_csv or {}).items():
         names[kind] = f"{kind}.csv"
-        payloads[kind] = lambda text=text: _excel_csv(text)
+        payloads[kind] = partial(_excel_csv, text)
     for kind, make in payloads.items():
         path = out / names[kind]
         tmp = path.with_name(path.name + ".part")

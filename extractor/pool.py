@@ -239,7 +239,7 @@ class ProcessPool:
                     if outcome.kind == "memory":  # that worker leaves: a fresh one takes the next file
                         self._replace(slot)
                     continue
-            limit = self.timeout if slot.running else max(self.timeout or 0.0, STARTUP_LIMIT)
+            limit = (self.timeout or 0.0) if slot.running else max(self.timeout or 0.0, STARTUP_LIMIT)
             if broken or slot.process.sentinel in ready or not slot.process.is_alive():
                 slot.process.join(2)  # the pipe closes a moment before the process is reaped
                 outcome = _ended(task, slot.process.exitcode, now - slot.started)
