@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from evals.dataset import load_dataset, repo_cases, shared_real
+from evals.generator import INJECT_KINDS, META_INJECT_KINDS, generate_dataset
 from evals.journal import Journal, read_journal
 from evals.metrics import CaseScore
 from evals.pairs import PairScore, run_pairs
@@ -76,8 +77,6 @@ def eval_cmd(datasets: tuple[Path, ...], extractors: tuple[str, ...], n_generate
         cases += load_dataset(d)
     tmp = None
     if n_generate:
-        from evals.generator import INJECT_KINDS, META_INJECT_KINDS, generate_dataset
-
         tmp = tempfile.TemporaryDirectory(prefix="xxgk-eval-")
         generate_dataset(tmp.name, n_generate, seed, error_rate=error_rate,
                          kinds=INJECT_KINDS + (META_INJECT_KINDS if report_errors else ()))

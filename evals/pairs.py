@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from extractor._errors import XxgkError
+from extractor.rules import RULES
 from extractor.rules.identities import OLD_STOCK_ROWS
 from schemas import catalog
 
@@ -120,8 +122,6 @@ def _break(kind: str, rng: random.Random, before: dict[str, Number | None], afte
 def _copied_tables(values: dict[str, Number | None]) -> list[str]:
     """years.same_table when some copied table has enough non-zero figures (the rule's own threshold: a
     table of mostly zeros proves no copying)."""
-    from extractor.rules import RULES
-
     least = next(r for r in RULES if r.id == "years.same_table").param("min_nonzero")
     nonzero: dict[str, int] = {}
     for key, v in values.items():
@@ -177,8 +177,8 @@ class PairScore:
 
 def score_pair(pair: GeneratedPair, layout: str) -> PairScore:
     """Render both years in ``layout``, read them, pair them and compare the cross-year findings."""
-    from extractor import XxgkError, extract
-    from extractor.years import check_years
+    from extractor.api import extract  # lazy: start-up (xxgk --help loads evals.cli)
+    from extractor.years import check_years  # lazy: start-up (xxgk --help loads evals.cli)
 
     t0 = time.perf_counter()
     try:

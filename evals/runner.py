@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from evals.dataset import Case
 from evals.metrics import CaseScore, score_case
+from extractor._errors import XxgkError
 
 
 @dataclass
@@ -20,7 +21,7 @@ class EvalRun:
 
 def run_case(case: Case, extractor: str = "rules") -> CaseScore:
     """Extract one case and score it; a failure to read is scored as all-missing with its reason."""
-    from extractor import XxgkError, extract
+    from extractor.api import extract  # lazy: start-up (xxgk --help loads evals.cli)
 
     kw = {"slug": case.slug, "template": case.template, "layout": case.layout, "extractor": extractor, "origin": case.origin}
     try:

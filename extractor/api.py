@@ -14,6 +14,7 @@ from extractor.document import Document
 from extractor.ingest import load, sniff
 from extractor.ingest.budgets import read_regular
 from extractor.ocr_review import review_ocr
+from extractor.reader import TableReader
 from extractor.rules import validate
 from extractor.sketch import sketch
 from schemas import catalog
@@ -35,12 +36,10 @@ class Extractor(Protocol):
 def get_extractor(name: str, **options) -> Extractor:
     """The extractor registered under a name: rules (default), llm, hybrid."""
     if name in ("rules", "reader", "table"):
-        from extractor.reader import TableReader
-
         return TableReader()
     if name in ("llm", "hybrid"):
         try:
-            from extractor.llm.extractor import HybridExtractor, LLMExtractor
+            from extractor.llm.extractor import HybridExtractor, LLMExtractor  # extra [llm]
         except ImportError as e:  # the [llm] extra is not installed
             raise ConfigError(f"LLM 提取需要安装 xxgk[llm] / the LLM extractor needs `pip install xxgk[llm]` ({e})")
         return LLMExtractor(**options) if name == "llm" else HybridExtractor(**options)

@@ -21,8 +21,13 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from extractor import years
+from extractor.batch import STALE_AFTER, Input, JobRunner, add_inputs, inputs_from_bytes, job_reports, summarize
+from extractor.exports import FILE_NAMES, MEDIA_TYPES, export_rows, failed_csv, render
 from extractor.settings import settings
+from extractor.similar import similar_in_store, to_csv, to_json
 from extractor.sketch import COPIED
+from extractor.store import JobCounts, NotFoundError, open_store
 
 if TYPE_CHECKING:
     from extractor.store import Store
@@ -46,15 +51,6 @@ class Health(BaseModel):
     database: str
 
 
-class Counts(BaseModel):
-    total: int = 0
-    queued: int = 0
-    running: int = 0
-    done: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-
 class Failure(BaseModel):
     file: str
     reason: str
@@ -67,7 +63,7 @@ class JobOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
-    counts: Counts
+    counts: JobCounts
     duplicates: int = Field(description="files whose bytes another file of the job already has (processed once)")
     findings_by_rule: dict[str, int] = Field(default_factory=dict, description="over the job's extracted reports")
     failures: list[Failure] = Field(default_factory=list)
@@ -201,9 +197,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
     async def lifespan(app: FastAPI):
         from datetime import timedelta
 
-        from extractor.batch import STALE_AFTER, JobRunner
-        from extractor.store import open_store
-
         stale = STALE_AFTER if stale_after is None else timedelta(seconds=stale_after)
         store = open_store(store_url)
         store.requeue_running(older_than=stale)
@@ -258,8 +251,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         extractor: Annotated[Literal["rules", "llm", "hybrid"], Form()] = "rules",
         force: Annotated[bool, Form(description="extract again files already extracted")] = False,
     ) -> JobOut:
-        from extractor.batch import add_inputs
-
         inputs = _uploads(files, max_files=max_files, max_file_bytes=max_file_bytes,
                           max_request_bytes=max_request_bytes)
         s = store()
@@ -297,9 +288,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
     def export(job_id: JobId, kind: ExportKind,
                labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False) -> Response:
-        from extractor.batch import job_reports, summarize
-        from extractor.exports import FILE_NAMES, MEDIA_TYPES, failed_csv, render, report_rows
-
         s = store()
         job = _job(s, job_id)
         reports = job_reports(s, job_id)
@@ -307,7 +295,7 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
             body = failed_csv(summarize(s, job_id, reports).failures)
             unreadable: list[tuple[str, str]] = []
         else:
-            rows, unreadable = report_rows(reports)
+            rows, unreadable = export_rows(reports)
             body = render(kind, rows, labels=labels)
         name = FILE_NAMES[kind]
         return Response(body, media_type=MEDIA_TYPES[kind], headers={
@@ -321,8 +309,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                               "content": {"application/json": {"schema": {"type": "object"}}}}})
     def result(document_id: DocumentId) -> Response:
         s = store()
-        from extractor.store import NotFoundError
-
         try:
             s.get_document(document_id)
         except NotFoundError:
@@ -343,8 +329,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         agency: Annotated[str | None, Query(description="Only this agency (full/half width and spaces ignored)")] = None,
         format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
     ) -> Response:
-        from extractor import years
-
         s = store()
         ids = None if agency is None else {r.document_id for r in s.list_reports()
                                            if years.agency_key(r.agency) == years.agency_key(agency)}
@@ -363,8 +347,6 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         = COPIED,
         format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
     ) -> Response:
-        from extractor.similar import similar_in_store, to_csv, to_json
-
         pairs = similar_in_store(store(), threshold=threshold)
         if format == "csv":
             return Response(to_csv(pairs), media_type="text/csv; charset=utf-8")
@@ -406,8 +388,6 @@ def _error_handlers(app: FastAPI) -> None:
 
 def _uploads(files: list[UploadFile], *, max_files: int, max_file_bytes: int, max_request_bytes: int) -> list[Any]:
     """The uploads as batch inputs (zip archives expanded), with the limits enforced (413)."""
-    from extractor.batch import Input, iter_zip
-
     if len(files) > max_files:
         raise ApiError(413, "too_many_files", f"文件过多 / more than {max_files} files in one request", max_files)
     inputs: list[Input] = []
@@ -422,21 +402,17 @@ def _uploads(files: list[UploadFile], *, max_files: int, max_file_bytes: int, ma
         if total > max_request_bytes:
             raise ApiError(413, "too_large", f"请求过大 / the upload is larger than {max_request_bytes // 1048576} MB",
                            max_request_bytes)
-        if name.lower().endswith(".zip"):
-            inputs.extend(iter_zip(data, name))
-        else:
-            inputs.append(Input(name, data))
-        if len(inputs) > max_files:
-            raise ApiError(413, "too_many_files", f"文件过多 / more than {max_files} files (archives counted by member)",
-                           max_files)
+        for item in inputs_from_bytes(data, name):  # the batch's intake: archives, nested ones, budgets
+            inputs.append(item)
+            if len(inputs) > max_files:
+                raise ApiError(413, "too_many_files",
+                               f"文件过多 / more than {max_files} files (archives counted by member)", max_files)
     if not inputs:
         raise ApiError(422, "no_files", "没有可处理的文件 / no files in the upload")
     return inputs
 
 
 def _job(s: Any, job_id: str) -> Any:
-    from extractor.store import NotFoundError
-
     try:
         job = s.get_job(job_id)
     except NotFoundError:
@@ -447,12 +423,10 @@ def _job(s: Any, job_id: str) -> Any:
 
 
 def _job_out(s: Any, job_id: str, *, details: bool = True) -> JobOut:
-    from extractor.batch import summarize
-
     job = _job(s, job_id)
     out = JobOut(id=job.id, status=job.status, extractor=str(job.options.get("extractor", "rules")),
                  created_at=job.created_at, updated_at=job.updated_at, finished_at=job.finished_at,
-                 counts=Counts(**job.counts.model_dump()), duplicates=0)
+                 counts=job.counts, duplicates=0)
     if details:
         summ = summarize(s, job_id)
         out.duplicates = summ.duplicates

@@ -37,7 +37,7 @@ def create_app(store_url: str | None = None, api_key: str | None = None, **optio
     ``api_key=None`` disables the key check (the command allows that only on loopback). The store is
     opened when the app starts, so building the app (for its OpenAPI spec) touches no database.
     """
-    from extractor.api_app import build_app
+    from extractor.api_app import build_app  # lazy: start-up
 
     return build_app(store_url, api_key, **options)
 
@@ -99,7 +99,7 @@ def serve(host: str, port: int, db_url: str | None, api_key: str | None, no_auth
         import uvicorn
     except ImportError as exc:  # pragma: no cover - depends on the extras
         raise click.ClickException("xxgk serve needs the [api] extra: pip install 'xxgk[api]'") from exc
-    from extractor.store import open_store
+    from extractor.store import open_store  # lazy: start-up
 
     try:
         open_store(db_url).close()  # an unreachable or corrupt database is one line here, not a traceback later

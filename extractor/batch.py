@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from extractor._errors import InputError, NotARegularFileError, XxgkError
 from extractor.api import refused_unread
 from extractor.ingest.budgets import check_regular, read_member, read_regular, zip_directory
+from extractor.pool import Outcome, Task
 from extractor.settings import Limits
 from extractor.settings import limits as current_limits
-from extractor.workers import Outcome, Task, WorkerPool, hook_delay
+from extractor.workers import WorkerPool, hook_delay
 from schemas.results import Result
 
 if TYPE_CHECKING:  # the store is the [store] extra; batch.py imports without it
@@ -195,21 +196,30 @@ def _open_nonblocking(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NONBLOCK)  # a FIFO must not wait for a writer
 
 
+def _archive(head: bytes, size: int, label: str) -> bool:
+    """The one decision every intake makes (files on disk, uploads to the API and the UI): is this an
+    archive to unpack (then it must fit the archive budget) or one file (then the file budget)?"""
+    lim = current_limits()
+    if _looks_like_zip(head, label):
+        lim.check("archive_bytes", size, label)
+        return True
+    lim.check("file_bytes", size, label)
+    return False
+
+
 def _read(path: Path, label: str) -> Iterator[Input]:
     """A file as inputs: an archive's members (the archive read from disk as needed), or the file itself,
     each within its budget; a device, FIFO or /proc file is one failed input."""
-    lim = current_limits()
     try:
         check_regular(path, label)
         with open(path, "rb", opener=_open_nonblocking) as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise NotARegularFileError(label)
-            if _looks_like_zip(fh.read(65536), path.name):
-                lim.check("archive_bytes", st.st_size, label)
+            if _archive(fh.read(65536), st.st_size, label):
                 yield from iter_zip(fh, label)
                 return
-        data = read_regular(path, label)
+        data = read_regular(path, label)  # the file budget again, on what is read: the file may have grown
     except InputError as err:
         yield Input(label, error=err.one_line())
         return
@@ -220,15 +230,12 @@ def _read(path: Path, label: str) -> Iterator[Input]:
 
 
 def inputs_from_bytes(data: bytes, label: str) -> Iterator[Input]:
-    """One uploaded file's bytes as batch inputs, within the budgets a file read from disk gets: an archive
-    (by name or by content) becomes its members. The review UI's uploads come in through here."""
-    lim = current_limits()
+    """One uploaded file's bytes as inputs, within the budgets a file read from disk gets: an archive
+    (by name or by content) becomes its members. Uploads to the HTTP API and the review UI come in here."""
     try:
-        if _looks_like_zip(data[:65536], label):
-            lim.check("archive_bytes", len(data), label)
+        if _archive(data[:65536], len(data), label):
             yield from iter_zip(data, label)
             return
-        lim.check("file_bytes", len(data), label)
     except InputError as err:
         yield Input(label, error=err.one_line())
         return
@@ -308,7 +315,7 @@ def add_inputs(store: Store, job_id: str | None, inputs: Iterable[Input], *, ext
     same extractor are skipped unless ``force``. Which bytes are stored already is asked once per chunk
     of inputs (STORED_LOOKUP_*), so a rerun over files extracted before costs no round trip per file.
     """
-    from extractor.store import NewJobItem
+    from extractor.store import NewJobItem  # extra [store]
 
     known = dict(known or {})
     first_by_sha: dict[str, str] = {sha: name for name, sha in reversed(list(known.items()))}
@@ -499,7 +506,7 @@ class JobRunner:
         self._db(self._settle_once, outcome, item, saved, tries)
 
     def _settle_once(self, outcome: Outcome, item: Any, saved: list[int], tries: list[int]) -> None:
-        from extractor.store import StoreError  # the [store] extra
+        from extractor.store import StoreError  # extra [store]
 
         store = self.store
         tries.append(1)
@@ -528,10 +535,10 @@ class JobRunner:
     def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``, waiting out a database that is locked or dropped its connection (a PostgreSQL
         restart) for up to DROPPED_WAIT seconds; then one line (StoreUnavailableError)."""
-        from sqlalchemy.exc import DBAPIError  # the [store] extra
+        from sqlalchemy.exc import DBAPIError  # extra [store]
 
-        from extractor.store import StoreUnavailableError
-        from extractor.store.engine import one_line, retrying
+        from extractor.store import StoreUnavailableError  # extra [store]
+        from extractor.store.engine import one_line, retrying  # extra [store]
 
         try:
             return retrying(lambda: fn(*args), unreachable=DROPPED_WAIT, what="batch")
@@ -720,7 +727,7 @@ def summarize(store: Store, job_id: str, reports: list[tuple[str, Any]] | None =
             rules.update(str(f["rule"]) for f in findings)
             ocr_pages += int((result.get("document") or {}).get("ocr_pages") or 0)
         except (ValueError, TypeError, KeyError, AttributeError):
-            continue  # an unreadable stored row: the exports list it (exports.report_rows)
+            continue  # an unreadable stored row: the exports list it (exports.export_rows)
     dup = sum(1 for it in items if is_duplicate(it))
     c = job.counts
     return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,

@@ -47,12 +47,12 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
 
     Exit status: 0 all readable files processed; 1 some file failed; 130 interrupted.
     """
-    from extractor.batch import BatchError, job_reports, start_job, summarize, worker_name
-    from extractor.exports import report_rows, write_exports
-    from extractor.similar import similar_in_store
-    from extractor.similar import to_csv as similar_csv
-    from extractor.store import open_store
-    from extractor.years import check_store, to_csv
+    from extractor.batch import BatchError, job_reports, start_job, summarize, worker_name  # lazy: start-up
+    from extractor.exports import export_rows, write_exports  # lazy: start-up
+    from extractor.similar import similar_in_store  # lazy: start-up
+    from extractor.similar import to_csv as similar_csv  # lazy: start-up
+    from extractor.store import open_store  # lazy: start-up
+    from extractor.years import check_store, to_csv  # lazy: start-up
 
     console = _console()
     if llm_batch_api and extractor_name != "llm":
@@ -82,7 +82,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         seconds = time.perf_counter() - t0
         reports = job_reports(store, job.id)
         summary = summarize(store, job.id, reports)
-        rows, unreadable = report_rows(reports)
+        rows, unreadable = export_rows(reports)
         for name, reason in unreadable:
             console.print(f"导出 / export: {name}: {reason}", markup=False, highlight=False)
         doc_ids = {ext.document_id for _, ext in reports}
@@ -105,7 +105,7 @@ def _batch_api(store, job_id: str, console) -> None:
     try:
         import openai
 
-        from extractor.llm.batch_api import run_batch_api
+        from extractor.llm.batch_api import run_batch_api  # extra [llm]
     except ImportError as err:
         raise click.ClickException(f"--llm-batch-api needs the [llm] extra: pip install 'xxgk[llm]' ({err})") from err
     try:
@@ -127,7 +127,7 @@ def _run_with_progress(store, job_id: str, workers: int, timeout: float | None, 
         TimeRemainingColumn,
     )
 
-    from extractor.batch import JobRunner
+    from extractor.batch import JobRunner  # lazy: start-up
 
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("[green]✓{task.fields[done]}[/] [red]✗{task.fields[failed]}[/] "
@@ -147,7 +147,7 @@ def _run_with_progress(store, job_id: str, workers: int, timeout: float | None, 
 def _print_summary(console, s, seconds: float, written: dict) -> None:
     from rich.table import Table
 
-    from extractor.batch import failure_lines
+    from extractor.batch import failure_lines  # lazy: start-up
 
     console.print(f"\n[bold]汇总 / summary[/] job {s.job_id} ({seconds:.1f} s)")
     t = Table(show_header=False, box=None, padding=(0, 2))

@@ -115,7 +115,7 @@ def main() -> None:
 @click.option("--labels", is_flag=True, help="CSV: Chinese labels as column headers.")
 def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: str, labels: bool) -> None:
     """Extract and check report FILES (PDF, scans, PNG/JPEG/TIFF, DOCX, HTML, TXT, MD)."""
-    from extractor.ingest.image import progress
+    from extractor.ingest.image import progress  # lazy: start-up
 
     token = progress.set(_ocr_progress if sys.stderr.isatty() else None)
     try:
@@ -133,7 +133,7 @@ def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: s
     else:
         from rich.console import Console
 
-        from extractor.render import render_summary
+        from extractor.render import render_summary  # lazy: start-up
 
         console = Console()
         for r in results:
@@ -149,7 +149,7 @@ def rules_cmd(template: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from extractor.rules import RULES
+    from extractor.rules import RULES  # lazy: start-up
 
     seen: dict[tuple[str, str], list] = {}
     for r in RULES:
@@ -178,9 +178,9 @@ def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool =
     hostile file fails alone with one line. With ``saved``, a ``.json`` file is a saved result
     (``xxgk extract --format json``) and is read.
     """
-    from extractor.api import get_extractor
-    from extractor.workers import extract_files
-    from schemas.results import Result
+    from extractor.api import get_extractor  # lazy: start-up
+    from extractor.workers import extract_files  # lazy: start-up
+    from schemas.results import Result  # lazy: start-up
 
     if extractor_name != "rules":
         get_extractor(extractor_name)  # a bad LLM configuration is one error, before any file
@@ -205,8 +205,8 @@ def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool =
 
 def _saved_results(path: Path) -> list[Result]:
     """The results in a file written by ``xxgk extract --format json`` (one object or a list)."""
-    from extractor.ingest.budgets import read_regular
-    from schemas.results import Result
+    from extractor.ingest.budgets import read_regular  # lazy: start-up
+    from schemas.results import Result  # lazy: start-up
 
     try:
         data = json.loads(read_regular(path, path.name).decode("utf-8"))
@@ -220,7 +220,7 @@ def _saved_results(path: Path) -> list[Result]:
 def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
             extractor_name: str) -> tuple[list[Result], list[Result], int]:
     """Every report in the database (with ``use_store``), the reports of FILES, and how many files failed."""
-    from extractor.years import store_results
+    from extractor.years import store_results  # lazy: start-up
 
     if not files and not use_store:
         raise click.UsageError("give report FILES, --store, or both")
@@ -235,7 +235,7 @@ def _gather(files: tuple[Path, ...], use_store: bool, db_url: str | None,
 @contextmanager
 def _database(db_url: str | None) -> Iterator[Store]:
     """The store at ``db_url``; its errors end the command with their message."""
-    from extractor.store import open_store
+    from extractor.store import open_store  # lazy: start-up
 
     try:
         with open_store(db_url) as store:
@@ -267,7 +267,7 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     in the database join them (``xxgk batch`` puts them there). They are paired by the detected
     agency and year, and every consecutive pair is checked (上年结转 = 上年的结转下年度, …).
     """
-    from extractor import years
+    from extractor import years  # lazy: start-up
 
     if use_store and not files:  # the database alone: let it load only what can pair
         with _database(db_url) as store:
@@ -284,7 +284,7 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
     else:
         from rich.console import Console
 
-        from extractor.render import render_years
+        from extractor.render import render_years  # lazy: start-up
 
         render_years(report, Console())
     if failed:
@@ -306,7 +306,7 @@ def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, th
 
     FILES are reports or saved results; with --store, the reports in the database join them.
     """
-    from extractor.similar import similar_reports, to_csv, to_json
+    from extractor.similar import similar_reports, to_csv, to_json  # lazy: start-up
 
     stored, loaded, failed = _gather(files, use_store, db_url, extractor_name)
     results = [*stored, *loaded]
@@ -318,7 +318,7 @@ def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, th
     else:
         from rich.console import Console
 
-        from extractor.render import render_similar
+        from extractor.render import render_similar  # lazy: start-up
 
         render_similar(pairs, len(results), Console())
     if failed:
@@ -326,32 +326,11 @@ def similar_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, th
 
 
 def results_csv(results: list[Result], *, labels: bool = False) -> str:
-    """One row per report, one column per key of the templates present (catalog order)."""
-    import io
+    """One row per report, one column per key of the templates present (the exports' values.csv, no BOM)."""
+    from extractor.exports import export_rows, values_csv_text  # lazy: the command's own (start-up)
 
-    from extractor import safe_csv
-    from schemas import catalog
-
-    templates = {r.meta.template for r in results}
-    keys: list[str] = []
-    for f in catalog.FIELDS:
-        if f.templates & templates and (not f.key.endswith(".历年累计") and not f.prose_only
-                                        or any(f.key in r.values for r in results)):
-            keys.append(f.key)
-    base = ["file", "sha256", "agency", "year", "template", "errors", "warnings"]
-    buf = io.StringIO()
-    w = safe_csv.writer(buf)
-    w.writerow(base + ([catalog.BY_KEY[k].label for k in keys] if labels else keys))
-    for r in results:
-        errors = sum(1 for f in r.findings if f.severity == "error")
-        warnings = sum(1 for f in r.findings if f.severity == "warning")
-        row: list[str | int | float] = [r.document.name, r.document.sha256, r.meta.agency or "", r.meta.year or "",
-                                        r.meta.template or "", errors, warnings]
-        for k in keys:
-            v = r.values.get(k)
-            row.append("" if v is None or v.value is None else v.value)
-        w.writerow(row)
-    return buf.getvalue()
+    rows, _ = export_rows((r.document.name, r) for r in results)  # a Result always reads back
+    return values_csv_text(rows, labels=labels)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,12 @@ MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"
 
 
 @dataclass(frozen=True)
-class ReportRow:
-    """One report as the exports need it (parsed once from a stored extraction or a Result)."""
+class ExportRow:
+    """One report as the exports need it (parsed once from a stored extraction or a Result).
+
+    Not the store's ``ReportRow`` (a line of the review queue, without values): this is the one row
+    every export of values is written from — files, the HTTP API, ``xxgk extract --format csv``.
+    """
 
     file: str
     sha256: str
@@ -52,7 +56,7 @@ class ReportRow:
     result_json: str
 
     @classmethod
-    def of(cls, file: str, source: Any) -> ReportRow:
+    def of(cls, file: str, source: Any) -> ExportRow:
         """From a store ``ExtractionRow`` (its JSON text, not re-validated) or a ``Result``."""
         if isinstance(source, Result):
             text = source.model_dump_json()
@@ -94,15 +98,15 @@ def _number(value: Any, key: str) -> Any:
     return value
 
 
-def report_rows(reports: Iterable[tuple[str, Any]]) -> tuple[list[ReportRow], list[tuple[str, str]]]:
+def export_rows(reports: Iterable[tuple[str, Any]]) -> tuple[list[ExportRow], list[tuple[str, str]]]:
     """Export rows of (file, stored extraction or Result) pairs; a row that cannot be read (a corrupt or
     hand-edited result) is left out with a log line and returned as (file, reason), never breaking the
     export of the others."""
-    rows: list[ReportRow] = []
+    rows: list[ExportRow] = []
     skipped: list[tuple[str, str]] = []
     for file, source in reports:
         try:
-            rows.append(ReportRow.of(file, source))
+            rows.append(ExportRow.of(file, source))
         except (ValueError, TypeError, AttributeError) as err:
             reason = f"无法读取保存的结果，已跳过 / cannot read the stored result, left out ({str(err)[:200]})"
             log.warning("export: %s: %s", file, reason)
@@ -110,7 +114,7 @@ def report_rows(reports: Iterable[tuple[str, Any]]) -> tuple[list[ReportRow], li
     return rows, skipped
 
 
-def columns(rows: Sequence[ReportRow]) -> list[str]:
+def columns(rows: Sequence[ExportRow]) -> list[str]:
     """The value columns: catalog keys of the templates present, catalog order.
 
     The second 历年累计 column and the prose-only group figures appear only when some report has them.
@@ -145,21 +149,27 @@ def _cell(v: Any) -> Any:
     return "" if v is None else v
 
 
-def results_jsonl(rows: Iterable[ReportRow]) -> bytes:
+def results_jsonl(rows: Iterable[ExportRow]) -> bytes:
     return "".join(r.result_json.strip() + "\n" for r in rows).encode("utf-8")
 
 
-def values_csv(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
+def values_csv_text(rows: Sequence[ExportRow], *, labels: bool = False) -> str:
+    """The values as CSV text, one row per report (what ``xxgk extract --format csv`` prints)."""
     keys = columns(rows)
     buf = io.StringIO()
     w = safe_csv.writer(buf, lineterminator="\n")
     w.writerow(headers(keys, labels))
     for r in rows:
         w.writerow([*r.meta(), *(_cell(r.values.get(k)) for k in keys)])
-    return _excel_csv(buf.getvalue())
+    return buf.getvalue()
 
 
-def findings_csv(rows: Sequence[ReportRow]) -> bytes:
+def values_csv(rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
+    """values.csv: :func:`values_csv_text` for Excel."""
+    return _excel_csv(values_csv_text(rows, labels=labels))
+
+
+def findings_csv(rows: Sequence[ExportRow]) -> bytes:
     buf = io.StringIO()
     w = safe_csv.writer(buf, lineterminator="\n")
     w.writerow(FINDING_COLUMNS)
@@ -179,7 +189,7 @@ def failed_csv(failures: Sequence[tuple[str, str]]) -> bytes:
     return _excel_csv(buf.getvalue())
 
 
-def values_xlsx(rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
+def values_xlsx(rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
     try:
         from openpyxl import Workbook
         from openpyxl.utils import get_column_letter
@@ -219,7 +229,7 @@ def _scalar(v: Any) -> Any:
     return v if isinstance(v, (int, float, str)) or v is None else str(v)
 
 
-def values_parquet(rows: Sequence[ReportRow]) -> bytes:
+def values_parquet(rows: Sequence[ExportRow]) -> bytes:
     """Keys as column names (labels in each field's metadata); integers stay integers, blanks are null."""
     try:
         import pyarrow as pa
@@ -254,7 +264,7 @@ def values_parquet(rows: Sequence[ReportRow]) -> bytes:
     return buf.getvalue()
 
 
-def render(kind: str, rows: Sequence[ReportRow], *, labels: bool = False) -> bytes:
+def render(kind: str, rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
     """One export as bytes (``kind`` ∈ jsonl, csv, xlsx, parquet, findings)."""
     if kind == "jsonl":
         return results_jsonl(rows)
@@ -274,7 +284,7 @@ def _excel_csv(text: str) -> bytes:
     return ("\ufeff" + text).encode("utf-8")
 
 
-def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: bool = False,
+def write_exports(rows: Sequence[ExportRow], out_dir: str | Path, *, labels: bool = False,
                   failures: Sequence[tuple[str, str]] = (), kinds: Sequence[str] = FORMATS,
                   extra_csv: Mapping[str, str] | None = None) -> dict[str, Path]:
     """Write every export into ``out_dir`` (created); returns kind → path. Written whole, then renamed.
@@ -287,7 +297,7 @@ def write_exports(rows: Sequence[ReportRow], out_dir: str | Path, *, labels: boo
     paths: dict[str, Path] = {}
     names = dict(FILE_NAMES)
     payloads: dict[str, Callable[[], bytes]] = {k: partial(render, k, rows, labels=labels) for k in kinds}
-    payloads["failed"] = lambda: failed_csv(failures)
+    payloads["failed"] = partial(failed_csv, failures)
     for kind, text in (extra_csv or {}).items():
         names[kind] = f"{kind}.csv"
         payloads[kind] = partial(_excel_csv, text)
@@ -309,15 +319,16 @@ __all__ = [
     "FILE_NAMES",
     "FORMATS",
     "MEDIA_TYPES",
-    "ReportRow",
+    "ExportRow",
     "columns",
+    "export_rows",
     "failed_csv",
     "findings_csv",
     "headers",
     "render",
-    "report_rows",
     "results_jsonl",
     "values_csv",
+    "values_csv_text",
     "values_parquet",
     "values_xlsx",
     "write_exports",

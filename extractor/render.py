@@ -10,6 +10,7 @@ from rich.text import Text
 
 from extractor.text import core
 from schemas import catalog
+from schemas.labels import SEVERITY_LABELS, TEMPLATE_LABELS
 from schemas.results import Finding, Result, Value
 
 if TYPE_CHECKING:
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from extractor.years import YearsReport
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
-_SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 def cell_text(v: Value | None) -> Text:
@@ -44,7 +44,7 @@ def render_summary(result: Result, console: Console) -> None:
     m = result.meta
     head = Table.grid(padding=(0, 2))
     head.add_row("文件", result.document.name or "")
-    head.add_row("模板", {"2008": "2008–2018 统计表", "2019": "2019 试行格式", "2021": "2021 格式"}.get(m.template or "", "?"))
+    head.add_row("模板", TEMPLATE_LABELS.get(m.template or "", "?"))
     head.add_row("机关", m.agency or "?")
     head.add_row("年度", str(m.year or "?"))
     if m.period_start:
@@ -137,7 +137,7 @@ def _finding_table(title: str, items: list[Finding]) -> Table:
     t.add_column("规则")
     t.add_column("说明")
     for f in items:
-        t.add_row(Text(_SEVERITY_ZH.get(f.severity, f.severity), style=_SEVERITY_STYLE.get(f.severity, "")),
+        t.add_row(Text(SEVERITY_LABELS.get(f.severity, f.severity), style=_SEVERITY_STYLE.get(f.severity, "")),
                   f.rule, f.message)
     return t
 

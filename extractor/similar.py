@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from extractor import safe_csv
-from extractor.sketch import COPIED, similarity
-from extractor.years import agency_key
+from extractor.sketch import COPIED, SIZE, similarity
+from extractor.years import agency_key, store_results
 from schemas.results import Result
 
 if TYPE_CHECKING:
@@ -150,8 +150,6 @@ def _common_hashes(flat: np.ndarray, lengths: np.ndarray, n: int) -> np.ndarray:
     """
     import numpy as np
 
-    from extractor.sketch import SIZE
-
     limit = min(max(COMMON_MIN, COMMON_SHARE * n), COMMON_MAX)
     if n == 0 or limit > n:
         return np.empty(0, dtype=np.int64)
@@ -203,8 +201,6 @@ def similar_in_store(store: Store, doc_ids: Collection[int] | None = None,
 
     The database hands over the sketches and metadata only; results are built for the pairs found.
     """
-    from extractor.years import store_results
-
     rows = store.list_reports()
     sketches = store.text_sketches()
     seen: set[str] = set()

@@ -45,7 +45,7 @@ def standard_grams() -> frozenset[str]:
     """The 4-grams of the templates' standard wording (schemas/template_text.py), which every report
     shares and no copy is proven by; ``…`` separates the pieces of a formula. (Imported here: the
     catalog is not needed by the commands that only read COPIED.)"""
-    from schemas.template_text import standard_texts
+    from schemas.template_text import standard_texts  # lazy: start-up
 
     return frozenset(g for text in standard_texts() for piece in text.split("…") for g in _grams(piece))
 

@@ -248,7 +248,10 @@ def test_upload_limits_answer_413_with_a_clear_json_error(tmp_path: Path) -> Non
                 zf.writestr(f"{i}.txt", b"x")
         r = c.post("/jobs", files=[("files", ("a.zip", buf.getvalue(), "application/zip"))])
         assert r.status_code == 413 and r.json()["error"] == "too_many_files"
-        report = "政府信息公开工作年度报告".encode()  # within the limits, and long enough to be read
+        # the batch's intake: an archive is known by its bytes too, not only by a .zip name
+        r = c.post("/jobs", files=[("files", ("bundle.dat", buf.getvalue(), "application/octet-stream"))])
+        assert r.status_code == 413 and r.json()["error"] == "too_many_files"
+        report = "政府信息公开工作年度报告".encode()  # a byte of text is refused at intake: too short for a report
         ok = c.post("/jobs", files=[("files", ("a.txt", report, "text/plain"))])
         assert ok.status_code == 201 and ok.json()["counts"]["queued"] == 1
 

@@ -23,10 +23,11 @@ requirements.package("sqlalchemy", "store", module_level=True)
 
 from extractor import extract
 from extractor._errors import InputError
-from extractor.batch import iter_inputs, job_key
-from extractor.exports import ReportRow, columns, headers, values_csv
+from extractor.batch import inputs_from_bytes, iter_inputs, job_key
+from extractor.exports import ExportRow, columns, headers, values_csv
+from extractor.pool import Outcome, Task
 from extractor.store import open_store
-from extractor.workers import Outcome, Task, WorkerPool
+from extractor.workers import WorkerPool
 from schemas import catalog
 from tests import hostile_files as H
 from tests.conftest import FIXTURES, ROOT, SEED_TXT
@@ -373,7 +374,7 @@ def test_exports_keep_blanks_blank_and_label_headers_unique() -> None:
     r = Result(meta=ReportMeta(template="2021", year=2022, agency="某县"), values={
         "t3.本年新收.自然人": Value(key="t3.本年新收.自然人", value=0, raw="0"),
         "t3.本年新收.商业企业": Value(key="t3.本年新收.商业企业", value=None, raw="—", status="dash")})
-    rows = [ReportRow.of("a.pdf", r)]
+    rows = [ExportRow.of("a.pdf", r)]
     text = values_csv(rows).decode("utf-8-sig")
     head, line = text.splitlines()
     cells = dict(zip(head.split(","), line.split(",")))
@@ -481,3 +482,17 @@ def test_batch_checks_its_reports_against_last_years_in_the_database(tmp_path: P
     rows = list(csv.DictReader(io.StringIO((tmp_path / "o2" / "years.csv").read_text(encoding="utf-8-sig"))))
     assert [(r["previous_file"], r["file"], r["rule"], r["actual"], r["expected"]) for r in rows] == [
         ("2023-huaian-hongze-district.pdf", "2024-huaian-hongze-district.pdf", "years.t3_carry_over", "0", "2")]
+
+
+def test_a_file_on_disk_and_the_same_bytes_uploaded_come_in_the_same_way(tmp_path: Path) -> None:
+    """One intake: an archive is known by its bytes as well as by its name, from disk or from an upload."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("a.txt", "政府信息公开工作年度报告 甲")
+        zf.writestr("sub/b.txt", "政府信息公开工作年度报告 乙")
+    path = tmp_path / "bundle.dat"
+    path.write_bytes(buf.getvalue())
+    from_disk = [(i.name, i.data, i.error) for i in iter_inputs([path])]
+    uploaded = [(i.name, i.data, i.error) for i in inputs_from_bytes(buf.getvalue(), "bundle.dat")]
+    assert from_disk == uploaded
+    assert [n for n, _, _ in uploaded] == ["bundle.dat!a.txt", "bundle.dat!sub/b.txt"]

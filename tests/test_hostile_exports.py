@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from extractor import extract
-from extractor.exports import ReportRow, failed_csv, report_rows, values_csv, values_xlsx, write_exports
+from extractor.exports import ExportRow, export_rows, failed_csv, values_csv, values_xlsx, write_exports
 from extractor.safe_csv import neutralize
 from tests import requirements
 from tests.conftest import SEED_TXT
@@ -41,7 +41,7 @@ def test_numbers_and_plain_text_are_unchanged(value) -> None:
 
 
 def test_a_file_named_like_a_formula_is_text_in_the_csv_and_numbers_stay_numbers(seed_result) -> None:
-    rows = _rows(values_csv([ReportRow.of(HOSTILE_NAME, seed_result)]))
+    rows = _rows(values_csv([ExportRow.of(HOSTILE_NAME, seed_result)]))
     header, row = rows[0], rows[1]
     assert row[0] == "'" + HOSTILE_NAME  # was a live =HYPERLINK cell
     assert row[header.index("old.收到申请数")] == "233"  # a number, not quoted
@@ -51,7 +51,7 @@ def test_a_file_named_like_a_formula_is_text_in_the_csv_and_numbers_stay_numbers
 
 def test_a_file_named_like_a_formula_is_no_formula_in_the_xlsx(seed_result) -> None:
     openpyxl = requirements.package("openpyxl", "export")
-    wb = openpyxl.load_workbook(io.BytesIO(values_xlsx([ReportRow.of(HOSTILE_NAME, seed_result)])))
+    wb = openpyxl.load_workbook(io.BytesIO(values_xlsx([ExportRow.of(HOSTILE_NAME, seed_result)])))
     ws = wb["values"]
     header = [c.value for c in ws[1]]
     name_cell = ws.cell(2, 1)
@@ -74,7 +74,7 @@ def test_cross_year_and_copy_csvs_are_neutralised_too(seed_result) -> None:
 
 
 def test_one_unreadable_stored_row_is_left_out_with_a_line_not_the_whole_export(seed_result, caplog) -> None:
-    good = ReportRow.of("good.txt", seed_result)
+    good = ExportRow.of("good.txt", seed_result)
 
     class Stored:  # what the store hands over: the result as JSON text
         def __init__(self, text: str) -> None:
@@ -82,7 +82,7 @@ def test_one_unreadable_stored_row_is_left_out_with_a_line_not_the_whole_export(
 
     bad = [("broken-json.txt", Stored("{not json")), ("values-not-numbers.txt", Stored('{"values": {"k": {"value": "abc"}}}')),
            ("list.txt", Stored("[1, 2]")), ("findings.txt", Stored('{"findings": "x"}'))]
-    rows, skipped = report_rows([("good.txt", seed_result), *bad])
+    rows, skipped = export_rows([("good.txt", seed_result), *bad])
     assert [r.file for r in rows] == ["good.txt"] and rows[0].values == good.values
     assert [name for name, _ in skipped] == [name for name, _ in bad]
     assert all("cannot read the stored result" in reason for _, reason in skipped)
@@ -110,6 +110,6 @@ def test_batch_exports_the_good_reports_when_one_stored_row_is_corrupt(tmp_path:
 
 
 def test_write_exports_with_a_hostile_name_writes_every_file(seed_result, tmp_path: Path) -> None:
-    paths = write_exports([ReportRow.of(HOSTILE_NAME, seed_result)], tmp_path, failures=[("=bad", "@x")])
+    paths = write_exports([ExportRow.of(HOSTILE_NAME, seed_result)], tmp_path, failures=[("=bad", "@x")])
     assert _rows(paths["failed"].read_bytes())[1] == ["'=bad", "'@x"]
     assert _rows(paths["findings"].read_bytes())[1][0] == "'" + HOSTILE_NAME

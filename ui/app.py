@@ -16,6 +16,6 @@ if __name__ != "__mp_main__":
         import ui  # noqa: F401
     except ImportError:  # started as a bare script without the package installed
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ui.pages import run
+    from ui.pages import run  # bootstrap
 
     run()

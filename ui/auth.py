@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from extractor._errors import ConfigError
 from extractor.settings import settings
+from extractor.store.config import data_dir
 
 _N, _R, _P = 2**14, 8, 1  # scrypt cost: ~16 MiB and a few tens of ms per check
 ROLES = ("admin", "reviewer")
@@ -47,8 +48,6 @@ def users_file() -> Path:
     explicit = settings().ui.users_file
     if explicit:
         return Path(explicit).expanduser()
-    from extractor.store.config import data_dir
-
     return data_dir() / "users.json"
 
 

@@ -41,7 +41,7 @@ def streamlit_command(streamlit_args: tuple[str, ...] | list[str]) -> list[str]:
 
     Streamlit's upload limit is always the app's: a larger one given on the command line is dropped.
     """
-    from ui.jobs import max_upload_mb
+    from ui.jobs import max_upload_mb  # lazy: start-up
 
     args = _without(list(streamlit_args), "--server.maxUploadSize")
     extra = ["--server.maxUploadSize", str(max_upload_mb())]
@@ -57,7 +57,7 @@ def streamlit_command(streamlit_args: tuple[str, ...] | list[str]) -> list[str]:
 @click.argument("streamlit_args", nargs=-1, type=click.UNPROCESSED)
 def ui(add_user_name: str | None, admin: bool, password_stdin: bool, streamlit_args: tuple[str, ...]) -> None:
     """启动审核界面 / start the Streamlit review UI (extra arguments go to `streamlit run`)."""
-    from ui.auth import add_user, load_users, users_file
+    from ui.auth import add_user, load_users, users_file  # lazy: start-up
 
     if add_user_name:
         password = _read_password(password_stdin)
@@ -81,7 +81,7 @@ def ui(add_user_name: str | None, admin: bool, password_stdin: bool, streamlit_a
 
 def _where(cmd: list[str]) -> str:
     """One line saying who can reach the app and how large an upload may be."""
-    from ui.jobs import max_upload_mb
+    from ui.jobs import max_upload_mb  # lazy: start-up
 
     address = "127.0.0.1"
     for i, a in enumerate(cmd):

@@ -11,8 +11,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from extractor.api import read_document
 from extractor.document import Document
 from extractor.store import Store, open_store
+from extractor.store.config import resolve_url
 from ui import sessions
 from ui.auth import User, end_sessions
 from ui.claims import CLAIMS
@@ -28,8 +30,6 @@ def _store(url: str) -> Store:
 
 
 def store_url() -> str:
-    from extractor.store.config import resolve_url
-
     return resolve_url().render_as_string(hide_password=False)
 
 
@@ -55,8 +55,6 @@ def summaries(store: Store | None = None) -> list[ReportSummary]:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _document(sha256: str, name: str, _data: bytes) -> Document:
-    from extractor.api import read_document
-
     return read_document(_data, name)[0]
 
 

@@ -56,23 +56,23 @@ def load(source: str | os.PathLike | bytes, name: str = "", folder: Path | None 
         raise EmptyInputError(name)
     kind = sniff(data, name)
     if kind == "pdf":
-        from extractor.ingest.scanned_pdf import read_pdf_with_ocr
+        from extractor.ingest.scanned_pdf import read_pdf_with_ocr  # lazy: start-up
 
         return read_pdf_with_ocr(data, name)
     if kind == "image":
-        from extractor.ingest.image import read_image
+        from extractor.ingest.image import read_image  # lazy: start-up
 
         return read_image(data, name)
     if kind == "docx":
-        from extractor.ingest.docx import read_docx
-        from extractor.ingest.pictures import docx_pictures, with_pictures
+        from extractor.ingest.docx import read_docx  # lazy: start-up
+        from extractor.ingest.pictures import docx_pictures, with_pictures  # lazy: start-up
 
         return with_pictures(read_docx(data, name), lambda: docx_pictures(data))
     if kind == "html":
-        from extractor.ingest.html import read_html
-        from extractor.ingest.pictures import html_pictures, with_pictures
+        from extractor.ingest.html import read_html  # lazy: start-up
+        from extractor.ingest.pictures import html_pictures, with_pictures  # lazy: start-up
 
         return with_pictures(read_html(data, name), lambda: html_pictures(data, folder))
-    from extractor.ingest.text import read_text
+    from extractor.ingest.text import read_text  # lazy: start-up
 
     return read_text(data, name)

@@ -11,6 +11,7 @@ import re
 
 from extractor.ingest import sniff
 from extractor.ingest.image import decode_image
+from extractor.ingest.pdf import PDFIUM_LOCK
 from extractor.ingest.pictures import docx_pictures, html_pictures
 from schemas.results import Evidence
 
@@ -62,8 +63,6 @@ def ocr_crop(data: bytes, name: str, evidence: Evidence) -> bytes | None:
 def _pdf_page(data: bytes, page: int):
     import numpy as np
     import pypdfium2 as pdfium
-
-    from extractor.ingest.pdf import PDFIUM_LOCK
 
     with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(data)

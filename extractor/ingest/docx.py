@@ -20,7 +20,9 @@ from extractor.document import Document, DocumentBuilder
 from extractor.ingest.budgets import check_docx_parts
 from extractor.ingest.cjk import clean, join_lines
 from extractor.ingest.docx_numbering import Numbering, prefix
+from extractor.ingest.encoding import decode
 from extractor.ingest.grid import SpanGrid
+from extractor.ingest.html import add_html
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -169,13 +171,8 @@ class _Walker:
             return
         kind = chunk.content_type.lower()
         if "html" in kind:
-            from extractor.ingest.encoding import decode
-            from extractor.ingest.html import add_html
-
             add_html(self.b, decode(chunk.blob))
         elif kind.startswith("text/plain"):
-            from extractor.ingest.encoding import decode
-
             for line in decode(chunk.blob).splitlines():
                 self.b.add_paragraph(clean(line))
 

@@ -31,6 +31,7 @@ from extractor.document import Document, DocumentBuilder, OcrMark, Paragraph, Ta
 from extractor.ingest import ocr
 from extractor.ingest.lexicon import snap
 from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_numberish, read_page
+from extractor.pool import Outcome, ProcessPool, Task
 from extractor.settings import settings
 
 CACHE_VERSION = "xxgk-ocr-6"  # bump when the layout or the engine's output changes
@@ -416,8 +417,6 @@ def _ocr_task(task: Any) -> Any:
     import cv2
     import numpy as np
 
-    from extractor.workers import Outcome
-
     t0 = time.perf_counter()
     try:
         gray = cv2.imdecode(np.frombuffer(task.data, np.uint8), cv2.IMREAD_GRAYSCALE)
@@ -432,8 +431,6 @@ def _ocr_task(task: Any) -> Any:
 def _read_in_pool(images: list[PageImage], report: ProgressFn | None, done: int, total: int) -> list[ScanPage]:
     import cv2
 
-    from extractor.workers import Task, WorkerPool
-
     ocr_settings = settings().ocr
     # each worker reads its pages on one ONNX thread (unless told otherwise): the workers share the cores
     one_thread = replace(settings(), ocr=replace(ocr_settings, threads=ocr_settings.threads or 1))
@@ -442,7 +439,7 @@ def _read_in_pool(images: list[PageImage], report: ProgressFn | None, done: int,
     out: list[ScanPage | None] = [None] * len(images)
     size = min(len(images), os.cpu_count() or 2, ocr_settings.workers or 2)
     pending = list(tasks)
-    with WorkerPool(size, fn=_ocr_task) as pool:
+    with ProcessPool(size, fn=_ocr_task) as pool:
         while pending or pool.busy:
             while pending and pool.idle:
                 pool.submit(pending.pop(0))

@@ -3,91 +3,35 @@
 For each table of the template, rows are found by their catalog labels (``anchors.py``), the values
 of a row are the value tokens between its label and the next row's label (``values.py``), columns
 are named by what the table's header prints (``columns.py``), and digits that ran together are
-split by the whole table's identities (``solve.py``). Values keep their printed text and the
-tokens they were read from as evidence; doubts about the reading are extraction findings, never
-guessed away: a wrong value is worse than a missing one.
+split by the whole table's identities (``solve.py``). Each table has its own module for finding its
+rows (``t2``, ``t3``, ``t4``, ``old``); this one runs them in order, reads every row's values and
+settles the splits over the whole document (``write.py`` writes them). Values keep their printed
+text and the tokens they were read from as evidence; doubts about the reading are extraction
+findings, never guessed away: a wrong value is worse than a missing one.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from extractor.document import Document
 from extractor.reader import anchors as anchoring
-from extractor.reader import columns
+from extractor.reader import old, t2, t3, t4
 from extractor.reader.anchors import Anchor
-from extractor.reader.numbers import parse_cell
+from extractor.reader.reading import PrintedRow, Reading, RowSink, one_to_one, token_evidence
 from extractor.reader.solve import ABSENT, Row, constraints_for, solve
-from extractor.reader.stream import Stream, Token, build_stream, project
+from extractor.reader.stream import Token, build_stream
 from extractor.reader.values import enumerators, in_sentence, readings, region, unit_after
+from extractor.reader.write import write_row
 from schemas import catalog
-from schemas.catalog import RowSpec
-from schemas.results import Evidence, Finding, Value
+from schemas.labels import TABLE_TITLES
+from schemas.results import Value
 
-Number = int | float
-T3_COLS = tuple(c.id for c in catalog.columns("t3"))
-T4_KEYS = tuple(f"t4.{r.id}.{c.id}" for r in catalog.rows("t4") for c in catalog.columns("t4"))
-_T4_WORDS = ("行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "未经复议直接起诉",
-             "复议后起诉")
-_T4_CHARS = frozenset("".join(_T4_WORDS) + "计")
-_T4_CAPTION = project("行政复议、行政诉讼情况")
-_T4_HEADS = ("结果维持", "结果维", "尚未审结", "未经复议直接起诉", "复议后起诉")
-_PROSE_CHARS = 6  # other characters in a piece of text after table 四's header: the next section
-_T4_HEAD_WORDS = ("结果维", "结果纠", "其他结", "尚未审", "总计", "未经复议", "复议后起诉")
-
-
-@dataclass
-class Reading:
-    """What the readers found: values by key, and doubts about the reading."""
-
-    template: str
-    values: dict[str, Value] = field(default_factory=dict)
-    doubts: list[Finding] = field(default_factory=list)
-
-    def doubt(self, rule: str, message: str, keys: list[str] | None = None, evidence: Evidence | None = None,
-              severity: str = "warning", **detail) -> None:
-        ev = {k: [evidence] for k in (keys or [])} if evidence is not None else {}
-        self.doubts.append(Finding(rule=rule, kind="extraction", category="extraction",
-                                   severity=severity, message=message, keys=keys or [],  # type: ignore[arg-type]
-                                   evidence=ev, detail=detail))
-
-
-@dataclass
-class PrintedRow:
-    """A row the reader found: its label, its keys, the tokens its values were printed in."""
-
-    spec: RowSpec | None
-    keys: tuple[str, ...]
-    tokens: list[Token]
-    anchor: Anchor | None
-    kind: str = "table"  # evidence kind: table | flattened
-    one_to_one: bool = False
-    unit: str | None = None
-    row: Row | None = None
-    prose: bool = False  # the label and figures of a sentence: shown to the model, not read as cells
-
-
-# ----------------------------------------------------------------------------- evidence
-def token_evidence(stream: Stream, tokens: list[Token], kind: str) -> Evidence:
-    """Where a value was printed: the token (or tokens of a split) with its cell's page and box."""
-    first, last = tokens[0], tokens[-1]
-    cell = first.cell if first.cell is not None and all(t.cell is first.cell for t in tokens) else None
-    page = cell.span.page if cell is not None else stream.document.page_of(first.start)
-    bbox = cell.span.bbox if cell is not None and (first.whole_cell or kind == "split") else None
-    text = stream.document.text[first.start:last.end] if len(tokens) > 1 else (first.text or "")
-    return Evidence(kind=kind, page=page, start=first.start, end=max(last.end, first.start), text=text,  # type: ignore[arg-type]
-                    row=cell.row if cell is not None else None, col=cell.col if cell is not None else None,
-                    bbox=bbox)
-
-
-def label_evidence(stream: Stream, anchor: Anchor) -> Evidence:
-    tok = stream.tokens[anchor.first_token]
-    cell = tok.cell
-    return Evidence(kind="table", page=cell.span.page if cell is not None else stream.document.page_of(anchor.start),
-                    start=anchor.start, end=anchor.end, text=stream.document.text[anchor.start:anchor.end],
-                    row=cell.row if cell is not None else None, col=cell.col if cell is not None else None,
-                    bbox=cell.span.bbox if cell is not None else None)
+# the tables found by their row labels, each with the module that reads its rows (table 四 is found by its header)
+ROW_READERS: dict[str, Callable[[RowSink, list[Anchor]], None]] = {
+    "t2": t2.read_rows, "t3": t3.read_rows, "old": old.read_rows}
 
 
 # ----------------------------------------------------------------------------- reading
@@ -106,11 +50,11 @@ class TableReading:
     # -- the flow ----------------------------------------------------------------
     def read(self) -> Reading:
         if self.template == "2008":
-            found = {"old": self._old_anchors()}
+            found = {"old": old.find_anchors(self.stream)}
             self.table_form = catalog.old_table_form(a.spec.id for a in found["old"] if not a.spec.header_only)
         else:
             found = {t: self._ordered_anchors(t) for t in ("t2", "t3")}
-        t4_start = self._t4_start(found) if self.template != "2008" else None
+        t4_start = t4.start(self.stream, found) if self.template != "2008" else None
         for anchors in found.values():
             self.stops += [a.start for a in anchors]
         if t4_start is not None:
@@ -118,16 +62,15 @@ class TableReading:
         self.stops.sort()
         for table, anchors in found.items():
             if not anchors:
-                self.reading.doubt("extract.table_missing", f"没有找到{_table_name(table)}", severity="error",
+                self.reading.doubt("extract.table_missing", f"没有找到{TABLE_TITLES[table]}", severity="error",
                                    table=table)
                 continue
-            getattr(self, f"_rows_{table}")(anchors)
+            ROW_READERS[table](self, anchors)
         if self.template != "2008":
             if t4_start is None:
-                self.reading.doubt("extract.table_missing", "没有找到表四（行政复议、行政诉讼情况）", severity="error",
-                                   table="t4")
+                self.reading.doubt("extract.table_missing", f"没有找到{TABLE_TITLES['t4']}", severity="error", table="t4")
             else:
-                self._rows_t4(t4_start)
+                t4.read_rows(self, t4_start)
         self._settle()
         self._check_complete()
         return self.reading
@@ -139,119 +82,19 @@ class TableReading:
         chained = anchoring.chain(anchoring.best_cluster(found, self.stream))
         return anchoring.fill_gaps(self.stream, chained, specs)
 
-    def _old_anchors(self) -> list[Anchor]:
-        specs = list(catalog.rows("old"))
-        found = anchoring.find(self.stream, specs)
-        found = _by_section(found)
-        return anchoring.one_per_row(anchoring.best_cluster(found, self.stream))
-
     def _stop_after(self, offset: int) -> int:
         """Where the next label (or table) after ``offset`` starts: a row's values end before it."""
         i = bisect_right(self.stops, offset)
         return self.stops[i] if i < len(self.stops) else len(self.stream.document.text)
 
-    def _region(self, anchors: list[Anchor]) -> list[tuple[Anchor, list[Token]]]:
+    def region(self, anchors: list[Anchor]) -> list[tuple[Anchor, list[Token]]]:
+        """Each label with the tokens printed after it, up to the next label (or table part)."""
         cuts = enumerators(self.stream, anchors)
         return [(a, region(self.stream, a, self._stop_after(a.start), cuts)) for a in anchors]
 
-    # -- table 二 ----------------------------------------------------------------
-    def _rows_t2(self, anchors: list[Anchor]) -> None:
-        layout = catalog.t2_layout(self.template)
-        heads = columns.t2_headers(self.stream, anchors, self.template)
-        for (a, toks), head in zip(self._region(anchors), heads):
-            cols = layout.get(a.spec.id)
-            if not cols:
-                continue
-            keys = tuple(f"t2.{a.spec.id}.{c}" for c in cols)
-            order = columns.order(head, cols)
-            if order is None:
-                self.reading.doubt("extract.columns_unnamed",
-                                   f"表二“{a.spec.label}”一行的表头没有写明各列（应为 "
-                                   f"{'、'.join(catalog.BY_KEY[k].column.label for k in keys)}），不读取该行",  # type: ignore[union-attr]
-                                   list(keys), label_evidence(self.stream, a), header=head)
-                continue
-            self._add_row(a, tuple(keys[i] for i in order), toks)
-
-    # -- table 三 ----------------------------------------------------------------
-    def _rows_t3(self, anchors: list[Anchor]) -> None:
-        items = {r.group for r in catalog.rows("t3", self.template) if r.group}
-        pairs = self._region(anchors)
-        for n, (a, toks) in enumerate(pairs):
-            if a.spec.header_only:
-                continue
-            nxt = pairs[n + 1][0].spec if n + 1 < len(pairs) else None
-            if a.spec.id in items and nxt is not None and nxt.group == a.spec.id \
-                    and all(t.kind == "blank" for t in toks):
-                continue  # a group label printed above (or beside) its items, its cells empty: not a row
-            self._add_row(a, tuple(f"t3.{a.spec.id}.{c}" for c in T3_COLS), toks)
-
-    # -- table 四 ----------------------------------------------------------------
-    def _t4_start(self, found: dict[str, list[Anchor]]) -> int | None:
-        """Where table 四 begins: its caption, else the first of its header words after table 三."""
-        after = max((a.p1 for anchors in found.values() for a in anchors), default=0)
-        proj = self.stream.projection
-        at = proj.find(_T4_CAPTION, after)
-        if at < 0:
-            hits = [i for w in _T4_HEADS if (i := proj.find(w, after)) >= 0]
-            if not hits:
-                return None
-            at = min(hits)
-        return self.stream.proj_token[at]
-
-    def _rows_t4(self, start: int) -> None:
-        """The fifteen cells in the official order: one flattened row, or three labelled rows of five.
-
-        Values count only after the table's own header words, and end where other text begins.
-        """
-        toks = self.stream.tokens
-        out: list[Token] = []
-        header = False
-        for i in range(start, len(toks)):
-            t = toks[i]
-            if t.kind == "chrome":
-                continue
-            if t.is_value:
-                if header:
-                    out.append(t)
-                continue
-            letters = project(t.text)
-            if not letters:
-                continue
-            if any(w in letters for w in _T4_HEAD_WORDS) or set(letters) <= _T4_CHARS:
-                header = True  # the header's words (the caption, "…行政复议、行政诉讼情况", is not the header)
-            elif header and len(set(letters) - _T4_CHARS) >= _PROSE_CHARS:
-                break  # the next section's text: the table's cells, if any, came before it
-            if out and not set(letters) <= _T4_CHARS:
-                break
-        if not out:
-            self.reading.doubt("extract.table_missing", "没有找到表四（行政复议、行政诉讼情况）的数值", severity="error",
-                               table="t4")
-            return
-        self._add_row(None, T4_KEYS, out, kind="flattened")
-
-    # -- the old 统计表 ----------------------------------------------------------------
-    def _rows_old(self, anchors: list[Anchor]) -> None:
-        head = columns.old_header(self.stream, anchors)
-        pairs = self._region(anchors)
-        for a, toks in pairs:
-            if a.spec.header_only:
-                continue
-            key = f"old.{a.spec.id}"
-            values = [t for t in toks if t.kind != "blank" or t.cell is not None]
-            if head is None:
-                if len(values) > 1 and not all(t.kind == "blank" for t in values[1:]):
-                    self.reading.doubt(
-                        "extract.columns_unnamed",
-                        f"统计表“{a.spec.label}”一行印有 {len(values)} 列数值，但表头没有写明哪一列是本年数、"
-                        "哪一列是累计数，不读取", [key], label_evidence(self.stream, a))
-                    continue
-                keys: tuple[str, ...] = (key,)
-            else:
-                keys = tuple(key if c == "year" else f"{key}.历年累计" for c in head)
-            self._add_row(a, keys, toks)
-
     # -- values ----------------------------------------------------------------
-    def _add_row(self, anchor: Anchor | None, keys: tuple[str, ...], toks: list[Token], kind: str = "table") -> None:
+    def add_row(self, anchor: Anchor | None, keys: tuple[str, ...], toks: list[Token], kind: str = "table") -> None:
+        """Keep a found row and the readings of its tokens each identity within the row allows."""
         spec = anchor.spec if anchor is not None else None
         keys = tuple(k for k in keys if k in catalog.BY_KEY)
         decimal = tuple(catalog.BY_KEY[k].decimal for k in keys)
@@ -306,65 +149,7 @@ class TableReading:
         rows = [p.row for p in self.rows if p.row is not None]
         solve(rows, self._constraints(), self.prose)
         for p in self.rows:
-            self._write(p)
-
-    def _write(self, p: PrintedRow) -> None:
-        values = self.reading.values
-        stream = self.stream
-        if p.prose:
-            return
-        if p.row is None:  # printed with nothing in its cells: blank
-            if p.anchor is None or not p.keys:
-                return
-            ev = label_evidence(stream, p.anchor)
-            for key in p.keys:
-                if key not in values:
-                    values[key] = Value(key=key, value=None, raw="", status="blank",
-                                        unit=catalog.BY_KEY[key].unit, evidence=[ev])
-            return
-        cands = p.row.candidates
-        if not p.tokens:
-            return  # the row could not be read: its doubt says why
-        if p.one_to_one and len(cands) == 1:
-            for key, tok in zip(p.keys, _one_to_one(p.tokens, len(p.keys))):
-                if key in values:
-                    continue
-                cell = parse_cell(tok.text)
-                unit = (p.unit if key == p.keys[-1] and p.unit else None) or cell.unit or catalog.BY_KEY[key].unit
-                values[key] = Value(key=key, value=cell.value if cell.status == "number" else None, raw=tok.text,
-                                    status=cell.status if tok.kind != "blank" else "blank",  # type: ignore[arg-type]
-                                    unit=unit, evidence=[token_evidence(stream, [tok], p.kind)])
-            return
-        digits = " ".join(t.text for t in p.tokens)
-        ev = token_evidence(stream, p.tokens, "split")
-        if len(cands) == 1:
-            for key, num in zip(p.keys, cands[0]):
-                if key not in values:
-                    unit = (p.unit if key == p.keys[-1] and p.unit else None) or catalog.BY_KEY[key].unit
-                    values[key] = Value(key=key, value=num, raw="—" if num is None else _fmt(num),
-                                        status="dash" if num is None else "number", unit=unit, evidence=[ev])
-            return
-        label = p.spec.label if p.spec is not None else "行政复议、行政诉讼"
-        undecided = []
-        for i, key in enumerate(p.keys):
-            if key in values:
-                continue
-            options = {c[i] for c in cands}
-            only = next(iter(options)) if len(options) == 1 else None
-            if len(options) != 1:
-                undecided.append(key)
-            values[key] = Value(
-                key=key, value=only, raw=digits if len(options) != 1 else ("—" if only is None else _fmt(only)),
-                status=("number" if only is not None else "dash") if len(options) == 1 else "text",
-                unit=catalog.BY_KEY[key].unit, evidence=[ev], candidates=[list(c) for c in cands[:50]],
-                choices=sorted(options, key=lambda x: (x is None, x or 0)) if len(options) > 1 else [])
-        message = (f"“{label}”一行的数字连在一起（{digits}），有 {len(cands)} 种拆分都符合表内勾稽关系，需要人工确认"
-                   if cands else f"“{label}”一行的数字连在一起（{digits}），没有一种拆分符合表内勾稽关系，需要人工确认")
-        self.reading.doubts.append(Finding(
-            rule="extract.ambiguous_split", kind="extraction", category="extraction", severity="warning",
-            message=message, keys=list(p.keys), actual=digits, evidence={k: [ev] for k in p.keys},
-            detail={"candidates": [list(c) for c in cands[:50]], "count": len(cands), "undecided": undecided},
-        ))
+            write_row(self.stream, p, self.reading)
 
     def spans(self) -> list[RowSpan]:
         """The printed rows as spans of Document.text (table 四 printed flat: five cells per row)."""
@@ -373,8 +158,8 @@ class TableReading:
         for p in self.rows:
             if p.spec is None:  # table 四: fifteen cells, five per catalog row
                 toks = p.tokens
-                flat = p.one_to_one and len(_one_to_one(toks, 15)) == 15
-                cells = _one_to_one(toks, 15) if flat else toks
+                flat = p.one_to_one and len(one_to_one(toks, 15)) == 15
+                cells = one_to_one(toks, 15) if flat else toks
                 for r, row in enumerate(catalog.rows("t4")):
                     part = cells[r * 5:(r + 1) * 5] if flat else cells
                     if not part:
@@ -414,44 +199,6 @@ class TableReading:
                                count=len(missing))
 
 
-def _one_to_one(tokens: list[Token], n: int) -> list[Token]:
-    toks = list(tokens)
-    while len(toks) > n and toks[0].kind == "blank":
-        toks.pop(0)
-    while len(toks) > n and toks[-1].kind == "blank":
-        toks.pop()
-    return toks
-
-
-def _fmt(x: Number) -> str:
-    return str(x)
-
-
-def _table_name(table: str) -> str:
-    return {"t2": "表二（主动公开政府信息情况）", "t3": "表三（收到和处理政府信息公开申请情况）",
-            "old": "政府信息公开情况统计表"}[table]
-
-
-def _by_section(found: list[Anchor]) -> list[Anchor]:
-    """Rivals at one place (the 复议 and 诉讼 parts both print "（二）被依法纠错数"): the one in the
-    numbered part the table is in, then one not placed yet."""
-    out: list[Anchor] = []
-    section = ""
-    used: set[str] = set()
-    i = 0
-    while i < len(found):
-        j = i
-        while j < len(found) and found[j].p0 == found[i].p0:
-            j += 1
-        rivals = found[i:j]
-        pick = min(rivals, key=lambda a: (a.spec.section != section, a.spec.id in used, a.order))
-        out.append(pick)
-        used.add(pick.spec.id)
-        section = pick.spec.section or section
-        i = j
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class RowSpan:
     """Where a table row is printed: its label, its value stretch and its keys in printed order.
@@ -483,4 +230,4 @@ def row_spans(document: Document, template: str) -> list[RowSpan]:
     return reading.spans()
 
 
-__all__ = ["T3_COLS", "T4_KEYS", "Reading", "RowSpan", "read_tables", "row_spans", "token_evidence"]
+__all__ = ["ROW_READERS", "RowSpan", "TableReading", "read_tables", "row_spans"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from extractor.rules.checks import at_least, equal
+from extractor.rules.identities import old_flow_rows
 from extractor.rules.registry import PREVIOUS, Context, Rule, add, check
 from extractor.sketch import COPIED, similarity
 from schemas import catalog
@@ -142,8 +143,6 @@ def _stock() -> list[Rule]:
 
 
 def _cumulative() -> list[Rule]:
-    from extractor.rules.identities import old_flow_rows
-
     old = frozenset({"2008"})
     return [Rule("years.old_cumulative", old, "cross_year", "years_equal",
                  "历年累计数应等于上一年度报告的历年累计数加本年数", severity="warning",

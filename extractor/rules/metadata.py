@@ -8,12 +8,11 @@ from datetime import date
 
 from extractor.rules.registry import Context, Rule, add, check
 from schemas.catalog import SECTION_WORDS, template_for_year
+from schemas.labels import TEMPLATE_TITLES
 from schemas.results import Finding
 
 ALL = frozenset({"2008", "2019", "2021"})
 NEW = frozenset({"2019", "2021"})
-
-_TEMPLATE_NAMES = {"2008": "2008–2018年《政府信息公开情况统计表》", "2019": "2019年试行格式", "2021": "2021年格式"}
 
 
 def _meta_finding(rule: Rule, message: str, severity: str | None = None, **detail) -> Finding:
@@ -50,7 +49,7 @@ def meta_template(rule: Rule, ctx: Context) -> Iterable[Finding]:
     if expected is None or ctx.template == expected or not ctx.meta.template_evidence:
         return []
     return [_meta_finding(
-        rule, f"{ctx.meta.year}年度报告应使用{_TEMPLATE_NAMES[expected]}，本报告使用的是{_TEMPLATE_NAMES[ctx.template]}"
+        rule, f"{ctx.meta.year}年度报告应使用{TEMPLATE_TITLES[expected]}，本报告使用的是{TEMPLATE_TITLES[ctx.template]}"
               "（未按新格式）", expected=expected, actual=ctx.template)]
 
 

@@ -15,8 +15,6 @@ import streamlit as st
 from extractor.settings import settings
 
 FLASH_KEY = "flash"
-TEMPLATE_LABELS: dict[str, str] = {"2008": "2008–2018 统计表", "2019": "2019 试行格式", "2021": "2021 格式"}
-SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_ICONS: dict[str, str] = {"error": "🔴", "warning": "🟡", "info": "⚪"}
 EXTRACTOR_LABELS: dict[str, str] = {"rules": "规则（表格阅读器）", "llm": "大模型", "hybrid": "规则＋大模型核对"}
 DECISION_ACTIONS: dict[str, str] = {"accepted": "认定为报告错误", "dismissed": "驳回"}  # the buttons
@@ -32,10 +30,6 @@ def flash(kind: str, text: str) -> None:
 def show_flash() -> None:
     for kind, text in st.session_state.pop(FLASH_KEY, []):
         getattr(st, kind)(text)
-
-
-def template_label(t: str | None) -> str:
-    return TEMPLATE_LABELS.get(t or "", "未识别")
 
 
 def extractor_label(name: str | None) -> str:

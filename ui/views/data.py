@@ -16,13 +16,18 @@ import pandas as pd
 import streamlit as st
 
 from extractor.safe_csv import neutralize
+from extractor.similar import similar_in_store
+from extractor.similar import to_csv as similar_csv
 from extractor.store import CONFIRMED_META_COLUMNS, Store
+from extractor.years import check_store
+from extractor.years import to_csv as years_csv
 from schemas import catalog
+from schemas.labels import SEVERITY_LABELS, template_label
 from ui import queries as q
 from ui import state
 from ui.findings import rule_title
 from ui.form_view import cell_name
-from ui.views.common import local_time, template_label
+from ui.views.common import local_time
 
 ALL = "全部"
 PAGE_SIZE = 50
@@ -192,16 +197,12 @@ def _cross(url: str, version: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFra
 
 def cross_year_frame(store: Store) -> pd.DataFrame:
     """Every cross-year finding in the store (latest extractions, reviewers' edits applied), one row each."""
-    from extractor.years import check_store, to_csv
-
-    return pd.read_csv(io.StringIO(to_csv(check_store(store))), dtype=str).fillna("")
+    return pd.read_csv(io.StringIO(years_csv(check_store(store))), dtype=str).fillna("")
 
 
 def similar_frame(store: Store) -> pd.DataFrame:
     """Pairs of different agencies' reports in the store with nearly the same narrative."""
-    from extractor.similar import similar_in_store, to_csv
-
-    return pd.read_csv(io.StringIO(to_csv(similar_in_store(store))), dtype=str).fillna("")
+    return pd.read_csv(io.StringIO(similar_csv(similar_in_store(store))), dtype=str).fillna("")
 
 
 def _across_reports(store: Store, version: tuple[int, ...]) -> None:
@@ -220,7 +221,7 @@ def _across_reports(store: Store, version: tuple[int, ...]) -> None:
     if not years.empty:
         shown = years.copy()
         shown["rule"] = [rule_title(r) for r in shown["rule"]]
-        shown["severity"] = shown["severity"].map({"error": "错误", "warning": "警告", "info": "提示"}).fillna("")
+        shown["severity"] = shown["severity"].map(SEVERITY_LABELS).fillna("")
         st.dataframe(shown.rename(columns=YEARS_LABELS), hide_index=True, width="stretch", key="data_years")
         st.download_button("下载跨年度核对 CSV", years.to_csv(index=False).encode("utf-8-sig"), "xxgk-years.csv",
                            "text/csv", key="data_years_csv", on_click="ignore")

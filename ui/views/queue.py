@@ -12,13 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from extractor.store import REVIEW_LABELS, Store
+from schemas.labels import template_label
 from ui import place as P
 from ui import queue_model as qm
 from ui import review_actions as act
 from ui import state
 from ui.claims import CLAIMS
 from ui.queries import store_version
-from ui.views.common import extractor_label, flash, local_time, show_flash, template_label
+from ui.views.common import extractor_label, flash, local_time, show_flash
 
 ALL = "全部"
 PAGE_SIZE = 50

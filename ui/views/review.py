@@ -33,6 +33,7 @@ from extractor.store import (
     finding_key_of,
 )
 from extractor.years import YearsReport, neighbours
+from schemas.labels import SEVERITY_LABELS, template_label
 from schemas.results import Evidence, Number, OcrSource, Result
 from ui import components, findings, picks, state
 from ui import form_view as fv
@@ -57,12 +58,10 @@ from ui.views.common import (
     DECISION_ACTIONS,
     DECISION_DONE,
     SEVERITY_ICONS,
-    SEVERITY_LABELS,
     extractor_label,
     flash,
     local_time,
     show_flash,
-    template_label,
 )
 
 TABLE_SHORT: dict[str, str] = {"t2": "表二 · 主动公开", "t3": "表三 · 依申请公开", "t4": "表四 · 复议诉讼", "old": "统计表",
