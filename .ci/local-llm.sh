@@ -22,9 +22,9 @@ probe() {
     python - <<'EOF'
 import sys
 from extractor._errors import XxgkError
-from extractor.llm import local
+from extractor.llm import llama_server
 try:
-    server = local.start_server(ctx=1024, parallel=1, timeout=180)
+    server = llama_server.start_server(ctx=1024, parallel=1, timeout=180)
 except XxgkError as err:
     print(f"local-llm: no working llama-server: {err}", file=sys.stderr)
     sys.exit(1)

@@ -151,7 +151,7 @@ class Setting:
         return self.env.removeprefix("XXGK_").lower()
 
 
-# every setting xxgk reads (the LLM endpoint's are extractor/llm/config.py's, the store's extractor/store/config.py's)
+# every setting xxgk reads (the LLM endpoint's are extractor/llm/config.py's frozen LLMConfig)
 SETTINGS: tuple[Setting, ...] = (
     *(Setting(spec.env, f"limits.{f}", float if f == "seconds" else int, spec.unit)
       for f, spec in LIMIT_SETTINGS.items()),
@@ -173,7 +173,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("XXGK_LOG_LEVEL", "log_level", str),
     Setting("XXGK_SHARED", "shared_dir", str),
     Setting("XXGK_TEST_ITEM_DELAY", "test_item_delay", float, zero_ok=True),
+    Setting("XXGK_DATA_DIR", "data_dir", str),
+    Setting("XXGK_DATABASE_URL", "database_url", str),
+    Setting("XXGK_CACHE_DIR", "models_dir", str),
+    Setting("XXGK_LLAMA_SERVER", "llama_server", str),
+    Setting("XXGK_LLM_BATCH_POLL", "llm_batch_poll", float),
 )
+# the XDG base folders, read with the settings (from the environment only): where the defaults above live
+XDG = {"XDG_DATA_HOME": "xdg_data_home", "XDG_CACHE_HOME": "xdg_cache_home"}
 _SECTIONS = {"limits": Limits, "ocr": OcrSettings, "ui": UiSettings}
 
 
@@ -191,6 +198,13 @@ class Settings:
     log_level: str = "info"  # the HTTP server's log level
     shared_dir: str = ""  # the team's shared data (real reports with gold values); "": ../shared beside the checkout
     test_item_delay: float = 0.0  # test hook: seconds each batch worker sleeps per file, to kill a batch half-way
+    data_dir: str = ""  # the store's folder; "": $XDG_DATA_HOME/xxgk (~/.local/share/xxgk)
+    database_url: str = ""  # the store; "": the SQLite file xxgk.sqlite in the data folder
+    models_dir: str = ""  # joined local models ($XXGK_CACHE_DIR); "": ~/.cache/xxgk/models
+    llama_server: str = ""  # a llama-server binary to use instead of the packaged ones
+    llm_batch_poll: float = 30.0  # seconds between polls of an OpenAI Batch API batch
+    xdg_data_home: str = ""
+    xdg_cache_home: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
@@ -207,11 +221,27 @@ class Settings:
             value = _value(spec, raw[spec.env])
             section, _, name = spec.field.rpartition(".")
             (sections[section] if section else top)[name] = value
+        top.update({name: env[var].strip() for var, name in XDG.items() if (env.get(var) or "").strip()})
         return cls(**{name: kind(**sections[name]) for name, kind in _SECTIONS.items()}, **top)
 
     def replace(self, **limits: float) -> Settings:
         """These settings with some limits changed (tests, benchmarks)."""
         return dataclasses.replace(self, limits=dataclasses.replace(self.limits, **limits))  # type: ignore[arg-type]
+
+    def store_dir(self) -> Path:
+        """The folder of the default SQLite file and the users file (not created here)."""
+        if self.data_dir:
+            return Path(self.data_dir).expanduser()
+        base = Path(self.xdg_data_home).expanduser() if self.xdg_data_home else Path.home() / ".local" / "share"
+        return base / "xxgk"
+
+    def cache_root(self) -> Path:
+        """The user's cache folder: ``$XDG_CACHE_HOME``, else ``~/.cache``."""
+        return Path(self.xdg_cache_home).expanduser() if self.xdg_cache_home else Path.home() / ".cache"
+
+    def local_models(self) -> Path:
+        """Where joined local models live: ``$XXGK_CACHE_DIR``, else ``~/.cache/xxgk/models``."""
+        return Path(self.models_dir).expanduser() if self.models_dir else Path.home() / ".cache" / "xxgk" / "models"
 
     def shared(self, root: Path) -> Path:
         """The shared data folder: ``XXGK_SHARED``, else ``shared`` beside the checkout at ``root``."""

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from extractor._errors import BackendError, ConfigError
 from extractor.llm import llama_server, local_model
 from extractor.llm.local_cli import llm
+from extractor.settings import use as use_settings
 from tests import requirements
 from tests.llm_server import local_server
 
@@ -45,6 +46,7 @@ def test_find_server_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("XXGK_LLAMA_SERVER", str(exe))
     assert llama_server.find_server() == exe and llama_server.server_candidates() == [exe]
     monkeypatch.setenv("XXGK_LLAMA_SERVER", str(tmp_path / "nope"))
+    use_settings(None)  # read once per process: read again, as a new process would
     with pytest.raises(ConfigError, match="XXGK_LLAMA_SERVER"):
         llama_server.find_server()
 

@@ -15,6 +15,7 @@ import pytest
 
 from extractor._errors import BackendError, ConfigError
 from extractor.llm import local_model
+from extractor.settings import use as use_settings
 from tests import requirements
 
 # ------------------------------------------------------------------------------------------ registry
@@ -60,6 +61,7 @@ def test_cache_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("XXGK_CACHE_DIR", str(tmp_path / "c"))
     assert local_model.cache_dir() == tmp_path / "c"
     monkeypatch.delenv("XXGK_CACHE_DIR")
+    use_settings(None)  # read once per process: read again, as a new process would
     assert local_model.cache_dir() == Path.home() / ".cache" / "xxgk" / "models"
 
 

@@ -90,7 +90,7 @@ def test_the_process_settings_are_read_once_until_replaced(monkeypatch: pytest.M
 
 
 # the packages that read the environment themselves, until they take their settings from here too
-READ_OWN_ENV = ("extractor/settings.py", "extractor/store/", "extractor/llm/")
+READ_OWN_ENV = ("extractor/settings.py",)
 
 
 def test_no_module_reads_the_environment_but_the_settings() -> None:

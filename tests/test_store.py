@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from extractor._errors import ConfigError, XxgkError
+from extractor.settings import use as use_settings
 from extractor.store import (
     NewJobItem,
     NotFoundError,
@@ -170,8 +171,10 @@ def test_default_location_and_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert (tmp_path / "data" / "xxgk.sqlite").is_file()
     monkeypatch.delenv("XXGK_DATA_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    use_settings(None)  # the settings are read once per process: read them again, as a new process would
     assert resolve_url().database == str(tmp_path / "xdg" / "xxgk" / "xxgk.sqlite")
     monkeypatch.setenv("XXGK_DATABASE_URL", "postgres://u:p@127.0.0.1:5433/db")
+    use_settings(None)
     url = resolve_url()
     assert (url.drivername, url.port, url.database) == ("postgresql+psycopg", 5433, "db")
     assert resolve_url("sqlite:////tmp/a.sqlite").database == "/tmp/a.sqlite"  # explicit beats the environment

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor.settings import use as use_settings
 from extractor.store import open_store
 from tests.conftest import SEED_TXT
 from ui import jobs
@@ -57,6 +58,7 @@ def test_uploads_go_through_the_batch_intake_and_are_extracted_outside_this_proc
 
 def test_a_file_over_the_limit_fails_with_the_setting_named(store, monkeypatch) -> None:
     monkeypatch.setenv("XXGK_UI_MAX_MB", "1")
+    use_settings(None)  # the store fixture read the settings already: read them again, as a restarted server would
     job = jobs.submit(store, [("大.txt", b"x" * (1024 * 1024 + 1))], who=REVIEWER)
     (item,) = store.job_items(job.id)
     assert item.status == "failed" and "XXGK_UI_MAX_MB" in item.error

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from extractor.llm.calls import Call, plan, request
 from extractor.llm.client import ChatRequest
 from extractor.llm.config import LLMConfig, load_config
 from extractor.llm.locate import locate
+from extractor.settings import settings
 
 if TYPE_CHECKING:  # a store is handed in; this module needs no [store] extra to import
     from extractor.store import LlmBatchRow, Store
@@ -295,7 +295,7 @@ def run_batch_api(store: Store, job_id: str, *, config: LLMConfig | None = None,
     """
     cfg = _config(config)
     client = client or _client(cfg)
-    poll = poll_seconds if poll_seconds is not None else float(os.environ.get(POLL_ENV) or 30)
+    poll = poll_seconds if poll_seconds is not None else settings().llm_batch_poll
     say = console.print if console is not None else (lambda *a, **k: None)
     planned = job_requests(store, job_id, cfg)
     by_id = {r.custom_id: r for reqs in planned.values() for r in reqs}

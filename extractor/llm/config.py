@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor._errors import ConfigError
+from extractor.settings import config_path, settings
 
 MODES: tuple[str, ...] = ("json_schema", "json", "tools", "md_json")
 
@@ -96,7 +97,7 @@ class LLMConfig:
     def cache_path(self) -> Path:
         if self.cache_dir:
             return Path(self.cache_dir).expanduser() / "llm"
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xxgk" / "llm"
+        return settings().cache_root() / "xxgk" / "llm"
 
     def redacted(self) -> dict[str, Any]:
         """The settings with the key hidden, for logs and `--verbose` output."""
@@ -107,13 +108,6 @@ class LLMConfig:
 
 
 _TYPES = {f.name: f.type for f in fields(LLMConfig)}
-
-
-def config_path() -> Path:
-    env = os.environ.get("XXGK_CONFIG", "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "xxgk" / "config.toml"
 
 
 def _coerce(name: str, value: Any, where: str) -> Any:

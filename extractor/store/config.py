@@ -15,18 +15,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from extractor._errors import ConfigError
+from extractor.settings import settings
 
 DB_FILE = "xxgk.sqlite"
 
 
 def data_dir() -> Path:
     """The directory for the default SQLite file (not created here)."""
-    explicit = os.environ.get("XXGK_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
-    return base / "xxgk"
+    return settings().store_dir()
 
 
 def resolve_url(url: str | os.PathLike[str] | None = None) -> URL:
@@ -35,7 +31,7 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> URL:
     A bare path (no ``://``) means a SQLite file. ``postgres://`` and ``postgresql://`` are pinned to
     the psycopg 3 driver, the one the ``store`` extra installs.
     """
-    raw = os.fspath(url) if url is not None else os.environ.get("XXGK_DATABASE_URL") or ""
+    raw = os.fspath(url) if url is not None else settings().database_url
     if not raw:
         return URL.create("sqlite", database=str(data_dir() / DB_FILE))
     if "://" not in raw:
