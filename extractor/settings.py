@@ -257,17 +257,23 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "xxgk" / "config.toml"
 
 
-def _read_file(path: Path) -> dict[str, str]:
-    """The config file's ``[settings]`` table, as the environment variables it stands for."""
+def config_table(path: Path, name: str) -> dict[str, Any]:
+    """One table of the config file (``[settings]``, ``[llm]``); {} when the file or the table is not there."""
     if not path.is_file():
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as err:
         raise ConfigError(f"配置文件无法读取 / cannot read the config file {path}: {err}") from None
-    table = data.get("settings", {})
+    table = data.get(name, {})
     if not isinstance(table, dict):
-        raise ConfigError(f"[settings] in {path} must be a table")
+        raise ConfigError(f"配置文件 {path} 的 [{name}] 必须是一个表 / [{name}] in {path} must be a table")
+    return table
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    """The config file's ``[settings]`` table, as the environment variables it stands for."""
+    table = config_table(path, "settings")
     by_key = {s.key: s.env for s in SETTINGS}
     unknown = sorted(set(table) - set(by_key))
     if unknown:
@@ -314,4 +320,5 @@ def use(new: Settings | None) -> Settings | None:
 
 
 __all__ = ["LIMIT_SETTINGS", "SETTINGS", "Limits", "OcrSettings", "Setting", "Settings", "UiSettings", "config_path",
+           "config_table",
            "limits", "settings", "use"]

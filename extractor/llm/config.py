@@ -18,14 +18,13 @@ Example ``~/.config/xxgk/config.toml``::
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from extractor._errors import ConfigError
-from extractor.settings import config_path, settings
+from extractor.settings import config_path, config_table, settings
 
 MODES: tuple[str, ...] = ("json_schema", "json", "tools", "md_json")
 
@@ -129,16 +128,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:
-        raise ConfigError(f"配置文件无法读取 / cannot read the config file {path}: {e}") from None
-    section = data.get("llm", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"配置文件 {path} 的 [llm] 必须是一个表 / [llm] in {path} must be a table")
-    return section
+    return config_table(path, "llm")
 
 
 def _preset(name: str | None) -> dict[str, Any]:
