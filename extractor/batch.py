@@ -35,7 +35,6 @@ from extractor.pool import Outcome, Task
 from extractor.settings import Limits
 from extractor.settings import limits as current_limits
 from extractor.workers import WorkerPool, hook_delay
-from schemas.results import Result
 
 if TYPE_CHECKING:  # the store is the [store] extra; batch.py imports without it
     from extractor.store import Store
@@ -453,15 +452,16 @@ class JobRunner:
     def stop(self) -> None:
         self._stop = True
 
-    def _claim(self) -> Any:
+    def _claim(self, n: int) -> list[Any]:
+        """Up to ``n`` items, in one transaction for a job's runner."""
         if self.job_id is not None:
-            return self.store.claim_next_item(self.job_id, worker=self.name)
+            return self.store.claim_next_items(self.job_id, n, worker=self.name)
         for job in self.store.unfinished_jobs():
             if job.kind in self.kinds:
-                item = self.store.claim_next_item(job.id, worker=self.name)
-                if item is not None:
-                    return item
-        return None
+                items = self.store.claim_next_items(job.id, n, worker=self.name)
+                if items:
+                    return items
+        return []
 
     def _job(self, job_id: str) -> Any:
         if job_id not in self._jobs:
@@ -500,35 +500,26 @@ class JobRunner:
 
     def _settle(self, outcome: Outcome, item: Any) -> None:
         """Save what came back for the item; a dropped database connection is waited out and the item
-        settled again, the result saved once (a save whose answer the drop lost is found, not repeated)."""
-        saved: list[int] = []
-        tries: list[int] = []
-        self._db(self._settle_once, outcome, item, saved, tries)
+        settled again. The result and the item's end are one transaction, so a save whose answer the drop
+        lost is found done, never saved twice."""
+        self._db(self._settle_once, outcome, item)
 
-    def _settle_once(self, outcome: Outcome, item: Any, saved: list[int], tries: list[int]) -> None:
-        from extractor.store import StoreError  # extra [store]
+    def _settle_once(self, outcome: Outcome, item: Any) -> None:
+        from extractor.store import NotFoundError, StoreError  # extra [store]
 
         store = self.store
-        tries.append(1)
         try:
             if not outcome.ok:  # settling checks the item is still this run's (else StoreError)
                 store.fail_item(item.id, outcome.error, worker=self.name,
                                 retry=outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS)
                 return
-            current = store.get_job_item(item.id)
-            if current.status != "running" or current.worker != self.name:
-                return  # requeued and claimed by another worker meanwhile: its answer counts, not this one
-            if not saved and len(tries) > 1 and (mine := self._saved_by_job(item)) is not None:
-                saved.append(mine)
-            if not saved:
-                try:
-                    result = Result.model_validate_json(outcome.result_json)
-                    result.document.name = item.file_name
-                    saved.append(store.save_extraction(item.document_id, result, created_by=_created_by(item.job_id)))
-                except (XxgkError, ValueError) as err:
-                    store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
-                    return
-            store.finish_item(item.id, extraction_id=saved[0], worker=self.name)
+            try:  # None: requeued and claimed by another worker meanwhile (its answer counts), or saved already
+                store.save_job_result(item.id, self.name, outcome.result_json, name=item.file_name,
+                                      created_by=_created_by(item.job_id))
+            except NotFoundError:
+                return
+            except (StoreError, ValueError) as err:  # an answer that cannot be stored (not JSON, other bytes)
+                store.fail_item(item.id, f"无法保存结果 / cannot save the result ({err})", worker=self.name)
         except StoreError:
             pass  # requeued and claimed by another worker meanwhile: its answer counts
 
@@ -581,16 +572,17 @@ class JobRunner:
     def _fill(self, pool: WorkerPool) -> bool:
         """Give every idle worker a file; False when the queue is empty."""
         while pool.idle and not self._stop:
-            item = self._claim()
-            if item is None:
+            items = self._claim(pool.idle)  # a worker idle per item: each is handed over at once
+            if not items:
                 return False
-            task = self._prepare(item)
-            if task is not None:
-                pool.submit(task, item)
-                continue
-            if self.job_id is None:
-                self.store.finish_job_if_complete(item.job_id)
-            self._report()
+            for item in items:
+                task = self._prepare(item)
+                if task is not None:
+                    pool.submit(task, item)
+                    continue
+                if self.job_id is None:
+                    self.store.finish_job_if_complete(item.job_id)
+                self._report()
         return True
 
     def _report(self, last: str = "", force: bool = False) -> None:

@@ -324,8 +324,9 @@ def test_a_rerun_over_stored_files_asks_the_store_per_chunk_not_per_file(tmp_pat
 
 
 def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_path: Path) -> None:
-    """The connection drops after the database committed the result but before its answer arrived: the
-    runner waits it out, settles the item again and finds the saved result instead of saving a second."""
+    """The connection drops after the database committed the result (and the item's end, one transaction)
+    but before its answer arrived: the runner waits it out, settles the item again and finds it done instead
+    of saving a second result."""
     from sqlalchemy.exc import OperationalError
 
     from extractor.batch import JobRunner, start_job
@@ -337,8 +338,8 @@ def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_pa
         def __getattr__(self, name: str):
             return getattr(self.store, name)
 
-        def save_extraction(self, *args, **kwargs) -> int:
-            saved = self.store.save_extraction(*args, **kwargs)
+        def save_job_result(self, *args, **kwargs) -> int | None:
+            saved = self.store.save_job_result(*args, **kwargs)
             if not self.dropped:
                 self.dropped += 1
                 raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"),

@@ -471,6 +471,37 @@ def test_a_job_survives_a_restart_and_resumes(db_url: str) -> None:
     s2.close()
 
 
+def test_a_workers_answer_is_saved_and_its_item_finished_in_one_step(store: Store) -> None:
+    """What a batch's parent does per file: the Result JSON a worker wrote, stored as save_extraction would
+    store it, the item done — and nothing when the item is no longer that worker's."""
+    doc = store.add_document(b"a report", "a.pdf")
+    other = store.add_document(b"another report", "b.pdf")
+    job = store.create_job({}, [NewJobItem(file_name="x/a.pdf", document_id=doc.id, document_sha=doc.sha256),
+                                NewJobItem(file_name="b.pdf", document_id=other.id, document_sha=other.sha256)])
+    item = store.claim_next_item(job.id, worker="w1")
+    assert item is not None
+    answer = make_result({K_TOTAL: 5, K_OPEN: None}, findings=[SUM_FINDING, PROSE_FINDING])
+    assert store.save_job_result(item.id, "w2", answer.model_dump_json(), name="a.pdf", created_by="b") is None
+    ext = store.save_job_result(item.id, "w1", answer.model_dump_json(), name="a.pdf", created_by="batch:1")
+    assert ext is not None
+    done = store.get_job_item(item.id)
+    assert (done.status, done.extraction_id, done.error) == ("done", ext, None)
+    assert store.save_job_result(item.id, "w1", answer.model_dump_json(), name="a.pdf", created_by="b") is None
+    saved = store.get_extraction(ext)
+    assert (saved.version, saved.created_by, saved.n_error, saved.n_warning) == (1, "batch:1", 1, 1)
+    assert saved.result.values[K_TOTAL].value == 5 and saved.result.values[K_OPEN].value is None
+    assert (saved.result.document.sha256, saved.result.document.name) == (doc.sha256, "a.pdf")
+    again = store.save_extraction(doc.id, answer, created_by="batch:1")  # the same answer the pydantic way
+    assert store.get_extraction(again).result.model_dump(exclude={"document"}) == \
+        saved.result.model_dump(exclude={"document"})
+    second = store.claim_next_item(job.id, worker="w1")
+    assert second is not None
+    wrong = make_result({K_TOTAL: 1}).model_copy(update={"document": saved.result.document})  # other bytes
+    with pytest.raises(StoreError, match="result is for"):
+        store.save_job_result(second.id, "w1", wrong.model_dump_json(), name="b.pdf", created_by="b")
+    assert store.get_job_item(second.id).status == "running"  # nothing of it kept
+
+
 def test_claim_from_any_job_skips_cancelled_jobs(store: Store) -> None:
     cancelled = store.create_job({}, ["c.pdf"])
     live = store.create_job({}, ["l.pdf"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Select, Text, and_, cast, func, insert, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 
 from extractor.store import models as m
 from extractor.store.base import NotFoundError, StoreBase, StoreError
@@ -74,31 +76,53 @@ class DocumentsMixin(StoreBase):
     def save_extraction(self, doc_id: int, result: Result, *, created_by: str = "") -> int:
         """Store ``result`` as the document's next version (never updates one); returns its id."""
         with self._tx() as s:
-            review = self._lock_review(s, doc_id)
-            doc = s.get_one(m.Document, doc_id)
-            info = result.document
-            if info.sha256 and info.sha256.lower() != doc.sha256:
-                raise StoreError(f"result is for {info.sha256[:12]}…, document {doc_id} is {doc.sha256[:12]}…")
-            info = info.model_copy(update={"sha256": doc.sha256, "name": info.name or doc.name,
-                                           "type": info.type or doc.type, "size": info.size or doc.size})
-            result = result.model_copy(update={"document": info})
-            payload = result.model_dump(mode="json")
-            last = s.scalar(select(func.max(m.ExtractionVersion.version)).where(
-                m.ExtractionVersion.document_id == doc_id)) or 0
-            severities = [f.severity for f in result.findings]
-            row = m.ExtractionVersion(
-                document_id=doc_id, version=last + 1, extractor=result.extractor, model=result.model,
-                template=result.meta.template, agency=result.meta.agency, year=result.meta.year,
-                result=payload, values={k: v["value"] for k, v in payload["values"].items()},
-                findings=payload["findings"], usage=payload["usage"], n_error=severities.count("error"),
-                n_warning=severities.count("warning"), n_info=severities.count("info"), seconds=result.seconds,
-                created_at=utcnow(), created_by=created_by,
-            )
-            s.add(row)
-            s.flush()
-            self._unconfirm_if_changed(s, review, created_by or "system",
-                                       "新的提取结果改变了数值 / a new extraction changed values")
-            return row.id
+            return self._insert_extraction(s, doc_id, result.model_dump(mode="json"), created_by)
+
+    def save_job_result(self, item_id: int, worker: str, result_json: str, *, name: str, created_by: str) -> int | None:
+        """A batch worker's answer (a Result as JSON, as the worker wrote it) saved as its document's next version
+        and its job item finished, in one transaction: the extraction id, or None when the item is no longer this
+        worker's (requeued and claimed by another meanwhile: that answer counts). One transaction and no pydantic
+        round trip, because a batch's parent does this for every file while the workers wait."""
+        payload = json.loads(result_json)
+        payload["document"] = {**(payload.get("document") or {}), "name": name}
+        with self._tx() as s:
+            item = s.get(m.JobItem, item_id, with_for_update=True)
+            if item is None:
+                raise NotFoundError(f"no job item {item_id}")
+            if item.status != "running" or item.worker != worker or item.document_id is None:
+                return None
+            extraction_id = self._insert_extraction(s, item.document_id, payload, created_by)
+            item.status, item.error, item.extraction_id, item.updated_at = "done", None, extraction_id, utcnow()
+            return extraction_id
+
+    def _insert_extraction(self, s: Session, doc_id: int, payload: dict[str, Any], created_by: str) -> int:
+        """The next version of the document from ``payload`` (a Result as JSON data), its file facts the store's."""
+        review = self._lock_review(s, doc_id)
+        doc = s.get_one(m.Document, doc_id)
+        info = dict(payload.get("document") or {})
+        sha = str(info.get("sha256") or "").lower()
+        if sha and sha != doc.sha256:
+            raise StoreError(f"result is for {sha[:12]}…, document {doc_id} is {doc.sha256[:12]}…")
+        info.update(sha256=doc.sha256, name=info.get("name") or doc.name, type=info.get("type") or doc.type,
+                    size=info.get("size") or doc.size)
+        payload = {**payload, "document": info}
+        meta = payload.get("meta") or {}
+        last = s.scalar(select(func.max(m.ExtractionVersion.version)).where(
+            m.ExtractionVersion.document_id == doc_id)) or 0
+        severities = [f.get("severity") for f in payload.get("findings") or []]
+        row = m.ExtractionVersion(
+            document_id=doc_id, version=last + 1, extractor=payload.get("extractor"), model=payload.get("model"),
+            template=meta.get("template"), agency=meta.get("agency"), year=meta.get("year"),
+            result=payload, values={k: v["value"] for k, v in (payload.get("values") or {}).items()},
+            findings=payload.get("findings") or [], usage=payload.get("usage"), n_error=severities.count("error"),
+            n_warning=severities.count("warning"), n_info=severities.count("info"), seconds=payload.get("seconds"),
+            created_at=utcnow(), created_by=created_by,
+        )
+        s.add(row)
+        s.flush()
+        self._unconfirm_if_changed(s, review, created_by or "system",
+                                   "新的提取结果改变了数值 / a new extraction changed values")
+        return row.id
 
     @staticmethod
     def _extraction_query() -> Select[m.ExtractionVersion, str]:

@@ -127,28 +127,43 @@ class JobsMixin(StoreBase):
         ``BEGIN IMMEDIATE`` transaction makes the select-then-update one step. The item becomes
         running with one more attempt; its job becomes running. None when nothing is queued.
         """
+        got = self.claim_next_items(job_id, 1, worker=worker)
+        return got[0] if got else None
+
+    def claim_next_items(self, job_id: str | None = None, n: int = 1, *, worker: str = "") -> list[JobItemRow]:
+        """Up to ``n`` of the oldest queued items at once, as :meth:`claim_next_item` takes one (a batch fills
+        all its idle workers in one transaction); never two items of one document."""
         J, Item = m.Job, m.JobItem
         running = aliased(Item)
-        q = select(Item.id, Item.job_id).join(J, J.id == Item.job_id).where(Item.status == "queued")
+        q = select(Item.id, Item.job_id, Item.document_id).join(J, J.id == Item.job_id).where(Item.status == "queued")
         q = q.where(Item.job_id == job_id) if job_id is not None else q.where(J.status.in_(("queued", "running")))
         # the claim is per document: an item whose document another item (of any job) is running waits
         q = q.where(~exists().where(running.document_id == Item.document_id, running.status == "running"))
-        q = q.order_by(Item.id).limit(1).with_for_update(skip_locked=True, of=Item)
+        q = q.order_by(Item.id).limit(2 * n).with_for_update(skip_locked=True, of=Item)
         for _attempt in range(5):
             try:
                 with self._tx() as s:
-                    got = s.execute(q).first()
-                    if got is None:
-                        return None
+                    picked, documents = [], set()
+                    for row in s.execute(q):
+                        if row.document_id is None or row.document_id not in documents:
+                            picked.append(row)
+                            documents.add(row.document_id)
+                        if len(picked) == n:
+                            break
+                    if not picked:
+                        return []
                     now = utcnow()
-                    s.execute(update(Item).where(Item.id == got.id)
+                    ids = [r.id for r in picked]
+                    s.execute(update(Item).where(Item.id.in_(ids))
                               .values(status="running", attempts=Item.attempts + 1, worker=worker, updated_at=now))
-                    s.execute(update(J).where(J.id == got.job_id, J.status == "queued")
+                    s.execute(update(J).where(J.id.in_({r.job_id for r in picked}), J.status == "queued")
                               .values(status="running", updated_at=now))
-                    return JobItemRow.model_validate(s.get_one(Item, got.id, populate_existing=True))
+                    rows = s.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)
+                                     .execution_options(populate_existing=True))
+                    return [JobItemRow.model_validate(r) for r in rows]
             except IntegrityError:  # PostgreSQL: another worker claimed the same document a moment ago
                 continue
-        return None
+        return []
 
     def _settle(self, item_id: int, worker: str | None, **values: Any) -> JobItemRow:
         Item = m.JobItem
