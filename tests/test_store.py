@@ -502,6 +502,21 @@ def test_a_workers_answer_is_saved_and_its_item_finished_in_one_step(store: Stor
     assert store.get_job_item(second.id).status == "running"  # nothing of it kept
 
 
+def test_idle_workers_are_filled_by_one_claim_never_two_items_of_one_document(store: Store) -> None:
+    a = store.add_document(b"report a", "a.pdf")
+    b = store.add_document(b"report b", "b.pdf")
+    first = store.create_job({}, [NewJobItem(file_name="a.pdf", document_id=a.id)])
+    second = store.create_job({}, [NewJobItem(file_name="a again.pdf", document_id=a.id),
+                                   NewJobItem(file_name="b.pdf", document_id=b.id), "c.pdf"])
+    got = store.claim_next_items(None, 3, worker="w")
+    assert [i.file_name for i in got] == ["a.pdf", "b.pdf", "c.pdf"]  # "a again.pdf" waits for a.pdf
+    assert {i.status for i in got} == {"running"} and {i.attempts for i in got} == {1}
+    assert store.get_job(first.id).status == store.get_job(second.id).status == "running"
+    assert store.claim_next_items(None, 3, worker="w") == []
+    store.finish_item(got[0].id, worker="w")
+    assert [i.file_name for i in store.claim_next_items(second.id, 5, worker="w")] == ["a again.pdf"]
+
+
 def test_claim_from_any_job_skips_cancelled_jobs(store: Store) -> None:
     cancelled = store.create_job({}, ["c.pdf"])
     live = store.create_job({}, ["l.pdf"])
