@@ -3,8 +3,10 @@
 The job and its items live in the store, so that a run stopped by Ctrl-C, a crash or SIGKILL goes on
 where it stopped when the same command runs again: items left ``running`` go back in the queue, a
 file whose extraction this job already saved is not extracted twice, and files extracted by an
-earlier run are skipped unless ``force``. Only the parent process writes to the database; the
-worker processes (``extractor.workers``) read files and return Results.
+earlier run are skipped unless ``force``. The parent claims items (several per transaction) and hands
+them to worker processes (``extractor.workers``), which read each file from the store and save its
+Result with the item's end themselves; the parent reads and saves only for workers that cannot reach
+the store.
 
 Inputs: files, folders (recursively, report-like file types only) and zip archives (members read
 in memory, named ``archive.zip!member.pdf``). The same bytes under several names are processed once.
@@ -21,7 +23,7 @@ import stat
 import time
 import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,7 +36,7 @@ from extractor.ingest.budgets import check_regular, read_member, read_regular, z
 from extractor.pool import Outcome, Task
 from extractor.settings import Limits
 from extractor.settings import limits as current_limits
-from extractor.workers import WorkerPool, hook_delay
+from extractor.workers import JobTask, WorkerPool, hook_delay
 
 if TYPE_CHECKING:  # the store is the [store] extra; batch.py imports without it
     from extractor.store import Store
@@ -443,7 +445,12 @@ class JobRunner:
     name: str = field(default_factory=worker_name)
     stale_after: timedelta | None = STALE_AFTER  # serving only: when a silent running item is requeued
     idle_exit: float | None = None  # serving only: stop after this many seconds with nothing to claim
+    save_in_workers: bool = True  # workers read and save in the store themselves (the parent only when they cannot)
+    claim_ahead: int | None = None  # items claimed per transaction beyond the idle workers (None: one per worker)
     _stop: bool = False
+    _url: str | None = None  # the store's URL for the workers; None: the parent reads and saves for them
+    _claimed: deque[Any] = field(default_factory=deque)  # claimed for this run, not yet handed to a worker
+    _latest: dict[int, Any] = field(default_factory=dict)  # item id → its document's latest extraction at the claim
     _last_beat: float = 0.0
     _last_requeue: float = 0.0
     _last_progress: float = 0.0
@@ -463,6 +470,24 @@ class JobRunner:
                     return items
         return []
 
+    def _next_item(self, idle: int) -> Any | None:
+        """The next claimed item: from those claimed ahead, else ``idle`` plus ``claim_ahead`` more in one
+        claim (one transaction for many files, never a file's wait: they are this run's, heartbeat included)."""
+        if not self._claimed:
+            ahead = self.workers if self.claim_ahead is None else self.claim_ahead
+            items = self._claim(idle + (ahead if self.job_id is not None else 0))
+            if items:
+                self._checked(items)
+            self._claimed.extend(items)
+        return self._claimed.popleft() if self._claimed else None
+
+    def _checked(self, items: list[Any]) -> None:
+        """The latest extraction of the claimed items' documents, asked once for all of them (see _prepare)."""
+        docs = [it.document_id for it in items if it.document_id is not None]
+        latest = self.store.latest_extractions(docs) if docs else {}
+        for it in items:
+            self._latest[it.id] = latest.get(it.document_id)
+
     def _job(self, job_id: str) -> Any:
         if job_id not in self._jobs:
             self._jobs[job_id] = self.store.get_job(job_id)
@@ -474,6 +499,7 @@ class JobRunner:
     def _prepare(self, item: Any) -> Task | None:
         """A task for the item, or None when it is settled here (done by an earlier run of this job, bad)."""
         store = self.store
+        latest = self._latest.pop(item.id, None)  # another job (another run) may have extracted it since
         if item.document_id is None:
             store.fail_item(item.id, item.error or "文件未保存 / the file was not stored", worker=self.name)
             return None
@@ -482,7 +508,6 @@ class JobRunner:
         if item.attempts > 1 and (mine := self._saved_by_job(item)) is not None:  # claimed before: saved already
             store.finish_item(item.id, extraction_id=mine, worker=self.name)  # (a crash before finish): never twice
             return None
-        latest = store.latest_extraction(item.document_id)  # another job (another run) may have extracted it since
         if latest is not None and latest.extractor == extractor and latest.created_by != _created_by(item.job_id):
             meanwhile = latest.created_at >= self._job(item.job_id).created_at
             if meanwhile or not options.get("force"):
@@ -490,6 +515,10 @@ class JobRunner:
                     "另一个任务刚提取过 / just extracted by another run" if meanwhile
                     else "已提取过（--force 重新提取）/ already extracted (--force to redo)"))
                 return None
+        if self._url is not None:
+            return JobTask(item.id, _base_name(item.file_name), b"", extractor, hook_delay(),
+                           document_id=item.document_id, store_url=self._url, worker=self.name, file_name=item.file_name,
+                           created_by=_created_by(item.job_id))
         data = store.document_bytes(item.document_id)
         return Task(item.id, _base_name(item.file_name), data, extractor, hook_delay())
 
@@ -508,7 +537,13 @@ class JobRunner:
         from extractor.store import NotFoundError, StoreError  # extra [store]
 
         store = self.store
+        if outcome.saved is not None:
+            return  # the worker saved it, with the item's end (0: the item was no longer this run's)
         try:
+            if outcome.kind == "store":  # the workers cannot use the store: the parent reads and saves from now on
+                self._url = None
+                store.fail_item(item.id, outcome.error, worker=self.name, retry=True)
+                return
             if not outcome.ok:  # settling checks the item is still this run's (else StoreError)
                 store.fail_item(item.id, outcome.error, worker=self.name,
                                 retry=outcome.kind == "crash" and item.attempts < MAX_ATTEMPTS)
@@ -543,7 +578,7 @@ class JobRunner:
         if now - self._last_beat < every:
             return
         self._last_beat = now
-        for _task, item in pool.busy:
+        for item in [meta for _task, meta in pool.busy] + list(self._claimed):
             self.store.touch_item(item.id)
 
     def _progress(self, force: bool = False) -> Progress | None:
@@ -558,31 +593,31 @@ class JobRunner:
 
     def run(self, idle_wait: float = 0.5) -> None:
         """Process until the job is finished (or, serving, until :meth:`stop`)."""
+        self._url = getattr(self.store, "shared_url", None) if self.save_in_workers else None
         with WorkerPool(self.workers, self.timeout) as pool:
             try:
                 self._loop(pool, idle_wait)
-            finally:
-                if pool.busy:  # interrupted: hand the files in flight back to the queue
-                    for _task, item in pool.busy:
-                        try:
-                            self.store.fail_item(item.id, "中断 / interrupted", retry=True, worker=self.name)
-                        except Exception:  # noqa: BLE001, S110 - the next start requeues it anyway
-                            pass
+            finally:  # interrupted: hand the files in flight and those claimed ahead back to the queue
+                for item in [meta for _task, meta in pool.busy] + list(self._claimed):
+                    try:
+                        self.store.fail_item(item.id, "中断 / interrupted", retry=True, worker=self.name)
+                    except Exception:  # noqa: BLE001, S110 - the next start requeues it anyway
+                        pass
+                self._claimed.clear()
 
     def _fill(self, pool: WorkerPool) -> bool:
         """Give every idle worker a file; False when the queue is empty."""
         while pool.idle and not self._stop:
-            items = self._claim(pool.idle)  # a worker idle per item: each is handed over at once
-            if not items:
+            item = self._next_item(pool.idle)
+            if item is None:
                 return False
-            for item in items:
-                task = self._prepare(item)
-                if task is not None:
-                    pool.submit(task, item)
-                    continue
-                if self.job_id is None:
-                    self.store.finish_job_if_complete(item.job_id)
-                self._report()
+            task = self._prepare(item)
+            if task is not None:
+                pool.submit(task, item)
+                continue
+            if self.job_id is None:
+                self.store.finish_job_if_complete(item.job_id)
+            self._report()
         return True
 
     def _report(self, last: str = "", force: bool = False) -> None:

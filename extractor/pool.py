@@ -61,8 +61,9 @@ class Outcome:
     ok: bool
     result_json: str = ""
     error: str = ""
-    kind: str = ""  # failure kind: input (the file), crash, timeout, internal
+    kind: str = ""  # failure kind: input (the file), crash, timeout, internal, store (see extractor.workers)
     seconds: float = 0.0
+    saved: int | None = None  # the worker saved the result itself: its id there (0: no longer the worker's to save)
 
 
 def over_memory() -> str:

@@ -4,6 +4,7 @@ a hostile file costing one worker, never the batch or the command.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import traceback
@@ -15,18 +16,29 @@ from extractor._errors import InputError, XxgkError
 from extractor.api import extract
 from extractor.pool import Outcome, ProcessPool, Task, over_memory
 from extractor.settings import settings
+from schemas.results import Result
 
 TEST_DELAY_ENV = "XXGK_TEST_ITEM_DELAY"  # seconds each worker sleeps per file: lets tests kill a batch half-way
 
 
 def _extract_one(task: Task) -> Outcome:
-    """Run in a worker: the public extract(), errors turned into one line."""
+    """Run in a worker: the public extract(), errors turned into one line (a batch's :class:`JobTask`: read
+    from and saved to the store by the worker)."""
+    if isinstance(task, JobTask):
+        return _extract_job_item(task)
     t0 = time.perf_counter()
+    got = _extracted(task, task.path or task.data, t0)
+    if isinstance(got, Outcome):
+        return got
+    return Outcome(task.id, True, result_json=got.model_dump_json(), seconds=time.perf_counter() - t0)
+
+
+def _extracted(task: Task, source: str | bytes, t0: float) -> Result | Outcome:
+    """The Result of ``source``, or the failed Outcome saying why in one line."""
     if task.delay:
         time.sleep(task.delay)
     try:
-        result = extract(task.path or task.data, name=task.name, extractor=task.extractor)
-        return Outcome(task.id, True, result_json=result.model_dump_json(), seconds=time.perf_counter() - t0)
+        return extract(source, name=task.name, extractor=task.extractor)
     except InputError as err:
         return Outcome(task.id, False, error=err.one_line(), kind="input", seconds=time.perf_counter() - t0)
     except XxgkError as err:
@@ -43,6 +55,60 @@ def _extract_one(task: Task) -> Outcome:
                        kind="internal", seconds=time.perf_counter() - t0)
 
 
+@dataclass(frozen=True)
+class JobTask(Task):
+    """A batch's job item for a worker that reads the document from the store and saves its answer there
+    itself, so that the parent neither carries the bytes and the result nor writes them (``id`` is the item's)."""
+
+    document_id: int = 0
+    store_url: str = ""
+    worker: str = ""  # the runner that claimed the item: its name is on the item's row
+    file_name: str = ""  # the item's name, kept on the saved result
+    created_by: str = ""
+
+
+_stores: dict[str, Any] = {}  # this worker process's open store per URL (workers live for many files)
+
+
+def _store(url: str) -> Any:
+    from extractor.store import open_store  # extra [store]: only a batch's workers open one
+
+    if url not in _stores:
+        _stores[url] = open_store(url, migrate=False)
+    return _stores[url]
+
+
+def _extract_job_item(task: JobTask) -> Outcome:
+    """Run in a worker: read the item's document from the store, extract it and save the Result with the
+    item's end in one transaction. A store this process cannot use is kind ``store``: the parent then
+    reads and saves for its workers itself."""
+    from sqlalchemy.exc import DBAPIError  # extra [store]
+
+    from extractor.store import NotFoundError, StoreError, StoreUnavailableError  # extra [store]
+
+    t0 = time.perf_counter()
+    try:
+        data = _store(task.store_url).document_bytes(task.document_id)
+    except (DBAPIError, StoreError) as err:
+        return Outcome(task.id, False, error=f"{type(err).__name__}: {err}", kind="store")
+    got = _extracted(task, data, t0)
+    if isinstance(got, Outcome):
+        return got
+    payload = got.model_dump(mode="json")
+    try:
+        saved = _store(task.store_url).save_job_result(task.id, task.worker, payload, name=task.file_name,
+                                                       created_by=task.created_by)
+    except NotFoundError:
+        saved = None
+    except (DBAPIError, StoreUnavailableError):  # the parent saves it (and waits out a dropped database)
+        return Outcome(task.id, True, result_json=json.dumps(payload, ensure_ascii=False),
+                       seconds=time.perf_counter() - t0)
+    except (StoreError, ValueError) as err:  # an answer that cannot be stored (not this document's …)
+        return Outcome(task.id, False, error=f"无法保存结果 / cannot save the result ({err})", kind="save",
+                       seconds=time.perf_counter() - t0)
+    return Outcome(task.id, True, saved=saved or 0, seconds=time.perf_counter() - t0)
+
+
 def hook_delay() -> float:
     """The per-file sleep tests ask for (0 in real use)."""
     return settings().test_item_delay
@@ -50,7 +116,8 @@ def hook_delay() -> float:
 
 @dataclass
 class WorkerPool(ProcessPool):
-    """A pool whose workers extract files (:class:`~extractor.pool.Task` in, Result JSON out)."""
+    """A pool whose workers extract files (:class:`~extractor.pool.Task` in, Result JSON out; a
+    :class:`JobTask` in, saved in the store)."""
 
     fn: Callable[[Any], Outcome] | None = _extract_one
 
@@ -82,4 +149,4 @@ def run_all(tasks: list[Task], size: int = 2, timeout: float | None = None,
     return out
 
 
-__all__ = ["TEST_DELAY_ENV", "WorkerPool", "extract_files", "hook_delay", "run_all"]
+__all__ = ["TEST_DELAY_ENV", "JobTask", "WorkerPool", "extract_files", "hook_delay", "run_all"]

@@ -301,21 +301,13 @@ def test_inputs_the_bytes_alone_refuse_are_neither_stored_nor_queued(tmp_path: P
 def test_a_rerun_over_stored_files_asks_the_store_per_chunk_not_per_file(tmp_path: Path) -> None:
     from extractor.batch import Input, add_inputs
 
-    class Counting:  # the real store, its calls counted
-        def __init__(self, store) -> None:
-            self.store, self.calls = store, Counter()
-
-        def __getattr__(self, name: str):
-            self.calls[name] += 1
-            return getattr(self.store, name)
-
     with open_store(tmp_path / "x.sqlite") as store:
         files = [(p.name, p.read_bytes()) for p in GOOD]
         first = add_inputs(store, None, [Input(n, d) for n, d in files], extractor="rules", force=False)
         assert [it.status for it in first] == ["queued"] * len(GOOD)
         for it, (_name, data) in zip(first[:5], files, strict=False):  # five extracted by an earlier run
             store.save_extraction(it.document_id, extract(data, name=it.file_name))
-        counting = Counting(store)
+        counting = _Counting(store)
         again = add_inputs(counting, None, [Input("again/" + n, d) for n, d in files], extractor="rules", force=False)
         assert [it.status for it in again] == ["skipped"] * 5 + ["queued"] * 3
         assert [it.document_id for it in again] == [it.document_id for it in first]
@@ -326,7 +318,7 @@ def test_a_rerun_over_stored_files_asks_the_store_per_chunk_not_per_file(tmp_pat
 def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_path: Path) -> None:
     """The connection drops after the database committed the result (and the item's end, one transaction)
     but before its answer arrived: the runner waits it out, settles the item again and finds it done instead
-    of saving a second result."""
+    of saving a second result. (The parent's save: the one a run makes when its workers cannot reach the store.)"""
     from sqlalchemy.exc import OperationalError
 
     from extractor.batch import JobRunner, start_job
@@ -349,10 +341,67 @@ def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_pa
     with open_store(tmp_path / "x.sqlite") as store:
         job, _ = start_job(store, [SEED_TXT])
         flaky = DropsAfterTheFirstSave(store)
-        JobRunner(flaky, workers=1, job_id=job.id).run()
+        JobRunner(flaky, workers=1, job_id=job.id, save_in_workers=False).run()
         assert flaky.dropped == 1
         (item,) = store.job_items(job.id)
         assert item.status == "done" and len(store.extractions(item.document_id)) == 1  # was 2
+
+
+class _Counting:
+    """The real store, the calls the runner (the parent) makes on it counted."""
+
+    def __init__(self, store, url: str | None = None) -> None:
+        self.store, self.calls, self._url, self.claimed = store, Counter(), url, []
+
+    def claim_next_items(self, *args, **kwargs):
+        got = self.store.claim_next_items(*args, **kwargs)
+        self.claimed.append(len(got))
+        return got
+
+    @property
+    def shared_url(self) -> str | None:
+        return self._url or self.store.shared_url
+
+    def __getattr__(self, name: str):
+        self.calls[name] += 1
+        return getattr(self.store, name)
+
+
+def test_workers_read_and_save_their_files_in_the_store_and_the_parent_carries_neither(tmp_path: Path) -> None:
+    from extractor.batch import JobRunner, start_job
+
+    with open_store(tmp_path / "x.sqlite") as store:
+        job, _ = start_job(store, GOOD[:4])
+        parent = _Counting(store)
+        JobRunner(parent, workers=2, job_id=job.id).run()
+        items = store.job_items(job.id)
+        assert [i.status for i in items] == ["done"] * 4
+        assert parent.calls["save_job_result"] == parent.calls["document_bytes"] == 0  # the workers did both
+        assert [n for n in parent.claimed if n] == [4]  # 2 idle workers + 2 claimed ahead: one transaction
+        for it in items:
+            (ext,) = store.extractions(it.document_id)
+            assert ext.id == it.extraction_id and ext.created_by == f"batch:{job.id}"
+            assert json.loads(ext.result_json)["document"]["name"] == it.file_name
+        seed = next(it for it in items if it.file_name == SEED_TXT.name)
+        assert store.current_values(seed.document_id)["old.收到申请数"] == extract(SEED_TXT).values[
+            "old.收到申请数"].value
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_reach_the_store_hand_reading_and_saving_back_to_the_parent(tmp_path: Path) -> None:
+    """The URL the workers get leads nowhere (a port nothing listens on): the first file comes back unread, the
+    parent reads and saves for them from then on, and every file is extracted exactly once."""
+    from extractor.batch import JobRunner, start_job
+
+    with open_store(tmp_path / "x.sqlite") as store:
+        job, _ = start_job(store, GOOD[:3])
+        parent = _Counting(store, url="postgresql+psycopg://nobody:x@127.0.0.1:9/none")
+        JobRunner(parent, workers=1, job_id=job.id).run()
+        items = store.job_items(job.id)
+        assert [i.status for i in items] == ["done"] * 3
+        assert parent.calls["save_job_result"] == parent.calls["document_bytes"] == 3
+        assert [len(store.extractions(i.document_id)) for i in items] == [1, 1, 1]
+        assert max(i.attempts for i in items) == 2  # the one the workers could not read was claimed again
 
 
 def test_a_summary_gives_one_line_for_many_members_of_an_archive_failing_alike() -> None:

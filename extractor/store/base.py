@@ -72,6 +72,15 @@ class StoreBase:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
+    @property
+    def shared_url(self) -> str | None:
+        """The URL another process opens this same database with (password included: it goes to this
+        process's own workers, never to a log); None for an in-memory SQLite, which no other process sees."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return None
+        return url.render_as_string(hide_password=False)
+
     def close(self) -> None:
         self.engine.dispose()
 

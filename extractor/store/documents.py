@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +78,13 @@ class DocumentsMixin(StoreBase):
         with self._tx() as s:
             return self._insert_extraction(s, doc_id, result.model_dump(mode="json"), created_by)
 
-    def save_job_result(self, item_id: int, worker: str, result_json: str, *, name: str, created_by: str) -> int | None:
-        """A batch worker's answer (a Result as JSON, as the worker wrote it) saved as its document's next version
-        and its job item finished, in one transaction: the extraction id, or None when the item is no longer this
-        worker's (requeued and claimed by another meanwhile: that answer counts). One transaction and no pydantic
-        round trip, because a batch's parent does this for every file while the workers wait."""
-        payload = json.loads(result_json)
+    def save_job_result(self, item_id: int, worker: str, result: str | Mapping[str, Any], *, name: str,
+                        created_by: str) -> int | None:
+        """A batch worker's answer (a Result as JSON text or JSON data, as the worker made it) saved as its
+        document's next version and its job item finished, in one transaction: the extraction id, or None when
+        the item is no longer this worker's (requeued and claimed by another meanwhile: that answer counts).
+        One transaction and no pydantic round trip: a batch does this for every file."""
+        payload = dict(json.loads(result) if isinstance(result, str) else result)
         payload["document"] = {**(payload.get("document") or {}), "name": name}
         with self._tx() as s:
             item = s.get(m.JobItem, item_id, with_for_update=True)
