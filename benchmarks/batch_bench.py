@@ -1,7 +1,8 @@
 """Throughput and memory of ``xxgk batch``: N generated reports through the table reader on W workers.
 
-    python benchmarks/batch_bench.py                     # 1,000 reports, 2 workers
+    python benchmarks/batch_bench.py                     # 1,000 reports, 2 workers, a SQLite file
     python benchmarks/batch_bench.py --n 200 --layouts html,md --workers 1 --json
+    python benchmarks/batch_bench.py --db "$XXGK_TEST_POSTGRES_URL"   # PostgreSQL: a database made for the run
 
 The reports come from ``evals.generator.generate_dataset`` (templates 2008/2019/2021 round-robin,
 errors injected at the generator's default rate). Default layouts: html, docx, pdf, md, layout, cells;
@@ -25,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,20 +89,60 @@ def plain_pool(src: Path, workers: int) -> dict:
     return {"pool_done": done, "pool_seconds": round(wall, 1), "pool_reports_per_second": round(done / wall, 2)}
 
 
-def run(n: int, seed: int, layouts: tuple[str, ...], workers: int, work: Path) -> dict:
-    from evals.generator import generate_dataset
+@contextmanager
+def database(server: str | None, work: Path) -> Iterator[str]:
+    """The run's empty database: a SQLite file in ``work``, or a PostgreSQL database made on ``server`` (a URL
+    whose role may create databases, as .ci/postgres.sh sets up) and dropped after."""
+    if not server:
+        for old in work.glob("bench.sqlite*"):  # a kept --work folder: start empty again
+            old.unlink()
+        yield str(work / "bench.sqlite")
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
-    src = work / "reports"
-    t0 = time.perf_counter()
-    cases = generate_dataset(src, n, seed, layouts=layouts)
-    generated = time.perf_counter() - t0
-    cmd = [sys.executable, "-m", "extractor.cli", "batch", str(src), "--db", str(work / "bench.sqlite"),
+    base = make_url(server)
+    name = f"xxgk_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                              "AND usename = current_user AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def _pending(engine) -> int | None:
+    """Items of the batch still queued or running (None before the job exists): the extraction phase's end."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine.connect() as conn:
+            total, pending = conn.execute(text(
+                "SELECT count(*), sum(CASE WHEN status IN ('queued', 'running') THEN 1 ELSE 0 END) FROM job_items")).one()
+    except SQLAlchemyError:
+        return None  # the tables are not made yet
+    return int(pending or 0) if total else None
+
+
+def batch_once(src: Path, workers: int, work: Path, db: str) -> dict:
+    """One ``xxgk batch`` command over ``src`` on an empty database, its process tree sampled every 0.1 s."""
+    from sqlalchemy import create_engine
+
+    cmd = [sys.executable, "-m", "extractor.cli", "batch", str(src), "--db", db,
            "--out", str(work / "out"), "--workers", str(workers)]
+    engine = create_engine(db if "://" in db else f"sqlite:///{db}")
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "COLUMNS": "200"})
-    peak_sum = peak_one = peak_parent = peak_worker = 0
+    peak_sum = peak_one = peak_parent = peak_worker = parent_extracting = 0
+    extracting, last_check = True, 0.0
     while proc.poll() is None:
         pids = _tree(proc.pid)
         sizes = {p: _rss_kib(p) for p in pids}
@@ -106,26 +150,57 @@ def run(n: int, seed: int, layouts: tuple[str, ...], workers: int, work: Path) -
         peak_one = max(peak_one, max(sizes.values(), default=0))
         peak_parent = max(peak_parent, sizes.get(proc.pid, 0))
         peak_worker = max(peak_worker, max((v for p, v in sizes.items() if p != proc.pid), default=0))
+        if extracting:
+            parent_extracting = max(parent_extracting, sizes.get(proc.pid, 0))
+            if time.perf_counter() - last_check > 0.5:
+                last_check = time.perf_counter()
+                extracting = _pending(engine) != 0
         time.sleep(0.1)
     _out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    engine.dispose()
     m = re.search(r"job \w+ \((\d+(?:\.\d+)?) s\)", err)
     extraction = float(m.group(1)) if m else wall
     counts = {k: int(v) for k, v in re.findall(r"(完成|失败|重复) / \w+\s+(\d+)", err)}
     done = counts.get("完成", 0)
     return {
-        "reports": n, "layouts": list(layouts), "workers": workers, "exit_code": proc.returncode,
-        "done": done, "failed": counts.get("失败", 0), "duplicates": counts.get("重复", 0),
-        "generate_seconds": round(generated, 1), "wall_seconds": round(wall, 1),
-        "extraction_seconds": round(extraction, 1),
+        "exit_code": proc.returncode, "done": done, "failed": counts.get("失败", 0),
+        "duplicates": counts.get("重复", 0), "wall_seconds": round(wall, 1), "extraction_seconds": round(extraction, 1),
         "reports_per_second_wall": round(done / wall, 2) if wall else 0.0,
         "reports_per_second_extraction": round(done / extraction, 2) if extraction else 0.0,
         "peak_rss_total_mib": round(peak_sum / 1024, 1), "peak_rss_one_process_mib": round(peak_one / 1024, 1),
-        "peak_rss_parent_mib": round(peak_parent / 1024, 1), "peak_rss_worker_mib": round(peak_worker / 1024, 1),
-        "templates": sorted({c["template"] for c in cases}), "cpu_count": os.cpu_count(),
-        "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
+        "peak_rss_parent_mib": round(peak_parent / 1024, 1),
+        "peak_rss_parent_extracting_mib": round(parent_extracting / 1024, 1),
+        "peak_rss_worker_mib": round(peak_worker / 1024, 1), "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "stderr_tail": err.strip().splitlines()[-3:] if proc.returncode not in (0, 1) else [],
-    } | plain_pool(src, workers)
+    }
+
+
+def run(n: int, seed: int, layouts: tuple[str, ...], workers: int, work: Path, server: str | None,
+        repeat: int = 1) -> dict:
+    """``repeat`` rounds of the batch command (each on an empty database) and the plain Pool, alternating;
+    the figures of each one's fastest round, and every round's ratio."""
+    from evals.generator import generate_dataset
+
+    src = work / "reports"
+    t0 = time.perf_counter()
+    cases = generate_dataset(src, n, seed, layouts=layouts)
+    generated = time.perf_counter() - t0
+    batches, pools = [], []
+    for _ in range(repeat):
+        with database(server, work) as db:
+            batches.append(batch_once(src, workers, work, db))
+        pools.append(plain_pool(src, workers))
+    best = min(batches, key=lambda b: b["extraction_seconds"])
+    pool = min(pools, key=lambda p: p["pool_seconds"])
+    return {
+        "reports": n, "layouts": list(layouts), "workers": workers, "repeat": repeat,
+        "database": "postgresql" if server else "sqlite", "generate_seconds": round(generated, 1),
+        "templates": sorted({c["template"] for c in cases}), "cpu_count": os.cpu_count(),
+        "rounds": [{"batch_extraction_seconds": b["extraction_seconds"], "batch_wall_seconds": b["wall_seconds"],
+                    "pool_seconds": p["pool_seconds"]} for b, p in zip(batches, pools, strict=True)],
+    } | best | pool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,30 +210,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layouts", default=",".join(DEFAULT_LAYOUTS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", type=Path, default=None, help="keep the files here (default: a temp folder)")
+    ap.add_argument("--db", default=None, help="a PostgreSQL server URL to run on (default: a SQLite file)")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of batch and Pool, alternating (the best of each)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
     layouts = tuple(x.strip() for x in args.layouts.split(",") if x.strip())
     if args.work:
         args.work.mkdir(parents=True, exist_ok=True)
-        res = run(args.n, args.seed, layouts, args.workers, args.work)
+        res = run(args.n, args.seed, layouts, args.workers, args.work, args.db, args.repeat)
     else:
         with tempfile.TemporaryDirectory(prefix="xxgk-bench-") as tmp:
-            res = run(args.n, args.seed, layouts, args.workers, Path(tmp))
+            res = run(args.n, args.seed, layouts, args.workers, Path(tmp), args.db, args.repeat)
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=1))
     else:
         print(f"xxgk batch: {res['done']}/{res['reports']} reports ({', '.join(layouts)}) on {res['workers']} workers, "
-              f"{res['cpu_count']} cores")
+              f"{res['cpu_count']} cores, {res['database']}")
         print(f"  whole command   {res['wall_seconds']:7.1f} s   {res['reports_per_second_wall']:6.2f} reports/s")
         print(f"  extraction      {res['extraction_seconds']:7.1f} s   {res['reports_per_second_extraction']:6.2f} "
               "reports/s")
         print(f"  peak memory     {res['peak_rss_total_mib']:7.1f} MiB (process tree), "
               f"{res['peak_rss_one_process_mib']:.1f} MiB (largest process: parent {res['peak_rss_parent_mib']:.1f}, "
-              f"worker {res['peak_rss_worker_mib']:.1f})")
+              f"{res['peak_rss_parent_extracting_mib']:.1f} while extracting; worker {res['peak_rss_worker_mib']:.1f})")
         print(f"  plain Pool      {res['pool_seconds']:7.1f} s   {res['pool_reports_per_second']:6.2f} reports/s "
               f"(extract() on the same files, same workers, nothing stored): whole command at "
               f"{res['reports_per_second_wall'] / res['pool_reports_per_second']:.2f}×, extraction at "
               f"{res['reports_per_second_extraction'] / res['pool_reports_per_second']:.2f}×")
+        if res["repeat"] > 1:
+            print("  rounds (batch extraction / whole / Pool, s): " + ", ".join(
+                f"{r['batch_extraction_seconds']} / {r['batch_wall_seconds']} / {r['pool_seconds']}" for r in res["rounds"]))
         print(f"  failed {res['failed']}, duplicates {res['duplicates']}, exit code {res['exit_code']}; "
               f"1-min load average {res['load_average_before']} before, {res['load_average_after']} after")
     return 0 if res["exit_code"] in (0, 1) else 1

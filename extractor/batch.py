@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import socket
 import stat
@@ -55,6 +56,9 @@ HEARTBEAT_SECONDS = 10.0
 DROPPED_WAIT = 60.0  # seconds a running batch waits for its database to come back (a PostgreSQL restart)
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
 MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
+SAVE_EVERY, SAVE_MAX = 0.25, 64  # the parent saves its workers' answers this often (seconds), or this many at once
+CLAIM_AHEAD = 0.5  # seconds of the workers' recent pace a job's runner claims ahead of them, in one transaction
+MAX_CLAIM = 64  # items claimed ahead at most
 
 
 class BatchError(XxgkError):
@@ -445,12 +449,14 @@ class JobRunner:
     name: str = field(default_factory=worker_name)
     stale_after: timedelta | None = STALE_AFTER  # serving only: when a silent running item is requeued
     idle_exit: float | None = None  # serving only: stop after this many seconds with nothing to claim
-    save_in_workers: bool = True  # workers read and save in the store themselves (the parent only when they cannot)
-    claim_ahead: int | None = None  # items claimed per transaction beyond the idle workers (None: one per worker)
+    claim_ahead: float = CLAIM_AHEAD  # seconds of work claimed beyond the idle workers' files, in the same transaction
     _stop: bool = False
-    _url: str | None = None  # the store's URL for the workers; None: the parent reads and saves for them
+    _url: str | None = None  # the store's URL for the workers to read files; None: the parent reads for them
+    _answers: list[tuple[Any, Any]] = field(default_factory=list)  # (item, StoredResult) not saved yet
+    _answers_since: float = 0.0
     _claimed: deque[Any] = field(default_factory=deque)  # claimed for this run, not yet handed to a worker
     _latest: dict[int, Any] = field(default_factory=dict)  # item id → its document's latest extraction at the claim
+    _finished: deque[float] = field(default_factory=lambda: deque(maxlen=64))  # when the last files came back
     _last_beat: float = 0.0
     _last_requeue: float = 0.0
     _last_progress: float = 0.0
@@ -471,15 +477,25 @@ class JobRunner:
         return []
 
     def _next_item(self, idle: int) -> Any | None:
-        """The next claimed item: from those claimed ahead, else ``idle`` plus ``claim_ahead`` more in one
-        claim (one transaction for many files, never a file's wait: they are this run's, heartbeat included)."""
+        """The next claimed item: from those claimed ahead, else ``idle`` plus :meth:`_ahead` more in one claim
+        (one transaction for many files; they are this run's, heartbeat included)."""
         if not self._claimed:
-            ahead = self.workers if self.claim_ahead is None else self.claim_ahead
-            items = self._claim(idle + (ahead if self.job_id is not None else 0))
+            items = self._claim(idle + self._ahead())
             if items:
                 self._checked(items)
             self._claimed.extend(items)
         return self._claimed.popleft() if self._claimed else None
+
+    def _ahead(self) -> int:
+        """How many files to claim beyond the idle workers: as many as the workers finish in ``claim_ahead``
+        seconds at the rate files came back lately (at least one per worker), so that a claim is one
+        transaction for many small files, while slow files (OCR) and other hosts' runners are not starved
+        of items this run merely holds. Serving many jobs claims only for idle workers."""
+        if self.job_id is None:
+            return 0
+        done = self._finished
+        rate = (len(done) - 1) / (done[-1] - done[0]) if len(done) > 1 and done[-1] > done[0] else 0.0
+        return max(self.workers, min(MAX_CLAIM, math.ceil(rate * self.claim_ahead)))
 
     def _checked(self, items: list[Any]) -> None:
         """The latest extraction of the claimed items' documents, asked once for all of them (see _prepare)."""
@@ -517,8 +533,7 @@ class JobRunner:
                 return None
         if self._url is not None:
             return JobTask(item.id, _base_name(item.file_name), b"", extractor, hook_delay(),
-                           document_id=item.document_id, store_url=self._url, worker=self.name, file_name=item.file_name,
-                           created_by=_created_by(item.job_id))
+                           document_id=item.document_id, store_url=self._url, file_name=item.file_name)
         data = store.document_bytes(item.document_id)
         return Task(item.id, _base_name(item.file_name), data, extractor, hook_delay())
 
@@ -528,19 +543,49 @@ class JobRunner:
         return mine[-1] if mine else None
 
     def _settle(self, outcome: Outcome, item: Any) -> None:
-        """Save what came back for the item; a dropped database connection is waited out and the item
-        settled again. The result and the item's end are one transaction, so a save whose answer the drop
-        lost is found done, never saved twice."""
+        """Save what came back for the item: a result the worker prepared waits for the next :meth:`_save`
+        (many in one transaction); anything else is settled now. A dropped database connection is waited
+        out and the item settled again. The result and the item's end are one transaction, so a save whose
+        answer the drop lost is found done, never saved twice."""
+        if outcome.prepared is not None:
+            if not self._answers:
+                self._answers_since = time.monotonic()
+            self._answers.append((item, outcome.prepared))
+            return
         self._db(self._settle_once, outcome, item)
+
+    def _save(self, force: bool = False) -> None:
+        """The answers waiting, saved in one transaction once SAVE_EVERY seconds or SAVE_MAX answers have
+        gathered (``force``: now); one that cannot be stored fails its item alone."""
+        if not self._answers or not force and (len(self._answers) < SAVE_MAX
+                                               and time.monotonic() - self._answers_since < SAVE_EVERY):
+            return
+        self._db(self._save_once)
+
+    def _save_once(self) -> None:
+        from extractor.store import JobAnswer, StoreError  # extra [store]
+
+        items = {item.id: item for item, _ in self._answers}
+        saved = self.store.save_job_results(self.name, [
+            JobAnswer(item.id, prepared, _created_by(item.job_id)) for item, prepared in self._answers])
+        self._answers.clear()
+        for answer in saved:
+            if answer.error is not None:
+                try:
+                    self.store.fail_item(answer.item_id, f"无法保存结果 / cannot save the result ({answer.error})",
+                                         worker=self.name)
+                except StoreError:
+                    pass  # requeued and claimed by another worker meanwhile: its answer counts
+        if self.job_id is None:
+            for job_id in {item.job_id for item in items.values()}:
+                self.store.finish_job_if_complete(job_id)
 
     def _settle_once(self, outcome: Outcome, item: Any) -> None:
         from extractor.store import NotFoundError, StoreError  # extra [store]
 
         store = self.store
-        if outcome.saved is not None:
-            return  # the worker saved it, with the item's end (0: the item was no longer this run's)
         try:
-            if outcome.kind == "store":  # the workers cannot use the store: the parent reads and saves from now on
+            if outcome.kind == "store":  # the workers cannot read the store: the parent reads for them from now on
                 self._url = None
                 store.fail_item(item.id, outcome.error, worker=self.name, retry=True)
                 return
@@ -593,12 +638,18 @@ class JobRunner:
 
     def run(self, idle_wait: float = 0.5) -> None:
         """Process until the job is finished (or, serving, until :meth:`stop`)."""
-        self._url = getattr(self.store, "shared_url", None) if self.save_in_workers else None
+        self._url = self.store.shared_url
         with WorkerPool(self.workers, self.timeout) as pool:
             try:
                 self._loop(pool, idle_wait)
-            finally:  # interrupted: hand the files in flight and those claimed ahead back to the queue
-                for item in [meta for _task, meta in pool.busy] + list(self._claimed):
+            finally:  # interrupted: save what came back, hand the files in flight and those claimed ahead back
+                try:
+                    self._save(force=True)
+                except Exception:  # noqa: BLE001 - the database is gone: those files are handed back below
+                    pass
+                back = [item for item, _ in self._answers] + [meta for _task, meta in pool.busy] + list(self._claimed)
+                self._answers.clear()
+                for item in back:
                     try:
                         self.store.fail_item(item.id, "中断 / interrupted", retry=True, worker=self.name)
                     except Exception:  # noqa: BLE001, S110 - the next start requeues it anyway
@@ -631,6 +682,7 @@ class JobRunner:
         while not self._stop:
             more = self._db(self._fill, pool)
             if not more and not pool.busy:
+                self._save(force=True)
                 if self.job_id is not None and self._db(self._job_settled):
                     self._db(self.store.finish_job_if_complete, self.job_id)
                     self._db(self._report, "", True)
@@ -646,10 +698,12 @@ class JobRunner:
             if outcomes and more:
                 self._db(self._fill, pool)  # workers first: the parent saves while they extract the next files
             for outcome, item in outcomes:
+                self._finished.append(time.monotonic())
                 self._settle(outcome, item)
-                if self.job_id is None:
+                if self.job_id is None and outcome.prepared is None:
                     self._db(self.store.finish_job_if_complete, item.job_id)
                 self._db(self._report, item.file_name)
+            self._save(force=self.job_id is None)  # serving: each job's end is seen at once
             self._db(self._beat, pool)
             self._db(self._requeue_stale)
 

@@ -133,7 +133,7 @@ def _run_with_progress(store, job_id: str, workers: int, timeout: float | None, 
                   TextColumn("[green]✓{task.fields[done]}[/] [red]✗{task.fields[failed]}[/] "
                              "[dim]↷{task.fields[skipped]}[/]"),
                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
-                  transient=False) as bar:
+                  transient=False, refresh_per_second=4) as bar:
         counts = store.job_counts(job_id)
         task = bar.add_task("提取 / extracting", total=counts.total, completed=counts.finished, done=counts.done,
                             failed=counts.failed, skipped=counts.skipped)

@@ -115,7 +115,7 @@ def main() -> None:
 @click.option("--labels", is_flag=True, help="CSV: Chinese labels as column headers.")
 def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: str, labels: bool) -> None:
     """Extract and check report FILES (PDF, scans, PNG/JPEG/TIFF, DOCX, HTML, TXT, MD)."""
-    from extractor.ingest.image import progress  # lazy: start-up
+    from extractor.ingest.ocr_progress import progress  # lazy: start-up
 
     token = progress.set(_ocr_progress if sys.stderr.isatty() else None)
     try:

@@ -63,7 +63,7 @@ class Outcome:
     error: str = ""
     kind: str = ""  # failure kind: input (the file), crash, timeout, internal, store (see extractor.workers)
     seconds: float = 0.0
-    saved: int | None = None  # the worker saved the result itself: its id there (0: no longer the worker's to save)
+    prepared: Any = None  # the result made ready for its destination by the worker (a batch's: extractor.store)
 
 
 def over_memory() -> str:

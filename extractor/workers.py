@@ -4,7 +4,6 @@ a hostile file costing one worker, never the batch or the command.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import traceback
@@ -57,56 +56,37 @@ def _extracted(task: Task, source: str | bytes, t0: float) -> Result | Outcome:
 
 @dataclass(frozen=True)
 class JobTask(Task):
-    """A batch's job item for a worker that reads the document from the store and saves its answer there
-    itself, so that the parent neither carries the bytes and the result nor writes them (``id`` is the item's)."""
+    """A batch's job item for a worker that reads the document from the store itself and returns the Result
+    ready to save (:class:`~extractor.store.StoredResult`), so that the parent carries neither the bytes nor
+    a Result to parse (``id`` is the item's)."""
 
     document_id: int = 0
     store_url: str = ""
-    worker: str = ""  # the runner that claimed the item: its name is on the item's row
-    file_name: str = ""  # the item's name, kept on the saved result
-    created_by: str = ""
+    file_name: str = ""  # the item's name, kept on the result
 
 
 _stores: dict[str, Any] = {}  # this worker process's open store per URL (workers live for many files)
 
 
-def _store(url: str) -> Any:
-    from extractor.store import open_store  # extra [store]: only a batch's workers open one
-
-    if url not in _stores:
-        _stores[url] = open_store(url, migrate=False)
-    return _stores[url]
-
-
 def _extract_job_item(task: JobTask) -> Outcome:
-    """Run in a worker: read the item's document from the store, extract it and save the Result with the
-    item's end in one transaction. A store this process cannot use is kind ``store``: the parent then
-    reads and saves for its workers itself."""
-    from sqlalchemy.exc import DBAPIError  # extra [store]
+    """Run in a worker: read the item's document from the store, extract it, prepare the Result for the
+    store. A store this process cannot read is kind ``store``: the parent then reads for its workers."""
+    from sqlalchemy.exc import DBAPIError  # extra [store]: only a batch's workers read from it
 
-    from extractor.store import NotFoundError, StoreError, StoreUnavailableError  # extra [store]
+    from extractor.store import StoredResult, StoreError, open_store  # extra [store]
 
     t0 = time.perf_counter()
     try:
-        data = _store(task.store_url).document_bytes(task.document_id)
+        if task.store_url not in _stores:
+            _stores[task.store_url] = open_store(task.store_url, migrate=False)
+        data = _stores[task.store_url].document_bytes(task.document_id)
     except (DBAPIError, StoreError) as err:
         return Outcome(task.id, False, error=f"{type(err).__name__}: {err}", kind="store")
     got = _extracted(task, data, t0)
     if isinstance(got, Outcome):
         return got
-    payload = got.model_dump(mode="json")
-    try:
-        saved = _store(task.store_url).save_job_result(task.id, task.worker, payload, name=task.file_name,
-                                                       created_by=task.created_by)
-    except NotFoundError:
-        saved = None
-    except (DBAPIError, StoreUnavailableError):  # the parent saves it (and waits out a dropped database)
-        return Outcome(task.id, True, result_json=json.dumps(payload, ensure_ascii=False),
-                       seconds=time.perf_counter() - t0)
-    except (StoreError, ValueError) as err:  # an answer that cannot be stored (not this document's …)
-        return Outcome(task.id, False, error=f"无法保存结果 / cannot save the result ({err})", kind="save",
-                       seconds=time.perf_counter() - t0)
-    return Outcome(task.id, True, saved=saved or 0, seconds=time.perf_counter() - t0)
+    named = got.model_copy(update={"document": got.document.model_copy(update={"name": task.file_name})})
+    return Outcome(task.id, True, prepared=StoredResult.of(named), seconds=time.perf_counter() - t0)
 
 
 def hook_delay() -> float:

@@ -318,7 +318,7 @@ def test_a_rerun_over_stored_files_asks_the_store_per_chunk_not_per_file(tmp_pat
 def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_path: Path) -> None:
     """The connection drops after the database committed the result (and the item's end, one transaction)
     but before its answer arrived: the runner waits it out, settles the item again and finds it done instead
-    of saving a second result. (The parent's save: the one a run makes when its workers cannot reach the store.)"""
+    of saving a second result."""
     from sqlalchemy.exc import OperationalError
 
     from extractor.batch import JobRunner, start_job
@@ -330,8 +330,8 @@ def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_pa
         def __getattr__(self, name: str):
             return getattr(self.store, name)
 
-        def save_job_result(self, *args, **kwargs) -> int | None:
-            saved = self.store.save_job_result(*args, **kwargs)
+        def save_job_results(self, *args, **kwargs):
+            saved = self.store.save_job_results(*args, **kwargs)
             if not self.dropped:
                 self.dropped += 1
                 raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"),
@@ -341,7 +341,7 @@ def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_pa
     with open_store(tmp_path / "x.sqlite") as store:
         job, _ = start_job(store, [SEED_TXT])
         flaky = DropsAfterTheFirstSave(store)
-        JobRunner(flaky, workers=1, job_id=job.id, save_in_workers=False).run()
+        JobRunner(flaky, workers=1, job_id=job.id).run()
         assert flaky.dropped == 1
         (item,) = store.job_items(job.id)
         assert item.status == "done" and len(store.extractions(item.document_id)) == 1  # was 2
@@ -367,7 +367,7 @@ class _Counting:
         return getattr(self.store, name)
 
 
-def test_workers_read_and_save_their_files_in_the_store_and_the_parent_carries_neither(tmp_path: Path) -> None:
+def test_workers_read_their_files_from_the_store_and_the_parent_saves_their_answers_together(tmp_path: Path) -> None:
     from extractor.batch import JobRunner, start_job
 
     with open_store(tmp_path / "x.sqlite") as store:
@@ -376,7 +376,8 @@ def test_workers_read_and_save_their_files_in_the_store_and_the_parent_carries_n
         JobRunner(parent, workers=2, job_id=job.id).run()
         items = store.job_items(job.id)
         assert [i.status for i in items] == ["done"] * 4
-        assert parent.calls["save_job_result"] == parent.calls["document_bytes"] == 0  # the workers did both
+        assert parent.calls["document_bytes"] == parent.calls["save_job_result"] == 0  # no bytes, no JSON to parse
+        assert 1 <= parent.calls["save_job_results"] <= 4  # the answers of a quarter second in one transaction
         assert [n for n in parent.claimed if n] == [4]  # 2 idle workers + 2 claimed ahead: one transaction
         for it in items:
             (ext,) = store.extractions(it.document_id)
@@ -388,9 +389,9 @@ def test_workers_read_and_save_their_files_in_the_store_and_the_parent_carries_n
 
 
 @pytest.mark.slow
-def test_workers_that_cannot_reach_the_store_hand_reading_and_saving_back_to_the_parent(tmp_path: Path) -> None:
+def test_workers_that_cannot_reach_the_store_hand_reading_back_to_the_parent(tmp_path: Path) -> None:
     """The URL the workers get leads nowhere (a port nothing listens on): the first file comes back unread, the
-    parent reads and saves for them from then on, and every file is extracted exactly once."""
+    parent reads the files for them from then on, and every file is extracted exactly once."""
     from extractor.batch import JobRunner, start_job
 
     with open_store(tmp_path / "x.sqlite") as store:

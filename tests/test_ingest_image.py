@@ -14,7 +14,7 @@ import pytest
 from extractor import extract
 from extractor._errors import CorruptFileError
 from extractor.api import check_document
-from extractor.ingest import image, load
+from extractor.ingest import load, ocr_progress
 from extractor.ingest.crops import ocr_crop
 from extractor.reader import TableReader
 from tests import scans
@@ -138,12 +138,12 @@ def test_ocr_reads_offline_and_from_the_cache(monkeypatch, tmp_path, seed_table_
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     seen: list[tuple[int, int, bool]] = []
-    token = image.progress.set(lambda done, total, secs, cached: seen.append((done, total, cached)))
+    token = ocr_progress.progress.set(lambda done, total, secs, cached: seen.append((done, total, cached)))
     try:
         first = load(seed_table_png, "t.png")
         second = load(seed_table_png, "t.png")
     finally:
-        image.progress.reset(token)
+        ocr_progress.progress.reset(token)
     assert first.text == second.text and first.ocr == second.ocr
     assert seen == [(1, 1, False), (1, 1, True)]
 
@@ -157,11 +157,11 @@ def test_pages_in_the_worker_pool_read_as_in_one_process(monkeypatch, tmp_path):
     alone = load(scan, "scan.pdf")
     monkeypatch.setenv("XXGK_OCR_WORKERS", "2")
     pages: list[int] = []
-    token = image.progress.set(lambda done, total, secs, cached: pages.append(done))
+    token = ocr_progress.progress.set(lambda done, total, secs, cached: pages.append(done))
     try:
         pooled = load(scan, "scan.pdf")
     finally:
-        image.progress.reset(token)
+        ocr_progress.progress.reset(token)
     assert pooled.text == alone.text
     assert [(m.start, m.end, m.box) for m in pooled.ocr] == [(m.start, m.end, m.box) for m in alone.ocr]
     assert sorted(pages) == [1, 2, 3, 4, 5]

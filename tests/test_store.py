@@ -502,6 +502,45 @@ def test_a_workers_answer_is_saved_and_its_item_finished_in_one_step(store: Stor
     assert store.get_job_item(second.id).status == "running"  # nothing of it kept
 
 
+def test_many_answers_are_saved_in_one_transaction_each_alone_refused_or_left(store: Store) -> None:
+    """What a batch's parent does every fraction of a second: the answers its workers prepared, saved at once;
+    one for other bytes is refused alone, one for an item another worker took is left to that worker."""
+    from extractor.store import JobAnswer, StoredResult
+
+    docs = [store.add_document(f"report {i}".encode(), f"r{i}.pdf") for i in range(4)]
+    job = store.create_job({}, [NewJobItem(file_name=f"in/r{i}.pdf", document_id=d.id) for i, d in enumerate(docs)])
+    items = store.claim_next_items(job.id, 4, worker="w1")
+    store.requeue_running(job.id, workers={"w1"})
+    (taken,) = store.claim_next_items(job.id, 1, worker="w2")  # r0 now belongs to w2
+    for it in items[1:]:
+        store.claim_next_items(job.id, 1, worker="w1")
+
+    def answer(i: int, total: int, sha: str) -> StoredResult:
+        r = make_result({K_TOTAL: total, K_OPEN: None}, findings=[SUM_FINDING])
+        return StoredResult.of(r.model_copy(update={"document": r.document.model_copy(update={
+            "sha256": sha, "name": f"in/r{i}.pdf", "type": "pdf", "size": 8})}))
+
+    answers = [JobAnswer(items[0].id, answer(0, 1, docs[0].sha256), "batch:1"),
+               JobAnswer(items[1].id, answer(1, 11, docs[1].sha256), "batch:1"),
+               JobAnswer(items[2].id, answer(2, 12, docs[3].sha256), "batch:1"),  # another file's bytes
+               JobAnswer(items[3].id, answer(3, 13, docs[3].sha256), "batch:1")]
+    saved = store.save_job_results("w1", answers)
+    assert [(a.item_id, a.extraction_id is not None, a.error) for a in saved] == [
+        (items[0].id, False, None), (items[1].id, True, None), (items[2].id, False, saved[2].error),
+        (items[3].id, True, None)]
+    assert saved[2].error is not None and saved[2].error.startswith("result is for")
+    assert taken.id == items[0].id and store.get_job_item(taken.id).status == "running"  # w2's to answer
+    assert store.get_job_item(items[2].id).status == "running"  # the parent fails it (batch.py)
+    for i in (1, 3):
+        done = store.get_job_item(items[i].id)
+        ext = store.get_extraction(saved[i].extraction_id)
+        assert (done.status, done.extraction_id) == ("done", ext.id)
+        assert (ext.version, ext.created_by, ext.n_error, ext.template) == (1, "batch:1", 1, "2021")
+        assert ext.values == {K_TOTAL: 10 + i, K_OPEN: None} and ext.result.values[K_TOTAL].value == 10 + i
+        assert ext.result.document.name == f"in/r{i}.pdf"
+    assert store.save_job_results("w1", answers[1:2]) == [type(saved[1])(items[1].id)]  # done: never twice
+
+
 def test_idle_workers_are_filled_by_one_claim_never_two_items_of_one_document(store: Store) -> None:
     a = store.add_document(b"report a", "a.pdf")
     b = store.add_document(b"report b", "b.pdf")

@@ -13,7 +13,6 @@ the worker pool when the process may start one, and each page reports its progre
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import io
 import json
@@ -21,7 +20,6 @@ import multiprocessing as mp
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,14 +28,13 @@ from extractor._errors import CorruptFileError, EmptyInputError, TooLargeError
 from extractor.document import Document, DocumentBuilder, OcrMark, Paragraph, Table, normalize
 from extractor.ingest import ocr
 from extractor.ingest.lexicon import snap
+from extractor.ingest.ocr_progress import ProgressFn, progress
 from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_numberish, read_page
 from extractor.pool import Outcome, ProcessPool, Task
 from extractor.settings import settings
 
 CACHE_VERSION = "xxgk-ocr-6"  # bump when the layout or the engine's output changes
 
-ProgressFn = Callable[[int, int, float, bool], None]  # (page done, pages, seconds, from cache)
-progress: contextvars.ContextVar[ProgressFn | None] = contextvars.ContextVar("xxgk_ocr_progress", default=None)
 
 # words of the statistics tables of every template: a document with none of them in a table lacks its tables
 _TABLE_WORDS = re.compile(r"本年新收|上年结转|予以公开|行政复议|主动公开|申请数|不予公开|收到申请|统计指标")

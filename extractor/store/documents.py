@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Select, Text, and_, cast, func, insert, select
+from sqlalchemy import JSON, Dialect, Select, Text, TypeDecorator, and_, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session, defer
 
 from extractor.store import models as m
 from extractor.store.base import NotFoundError, StoreBase, StoreError
 from extractor.store.models import utcnow
-from extractor.store.types import DocumentRow, ExtractionRow
+from extractor.store.types import DocumentRow, ExtractionRow, JobAnswer, SavedAnswer, StoredResult
 from schemas.results import Number, Result, Usage
 
 
@@ -76,54 +74,89 @@ class DocumentsMixin(StoreBase):
     def save_extraction(self, doc_id: int, result: Result, *, created_by: str = "") -> int:
         """Store ``result`` as the document's next version (never updates one); returns its id."""
         with self._tx() as s:
-            return self._insert_extraction(s, doc_id, result.model_dump(mode="json"), created_by)
+            doc = self._get(s, m.Document, doc_id, "document")
+            stored = StoredResult.of(_filled(result, doc))
+            if stored.sha256 != doc.sha256:
+                raise StoreError(_other_file(stored.sha256, doc_id, doc.sha256))
+            return self._insert_extractions(s, [(doc_id, stored, created_by)])[0]
 
-    def save_job_result(self, item_id: int, worker: str, result: str | Mapping[str, Any], *, name: str,
-                        created_by: str) -> int | None:
-        """A batch worker's answer (a Result as JSON text or JSON data, as the worker made it) saved as its
-        document's next version and its job item finished, in one transaction: the extraction id, or None when
-        the item is no longer this worker's (requeued and claimed by another meanwhile: that answer counts).
-        One transaction and no pydantic round trip: a batch does this for every file."""
-        payload = dict(json.loads(result) if isinstance(result, str) else result)
-        payload["document"] = {**(payload.get("document") or {}), "name": name}
-        with self._tx() as s:
-            item = s.get(m.JobItem, item_id, with_for_update=True)
+    def save_job_result(self, item_id: int, worker: str, result_json: str, *, name: str, created_by: str) -> int | None:
+        """One answer as a Result's JSON text (what a worker returns when it cannot prepare it for the store):
+        :meth:`save_job_results` of one, its ``name`` the item's. NotFoundError for an item that is gone;
+        StoreError for an answer that cannot be stored."""
+        try:
+            result = Result.model_validate_json(result_json)
+        except ValueError as err:
+            raise StoreError(f"not a result: {str(err)[:200]}") from None
+        with self._ro() as s:
+            item = s.get(m.JobItem, item_id)
             if item is None:
                 raise NotFoundError(f"no job item {item_id}")
-            if item.status != "running" or item.worker != worker or item.document_id is None:
-                return None
-            extraction_id = self._insert_extraction(s, item.document_id, payload, created_by)
-            item.status, item.error, item.extraction_id, item.updated_at = "done", None, extraction_id, utcnow()
-            return extraction_id
+            if item.document_id is not None:
+                result = _filled(result, s.get_one(m.Document, item.document_id), name)
+        (saved,) = self.save_job_results(worker, [JobAnswer(item_id, StoredResult.of(result), created_by)])
+        if saved.error:
+            raise StoreError(saved.error)
+        return saved.extraction_id
 
-    def _insert_extraction(self, s: Session, doc_id: int, payload: dict[str, Any], created_by: str) -> int:
-        """The next version of the document from ``payload`` (a Result as JSON data), its file facts the store's."""
-        review = self._lock_review(s, doc_id)
-        doc = s.get_one(m.Document, doc_id)
-        info = dict(payload.get("document") or {})
-        sha = str(info.get("sha256") or "").lower()
-        if sha and sha != doc.sha256:
-            raise StoreError(f"result is for {sha[:12]}…, document {doc_id} is {doc.sha256[:12]}…")
-        info.update(sha256=doc.sha256, name=info.get("name") or doc.name, type=info.get("type") or doc.type,
-                    size=info.get("size") or doc.size)
-        payload = {**payload, "document": info}
-        meta = payload.get("meta") or {}
-        last = s.scalar(select(func.max(m.ExtractionVersion.version)).where(
-            m.ExtractionVersion.document_id == doc_id)) or 0
-        severities = [f.get("severity") for f in payload.get("findings") or []]
-        row = m.ExtractionVersion(
-            document_id=doc_id, version=last + 1, extractor=payload.get("extractor"), model=payload.get("model"),
-            template=meta.get("template"), agency=meta.get("agency"), year=meta.get("year"),
-            result=payload, values={k: v["value"] for k, v in (payload.get("values") or {}).items()},
-            findings=payload.get("findings") or [], usage=payload.get("usage"), n_error=severities.count("error"),
-            n_warning=severities.count("warning"), n_info=severities.count("info"), seconds=payload.get("seconds"),
-            created_at=utcnow(), created_by=created_by,
-        )
-        s.add(row)
-        s.flush()
-        self._unconfirm_if_changed(s, review, created_by or "system",
-                                   "新的提取结果改变了数值 / a new extraction changed values")
-        return row.id
+    def save_job_results(self, worker: str, answers: Sequence[JobAnswer]) -> list[SavedAnswer]:
+        """Batch workers' answers saved, each as its document's next version with its job item finished, all in
+        one transaction (a batch's parent saves what its workers prepared every fraction of a second). An
+        item no longer ``worker``'s — requeued and claimed by another meanwhile, or settled — is left alone
+        (that answer counts); an answer for another file is refused alone. In the order of ``answers``."""
+        Item = m.JobItem
+        ids = [a.item_id for a in answers]
+        out = {i: SavedAnswer(i) for i in ids}
+        with self._tx() as s:
+            items = {r.id: r for r in s.execute(select(Item.id, Item.status, Item.worker, Item.document_id)
+                                                .where(Item.id.in_(ids)).order_by(Item.id).with_for_update())}
+            mine = [a for a in answers if (r := items.get(a.item_id)) is not None and r.status == "running"
+                    and r.worker == worker and r.document_id is not None]
+            shas = dict(s.execute(select(m.Document.id, m.Document.sha256).where(
+                m.Document.id.in_({items[a.item_id].document_id for a in mine}))).all())
+            good = []
+            for a in mine:
+                doc_id = items[a.item_id].document_id
+                if a.result.sha256 and a.result.sha256 != shas[doc_id]:
+                    out[a.item_id] = SavedAnswer(a.item_id, error=_other_file(a.result.sha256, doc_id, shas[doc_id]))
+                else:
+                    good.append(a)
+            saved = self._insert_extractions(s, [(items[a.item_id].document_id, a.result, a.created_by) for a in good])
+            now = utcnow()
+            if good:
+                s.execute(update(Item), [{"id": a.item_id, "status": "done", "error": None, "extraction_id": e,
+                                          "updated_at": now} for a, e in zip(good, saved, strict=True)])
+            for a, e in zip(good, saved, strict=True):
+                out[a.item_id] = SavedAnswer(a.item_id, e)
+        return [out[i] for i in ids]
+
+    def _insert_extractions(self, s: Session, entries: Sequence[tuple[int, StoredResult, str]]) -> list[int]:
+        """The next version of each (document, result, created_by), the results' text stored as it is; their ids.
+        A confirmed review whose values a new version changes goes back to pending."""
+        if not entries:
+            return []
+        R, E = m.Review, m.ExtractionVersion
+        docs = sorted({d for d, _, _ in entries})
+        states = dict(s.execute(select(R.document_id, R.state).where(R.document_id.in_(docs))
+                                .order_by(R.document_id).with_for_update()).all())
+        if missing := [d for d in docs if d not in states]:
+            raise NotFoundError(f"no document {missing[0]}")
+        last = dict(s.execute(select(E.document_id, func.max(E.version)).where(E.document_id.in_(docs))
+                              .group_by(E.document_id)).all())
+        now, rows = utcnow(), []
+        for doc_id, stored, created_by in entries:
+            last[doc_id] = (last.get(doc_id) or 0) + 1
+            rows.append({**stored.columns, "document_id": doc_id, "version": last[doc_id], "result_text": stored.text,
+                         "created_at": now, "created_by": created_by})
+        table = E.__table__
+        stmt = insert(table).values(result=bindparam("result_text", type_=_JsonText())).returning(
+            table.c.id, sort_by_parameter_order=True)
+        ids = list(s.execute(stmt, rows).scalars())
+        for doc_id, _stored, created_by in entries:
+            if states[doc_id] == "confirmed":
+                self._unconfirm_if_changed(s, s.get_one(R, doc_id), created_by or "system",
+                                           "新的提取结果改变了数值 / a new extraction changed values")
+        return ids
 
     @staticmethod
     def _extraction_query() -> Select[m.ExtractionVersion, str]:
@@ -200,6 +233,28 @@ class DocumentsMixin(StoreBase):
             q = q.where(func.json_valid(cast(E.result, Text)))
         with self._ro() as s:
             return {doc_id: sketch for doc_id, sketch in s.execute(q) if isinstance(sketch, list)}
+
+
+class _JsonText(TypeDecorator[str]):
+    """A JSON column's value given as the JSON text itself (a StoredResult's): sent as it is, not encoded again."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+def _filled(result: Result, doc: m.Document, name: str = "") -> Result:
+    """The result with the stored file's facts where it has none (``name``: the name to keep)."""
+    info = result.document
+    return result.model_copy(update={"document": info.model_copy(update={
+        "sha256": info.sha256 or doc.sha256, "name": name or info.name or doc.name, "type": info.type or doc.type,
+        "size": info.size or doc.size})})
+
+
+def _other_file(sha: str, doc_id: int, doc_sha: str) -> str:
+    return f"result is for {sha[:12]}…, document {doc_id} is {doc_sha[:12]}…"
 
 
 def _extraction_row(row: m.ExtractionVersion, result_json: str) -> ExtractionRow:

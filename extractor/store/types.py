@@ -5,6 +5,7 @@ They can cross threads, be cached by Streamlit and be returned by FastAPI as the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
@@ -208,3 +209,46 @@ class LlmBatchRow(_Row):
     meta: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A Result made ready for the store where it was extracted: its JSON text and the columns the store
+    keeps beside it, so that whoever saves it (a batch's parent, many in one transaction) neither parses
+    nor serialises it again."""
+
+    text: str
+    sha256: str
+    columns: dict[str, Any]
+
+    @classmethod
+    def of(cls, result: Result) -> StoredResult:
+        severities = [f.severity for f in result.findings]
+        return cls(result.model_dump_json(), result.document.sha256.lower(), {
+            "extractor": result.extractor, "model": result.model, "template": result.meta.template,
+            "agency": result.meta.agency, "year": result.meta.year,
+            "values": {k: v.value for k, v in result.values.items()},
+            "findings": [f.model_dump(mode="json") for f in result.findings],
+            "usage": result.usage.model_dump(mode="json"), "n_error": severities.count("error"),
+            "n_warning": severities.count("warning"), "n_info": severities.count("info"), "seconds": result.seconds,
+        })
+
+
+@dataclass(frozen=True)
+class JobAnswer:
+    """What a batch worker made of a job item, for :meth:`Store.save_job_results`."""
+
+    item_id: int
+    result: StoredResult
+    created_by: str
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What became of one :class:`JobAnswer`: its extraction id; or None with ``error`` None when the item
+    is no longer the worker's (requeued and claimed by another, whose answer counts) or gone; or why it
+    cannot be stored."""
+
+    item_id: int
+    extraction_id: int | None = None
+    error: str | None = None
