@@ -290,12 +290,11 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False) -> Response:
         s = store()
         job = _job(s, job_id)
-        reports = job_reports(s, job_id)
+        rows, unreadable = export_rows(job_reports(s, job_id))
         if kind == "failed":
-            body = failed_csv(summarize(s, job_id, reports).failures)
-            unreadable: list[tuple[str, str]] = []
+            body = failed_csv(summarize(s, job_id, rows).failures)
+            unreadable = []
         else:
-            rows, unreadable = export_rows(reports)
             body = render(kind, rows, labels=labels)
         name = FILE_NAMES[kind]
         return Response(body, media_type=MEDIA_TYPES[kind], headers={

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from extractor._errors import InputError, NotARegularFileError, XxgkError
 from extractor.api import refused_unread
+from extractor.exports import ExportRow, export_rows
 from extractor.ingest.budgets import check_regular, read_member, read_regular, zip_directory
 from extractor.pool import Outcome, Task
 from extractor.settings import Limits
@@ -645,7 +646,7 @@ class JobRunner:
             finally:  # interrupted: save what came back, hand the files in flight and those claimed ahead back
                 try:
                     self._save(force=True)
-                except Exception:  # noqa: BLE001 - the database is gone: those files are handed back below
+                except Exception:  # noqa: BLE001, S110 - the database is gone: those files are handed back below
                     pass
                 back = [item for item, _ in self._answers] + [meta for _task, meta in pool.busy] + list(self._claimed)
                 self._answers.clear()
@@ -795,24 +796,18 @@ def job_reports(store: Store, job_id: str) -> list[tuple[str, Any]]:
     return [(name, latest[d]) for name, d in order if d in latest]
 
 
-def summarize(store: Store, job_id: str, reports: list[tuple[str, Any]] | None = None) -> Summary:
+def summarize(store: Store, job_id: str, rows: Sequence[ExportRow] | None = None) -> Summary:
+    """The job's numbers; ``rows``: its reports as the exports read them (read here when not given)."""
     job = store.get_job(job_id)
     items = store.job_items(job_id)
-    reports = job_reports(store, job_id) if reports is None else reports
-    rules: Counter[str] = Counter()
-    ocr_pages = 0
-    for _name, ext in reports:
-        try:
-            result = json.loads(ext.result_json)
-            findings = result.get("findings") or []
-            rules.update(str(f["rule"]) for f in findings)
-            ocr_pages += int((result.get("document") or {}).get("ocr_pages") or 0)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            continue  # an unreadable stored row: the exports list it (exports.export_rows)
+    if rows is None:
+        rows, _unreadable = export_rows(job_reports(store, job_id))
+    rules: Counter[str] = Counter(str(f.get("rule")) for row in rows for f in row.findings)
+    ocr_pages = sum(row.ocr_pages for row in rows)
     dup = sum(1 for it in items if is_duplicate(it))
     c = job.counts
     return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,
-                   skipped=c.skipped - dup, queued=c.queued, running=c.running, reports=len(reports),
+                   skipped=c.skipped - dup, queued=c.queued, running=c.running, reports=len(rows),
                    findings_by_rule=dict(sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))),
                    failures=[(it.file_name, it.error or "") for it in items if it.status == "failed"],
                    ocr_pages=ocr_pages, ocr_doubtful=rules.get("extract.ocr_doubtful", 0))

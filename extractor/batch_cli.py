@@ -81,11 +81,12 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
             sys.exit(130)
         seconds = time.perf_counter() - t0
         reports = job_reports(store, job.id)
-        summary = summarize(store, job.id, reports)
+        doc_ids = {ext.document_id for _, ext in reports}
         rows, unreadable = export_rows(reports)
+        del reports  # the rows keep each result's text once
+        summary = summarize(store, job.id, rows)
         for name, reason in unreadable:
             console.print(f"导出 / export: {name}: {reason}", markup=False, highlight=False)
-        doc_ids = {ext.document_id for _, ext in reports}
         years = check_store(store, doc_ids)
         alike = similar_in_store(store, doc_ids)
         written = write_exports(rows, out_dir, labels=labels, failures=summary.failures,

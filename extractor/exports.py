@@ -54,6 +54,7 @@ class ExportRow:
     values: dict[str, Any]
     findings: list[dict[str, Any]]
     result_json: str
+    ocr_pages: int = 0  # pages and pictures read by OCR
 
     @classmethod
     def of(cls, file: str, source: Any) -> ExportRow:
@@ -76,7 +77,7 @@ class ExportRow:
             raise ValueError(f"year {year!r} is not a number")
         return cls(file=file, sha256=str(doc.get("sha256") or ""), agency=meta.get("agency"), year=year,
                    template=meta.get("template"), extractor=str(data.get("extractor") or ""), values=values,
-                   findings=findings, result_json=text)
+                   findings=findings, result_json=text, ocr_pages=_count(doc.get("ocr_pages"), "ocr_pages"))
 
     def meta(self) -> list[Any]:
         sev = [f.get("severity") for f in self.findings]
@@ -89,6 +90,14 @@ def _mapping(value: Any, what: str) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"{what} is not a JSON object")  # noqa: TRY004 - bad data, caught as such
+    return value
+
+
+def _count(value: Any, what: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} = {value!r} is not a count")  # noqa: TRY004 - bad data, caught as such
     return value
 
 

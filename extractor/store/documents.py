@@ -6,7 +6,21 @@ import hashlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from sqlalchemy import JSON, Dialect, Select, Text, TypeDecorator, and_, bindparam, cast, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Dialect,
+    Select,
+    Table,
+    Text,
+    TypeDecorator,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, defer
 
 from extractor.store import models as m
@@ -148,7 +162,7 @@ class DocumentsMixin(StoreBase):
             last[doc_id] = (last.get(doc_id) or 0) + 1
             rows.append({**stored.columns, "document_id": doc_id, "version": last[doc_id], "result_text": stored.text,
                          "created_at": now, "created_by": created_by})
-        table = E.__table__
+        table: Table = E.__table__  # type: ignore[assignment]  # the mapped class's Table
         stmt = insert(table).values(result=bindparam("result_text", type_=_JsonText())).returning(
             table.c.id, sort_by_parameter_order=True)
         ids = list(s.execute(stmt, rows).scalars())
