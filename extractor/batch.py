@@ -57,6 +57,7 @@ HEARTBEAT_SECONDS = 10.0
 DROPPED_WAIT = 60.0  # seconds a running batch waits for its database to come back (a PostgreSQL restart)
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
 MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
+REPORTS_READ = 256  # stored results read from the store at a time for the summary and the exports
 SAVE_EVERY, SAVE_MAX = 0.25, 64  # the parent saves its workers' answers this often (seconds), or this many at once
 CLAIM_AHEAD = 0.5  # seconds of the workers' recent pace a job's runner claims ahead of them, in one transaction
 MAX_CLAIM = 64  # items claimed ahead at most
@@ -781,8 +782,9 @@ def is_duplicate(item: Any) -> bool:
     return item.status == "skipped" and (item.error or "").startswith("重复文件")
 
 
-def job_reports(store: Store, job_id: str) -> list[tuple[str, Any]]:
-    """(file name, latest extraction) of every report of the job, in input order, once per document."""
+def job_reports(store: Store, job_id: str) -> Iterator[tuple[str, Any]]:
+    """(file name, latest extraction) of every report of the job, in input order, once per document, read
+    REPORTS_READ at a time: a job of any size is never in memory at once."""
     items = store.job_items(job_id)
     order: list[tuple[str, int]] = []
     seen: set[int] = set()
@@ -792,8 +794,19 @@ def job_reports(store: Store, job_id: str) -> list[tuple[str, Any]]:
                 continue
             seen.add(it.document_id)
             order.append((it.file_name, it.document_id))
-    latest = store.latest_extractions([d for _, d in order]) if order else {}
-    return [(name, latest[d]) for name, d in order if d in latest]
+    for i in range(0, len(order), REPORTS_READ):
+        part = order[i:i + REPORTS_READ]
+        latest = store.latest_extractions([d for _, d in part])
+        yield from ((name, latest[d]) for name, d in part if d in latest)
+
+
+def stored_results(store: Store, extraction_ids: Sequence[int]) -> Iterator[str]:
+    """The stored result (its JSON text) of each extraction, in that order, read REPORTS_READ at a time
+    (results.jsonl of a batch of any size, written without holding it)."""
+    for i in range(0, len(extraction_ids), REPORTS_READ):
+        part = extraction_ids[i:i + REPORTS_READ]
+        texts = store.result_texts(part)
+        yield from (texts[e] for e in part if e in texts)
 
 
 def summarize(store: Store, job_id: str, rows: Sequence[ExportRow] | None = None) -> Summary:
@@ -828,6 +841,7 @@ __all__ = [
     "job_reports",
     "requeue_dead",
     "start_job",
+    "stored_results",
     "summarize",
     "worker_name",
 ]

@@ -53,12 +53,15 @@ class ExportRow:
     extractor: str
     values: dict[str, Any]
     findings: list[dict[str, Any]]
-    result_json: str
+    result_json: str  # "" when the rows were read without it (a batch writes results.jsonl from the store)
     ocr_pages: int = 0  # pages and pictures read by OCR
+    document_id: int | None = None  # the stored document and version (a row read from the store)
+    extraction_id: int | None = None
 
     @classmethod
-    def of(cls, file: str, source: Any) -> ExportRow:
-        """From a store ``ExtractionRow`` (its JSON text, not re-validated) or a ``Result``."""
+    def of(cls, file: str, source: Any, *, keep_text: bool = True) -> ExportRow:
+        """From a store ``ExtractionRow`` (its JSON text, not re-validated) or a ``Result``; ``keep_text``: the
+        row keeps the result's JSON text (results.jsonl from the rows)."""
         if isinstance(source, Result):
             text = source.model_dump_json()
         else:
@@ -77,7 +80,9 @@ class ExportRow:
             raise ValueError(f"year {year!r} is not a number")
         return cls(file=file, sha256=str(doc.get("sha256") or ""), agency=meta.get("agency"), year=year,
                    template=meta.get("template"), extractor=str(data.get("extractor") or ""), values=values,
-                   findings=findings, result_json=text, ocr_pages=_count(doc.get("ocr_pages"), "ocr_pages"))
+                   findings=findings, result_json=text if keep_text else "",
+                   ocr_pages=_count(doc.get("ocr_pages"), "ocr_pages"), document_id=getattr(source, "document_id", None),
+                   extraction_id=getattr(source, "id", None))
 
     def meta(self) -> list[Any]:
         sev = [f.get("severity") for f in self.findings]
@@ -107,15 +112,16 @@ def _number(value: Any, key: str) -> Any:
     return value
 
 
-def export_rows(reports: Iterable[tuple[str, Any]]) -> tuple[list[ExportRow], list[tuple[str, str]]]:
+def export_rows(reports: Iterable[tuple[str, Any]], *, keep_text: bool = True,
+                ) -> tuple[list[ExportRow], list[tuple[str, str]]]:
     """Export rows of (file, stored extraction or Result) pairs; a row that cannot be read (a corrupt or
     hand-edited result) is left out with a log line and returned as (file, reason), never breaking the
-    export of the others."""
+    export of the others. ``keep_text``: see :meth:`ExportRow.of`."""
     rows: list[ExportRow] = []
     skipped: list[tuple[str, str]] = []
     for file, source in reports:
         try:
-            rows.append(ExportRow.of(file, source))
+            rows.append(ExportRow.of(file, source, keep_text=keep_text))
         except (ValueError, TypeError, AttributeError) as err:
             reason = f"无法读取保存的结果，已跳过 / cannot read the stored result, left out ({str(err)[:200]})"
             log.warning("export: %s: %s", file, reason)
@@ -295,11 +301,12 @@ def _excel_csv(text: str) -> bytes:
 
 def write_exports(rows: Sequence[ExportRow], out_dir: str | Path, *, labels: bool = False,
                   failures: Sequence[tuple[str, str]] = (), kinds: Sequence[str] = FORMATS,
-                  extra_csv: Mapping[str, str] | None = None) -> dict[str, Path]:
+                  extra_csv: Mapping[str, str] | None = None, results: Iterable[str] | None = None) -> dict[str, Path]:
     """Write every export into ``out_dir`` (created); returns kind → path. Written whole, then renamed.
 
     ``extra_csv`` adds CSV exports made elsewhere: kind → CSV text, written as ``<kind>.csv`` for Excel
-    like the others.
+    like the others. ``results``: the lines of results.jsonl (the rows' results' JSON text, read as it is
+    written) for rows read without their text.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -315,8 +322,8 @@ def write_exports(rows: Sequence[ExportRow], out_dir: str | Path, *, labels: boo
         tmp = path.with_name(path.name + ".part")
         if kind == "jsonl":  # the largest export: line by line, never one big string
             with tmp.open("wb") as fh:
-                for r in rows:
-                    fh.write(r.result_json.strip().encode("utf-8") + b"\n")
+                for text in (r.result_json for r in rows) if results is None else results:
+                    fh.write(text.strip().encode("utf-8") + b"\n")
         else:
             tmp.write_bytes(make())
         tmp.replace(path)

@@ -114,6 +114,7 @@ def test_batch_over_a_mixed_folder_extracts_each_report_once_and_lists_bad_files
 
     results = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(results) == 8 and all(r["values"] for r in results)
+    assert [r["document"]["name"] for r in results] == [row["file"] for row in rows]  # read from the store, in step
     findings = list(csv.DictReader(io.StringIO((out / "findings.csv").read_text(encoding="utf-8-sig"))))
     seed_rules = {f["rule"] for f in findings if f["file"].endswith(SEED_TXT.name)}
     assert {"old.channels_upper", "old.responses_sum"} <= seed_rules

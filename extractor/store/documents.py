@@ -184,6 +184,12 @@ class DocumentsMixin(StoreBase):
                 raise NotFoundError(f"no extraction {extraction_id}")
             return _extraction_row(*got)
 
+    def result_texts(self, extraction_ids: Sequence[int]) -> dict[int, str]:
+        """The stored result (its JSON text as stored) of each extraction, in one query: results.jsonl."""
+        E = m.ExtractionVersion
+        with self._ro() as s:
+            return dict(s.execute(select(E.id, cast(E.result, Text)).where(E.id.in_(list(extraction_ids)))).all())
+
     def latest_extraction(self, doc_id: int) -> ExtractionRow | None:
         E = m.ExtractionVersion
         with self._ro() as s:
