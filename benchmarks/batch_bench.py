@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,11 @@ def run(n: int, seed: int, layouts: tuple[str, ...], workers: int, work: Path, s
         "templates": sorted({c["template"] for c in cases}), "cpu_count": os.cpu_count(),
         "rounds": [{"batch_extraction_seconds": b["extraction_seconds"], "batch_wall_seconds": b["wall_seconds"],
                     "pool_seconds": p["pool_seconds"]} for b, p in zip(batches, pools, strict=True)],
+        # each round's batch against the Pool run right after it (the machine's speed drifts between rounds)
+        "median_ratio_extraction": round(statistics.median(
+            p["pool_seconds"] / b["extraction_seconds"] for b, p in zip(batches, pools, strict=True)), 3),
+        "median_ratio_wall": round(statistics.median(
+            p["pool_seconds"] / b["wall_seconds"] for b, p in zip(batches, pools, strict=True)), 3),
     } | best | pool
 
 
@@ -239,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         if res["repeat"] > 1:
             print("  rounds (batch extraction / whole / Pool, s): " + ", ".join(
                 f"{r['batch_extraction_seconds']} / {r['batch_wall_seconds']} / {r['pool_seconds']}" for r in res["rounds"]))
+            print(f"  median of the rounds' ratios: extraction at {res['median_ratio_extraction']:.2f}×, whole command "
+                  f"at {res['median_ratio_wall']:.2f}× the Pool")
         print(f"  failed {res['failed']}, duplicates {res['duplicates']}, exit code {res['exit_code']}; "
               f"1-min load average {res['load_average_before']} before, {res['load_average_after']} after")
     return 0 if res["exit_code"] in (0, 1) else 1

@@ -641,7 +641,7 @@ class JobRunner:
     def run(self, idle_wait: float = 0.5) -> None:
         """Process until the job is finished (or, serving, until :meth:`stop`)."""
         self._url = self.store.shared_url
-        with WorkerPool(self.workers, self.timeout) as pool:
+        with WorkerPool(self.workers, self.timeout, depth=2) as pool:  # a worker's next file waits in its pipe
             try:
                 self._loop(pool, idle_wait)
             finally:  # interrupted: save what came back, hand the files in flight and those claimed ahead back
@@ -660,7 +660,7 @@ class JobRunner:
 
     def _fill(self, pool: WorkerPool) -> bool:
         """Give every idle worker a file; False when the queue is empty."""
-        while pool.idle and not self._stop:
+        while (pool.idle if self._url is not None else pool.free) and not self._stop:  # bytes never wait in a pipe
             item = self._next_item(pool.idle)
             if item is None:
                 return False

@@ -28,6 +28,7 @@ import multiprocessing as mp
 import resource
 import signal
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
@@ -38,6 +39,7 @@ from extractor.settings import use as use_settings
 
 PRELOAD = ["extractor.api", "extractor.reader", "extractor.ingest.pdf", "extractor.ingest.docx",
            "extractor.ingest.html", "extractor.ingest.text", "extractor.rules", "schemas.results"]
+QUEUED_BYTES = 16 * 1024  # a task this small may wait in a busy worker's pipe (depth 2)
 STARTUP_LIMIT = 120.0  # seconds a fresh worker may take to start before its file counts as timed out
 _STARTED = "started"
 @dataclass(frozen=True)
@@ -129,10 +131,17 @@ def _worker_main(conn: Connection, fn: Callable[[Any], Outcome]) -> None:
 class _Slot:
     process: Any
     conn: Connection
-    task: Task | None = None
-    started: float = 0.0  # when the task was sent, then when the worker said it started it
-    running: bool = False  # the worker acknowledged the task
-    meta: Any = None
+    queue: deque[tuple[Task, Any]] = field(default_factory=deque)  # (task, meta) sent, the first one in hand
+    started: float = 0.0  # when the first task was sent, then when the worker said it started it
+    running: bool = False  # the worker acknowledged the first task
+
+    @property
+    def task(self) -> Task | None:
+        return self.queue[0][0] if self.queue else None
+
+    @property
+    def meta(self) -> Any:
+        return self.queue[0][1] if self.queue else None
 
 
 @dataclass
@@ -143,6 +152,7 @@ class ProcessPool:
     timeout: float | None = None  # wall seconds per file; None = the settings' XXGK_MAX_SECONDS
     fn: Callable[[Any], Outcome] | None = None  # a module-level function (sent to the workers by name)
     fork: bool = False  # fork this process (single-threaded, nothing open) instead of using a forkserver
+    depth: int = 1  # tasks a worker holds at once: 2 sends the next small task before the current one ends
     _slots: list[_Slot] = field(default_factory=list)
     _ctx: Any = None
     _settings: Settings | None = None
@@ -177,27 +187,41 @@ class ProcessPool:
 
     @property
     def idle(self) -> int:
-        return sum(1 for s in self._slots if s.task is None)
+        """Tasks the pool takes now: a free worker each, and with ``depth`` 2 one more behind each busy one."""
+        return sum(self.depth - len(s.queue) if s.queue else self.depth for s in self._slots)
+
+    @property
+    def free(self) -> int:
+        """Workers holding no task (a task too big to wait behind another goes only to one of these)."""
+        return sum(1 for s in self._slots if not s.queue)
 
     @property
     def busy(self) -> list[tuple[Task, Any]]:
-        return [(s.task, s.meta) for s in self._slots if s.task is not None]
+        return [entry for s in self._slots for entry in s.queue]
 
     def submit(self, task: Task, meta: Any = None) -> None:
-        """Hand a task to an idle worker (call only when :attr:`idle` > 0), with this pool's settings."""
+        """Hand a task to the least busy worker (call only when :attr:`idle` > 0), with this pool's settings.
+        A task waits behind another only when it is small (its bytes would otherwise fill the pipe while the
+        worker is busy: the parent and the worker would wait for each other)."""
         if isinstance(task, Task) and task.settings is None:
             task = replace(task, settings=self._settings)
-        slot = next(s for s in self._slots if s.task is None)
-        slot.task, slot.started, slot.meta, slot.running = task, time.monotonic(), meta, False
+        small = isinstance(task, Task) and len(task.data) <= QUEUED_BYTES
+        open_slots = [s for s in self._slots if len(s.queue) < (self.depth if small else 1)]
+        if not open_slots:
+            raise ValueError("no worker can take this task now (a big task needs a free worker: see `free`)")
+        self._send(min(open_slots, key=lambda s: len(s.queue)), task, meta)
+
+    def _send(self, slot: _Slot, task: Task, meta: Any) -> None:
+        if not slot.queue:
+            slot.started, slot.running = time.monotonic(), False
+        slot.queue.append((task, meta))
         try:
             slot.conn.send(task)
-        except (BrokenPipeError, OSError):  # died while idle: replace it and try once more
+        except (BrokenPipeError, OSError):  # died while idle: replace it, and send what it held again
             self._replace(slot)
-            slot = next(s for s in self._slots if s.task is None)
-            slot.task, slot.started, slot.meta, slot.running = task, time.monotonic(), meta, False
-            slot.conn.send(task)
 
     def _replace(self, slot: _Slot) -> None:
+        """A fresh worker in the slot's place, sent the tasks the slot still holds."""
         try:
             slot.conn.close()
         except OSError:
@@ -205,11 +229,14 @@ class ProcessPool:
         if slot.process.is_alive():
             slot.process.kill()
         slot.process.join(5)
-        self._slots[self._slots.index(slot)] = self._spawn()
+        fresh = self._spawn()
+        self._slots[self._slots.index(slot)] = fresh
+        for task, meta in slot.queue:
+            self._send(fresh, task, meta)
 
     def poll(self, wait_seconds: float = 0.5) -> list[tuple[Outcome, Any]]:
         """Outcomes ready within ``wait_seconds`` (crashes and timeouts included), each with its meta."""
-        busy = [s for s in self._slots if s.task is not None]
+        busy = [s for s in self._slots if s.queue]
         if not busy:
             time.sleep(min(wait_seconds, 0.05))
             return []
@@ -234,8 +261,8 @@ class ProcessPool:
                 except (EOFError, OSError):
                     broken = True
                 if outcome is not None:
-                    slot.task = slot.meta = None
-                    slot.running = False
+                    slot.queue.popleft()
+                    slot.running, slot.started = False, now  # the next task (if any) is the worker's now
                     out.append((outcome, meta))
                     if outcome.kind == "memory":  # that worker leaves: a fresh one takes the next file
                         self._replace(slot)
@@ -248,6 +275,7 @@ class ProcessPool:
                 outcome = Outcome(task.id, False, kind="timeout", seconds=now - slot.started,
                                   error=_over_time(self.timeout, False))
             if outcome is not None:
+                slot.queue.popleft()
                 self._replace(slot)
                 out.append((outcome, meta))
         return out
@@ -256,13 +284,13 @@ class ProcessPool:
         """Stop every worker (a task in flight is abandoned)."""
         for slot in self._slots:
             try:
-                if slot.task is None:
+                if not slot.queue:
                     slot.conn.send(None)
             except (BrokenPipeError, OSError):
                 pass
         deadline = time.monotonic() + 2
         for slot in self._slots:
-            if slot.task is not None:
+            if slot.queue:
                 slot.process.kill()
             slot.process.join(max(0.0, deadline - time.monotonic()))
             if slot.process.is_alive():

@@ -25,3 +25,48 @@ def test_a_pool_runs_the_function_it_is_given_one_task_per_worker() -> None:
 def test_a_pool_without_a_function_is_refused() -> None:
     with pytest.raises(ValueError, match="function"):
         ProcessPool(1)
+
+
+def _behave(task: Task) -> Outcome:
+    import os
+    import time
+
+    if task.name == "crash":
+        os._exit(7)
+    if task.name == "hang":
+        time.sleep(60)
+    return Outcome(task.id, True, result_json=task.data.decode())
+
+
+@pytest.mark.slow
+def test_with_a_task_waiting_behind_each_one_a_crash_or_a_hang_still_costs_its_own_task_only() -> None:
+    """depth 2: a worker's next task is already in its pipe when it crashes or hangs on the current one; that
+    one fails, the waiting one is handed to the fresh worker and succeeds, nothing is run twice."""
+    names = ["ok", "crash", "ok", "hang", "ok", "ok"]
+    pending = [Task(i, n, f"t{i}".encode()) for i, n in enumerate(names)]
+    got: dict[int, list[Outcome]] = {}
+    with ProcessPool(1, timeout=3, fn=_behave, depth=2) as pool:
+        while pending or pool.busy:
+            while pending and pool.idle:
+                pool.submit(pending.pop(0))
+            assert len(pool.busy) <= 2
+            for o, _ in pool.poll(0.2):
+                got.setdefault(o.task_id, []).append(o)
+    assert sorted(got) == list(range(6)) and all(len(v) == 1 for v in got.values())  # each once
+    assert [got[i][0].ok for i in range(6)] == [True, False, True, False, True, True]
+    assert got[1][0].kind == "crash" and got[3][0].kind == "timeout"
+    assert [got[i][0].result_json for i in (0, 2, 4, 5)] == ["t0", "t2", "t4", "t5"]
+
+
+def test_a_task_too_big_to_wait_in_a_pipe_goes_only_to_a_free_worker() -> None:
+    with ProcessPool(1, timeout=60, fn=_length, depth=2) as pool:
+        pool.submit(Task(0, "small", b"x"))
+        assert (pool.idle, pool.free) == (1, 0)
+        with pytest.raises(ValueError, match="free worker"):
+            pool.submit(Task(1, "big", b"x" * 100_000))  # would fill the pipe while the worker is busy
+        pool.submit(Task(2, "small", b"yy"))
+        assert pool.idle == 0
+        got = {}
+        while pool.busy:
+            got.update((o.task_id, o.result_json) for o, _ in pool.poll(0.5))
+    assert got == {0: "1", 2: "2"}
