@@ -95,6 +95,10 @@ def test_fake_server_reread_quotes_the_failed_rule_once():
     assert "校验规则未通过" in last and "不要为了让数字相加而修改" in last
     labels = {c.label for c in ext.last_calls if c.purpose == "reread"}
     assert len(labels) == len([c for c in ext.last_calls if c.purpose == "reread"])  # once per row
+    # only rows the model read are read again: the seed's blank rows behind its two broken identities
+    # (1.政府公报…, 4.政务微信…, 4.微博微信回应事件数) were read without it and cannot have broken them
+    assert not labels & {"1.政府公报公开政府信息数", "4.政务微信公开政府信息数", "4.微博微信回应事件数"}
+    assert len(labels) == 2  # the read rows of each rule, together (five calls when the blank rows went too)
 
 
 def test_fake_server_invented_number_is_reasked_then_marked_ungrounded():

@@ -131,7 +131,7 @@ class LLMExtractor:
                     values.update(self._values(document, task, zeros, by_model=False))
             for task, answer in zip(asked, answers):
                 self._apply(document, task, answer, values, failures)
-            await self._reread(client, document, template, tasks, values)
+            await self._reread(client, document, template, asked, values)  # rows read without it are certain
             doubts = _doubts(values, failures)
             return values, doubts, list(client.records)
         finally:
@@ -180,7 +180,8 @@ class LLMExtractor:
 
     async def _reread(self, client: LLMClient, document: Document, template: str, tasks: list[RowTask],
                       values: dict[str, Value]) -> None:
-        """One re-read of the rows behind each failed table identity; grounded answers stand."""
+        """One re-read of the rows behind each failed table identity that the model read (``tasks``: a row of
+        zeros or blanks, read without it, cannot be what broke the identity); grounded answers stand."""
         failed = [f for f in validate(values, template=template) if f.kind in IDENTITY_KINDS]
         if not failed:
             return
