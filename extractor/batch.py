@@ -332,8 +332,11 @@ def add_inputs(store: Store, job_id: str | None, inputs: Iterable[Input], *, ext
     def settle_chunk() -> None:
         stored = store.find_documents([sha for _, _, sha in chunk])
         latest = {} if force else store.latest_extractions([d.id for d in stored.values()]) if stored else {}
+        missing = [(inp.data or b"", _base_name(inp.name)) for _, inp, sha in chunk if sha not in stored]
+        for doc in store.add_documents(missing, who=who) if missing else []:  # one transaction for the chunk
+            stored.setdefault(doc.sha256, doc)
         for slot, inp, sha in chunk:
-            doc = stored.get(sha) or store.add_document(inp.data or b"", _base_name(inp.name), who=who)
+            doc = stored[sha]
             done = latest.get(doc.id)
             if done is not None and done.extractor == extractor:
                 items[slot] = NewJobItem(file_name=inp.name, document_sha=sha, document_id=doc.id, status="skipped",

@@ -202,6 +202,23 @@ def test_documents_are_kept_once_per_hash(store: Store) -> None:
     assert issubclass(NotFoundError, XxgkError)
 
 
+def test_a_chunk_of_files_is_stored_in_one_step_each_once_per_hash(store: Store) -> None:
+    """What a batch does with its inputs: add_document's answer for each file, stored in one transaction."""
+    old = store.add_document(b"stored before", "old.txt")
+    files = [(b"report a" * 100, "a.PDF"), (b"stored before", "old again.txt"), (b"report b", "b.docx"),
+             (b"report a" * 100, "copy of a.pdf"), (b"", "no suffix")]
+    got = store.add_documents(files, who="batch")
+    assert [(d.name, d.type, d.size, d.created) for d in got] == [
+        ("a.PDF", "pdf", 800, True), ("old.txt", "txt", 13, False), ("b.docx", "docx", 8, True),
+        ("a.PDF", "pdf", 800, False), ("no suffix", "bin", 0, True)]
+    assert got[0].id == got[3].id and got[1].id == old.id and len({d.id for d in got}) == 4
+    assert [store.document_bytes(d.id) for d in got] == [data for data, _ in files[:1]] + [b"stored before"] + [
+        b"report b", b"report a" * 100, b""]
+    assert all(store.get_review(d.id).state == "pending" for d in got)
+    assert [d.sha256 for d in got] == [hashlib.sha256(data).hexdigest() for data, _ in files]
+    assert store.add_documents(files) == [d.model_copy(update={"created": False}) for d in got]  # again: nothing new
+
+
 def test_the_same_file_added_by_many_writers_at_once_is_stored_once(store: Store) -> None:
     data = b"<html><table><tr><td>1</td></tr></table></html>" * 100
     rows = []

@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from extractor.store import models as m
@@ -35,7 +36,7 @@ class DocumentsMixin(StoreBase):
     def add_document(self, data: bytes, name: str, type: str | None = None, *, who: str = "") -> DocumentRow:
         """Store a file once per SHA-256; a second copy (any name) returns the first with ``created=False``."""
         sha = hashlib.sha256(data).hexdigest()
-        kind = (type or Path(name).suffix.lstrip(".") or "bin").lower()
+        kind = (type or _kind(name)).lower()
         with self._tx() as s:
             doc_id = s.scalar(select(m.Document.id).where(m.Document.sha256 == sha))
             created = False
@@ -53,6 +54,43 @@ class DocumentsMixin(StoreBase):
                     s.execute(insert(m.Review).values(document_id=doc_id, state="pending", note="", updated_at=now))
             doc = s.get_one(m.Document, doc_id)
             return DocumentRow.model_validate(doc).model_copy(update={"created": created})
+
+    def add_documents(self, files: Sequence[tuple[bytes, str]], *, who: str = "") -> list[DocumentRow]:
+        """Many files stored in one transaction, each once per SHA-256: :meth:`add_document`'s answer for each,
+        in order (a batch stores its inputs a chunk at a time). Should another writer store one of the same
+        files meanwhile, the chunk is stored one file at a time instead."""
+        shas = [hashlib.sha256(data).hexdigest() for data, _ in files]
+        D = m.Document
+        try:
+            with self._tx() as s:
+                have = dict(s.execute(select(D.sha256, D.id).where(D.sha256.in_(set(shas)))).all())
+                new: dict[str, tuple[bytes, str]] = {}
+                for (data, name), sha in zip(files, shas, strict=True):
+                    if sha not in have:
+                        new.setdefault(sha, (data, name))
+                created: set[str] = set()
+                if new:
+                    now = utcnow()
+                    table: Table = D.__table__  # type: ignore[assignment]  # the mapped class's Table
+                    got = s.execute(insert(table).returning(table.c.id, table.c.sha256, sort_by_parameter_order=True), [
+                        {"sha256": sha, "name": name, "type": _kind(name), "size": len(data), "uploaded_at": now,
+                         "uploaded_by": who} for sha, (data, name) in new.items()]).all()
+                    ids = {sha: doc_id for doc_id, sha in got}
+                    s.execute(insert(m.DocumentFile), [{"document_id": ids[sha], "data": data}
+                                                       for sha, (data, _name) in new.items()])
+                    s.execute(insert(m.Review), [{"document_id": ids[sha], "state": "pending", "note": "",
+                                                  "updated_at": now} for sha in new])
+                    have |= ids
+                    created = set(ids)
+                rows = {d.sha256: DocumentRow.model_validate(d) for d in s.scalars(select(D).where(D.id.in_(have.values())))}
+        except IntegrityError:  # another writer stored one of them a moment ago
+            return [self.add_document(data, name, who=who) for data, name in files]
+        out = []
+        for sha in shas:
+            first = sha in created
+            created.discard(sha)
+            out.append(rows[sha].model_copy(update={"created": first}))
+        return out
 
     def get_document(self, doc_id: int) -> DocumentRow:
         with self._ro() as s:
@@ -253,6 +291,11 @@ class DocumentsMixin(StoreBase):
             q = q.where(func.json_valid(cast(E.result, Text)))
         with self._ro() as s:
             return {doc_id: sketch for doc_id, sketch in s.execute(q) if isinstance(sketch, list)}
+
+
+def _kind(name: str) -> str:
+    """A stored file's type: its name's suffix (``bin`` without one)."""
+    return (Path(name).suffix.lstrip(".") or "bin").lower()
 
 
 class _JsonText(TypeDecorator[str]):
