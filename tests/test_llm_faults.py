@@ -250,3 +250,22 @@ def test_fake_server_500_is_retried_with_backoff_then_reported():
     assert len(srv.requests) == 3  # the first try and two retries
     assert answer.data is None and answer.failure == "server" and "HTTP 500" in answer.message
     assert "2 retries" in answer.message
+
+
+def test_a_number_printed_nowhere_in_its_row_is_the_one_row_read_again_behind_the_identities_it_breaks():
+    """The model answers 987654 in every cell of table 三's （七）总计 row (printed nowhere there): the balance
+    and results-total identities of all seven columns fail, and that row alone is read again — not every row
+    of table 三 behind them (twelve calls before)."""
+
+    def misread_total(body: dict) -> dict:
+        answer = copy_row(body)
+        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        return every_cell(answer, 987654) if "（七）总计" in user else answer
+
+    with FakeOpenAIServer(misread_total) as srv:
+        ext = LLMExtractor(_cfg(srv.base_url))
+        result = extract(FMT2021, extractor=ext)
+    assert [c.label for c in ext.last_calls if c.purpose == "reread"] == ["（七）总计"]
+    total = result.values["t3.办理结果总计.总计"]
+    assert total.value == 987654 and total.grounded is False  # the re-read misread it again: flagged, not hidden
+    assert result.values["t3.予以公开.总计"].value == extract(FMT2021).values["t3.予以公开.总计"].value

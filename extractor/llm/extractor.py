@@ -181,15 +181,19 @@ class LLMExtractor:
     async def _reread(self, client: LLMClient, document: Document, template: str, tasks: list[RowTask],
                       values: dict[str, Value]) -> None:
         """One re-read of the rows behind each failed table identity that the model read (``tasks``: a row of
-        zeros or blanks, read without it, cannot be what broke the identity); grounded answers stand."""
+        zeros or blanks, read without it, cannot be what broke the identity), and of those only the rows with a
+        number printed nowhere in them when there are such; grounded answers stand."""
         failed = [f for f in validate(values, template=template) if f.kind in IDENTITY_KINDS]
         if not failed:
             return
         rule_of: dict[int, str] = {}
         for f in failed:
-            for i, task in enumerate(tasks):
-                if i not in rule_of and set(task.keys) & set(f.keys) and any(k in values for k in task.keys):
-                    rule_of[i] = f.message
+            involved = [i for i, task in enumerate(tasks)
+                        if set(task.keys) & set(f.keys) and any(k in values for k in task.keys)]
+            # a number printed nowhere in its row is the suspect: its rows alone, else every row of the rule
+            suspects = [i for i in involved if any(not values[k].grounded for k in tasks[i].keys if k in values)]
+            for i in suspects or involved:
+                rule_of.setdefault(i, f.message)
         by_rule: dict[str, list[RowTask]] = {}
         for i in sorted(rule_of):
             by_rule.setdefault(rule_of[i], []).append(tasks[i])
