@@ -123,6 +123,9 @@ def ui_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XXGK_USERS_FILE", str(tmp_path / "users.json"))
     for name in ("XXGK_DATABASE_URL", "XXGK_UI_SECRET", "XXGK_UI_SESSION_HOURS", "XXGK_UI_MAX_MB"):
         monkeypatch.delenv(name, raising=False)
+    from ui.throttle import SIGN_IN  # the app runs in this process: a test's failed sign-ins must not outlive it
+
+    SIGN_IN.clear()
     return tmp_path
 
 

@@ -38,6 +38,14 @@ def test_a_success_clears_the_name_but_not_the_address() -> None:
     assert t.wait("王五", "10.0.0.1") == 5.0
 
 
+def test_clearing_forgets_every_name_and_address() -> None:
+    t = Throttle(free=1, base=5.0, clock=Clock())
+    t.failed("李四", "10.0.0.1")
+    assert t.wait("李四", "10.0.0.9") == t.wait("王五", "10.0.0.1") == 5.0
+    t.clear()
+    assert t.wait("李四", "10.0.0.9") == t.wait("王五", "10.0.0.1") == 0.0
+
+
 def test_names_are_compared_as_typed_apart_from_case_and_spaces() -> None:
     t = Throttle(free=1, base=3.0, clock=Clock())
     t.failed(" Admin ", None)

@@ -69,6 +69,11 @@ class Throttle:
         with self._lock:
             self._counts.pop(self._keys(name, address)[0], None)
 
+    def clear(self) -> None:
+        """Forget every count (what a restarted server knows; each test starts from it)."""
+        with self._lock:
+            self._counts.clear()
+
     def _forget(self, now: float) -> None:
         for key in [k for k, c in self._counts.items() if now - c.last > FORGET and now >= c.until]:
             del self._counts[key]
