@@ -27,12 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.postgres import fresh_database
+
 DEFAULT_LAYOUTS = ("html", "docx", "pdf", "md", "layout", "cells")
 
 
@@ -99,22 +102,8 @@ def database(server: str | None, work: Path) -> Iterator[str]:
             old.unlink()
         yield str(work / "bench.sqlite")
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(server)
-    name = f"xxgk_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                              "AND usename = current_user AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with fresh_database(server, prefix="xxgk_bench") as url:
+        yield url
 
 
 def _pending(engine) -> int | None:

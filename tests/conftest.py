@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import requirements
+from tests.postgres import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -78,42 +78,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'xxgk.sqlite'}"
         return
-    pg_url = requirements.postgres_url()
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(pg_url)
-    name = f"xxgk_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        _drop_database(admin, name)
-        admin.dispose()
-
-
-def _drop_database(admin, name: str) -> None:
-    """Drop a test database. Not ``WITH (FORCE)``: that must terminate every session in it and fails when
-    one is an autovacuum worker (a superuser's); the plain DROP makes autovacuum leave by itself, so only
-    this role's leftover sessions are ended here, and a session still closing gets a moment."""
-    import time
-
-    from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError
-
-    with admin.connect() as conn:
-        for attempt in range(50):
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name "
-                              "AND usename = current_user AND pid <> pg_backend_pid()"), {"name": name})
-            try:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                return
-            except OperationalError:  # "is being accessed by other users": a session is still going away
-                if attempt == 49:
-                    raise
-                time.sleep(0.1)
+    with fresh_database(requirements.postgres_url()) as url:
+        yield url
 
 
 @pytest.fixture()

@@ -25,9 +25,7 @@ from extractor import extract
 from extractor._errors import InputError
 from extractor.batch import inputs_from_bytes, iter_inputs, job_key
 from extractor.exports import ExportRow, columns, headers, values_csv
-from extractor.pool import Outcome, Task
 from extractor.store import open_store
-from extractor.workers import WorkerPool
 from schemas import catalog
 from tests import hostile_files as H
 from tests.conftest import FIXTURES, ROOT, SEED_TXT
@@ -437,35 +435,6 @@ def test_exports_keep_blanks_blank_and_label_headers_unique() -> None:
                     and not f.key.endswith(".历年累计")]
     labelled = headers(keys, labels=True)
     assert len(set(labelled)) == len(labelled)
-
-
-# -- the worker pool: a crash or a hang costs one file ------------------------------------------------
-def _behave(task: Task) -> Outcome:
-    if task.name == "crash":
-        os._exit(7)
-    if task.name == "hang":
-        time.sleep(60)
-    return Outcome(task.id, True, result_json=task.data.decode())
-
-
-@pytest.mark.slow
-def test_worker_pool_isolates_a_crashing_and_a_hanging_file() -> None:
-    tasks = [Task(1, "ok", b"one"), Task(2, "crash", b""), Task(3, "hang", b""), Task(4, "ok", b"four"),
-             Task(5, "ok", b"five")]
-    got: dict[int, Outcome] = {}
-    with WorkerPool(2, timeout=3, fn=_behave) as pool:
-        pending = list(tasks)
-        deadline = time.monotonic() + 60
-        while (pending or pool.busy) and time.monotonic() < deadline:
-            while pending and pool.idle:
-                pool.submit(pending.pop(0))
-            for outcome, _ in pool.poll(0.2):
-                got[outcome.task_id] = outcome
-    assert sorted(got) == [1, 2, 3, 4, 5]
-    assert got[1].result_json == "one" and got[4].result_json == "four" and got[5].result_json == "five"
-    assert got[2].kind == "crash" and "exit code 7" in got[2].error
-    assert got[3].kind == "timeout" and "3 s" in got[3].error
-
 
 
 @pytest.mark.slow

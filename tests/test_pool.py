@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from extractor.pool import Outcome, ProcessPool, Task
@@ -28,14 +31,30 @@ def test_a_pool_without_a_function_is_refused() -> None:
 
 
 def _behave(task: Task) -> Outcome:
-    import os
-    import time
-
     if task.name == "crash":
         os._exit(7)
     if task.name == "hang":
         time.sleep(60)
     return Outcome(task.id, True, result_json=task.data.decode())
+
+
+@pytest.mark.slow
+def test_a_crashing_and_a_hanging_task_each_cost_one_worker_never_the_others() -> None:
+    tasks = [Task(1, "ok", b"one"), Task(2, "crash", b""), Task(3, "hang", b""), Task(4, "ok", b"four"),
+             Task(5, "ok", b"five")]
+    got: dict[int, Outcome] = {}
+    with ProcessPool(2, timeout=3, fn=_behave) as pool:
+        pending = list(tasks)
+        deadline = time.monotonic() + 60
+        while (pending or pool.busy) and time.monotonic() < deadline:
+            while pending and pool.idle:
+                pool.submit(pending.pop(0))
+            for outcome, _ in pool.poll(0.2):
+                got[outcome.task_id] = outcome
+    assert sorted(got) == [1, 2, 3, 4, 5]
+    assert got[1].result_json == "one" and got[4].result_json == "four" and got[5].result_json == "five"
+    assert got[2].kind == "crash" and "exit code 7" in got[2].error
+    assert got[3].kind == "timeout" and "3 s" in got[3].error
 
 
 @pytest.mark.slow
