@@ -4,7 +4,9 @@ Why not ``concurrent.futures``: a ProcessPoolExecutor cannot stop one task that 
 PDF) and, when one worker dies (pdfium crashes the process), it breaks every task in flight without
 saying which file did it. Here each worker has its own pipe, so the parent knows which file each
 worker holds: on a timeout the worker is killed and that one file fails; on a crash only that file
-is reported and a fresh worker takes its place.
+is reported and a fresh worker takes its place. With ``depth=2`` a worker's next small task already
+waits in its pipe while it works (no wait for the parent between files); it is not started until the
+current one ends, and goes to the fresh worker if that one crashes or hangs.
 
 Workers start from a ``forkserver`` that has imported the extractor once (fast starts, no fork of a
 parent that runs threads or holds database connections); a single-threaded parent with nothing open
