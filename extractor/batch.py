@@ -4,9 +4,9 @@ The job and its items live in the store, so that a run stopped by Ctrl-C, a cras
 where it stopped when the same command runs again: items left ``running`` go back in the queue, a
 file whose extraction this job already saved is not extracted twice, and files extracted by an
 earlier run are skipped unless ``force``. The parent claims items (several per transaction) and hands
-them to worker processes (``extractor.workers``), which read each file from the store and save its
-Result with the item's end themselves; the parent reads and saves only for workers that cannot reach
-the store.
+them to worker processes (``extractor.workers``), which read each file from the store and return its
+Result ready to store; the parent saves their answers many per transaction, each with its item's end
+(and reads the files itself only for workers that cannot reach the store).
 
 Inputs: files, folders (recursively, report-like file types only) and zip archives (members read
 in memory, named ``archive.zip!member.pdf``). The same bytes under several names are processed once.
@@ -570,7 +570,7 @@ class JobRunner:
     def _save_once(self) -> None:
         from extractor.store import JobAnswer, StoreError  # extra [store]
 
-        items = {item.id: item for item, _ in self._answers}
+        jobs = {item.job_id for item, _ in self._answers}
         saved = self.store.save_job_results(self.name, [
             JobAnswer(item.id, prepared, _created_by(item.job_id)) for item, prepared in self._answers])
         self._answers.clear()
@@ -582,7 +582,7 @@ class JobRunner:
                 except StoreError:
                     pass  # requeued and claimed by another worker meanwhile: its answer counts
         if self.job_id is None:
-            for job_id in {item.job_id for item in items.values()}:
+            for job_id in jobs:
                 self.store.finish_job_if_complete(job_id)
 
     def _settle_once(self, outcome: Outcome, item: Any) -> None:

@@ -190,7 +190,7 @@ class ProcessPool:
     @property
     def idle(self) -> int:
         """Tasks the pool takes now: a free worker each, and with ``depth`` 2 one more behind each busy one."""
-        return sum(self.depth - len(s.queue) if s.queue else self.depth for s in self._slots)
+        return sum(self.depth - len(s.queue) for s in self._slots)
 
     @property
     def free(self) -> int:
