@@ -48,8 +48,13 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_EXTRA_MAP)
 
 
-def normalize_with_offsets(raw: str) -> tuple[str, list[int]]:
-    """Normalize ``raw`` and return, for each output character, the index of its raw character."""
+def normalize_with_offsets(raw: str) -> tuple[str, Sequence[int]]:
+    """Normalize ``raw`` and return, for each output character, the index of its raw character.
+
+    Most text is already in normal form: checked in C for the whole string, it maps one to one and
+    skips the character loop (a character of an NFKC-normal string is its own NFKC form)."""
+    if "\r" not in raw and unicodedata.is_normalized("NFKC", raw) and raw.translate(_EXTRA_MAP) == raw:
+        return raw, range(len(raw))
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(raw):
@@ -226,7 +231,10 @@ class DocumentBuilder:
         norm, offs = normalize_with_offsets(raw)
         start = self._len
         self._parts.append(norm)
-        self._offsets.extend(o + self._raw_len for o in offs)
+        if isinstance(offs, range):
+            self._offsets.extend(range(self._raw_len, self._raw_len + len(offs)))
+        else:
+            self._offsets.extend(o + self._raw_len for o in offs)
         self._raw_parts.append(raw)
         self._len += len(norm)
         self._raw_len += len(raw)

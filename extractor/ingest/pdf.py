@@ -185,17 +185,17 @@ def _page_chars(textpage: Any, geom: _Geom) -> list[dict[str, Any]]:
     """
     import ctypes
 
-    import pypdfium2.raw as fz
     from pypdfium2 import PdfiumError
 
+    calls = _calls()
+    get_box, get_matrix, get_size, get_object, get_font = (calls.loose_box, calls.char_matrix, calls.font_size,
+                                                           calls.text_object, calls.font)
     raw = textpage.raw
-    get_box, get_matrix, get_size = fz.FPDFText_GetLooseCharBox, fz.FPDFText_GetMatrix, fz.FPDFText_GetFontSize
-    get_object, get_font = _int_handles()
-    page_ref = ctypes.cast(raw, ctypes.c_void_p)
-    rect = fz.FS_RECTF()
-    rect_ref = ctypes.byref(rect)
-    matrix = fz.FS_MATRIX()
-    matrix_ref = ctypes.byref(matrix)
+    page = ctypes.cast(raw, ctypes.c_void_p).value
+    rect = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
+    rect_at = ctypes.addressof(rect)
+    matrix = (ctypes.c_float * 6)()  # FS_MATRIX: a, b, c, d, e, f
+    matrix_at = ctypes.addressof(matrix)
     objects: dict[int, tuple[float, str, tuple[float, float, float, float]]] = {}  # object → size, font, matrix
     fonts: dict[int, str] = {}
     ox, oy = ctypes.c_double(), ctypes.c_double()
@@ -204,7 +204,7 @@ def _page_chars(textpage: Any, geom: _Geom) -> list[dict[str, Any]]:
     append = out.append
     seen: set[tuple[str, int, int]] = set()
     space = False
-    n = fz.FPDFText_CountChars(raw)
+    n = calls.count_chars(page)
     codes = _page_codes(raw, n)
     i = 0
     while i < n:
@@ -216,29 +216,31 @@ def _page_chars(textpage: Any, geom: _Geom) -> list[dict[str, Any]]:
                 code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                 j += 1
         ch = chr(code) if 0 < code < 0x110000 and not 0xD800 <= code <= 0xDFFF else "\ufffd"
-        obj = get_object(page_ref, i) if not ch.isspace() else None
+        obj = get_object(page, i) if not ch.isspace() else None
         if not obj:
             space = True  # loose boxes overlap, so a printed or implied space is kept as a flag
             i = j
             continue
         known = objects.get(obj)
         if known is None:
-            get_matrix(raw, i, matrix_ref)
-            scale = abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5  # Tf size × text/CTM scale
+            get_matrix(page, i, matrix_at)
+            a, b, c, d = matrix[0], matrix[1], matrix[2], matrix[3]
+            scale = abs(a * d - b * c) ** 0.5  # Tf size × text/CTM scale
             font_handle = get_font(obj) or 0
             font = fonts.get(font_handle)
             if font is None:
                 font = fonts[font_handle] = _font_name(font_handle)
-            known = objects[obj] = (get_size(raw, i) * (scale or 1.0), font, (matrix.a, matrix.b, matrix.c, matrix.d))
+            known = objects[obj] = (get_size(page, i) * (scale or 1.0), font, (a, b, c, d))
         size, font, mat = known
-        if not get_box(raw, i, rect_ref):
+        if not get_box(page, i, rect_at):
             raise PdfiumError("Failed to get charbox.")
+        r_left, r_top, r_right, r_bottom = rect
         if upright:  # _Geom.box inlined for the common case
-            lo_x, hi_x = (rect.left, rect.right) if rect.left <= rect.right else (rect.right, rect.left)
-            lo_y, hi_y = (rect.bottom, rect.top) if rect.bottom <= rect.top else (rect.top, rect.bottom)
+            lo_x, hi_x = (r_left, r_right) if r_left <= r_right else (r_right, r_left)
+            lo_y, hi_y = (r_bottom, r_top) if r_bottom <= r_top else (r_top, r_bottom)
             x0, top, x1, bottom = lo_x - left, top_edge - hi_y, hi_x - left, top_edge - lo_y
         else:
-            x0, top, x1, bottom = geom.box(rect.left, rect.bottom, rect.right, rect.top)
+            x0, top, x1, bottom = geom.box(r_left, r_bottom, r_right, r_top)
         limit = 1.6 * size + 1
         if x1 - x0 > limit or bottom - top > limit:
             x0, top, x1, bottom = _tight_box(textpage, i, geom, size, mat, ox, oy)
@@ -268,14 +270,6 @@ def _page_codes(raw: Any, n: int) -> Any:
     return [fz.FPDFText_GetUnicode(raw, i) for i in range(n)]
 
 
-def _as_int_function(fn: Any, *argtypes: Any) -> Any:
-    """A pdfium function returning a handle as a plain integer (hashable, no pointer object to build
-    for every character or page object); handles are passed back as integers too."""
-    import ctypes
-
-    return ctypes.CFUNCTYPE(ctypes.c_void_p, *argtypes)(_address(fn))
-
-
 def _address(fn: Any) -> int:
     """The address of a pdfium function (never NULL for a symbol the library exports)."""
     import ctypes
@@ -292,14 +286,66 @@ def _box(values: Any) -> BBox:
     return float(x0), float(top), float(x1), float(bottom)
 
 
-def _int_handles() -> tuple[Any, Any]:
-    """FPDFText_GetTextObject and FPDFTextObj_GetFont by :func:`_as_int_function`."""
+@dataclass(frozen=True)
+class _Calls:
+    """pdfium functions declared with plain integer handles and addresses: no pointer object built and
+    no argument type checked per call, which for a page of characters set one per object is most of
+    the reading time."""
+
+    count_chars: Any
+    text_object: Any
+    font: Any
+    loose_box: Any
+    char_matrix: Any
+    font_size: Any
+    page_count: Any
+    page_object: Any
+    form_count: Any
+    form_object: Any
+    object_type: Any
+    object_matrix: Any
+    draw_mode: Any
+    stroke_color: Any
+    fill_color: Any
+    count_segments: Any
+    segment: Any
+    segment_point: Any
+    segment_type: Any
+    segment_closes: Any
+
+
+@functools.cache
+def _calls() -> _Calls:
     import ctypes
 
     import pypdfium2.raw as fz
 
-    return (_as_int_function(fz.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_int),
-            _as_int_function(fz.FPDFTextObj_GetFont, ctypes.c_void_p))
+    def declare(fn: Any, result: Any, *argtypes: Any) -> Any:
+        return ctypes.CFUNCTYPE(result, *argtypes)(_address(fn))
+
+    handle, index, address = ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
+    return _Calls(
+        count_chars=declare(fz.FPDFText_CountChars, ctypes.c_int, handle),
+        text_object=declare(fz.FPDFText_GetTextObject, handle, handle, index),
+        font=declare(fz.FPDFTextObj_GetFont, handle, handle),
+        loose_box=declare(fz.FPDFText_GetLooseCharBox, ctypes.c_int, handle, index, address),
+        char_matrix=declare(fz.FPDFText_GetMatrix, ctypes.c_int, handle, index, address),
+        font_size=declare(fz.FPDFText_GetFontSize, ctypes.c_double, handle, index),
+        page_count=declare(fz.FPDFPage_CountObjects, ctypes.c_int, handle),
+        page_object=declare(fz.FPDFPage_GetObject, handle, handle, index),
+        form_count=declare(fz.FPDFFormObj_CountObjects, ctypes.c_int, handle),
+        form_object=declare(fz.FPDFFormObj_GetObject, handle, handle, ctypes.c_ulong),
+        object_type=declare(fz.FPDFPageObj_GetType, ctypes.c_int, handle),
+        object_matrix=declare(fz.FPDFPageObj_GetMatrix, ctypes.c_int, handle, address),
+        draw_mode=declare(fz.FPDFPath_GetDrawMode, ctypes.c_int, handle, address, address),
+        stroke_color=declare(fz.FPDFPageObj_GetStrokeColor, ctypes.c_int, handle, address, address, address, address),
+        fill_color=declare(fz.FPDFPageObj_GetFillColor, ctypes.c_int, handle, address, address, address, address),
+        count_segments=declare(fz.FPDFPath_CountSegments, ctypes.c_int, handle),
+        segment=declare(fz.FPDFPath_GetPathSegment, handle, handle, index),
+        segment_point=declare(fz.FPDFPathSegment_GetPoint, ctypes.c_int, handle, address, address),
+        segment_type=declare(fz.FPDFPathSegment_GetType, ctypes.c_int, handle),
+        segment_closes=declare(fz.FPDFPathSegment_GetClose, ctypes.c_int, handle),
+    )
 
 
 def _font_name(handle: int) -> str:
@@ -384,20 +430,22 @@ def _page_graphics(page: Any, geom: _Geom) -> tuple[list[dict[str, Any]], int]:
 
     import pypdfium2.raw as fz
 
+    calls = _calls()
     edges: list[dict[str, Any]] = []
     n_images = 0
-    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
-    r, g, b, a = (ctypes.c_uint() for _ in range(4))
-    m = fz.FS_MATRIX()
-    x, y = ctypes.c_float(), ctypes.c_float()
+    ints = (ctypes.c_int * 2)()  # the fill mode and the stroke flag
+    ints_at = ctypes.addressof(ints)
+    rgba = (ctypes.c_uint * 4)()
+    at = [ctypes.addressof(rgba) + k * ctypes.sizeof(ctypes.c_uint) for k in range(4)]
+    m = (ctypes.c_float * 6)()  # FS_MATRIX
+    m_at = ctypes.addressof(m)
+    xy = (ctypes.c_float * 2)()
+    x_at, y_at = ctypes.addressof(xy), ctypes.addressof(xy) + ctypes.sizeof(ctypes.c_float)
     path_t, image_t, form_t = fz.FPDF_PAGEOBJ_PATH, fz.FPDF_PAGEOBJ_IMAGE, fz.FPDF_PAGEOBJ_FORM
     moveto, lineto = fz.FPDF_SEGMENT_MOVETO, fz.FPDF_SEGMENT_LINETO
-
-    as_int = _as_int_function
-    page_object = as_int(fz.FPDFPage_GetObject, ctypes.c_void_p, ctypes.c_int)
-    form_object = as_int(fz.FPDFFormObj_GetObject, ctypes.c_void_p, ctypes.c_ulong)
-    object_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(_address(fz.FPDFPageObj_GetType))
-    pointer = fz.FPDF_PAGEOBJECT
+    object_type, get_matrix, form_object = calls.object_type, calls.object_matrix, calls.form_object
+    segments, segment, point, segment_type, closes = (calls.count_segments, calls.segment, calls.segment_point,
+                                                      calls.segment_type, calls.segment_closes)
 
     def walk(handles: list[int], outer: tuple[float, ...] | None, level: int) -> None:
         nonlocal n_images
@@ -408,41 +456,39 @@ def _page_graphics(page: Any, geom: _Geom) -> tuple[list[dict[str, Any]], int]:
             if kind == image_t:
                 n_images += 1
                 continue
-            obj = ctypes.cast(handle, pointer)
-            fz.FPDFPageObj_GetMatrix(obj, m)
-            own = (m.a, m.b, m.c, m.d, m.e, m.f)
+            get_matrix(handle, m_at)
+            own = tuple(m)
             mat = _compose(own, outer) if outer else own
             if kind == form_t:
                 if level < _MAX_FORM_DEPTH - 1:
-                    walk([form_object(handle, k) for k in range(fz.FPDFFormObj_CountObjects(obj))], mat, level + 1)
+                    walk([form_object(handle, k) for k in range(calls.form_count(handle))], mat, level + 1)
                 continue
-            fz.FPDFPath_GetDrawMode(obj, fill_mode, stroke)
+            calls.draw_mode(handle, ints_at, ints_at + ctypes.sizeof(ctypes.c_int))
             visible = False
-            if stroke.value and fz.FPDFPageObj_GetStrokeColor(obj, r, g, b, a):
-                visible = _visible_color((r.value, g.value, b.value, a.value))
-            if not visible and fill_mode.value and fz.FPDFPageObj_GetFillColor(obj, r, g, b, a):
-                visible = _visible_color((r.value, g.value, b.value, a.value))
+            if ints[1] and calls.stroke_color(handle, *at):
+                visible = _visible_color(tuple(rgba))
+            if not visible and ints[0] and calls.fill_color(handle, *at):
+                visible = _visible_color(tuple(rgba))
             if not visible:
                 continue
             start = prev = None
-            for k in range(fz.FPDFPath_CountSegments(obj)):
-                seg = fz.FPDFPath_GetPathSegment(obj, k)
-                fz.FPDFPathSegment_GetPoint(seg, x, y)
-                pt = geom.point(*_apply(mat, x.value, y.value))
-                kind_seg = fz.FPDFPathSegment_GetType(seg)
+            for k in range(segments(handle)):
+                seg = segment(handle, k)
+                point(seg, x_at, y_at)
+                pt = geom.point(*_apply(mat, xy[0], xy[1]))
+                kind_seg = segment_type(seg)
                 if kind_seg == moveto:
                     start = prev = pt
                     continue
                 if kind_seg == lineto and prev is not None:
                     _add_edge(edges, prev, pt)
                 prev = pt
-                if fz.FPDFPathSegment_GetClose(seg) and start is not None:
+                if closes(seg) and start is not None:
                     _add_edge(edges, pt, start)
                     prev = start
 
-    raw = page.raw
-    page_handle = ctypes.cast(raw, ctypes.c_void_p)
-    walk([page_object(page_handle, k) for k in range(fz.FPDFPage_CountObjects(raw))], None, 0)
+    page_handle = ctypes.cast(page.raw, ctypes.c_void_p).value
+    walk([calls.page_object(page_handle, k) for k in range(calls.page_count(page_handle))], None, 0)
     return edges, n_images
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from extractor.document import normalize
 
 _DASHES = {"-", "--", "—", "——", "－", "–", "―", "-—", "ー", "一一"}
 _SLASHES = {"/", "\\", "／"}
+_SPACES = re.compile(r"\s+")
 _NUM_RE = re.compile(r"^([+-]?)\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(万元|元|件|条|次|篇|人次|人|个|%)?$")
 
 
@@ -20,8 +22,10 @@ class CellNumber:
     unit: str | None = None
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_cell(raw: str | None) -> CellNumber:
-    """Classify and read one cell's text.
+    """Classify and read one cell's text (cached: a report prints the same few hundred cell texts,
+    and the reading is immutable).
 
     >>> parse_cell("1,234").value
     1234
@@ -29,7 +33,7 @@ def parse_cell(raw: str | None) -> CellNumber:
     ('blank', 'dash', 'slash')
     """
     text = normalize(raw or "").strip()
-    squashed = re.sub(r"\s+", "", text)
+    squashed = _SPACES.sub("", text)
     if not squashed:
         return CellNumber("blank", None, text)
     if squashed in _DASHES or set(squashed) <= set("-—－–―"):

@@ -36,9 +36,12 @@ class Term:
     optional: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Constraint:
-    """One identity over cells: sum(lhs) (=, ≥, ≤) sum(rhs), or every rhs ≤ lhs."""
+    """One identity over cells: sum(lhs) (=, ≥, ≤) sum(rhs), or every rhs ≤ lhs.
+
+    Compared and hashed by identity: each comes once from the rule registry, and the reader
+    gathers them into sets per row, where hashing every term of a frozen tuple cost more than the row."""
 
     rule: str
     relation: str

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from extractor.document import Cell, Document, Table
@@ -93,37 +93,35 @@ def is_unit(text: str) -> bool:
 
 def _pieces(text: str, base: int, line: int, cell: Cell | None, out: list[Token]) -> None:
     """Tokens of one paragraph or cell text that starts at ``base`` in Document.text."""
-    first = len(out)
     chrome = bool(_CHROME.match(text)) and cell is None
+    found: list[list] = []  # kind, text, start, end, whitespace before, whitespace after
     prev_ws = True
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "ws":
             prev_ws = True
-            if len(out) > first:
-                out[-1] = _with(out[-1], sep_after=True)
+            if found:
+                found[-1][5] = True
             continue
         s = m.group(0)
         if kind == "text" and _SLASH.match(s):
             kind = "slash"
         if chrome:
             kind = "chrome"
-        out.append(Token(kind, s, base + m.start(), base + m.end(), line, cell, False, prev_ws, False))  # type: ignore[arg-type]
+        found.append([kind, s, base + m.start(), base + m.end(), prev_ws, False])
         prev_ws = False
-    if len(out) > first:
-        out[-1] = _with(out[-1], sep_after=True)
-        if len(out) == first + 1 and cell is not None:
-            out[-1] = _with(out[-1], whole_cell=True)
-        if out[-1].kind == "text" and cell is not None and _is_slash_cell(text):
-            out[-1] = _with(out[-1], kind="slash")
+    if not found:
+        return
+    found[-1][5] = True
+    whole = len(found) == 1 and cell is not None
+    if cell is not None and found[-1][0] == "text" and _is_slash_cell(text):
+        found[-1][0] = "slash"
+    for kind, s, start, end, before, after in found:
+        out.append(Token(kind, s, start, end, line, cell, whole, before, after))
 
 
 def _is_slash_cell(text: str) -> bool:
     return bool(_SLASH.match(text.strip()))
-
-
-def _with(tok: Token, **changes) -> Token:
-    return replace(tok, **changes)
 
 
 def _table_tokens(table: Table, line_base: int, out: list[Token]) -> int:

@@ -105,7 +105,8 @@ class TableReading:
         if not toks or printed.prose:
             return
         mine = set(keys)
-        local = [c for c in {c for k in keys for c in self._by_key().get(k, ())} if c.keys <= mine]
+        by_key = self._by_key()
+        local = [c for c in dict.fromkeys(c for k in keys for c in by_key.get(k, ())) if c.keys <= mine]
 
         position = {k: i for i, k in enumerate(keys)}
         due: dict[int, list] = {}  # identities by the cell that completes them
