@@ -115,11 +115,12 @@ def main() -> None:
 @click.option("--labels", is_flag=True, help="CSV: Chinese labels as column headers.")
 def extract_cmd(files: tuple[Path, ...], fmt: str, flat: bool, extractor_name: str, labels: bool) -> None:
     """Extract and check report FILES (PDF, scans, PNG/JPEG/TIFF, DOCX, HTML, TXT, MD)."""
-    from extractor.ingest.ocr_progress import progress  # lazy: start-up
+    from extractor.ocr_progress import progress  # lazy: start-up
 
     token = progress.set(_ocr_progress if sys.stderr.isatty() else None)
     try:
-        results, failed = _load_results(files, extractor_name, saved=False)
+        results, failed = _load_results(files, extractor_name, saved=False,
+                                        output=None if flat or fmt != "summary" else "extractor.render")
     finally:
         progress.reset(token)
     if flat:
@@ -171,23 +172,32 @@ def _ocr_progress(done: int, total: int, seconds: float, cached: bool) -> None:
         click.echo(f"OCR {done}/{total} 页 / pages ({how})", err=True)
 
 
-def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool = True) -> tuple[list[Result], int]:
+def _load_results(files: tuple[Path, ...], extractor_name: str, *, saved: bool = True,
+                  output: str | None = None) -> tuple[list[Result], int]:
     """Results for FILES and how many failed (each failure printed, the rest go on).
 
     Every report is extracted in a worker process under the input budgets (memory, time, sizes), so a
     hostile file fails alone with one line. With ``saved``, a ``.json`` file is a saved result
-    (``xxgk extract --format json``) and is read.
+    (``xxgk extract --format json``) and is read. The result models and the ``output`` module (the
+    command's printer) are imported while the worker reads the first file.
     """
-    from extractor.api import get_extractor  # lazy: start-up
     from extractor.workers import extract_files  # lazy: start-up
-    from schemas.results import Result  # lazy: start-up
 
     if extractor_name != "rules":
+        from extractor.api import get_extractor  # lazy: start-up
+
         get_extractor(extractor_name)  # a bad LLM configuration is one error, before any file
+
+    def meanwhile() -> None:
+        for module in ("schemas.results", *([output] if output else [])):
+            importlib.import_module(module)
+
     results: list[Result] = []
     failed = 0
     reports = [p for p in files if not (saved and p.suffix.lower() == ".json")]
-    outcomes = dict(zip(reports, extract_files(reports, extractor_name))) if reports else {}
+    outcomes = dict(zip(reports, extract_files(reports, extractor_name, meanwhile))) if reports else {}
+    from schemas.results import Result  # lazy: start-up (imported above while the worker read)
+
     for path in files:
         try:
             if path in outcomes:

@@ -9,13 +9,14 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extractor._errors import InputError, XxgkError
-from extractor.api import extract
 from extractor.pool import Outcome, ProcessPool, Task, over_memory
 from extractor.settings import settings
-from schemas.results import Result
+
+if TYPE_CHECKING:
+    from schemas.results import Result
 
 TEST_DELAY_ENV = "XXGK_TEST_ITEM_DELAY"  # seconds each worker sleeps per file: lets tests kill a batch half-way
 
@@ -34,6 +35,8 @@ def _extract_one(task: Task) -> Outcome:
 
 def _extracted(task: Task, source: str | bytes, t0: float) -> Result | Outcome:
     """The Result of ``source``, or the failed Outcome saying why in one line."""
+    from extractor.api import extract  # in the worker: ``xxgk extract`` forks it before the heavy imports
+
     if task.delay:
         time.sleep(task.delay)
     try:
@@ -102,12 +105,18 @@ class WorkerPool(ProcessPool):
     fn: Callable[[Any], Outcome] | None = _extract_one
 
 
-def extract_files(paths: Sequence[str | os.PathLike[str]], extractor: str = "rules") -> Iterator[Outcome]:
+def extract_files(paths: Sequence[str | os.PathLike[str]], extractor: str = "rules",
+                  meanwhile: Callable[[], object] | None = None) -> Iterator[Outcome]:
     """Each file extracted in a worker forked from this process, under the budgets, in order (``xxgk
-    extract``: a hostile file costs one worker, never the command). Call from a single-threaded process."""
+    extract``: a hostile file costs one worker, never the command). Call from a single-threaded process.
+
+    The worker is forked before the extractor is imported and imports it itself; ``meanwhile`` runs
+    once in this process while the first file is read (the command's own imports, on the other core)."""
     with WorkerPool(1, fork=True) as pool:
         for i, path in enumerate(paths):
             pool.submit(Task(i, os.path.basename(path), extractor=extractor, path=os.fspath(path)))
+            if i == 0 and meanwhile is not None:
+                meanwhile()
             while not (got := pool.poll(0.5)):
                 continue
             yield got[0][0]

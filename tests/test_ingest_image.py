@@ -11,10 +11,10 @@ import socket
 
 import pytest
 
-from extractor import extract
+from extractor import extract, ocr_progress
 from extractor._errors import CorruptFileError
 from extractor.api import check_document
-from extractor.ingest import load, ocr_progress
+from extractor.ingest import load
 from extractor.ingest.crops import ocr_crop
 from extractor.reader import TableReader
 from tests import scans

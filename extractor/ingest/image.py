@@ -28,8 +28,8 @@ from extractor._errors import CorruptFileError, EmptyInputError, TooLargeError
 from extractor.document import Document, DocumentBuilder, OcrMark, Paragraph, Table, normalize
 from extractor.ingest import ocr
 from extractor.ingest.lexicon import snap
-from extractor.ingest.ocr_progress import ProgressFn, progress
 from extractor.ingest.scan import ScanCell, ScanLine, ScanPage, ScanTable, is_numberish, read_page
+from extractor.ocr_progress import ProgressFn, progress
 from extractor.pool import Outcome, ProcessPool, Task
 from extractor.settings import settings
 
