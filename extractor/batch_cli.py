@@ -56,6 +56,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         worker_name,
     )
     from extractor.exports import export_rows, write_exports  # lazy: start-up
+    from extractor.pool import start_forkserver  # lazy: start-up
     from extractor.similar import similar_in_store  # lazy: start-up
     from extractor.similar import to_csv as similar_csv  # lazy: start-up
     from extractor.store import open_store  # lazy: start-up
@@ -64,6 +65,7 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
     console = _console()
     if llm_batch_api and extractor_name != "llm":
         raise click.UsageError("--llm-batch-api needs --extractor llm")
+    start_forkserver()  # the workers' imports run while the files are stored
     try:
         store = open_store(db_url)
     except XxgkError as err:

@@ -33,6 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection, wait
 from typing import Any, Self
 
@@ -40,7 +41,8 @@ from extractor.settings import LIMIT_SETTINGS, Limits, Settings, limits, setting
 from extractor.settings import use as use_settings
 
 PRELOAD = ["extractor.api", "extractor.reader", "extractor.ingest.pdf", "extractor.ingest.docx",
-           "extractor.ingest.html", "extractor.ingest.text", "extractor.rules", "schemas.results"]
+           "extractor.ingest.html", "extractor.ingest.text", "extractor.rules", "schemas.results",
+           "extractor.store"]  # a batch's workers read their files from the store (left out where the extra is not installed)
 QUEUED_BYTES = 16 * 1024  # a task this small may wait in a busy worker's pipe (depth 2)
 STARTUP_LIMIT = 120.0  # seconds a fresh worker may take to start before its file counts as timed out
 _STARTED = "started"
@@ -80,6 +82,14 @@ def _over_time(seconds: float, cpu: bool) -> str:
             + f" ({LIMIT_SETTINGS['seconds'].env}, --timeout)")
 
 
+def start_forkserver() -> None:
+    """Start the workers' forkserver now, so that its imports (PRELOAD, a second or so on one core) run while
+    this process does other work — a batch stores its inputs meanwhile; pools made later fork from it."""
+    if "forkserver" in mp.get_all_start_methods():
+        mp.get_context("forkserver").set_forkserver_preload(PRELOAD)
+        forkserver.ensure_running()
+
+
 def _mapped_bytes() -> int:
     """The address space this process already maps (the interpreter, the libraries its parent loaded)."""
     try:
@@ -106,6 +116,7 @@ def _apply_limits(budget: Limits) -> None:
 
 def _worker_main(conn: Connection, fn: Callable[[Any], Outcome]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    started = False
     while True:
         try:
             task = conn.recv()
@@ -113,10 +124,12 @@ def _worker_main(conn: Connection, fn: Callable[[Any], Outcome]) -> None:
             return
         if task is None:
             return
-        try:
-            conn.send(_STARTED)  # the parent's clock for this file starts now, not while this process starts up
-        except (BrokenPipeError, OSError):
-            return
+        if not started:  # the parent's clock for the first file starts now, not while this process starts up
+            try:  # (later files start the moment the one before is answered: the parent knows when)
+                conn.send(_STARTED)
+            except (BrokenPipeError, OSError):
+                return
+            started = True
         if getattr(task, "settings", None) is not None:
             use_settings(task.settings)
         _apply_limits(limits())
@@ -135,7 +148,8 @@ class _Slot:
     conn: Connection
     queue: deque[tuple[Task, Any]] = field(default_factory=deque)  # (task, meta) sent, the first one in hand
     started: float = 0.0  # when the first task was sent, then when the worker said it started it
-    running: bool = False  # the worker acknowledged the first task
+    running: bool = False  # the worker is on the first task (for a fresh worker: it said so)
+    warm: bool = False  # the worker has started up (said so or answered): its tasks start when sent
 
     @property
     def task(self) -> Task | None:
@@ -215,7 +229,7 @@ class ProcessPool:
 
     def _send(self, slot: _Slot, task: Task, meta: Any) -> None:
         if not slot.queue:
-            slot.started, slot.running = time.monotonic(), False
+            slot.started, slot.running = time.monotonic(), slot.warm
         slot.queue.append((task, meta))
         try:
             slot.conn.send(task)
@@ -256,7 +270,7 @@ class ProcessPool:
                     while slot.conn.poll():
                         got = slot.conn.recv()
                         if got == _STARTED:
-                            slot.running, slot.started = True, now
+                            slot.running, slot.warm, slot.started = True, True, now
                         else:
                             outcome = got
                             break
@@ -264,7 +278,8 @@ class ProcessPool:
                     broken = True
                 if outcome is not None:
                     slot.queue.popleft()
-                    slot.running, slot.started = False, now  # the next task (if any) is the worker's now
+                    slot.running = slot.warm = True  # the next task (if any) is the worker's now
+                    slot.started = now
                     out.append((outcome, meta))
                     if outcome.kind == "memory":  # that worker leaves: a fresh one takes the next file
                         self._replace(slot)
@@ -318,4 +333,4 @@ def _ended(task: Task, code: int | None, seconds: float) -> Outcome:
 
 
 
-__all__ = ["PRELOAD", "Outcome", "ProcessPool", "Task", "over_memory"]
+__all__ = ["PRELOAD", "Outcome", "ProcessPool", "Task", "over_memory", "start_forkserver"]

@@ -111,11 +111,12 @@ class DocumentsMixin(StoreBase):
             return {d.sha256: DocumentRow.model_validate(d) for d in docs}
 
     def document_bytes(self, doc_id: int) -> bytes:
-        with self._ro() as s:
-            data = s.scalar(select(m.DocumentFile.data).where(m.DocumentFile.document_id == doc_id))
-            if data is None:
-                raise NotFoundError(f"no document {doc_id}")
-            return bytes(data)
+        """The stored file (a connection, no session: a batch's workers read one per file)."""
+        with self.engine.connect() as c:
+            data = c.execute(_FILE_DATA, {"doc_id": doc_id}).scalar()
+        if data is None:
+            raise NotFoundError(f"no document {doc_id}")
+        return bytes(data)
 
     def list_documents(self, *, limit: int | None = None, offset: int = 0) -> list[DocumentRow]:
         with self._ro() as s:
@@ -198,11 +199,12 @@ class DocumentsMixin(StoreBase):
         now, rows = utcnow(), []
         for doc_id, stored, created_by in entries:
             last[doc_id] = (last.get(doc_id) or 0) + 1
-            rows.append({**stored.columns, "document_id": doc_id, "version": last[doc_id], "result_text": stored.text,
+            rows.append({**stored.columns, **{f"{k}_text": v for k, v in stored.json_columns.items()},
+                         "document_id": doc_id, "version": last[doc_id], "result_text": stored.text,
                          "created_at": now, "created_by": created_by})
         table: Table = E.__table__  # type: ignore[assignment]  # the mapped class's Table
-        stmt = insert(table).values(result=bindparam("result_text", type_=_JsonText())).returning(
-            table.c.id, sort_by_parameter_order=True)
+        texts = {column: bindparam(f"{column}_text", type_=_JsonText()) for column in _JSON_COLUMNS}
+        stmt = insert(table).values(**texts).returning(table.c.id, sort_by_parameter_order=True)
         ids = list(s.execute(stmt, rows).scalars())
         for doc_id, _stored, created_by in entries:
             if states[doc_id] == "confirmed":
@@ -291,6 +293,10 @@ class DocumentsMixin(StoreBase):
             q = q.where(func.json_valid(cast(E.result, Text)))
         with self._ro() as s:
             return {doc_id: sketch for doc_id, sketch in s.execute(q) if isinstance(sketch, list)}
+
+
+_JSON_COLUMNS = ("result", "values", "findings", "usage")  # stored as the JSON text a StoredResult brings
+_FILE_DATA = select(m.DocumentFile.data).where(m.DocumentFile.document_id == bindparam("doc_id"))
 
 
 def _kind(name: str) -> str:

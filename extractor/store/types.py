@@ -5,14 +5,15 @@ They can cross threads, be cached by Streamlit and be returned by FastAPI as the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from schemas.results import Number, Result, Usage
+from schemas.results import Finding, Number, Result, Usage
 
 ReviewState = Literal["pending", "confirmed", "returned"]
 REVIEW_STATES: tuple[ReviewState, ...] = ("pending", "confirmed", "returned")
@@ -213,25 +214,31 @@ class LlmBatchRow(_Row):
 
 @dataclass(frozen=True)
 class StoredResult:
-    """A Result made ready for the store where it was extracted: its JSON text and the columns the store
-    keeps beside it, so that whoever saves it (a batch's parent, many in one transaction) neither parses
-    nor serialises it again."""
+    """A Result made ready for the store where it was extracted: its JSON text, the JSON columns kept beside
+    it (values, findings, usage) as text too, and the plain columns, so that whoever saves it (a batch's
+    parent, many in one transaction) neither parses nor serialises anything again."""
 
     text: str
     sha256: str
     columns: dict[str, Any]
+    json_columns: dict[str, str]
 
     @classmethod
     def of(cls, result: Result) -> StoredResult:
         severities = [f.severity for f in result.findings]
         return cls(result.model_dump_json(), result.document.sha256.lower(), {
             "extractor": result.extractor, "model": result.model, "template": result.meta.template,
-            "agency": result.meta.agency, "year": result.meta.year,
-            "values": {k: v.value for k, v in result.values.items()},
-            "findings": [f.model_dump(mode="json") for f in result.findings],
-            "usage": result.usage.model_dump(mode="json"), "n_error": severities.count("error"),
+            "agency": result.meta.agency, "year": result.meta.year, "n_error": severities.count("error"),
             "n_warning": severities.count("warning"), "n_info": severities.count("info"), "seconds": result.seconds,
+        }, {
+            "values": json.dumps({k: v.value for k, v in result.values.items()}, ensure_ascii=False,
+                                 separators=(",", ":")),
+            "findings": _FINDINGS.dump_json(result.findings).decode(),
+            "usage": result.usage.model_dump_json(),
         })
+
+
+_FINDINGS = TypeAdapter(list[Finding])
 
 
 @dataclass(frozen=True)
