@@ -7,6 +7,8 @@ Routes, limits, the API key and the background job runner are described in ``api
 from __future__ import annotations
 
 import hmac
+import shutil
+import tempfile
 import threading
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -16,14 +18,24 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from extractor import years
-from extractor.batch import STALE_AFTER, Input, JobRunner, add_inputs, inputs_from_bytes, job_reports, summarize
-from extractor.exports import FILE_NAMES, MEDIA_TYPES, export_rows, failed_csv, render
+from extractor.batch import (
+    STALE_AFTER,
+    Input,
+    JobRunner,
+    add_inputs,
+    inputs_from_bytes,
+    job_layout,
+    job_reports,
+    summarize,
+)
+from extractor.exports import FILE_NAMES, MEDIA_TYPES, failed_csv, iter_rows, write_exports
 from extractor.settings import settings
 from extractor.similar import similar_in_store, to_csv, to_json
 from extractor.sketch import COPIED
@@ -290,16 +302,22 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
                labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False) -> Response:
         s = store()
         job = _job(s, job_id)
-        rows, unreadable = export_rows(job_reports(s, job_id))
-        if kind == "failed":
-            body = failed_csv(summarize(s, job_id, rows).failures)
-            unreadable = []
-        else:
-            body = render(kind, rows, labels=labels)
         name = FILE_NAMES[kind]
-        return Response(body, media_type=MEDIA_TYPES[kind], headers={
-            "Content-Disposition": f'attachment; filename="{job_id}-{name}"', "X-Job-Status": job.status,
-            "X-Skipped-Rows": str(len(unreadable))})
+        headers = {"Content-Disposition": f'attachment; filename="{job_id}-{name}"', "X-Job-Status": job.status}
+        if kind == "failed":
+            failures = [(it.file_name, it.error or "") for it in s.job_items(job_id) if it.status == "failed"]
+            return Response(failed_csv(failures), media_type=MEDIA_TYPES[kind], headers={**headers, "X-Skipped-Rows": "0"})
+        # written row by row to a temporary file and sent from there: a job of any size in flat memory
+        unreadable: list[tuple[str, str]] = []
+        folder = tempfile.mkdtemp(prefix="xxgk-export-")
+        try:
+            path = write_exports(iter_rows(job_reports(s, job_id), unreadable), folder, kinds=[kind],
+                                 layout=job_layout(s, job_id, labels=labels))[kind]
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return FileResponse(path, media_type=MEDIA_TYPES[kind], headers={**headers, "X-Skipped-Rows": str(len(unreadable))},
+                            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
     @app.get("/documents/{document_id}/result", dependencies=auth, tags=["results"],
              summary="The latest Result of a report (values with evidence, findings, usage)",

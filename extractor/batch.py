@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from extractor._errors import InputError, NotARegularFileError, XxgkError
 from extractor.api import refused_unread
-from extractor.exports import ExportRow, export_rows
+from extractor.exports import ExportRow, Layout, LayoutGatherer, iter_rows
 from extractor.ingest.budgets import check_regular, read_member, read_regular, zip_directory
 from extractor.pool import Outcome, Task
 from extractor.settings import Limits
@@ -785,48 +785,74 @@ def is_duplicate(item: Any) -> bool:
     return item.status == "skipped" and (item.error or "").startswith("重复文件")
 
 
-def job_reports(store: Store, job_id: str) -> Iterator[tuple[str, Any]]:
-    """(file name, latest extraction) of every report of the job, in input order, once per document, read
-    REPORTS_READ at a time: a job of any size is never in memory at once."""
-    items = store.job_items(job_id)
+def _job_documents(store: Store, job_id: str) -> list[tuple[str, int]]:
+    """(file name, document id) of every report of the job, in input order, once per document."""
     order: list[tuple[str, int]] = []
     seen: set[int] = set()
-    for it in items:
+    for it in store.job_items(job_id):
         if it.document_id is not None and it.document_id not in seen and it.status in ("done", "skipped"):
             if is_duplicate(it):
                 continue
             seen.add(it.document_id)
             order.append((it.file_name, it.document_id))
+    return order
+
+
+def job_reports(store: Store, job_id: str) -> Iterator[tuple[str, Any]]:
+    """(file name, latest extraction) of every report of the job, in input order, once per document, read
+    REPORTS_READ at a time: a job of any size is never in memory at once."""
+    order = _job_documents(store, job_id)
     for i in range(0, len(order), REPORTS_READ):
         part = order[i:i + REPORTS_READ]
         latest = store.latest_extractions([d for _, d in part])
         yield from ((name, latest[d]) for name, d in part if d in latest)
 
 
-def stored_results(store: Store, extraction_ids: Sequence[int]) -> Iterator[str]:
-    """The stored result (its JSON text) of each extraction, in that order, read REPORTS_READ at a time
-    (results.jsonl of a batch of any size, written without holding it)."""
-    for i in range(0, len(extraction_ids), REPORTS_READ):
-        part = extraction_ids[i:i + REPORTS_READ]
-        texts = store.result_texts(part)
-        yield from (texts[e] for e in part if e in texts)
+def job_layout(store: Store, job_id: str, *, labels: bool = False) -> Layout:
+    """The exports' layout of the job's reports, from their stored templates and values alone (no result read),
+    REPORTS_READ at a time: the exports then write every row as it is read."""
+    gathered = LayoutGatherer()
+    order = _job_documents(store, job_id)
+    for i in range(0, len(order), REPORTS_READ):
+        for template, values in store.latest_values([d for _, d in order[i:i + REPORTS_READ]]).values():
+            gathered.add(template, values)
+    return gathered.layout(labels=labels)
 
 
-def summarize(store: Store, job_id: str, rows: Sequence[ExportRow] | None = None) -> Summary:
-    """The job's numbers; ``rows``: its reports as the exports read them (read here when not given)."""
+@dataclass
+class Tally:
+    """What the summary and the cross-report checks need of the exported rows, counted as they pass (the rows
+    themselves are not kept)."""
+
+    reports: int = 0
+    rules: Counter[str] = field(default_factory=Counter)
+    ocr_pages: int = 0
+    document_ids: set[int] = field(default_factory=set)
+
+    def add(self, row: ExportRow) -> None:
+        self.reports += 1
+        self.rules.update(str(f.get("rule")) for f in row.findings)
+        self.ocr_pages += row.ocr_pages
+        if row.document_id is not None:
+            self.document_ids.add(row.document_id)
+
+
+def summarize(store: Store, job_id: str, tally: Tally | None = None) -> Summary:
+    """The job's numbers; ``tally``: its exported rows counted (counted here, reading them, when not given)."""
+    if tally is None:
+        tally = Tally()
+        for row in iter_rows(job_reports(store, job_id), [], keep_text=False):
+            tally.add(row)
     job = store.get_job(job_id)
     items = store.job_items(job_id)
-    if rows is None:
-        rows, _unreadable = export_rows(job_reports(store, job_id))
-    rules: Counter[str] = Counter(str(f.get("rule")) for row in rows for f in row.findings)
-    ocr_pages = sum(row.ocr_pages for row in rows)
     dup = sum(1 for it in items if is_duplicate(it))
     c = job.counts
+    rules = tally.rules
     return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,
-                   skipped=c.skipped - dup, queued=c.queued, running=c.running, reports=len(rows),
+                   skipped=c.skipped - dup, queued=c.queued, running=c.running, reports=tally.reports,
                    findings_by_rule=dict(sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))),
                    failures=[(it.file_name, it.error or "") for it in items if it.status == "failed"],
-                   ocr_pages=ocr_pages, ocr_doubtful=rules.get("extract.ocr_doubtful", 0))
+                   ocr_pages=tally.ocr_pages, ocr_doubtful=rules.get("extract.ocr_doubtful", 0))
 
 
 __all__ = [
@@ -835,16 +861,17 @@ __all__ = [
     "JobRunner",
     "Progress",
     "Summary",
+    "Tally",
     "add_inputs",
     "failure_lines",
     "inputs_from_bytes",
     "iter_inputs",
     "iter_zip",
     "job_key",
+    "job_layout",
     "job_reports",
     "requeue_dead",
     "start_job",
-    "stored_results",
     "summarize",
     "worker_name",
 ]

@@ -49,13 +49,14 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
     """
     from extractor.batch import (  # lazy: start-up
         BatchError,
+        Tally,
+        job_layout,
         job_reports,
         start_job,
-        stored_results,
         summarize,
         worker_name,
     )
-    from extractor.exports import export_rows, write_exports  # lazy: start-up
+    from extractor.exports import ExportWriter, iter_rows  # lazy: start-up
     from extractor.pool import start_forkserver  # lazy: start-up
     from extractor.similar import similar_in_store  # lazy: start-up
     from extractor.similar import to_csv as similar_csv  # lazy: start-up
@@ -89,16 +90,19 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
             console.print(f"\n[yellow]中断 / interrupted[/]: job {job.id} is saved; run the same command to resume.")
             sys.exit(130)
         seconds = time.perf_counter() - t0
-        rows, unreadable = export_rows(job_reports(store, job.id), keep_text=False)  # results.jsonl: from the store
-        doc_ids = {r.document_id for r in rows if r.document_id is not None}
-        summary = summarize(store, job.id, rows)
+        unreadable: list[tuple[str, str]] = []
+        tally = Tally()
+        writer = ExportWriter(out_dir, job_layout(store, job.id, labels=labels))  # every export in one pass
+        for row in iter_rows(job_reports(store, job.id), unreadable):
+            writer.add(row)
+            tally.add(row)
+        summary = summarize(store, job.id, tally)
         for name, reason in unreadable:
             console.print(f"导出 / export: {name}: {reason}", markup=False, highlight=False)
-        years = check_store(store, doc_ids)
-        alike = similar_in_store(store, doc_ids)
-        written = write_exports(rows, out_dir, labels=labels, failures=summary.failures,
-                                extra_csv={"years": to_csv(years), "similar": similar_csv(alike)},
-                                results=stored_results(store, [r.extraction_id for r in rows if r.extraction_id is not None]))
+        years = check_store(store, tally.document_ids)
+        alike = similar_in_store(store, tally.document_ids)
+        written = writer.close(failures=summary.failures,
+                               extra_csv={"years": to_csv(years), "similar": similar_csv(alike)})
         _print_summary(console, summary, seconds, written)
         console.print(f"跨年度 / cross-year: {years.findings} finding(s) in {len(years.pairs)} pair(s) of consecutive "
                       "years, against the reports already in the database (years.csv)", highlight=False)

@@ -12,11 +12,10 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 from extractor import safe_csv
 from extractor._errors import ConfigError
@@ -84,10 +83,15 @@ class ExportRow:
                    ocr_pages=_count(doc.get("ocr_pages"), "ocr_pages"), document_id=getattr(source, "document_id", None),
                    extraction_id=getattr(source, "id", None))
 
-    def meta(self) -> list[Any]:
+    def meta_values(self) -> list[Any]:
+        """The META columns' values, None where a report has none (parquet's nulls)."""
         sev = [f.get("severity") for f in self.findings]
-        return [self.file, self.sha256, self.agency or "", self.year if self.year is not None else "",
-                self.template or "", self.extractor, sev.count("error"), sev.count("warning")]
+        return [self.file, self.sha256, self.agency, self.year, self.template, self.extractor, sev.count("error"),
+                sev.count("warning")]
+
+    def meta(self) -> list[Any]:
+        """The META columns as spreadsheet cells (an empty cell where a report has none)."""
+        return [_cell(v) for v in self.meta_values()]
 
 
 def _mapping(value: Any, what: str) -> dict[str, Any]:
@@ -117,35 +121,74 @@ def export_rows(reports: Iterable[tuple[str, Any]], *, keep_text: bool = True,
     """Export rows of (file, stored extraction or Result) pairs; a row that cannot be read (a corrupt or
     hand-edited result) is left out with a log line and returned as (file, reason), never breaking the
     export of the others. ``keep_text``: see :meth:`ExportRow.of`."""
-    rows: list[ExportRow] = []
     skipped: list[tuple[str, str]] = []
+    return list(iter_rows(reports, skipped, keep_text=keep_text)), skipped
+
+
+def iter_rows(reports: Iterable[tuple[str, Any]], skipped: list[tuple[str, str]], *,
+              keep_text: bool = True) -> Iterator[ExportRow]:
+    """:func:`export_rows` one at a time (a job of any size written without holding it); the rows left out
+    are appended to ``skipped``."""
     for file, source in reports:
         try:
-            rows.append(ExportRow.of(file, source, keep_text=keep_text))
+            row = ExportRow.of(file, source, keep_text=keep_text)
         except (ValueError, TypeError, AttributeError) as err:
             reason = f"无法读取保存的结果，已跳过 / cannot read the stored result, left out ({str(err)[:200]})"
             log.warning("export: %s: %s", file, reason)
             skipped.append((file, reason))
-    return rows, skipped
+            continue
+        yield row
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What every values export needs before its first row: the value columns, the header kind, and the
+    columns whose numbers are not all whole (parquet types them as floats)."""
+
+    keys: tuple[str, ...]
+    labels: bool = False
+    fractional: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, templates: Iterable[str], present: Iterable[str], fractional: Iterable[str] = (), *,
+           labels: bool = False) -> Layout:
+        """The catalog keys of the templates present, in catalog order. The second 历年累计 column and the
+        prose-only group figures appear only when some report has them (``present``)."""
+        templates, present = set(templates), set(present)
+        keys = tuple(f.key for f in catalog.FIELDS if f.templates & templates
+                     and not ((f.key.endswith(".历年累计") or f.prose_only) and f.key not in present))
+        return cls(keys, labels, frozenset(fractional) & set(keys))
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[ExportRow], *, labels: bool = False) -> Layout:
+        gathered = LayoutGatherer()
+        for r in rows:
+            gathered.add(r.template, r.values)
+        return gathered.layout(labels=labels)
+
+
+class LayoutGatherer:
+    """A :class:`Layout` gathered from reports seen one at a time (their templates and values only)."""
+
+    def __init__(self) -> None:
+        self.templates: set[str] = set()
+        self.present: set[str] = set()
+        self.fractional: set[str] = set()
+
+    def add(self, template: str | None, values: Mapping[str, Any]) -> None:
+        if template:
+            self.templates.add(template)
+        self.present.update(values)
+        self.fractional.update(k for k, v in values.items()
+                               if isinstance(v, float) and not v.is_integer())
+
+    def layout(self, *, labels: bool = False) -> Layout:
+        return Layout.of(self.templates, self.present, self.fractional, labels=labels)
 
 
 def columns(rows: Sequence[ExportRow]) -> list[str]:
-    """The value columns: catalog keys of the templates present, catalog order.
-
-    The second 历年累计 column and the prose-only group figures appear only when some report has them.
-    """
-    templates = {r.template for r in rows if r.template}
-    present: set[str] = set()
-    for r in rows:
-        present.update(r.values)
-    out = []
-    for f in catalog.FIELDS:
-        if not f.templates & templates:
-            continue
-        if (f.key.endswith(".历年累计") or f.prose_only) and f.key not in present:
-            continue
-        out.append(f.key)
-    return out
+    """The value columns of these rows (see :meth:`Layout.of`)."""
+    return list(Layout.of_rows(rows).keys)
 
 
 def headers(keys: Sequence[str], labels: bool) -> list[str]:
@@ -164,36 +207,228 @@ def _cell(v: Any) -> Any:
     return "" if v is None else v
 
 
+def _finding_cells(file: str, f: Mapping[str, Any], cell: Callable[[Any], Any]) -> list[Any]:
+    return [file, f.get("rule", ""), f.get("category", ""), f.get("severity", ""), ";".join(f.get("keys") or []),
+            cell(f.get("expected")), cell(f.get("actual")), f.get("message", "")]
+
+
+# --------------------------------------------------------------------------- one sink per export
+class Sink(Protocol):
+    """One export being written row by row into a binary file."""
+
+    def add(self, row: ExportRow) -> None: ...
+
+    def close(self) -> None:
+        """Finish the export (the file object stays open: its owner closes it)."""
+
+    def discard(self) -> None:
+        """Stop without finishing (the file is deleted): release what the sink holds, write nothing more."""
+
+
+class _Utf8:
+    """The text stream CSV rows are written to: each row encoded straight into the binary file (nothing
+    buffered, nothing to close), a BOM first for Excel."""
+
+    def __init__(self, fh: BinaryIO, bom: bool) -> None:
+        self.fh = fh
+        if bom:
+            fh.write("\ufeff".encode())
+        self.csv = safe_csv.writer(self, lineterminator="\n")
+
+    def write(self, text: str) -> int:
+        self.fh.write(text.encode("utf-8"))
+        return len(text)
+
+
+class JsonlSink:
+    """results.jsonl: each row's result JSON text, one per line, as stored."""
+
+    def __init__(self, fh: BinaryIO, layout: Layout) -> None:
+        self.fh = fh
+
+    def add(self, row: ExportRow) -> None:
+        self.fh.write(row.result_json.strip().encode("utf-8") + b"\n")
+
+    def close(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
+class CsvSink:
+    """values.csv: one row per report, one column per key."""
+
+    def __init__(self, fh: BinaryIO, layout: Layout, bom: bool = True) -> None:
+        self.out, self.keys = _Utf8(fh, bom), layout.keys
+        self.out.csv.writerow(headers(self.keys, layout.labels))
+
+    def add(self, row: ExportRow) -> None:
+        values = row.values
+        self.out.csv.writerow([*row.meta(), *(_cell(values.get(k)) for k in self.keys)])
+
+    def close(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
+class FindingsSink:
+    """findings.csv: one row per finding."""
+
+    def __init__(self, fh: BinaryIO, layout: Layout) -> None:
+        self.out = _Utf8(fh, True)
+        self.out.csv.writerow(FINDING_COLUMNS)
+
+    def add(self, row: ExportRow) -> None:
+        for f in row.findings:
+            self.out.csv.writerow(_finding_cells(row.file, f, _cell))
+
+    def close(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
+class XlsxSink:
+    """values.xlsx: sheets values, findings and keys (openpyxl's write-only workbook: rows go to disk as added)."""
+
+    def __init__(self, fh: BinaryIO, layout: Layout) -> None:
+        try:
+            from openpyxl import Workbook
+            from openpyxl.utils import get_column_letter
+        except ImportError as exc:
+            raise ConfigError("xlsx 导出需要 openpyxl / the xlsx export needs `pip install 'xxgk[export]'`") from exc
+        self.fh, self.keys = fh, layout.keys
+        self.wb = Workbook(write_only=True)
+        self.values = self.wb.create_sheet("values")
+        self.values.freeze_panes = "B2"
+        hdr = headers(self.keys, layout.labels)
+        for i in range(1, len(hdr) + 1):
+            self.values.column_dimensions[get_column_letter(i)].width = 28 if i <= 3 else 12
+        self.findings = self.wb.create_sheet("findings")
+        self._append(self.values, hdr)
+        self._append(self.findings, list(FINDING_COLUMNS))
+
+    @staticmethod
+    def _append(sheet: Any, row: Sequence[Any]) -> None:
+        sheet.append([safe_csv.neutralize(v) for v in row])  # text like =HYPERLINK(…) stays text
+
+    def add(self, row: ExportRow) -> None:
+        self._append(self.values, [*row.meta(), *(row.values.get(k) for k in self.keys)])  # None → an empty cell
+        for f in row.findings:
+            self._append(self.findings, _finding_cells(row.file, f, _scalar))
+
+    def close(self) -> None:
+        ks = self.wb.create_sheet("keys")
+        self._append(ks, ["key", "label", "unit", "table"])
+        for k in self.keys:
+            spec = catalog.BY_KEY[k]
+            self._append(ks, [k, spec.label, spec.unit, spec.table])
+        self.wb.save(self.fh)
+
+    def discard(self) -> None:
+        self.wb.save(io.BytesIO())  # the way openpyxl closes its sheets' writers and removes their temporary files
+
+
+def _scalar(v: Any) -> Any:
+    return v if isinstance(v, (int, float, str)) or v is None else str(v)
+
+
+class ParquetSink:
+    """values.parquet: keys as column names (labels in each field's metadata); whole numbers stay integers,
+    blanks are null. Written a row group at a time."""
+
+    GROUP = 1024  # rows per row group
+
+    def __init__(self, fh: BinaryIO, layout: Layout) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as exc:
+            raise ConfigError("parquet 导出需要 pyarrow / the parquet export needs `pip install 'xxgk[export]'`") from exc
+        self.pa, self.keys = pa, layout.keys
+        meta_types = {"year": pa.int32(), "errors": pa.int32(), "warnings": pa.int32()}
+        fields = [pa.field(name, meta_types.get(name, pa.string()), metadata={"label": META_LABELS[name]})
+                  for name in META]
+        self.integral = [not catalog.BY_KEY[k].decimal and k not in layout.fractional for k in self.keys]
+        fields += [pa.field(k, pa.int64() if whole else pa.float64(),
+                            metadata={"label": catalog.BY_KEY[k].label, "unit": catalog.BY_KEY[k].unit})
+                   for k, whole in zip(self.keys, self.integral, strict=True)]
+        self.schema = pa.schema(fields)
+        self.writer = pq.ParquetWriter(fh, self.schema)
+        self.rows: list[list[Any]] = []
+        self.written = False
+
+    def add(self, row: ExportRow) -> None:
+        values = row.values
+        self.rows.append([*row.meta_values(), *(None if (v := values.get(k)) is None else int(v) if whole else float(v)
+                                         for k, whole in zip(self.keys, self.integral, strict=True))])
+        if len(self.rows) >= self.GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        columns: list[Sequence[Any]] = list(zip(*self.rows, strict=True)) if self.rows else [[] for _ in self.schema]
+        arrays = [self.pa.array(list(col), type=field.type) for col, field in zip(columns, self.schema, strict=True)]
+        self.writer.write_table(self.pa.Table.from_arrays(arrays, schema=self.schema))
+        self.rows, self.written = [], True
+
+    def close(self) -> None:
+        if self.rows or not self.written:  # no report at all: the schema alone
+            self._flush()
+        self.writer.close()
+
+    def discard(self) -> None:
+        self.rows = []
+        self.writer.close()
+
+
+SINKS: dict[str, Callable[[BinaryIO, Layout], Sink]] = {
+    "jsonl": JsonlSink, "csv": CsvSink, "xlsx": XlsxSink, "parquet": ParquetSink, "findings": FindingsSink}
+
+
+def render(kind: str, rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
+    """One export as bytes (``kind`` ∈ jsonl, csv, xlsx, parquet, findings)."""
+    if kind not in SINKS:
+        raise ConfigError(f"未知的导出格式 / unknown export {kind!r}: {', '.join(FORMATS)}")
+    buf = io.BytesIO()
+    sink = SINKS[kind](buf, Layout.of_rows(rows, labels=labels))
+    for r in rows:
+        sink.add(r)
+    sink.close()
+    return buf.getvalue()
+
+
 def results_jsonl(rows: Iterable[ExportRow]) -> bytes:
     return "".join(r.result_json.strip() + "\n" for r in rows).encode("utf-8")
 
 
 def values_csv_text(rows: Sequence[ExportRow], *, labels: bool = False) -> str:
-    """The values as CSV text, one row per report (what ``xxgk extract --format csv`` prints)."""
-    keys = columns(rows)
-    buf = io.StringIO()
-    w = safe_csv.writer(buf, lineterminator="\n")
-    w.writerow(headers(keys, labels))
+    """The values as CSV text, one row per report (what ``xxgk extract --format csv`` prints: no BOM)."""
+    buf = io.BytesIO()
+    sink = CsvSink(buf, Layout.of_rows(rows, labels=labels), bom=False)
     for r in rows:
-        w.writerow([*r.meta(), *(_cell(r.values.get(k)) for k in keys)])
-    return buf.getvalue()
+        sink.add(r)
+    sink.close()
+    return buf.getvalue().decode("utf-8")
 
 
 def values_csv(rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
-    """values.csv: :func:`values_csv_text` for Excel."""
-    return _excel_csv(values_csv_text(rows, labels=labels))
+    return render("csv", rows, labels=labels)
 
 
 def findings_csv(rows: Sequence[ExportRow]) -> bytes:
-    buf = io.StringIO()
-    w = safe_csv.writer(buf, lineterminator="\n")
-    w.writerow(FINDING_COLUMNS)
-    for r in rows:
-        for f in r.findings:
-            w.writerow([r.file, f.get("rule", ""), f.get("category", ""), f.get("severity", ""),
-                        ";".join(f.get("keys") or []), _cell(f.get("expected")), _cell(f.get("actual")),
-                        f.get("message", "")])
-    return _excel_csv(buf.getvalue())
+    return render("findings", rows)
+
+
+def values_xlsx(rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
+    return render("xlsx", rows, labels=labels)
+
+
+def values_parquet(rows: Sequence[ExportRow]) -> bytes:
+    return render("parquet", rows)
 
 
 def failed_csv(failures: Sequence[tuple[str, str]]) -> bytes:
@@ -204,143 +439,109 @@ def failed_csv(failures: Sequence[tuple[str, str]]) -> bytes:
     return _excel_csv(buf.getvalue())
 
 
-def values_xlsx(rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
-    try:
-        from openpyxl import Workbook
-        from openpyxl.utils import get_column_letter
-    except ImportError as exc:
-        raise ConfigError("xlsx 导出需要 openpyxl / the xlsx export needs `pip install 'xxgk[export]'`") from exc
-    keys = columns(rows)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("values")
-    ws.freeze_panes = "B2"
-    hdr = headers(keys, labels)
-    for i, h in enumerate(hdr, 1):
-        ws.column_dimensions[get_column_letter(i)].width = 28 if i <= 3 else 12
-    def append(sheet: Any, row: Sequence[Any]) -> None:
-        sheet.append([safe_csv.neutralize(v) for v in row])  # text like =HYPERLINK(…) stays text
-
-    append(ws, hdr)
-    for r in rows:
-        append(ws, [*r.meta(), *(r.values.get(k) for k in keys)])  # None → an empty cell
-    fs = wb.create_sheet("findings")
-    append(fs, list(FINDING_COLUMNS))
-    for r in rows:
-        for f in r.findings:
-            append(fs, [r.file, f.get("rule", ""), f.get("category", ""), f.get("severity", ""),
-                        ";".join(f.get("keys") or []), _scalar(f.get("expected")), _scalar(f.get("actual")),
-                        f.get("message", "")])
-    ks = wb.create_sheet("keys")
-    append(ks, ["key", "label", "unit", "table"])
-    for k in keys:
-        spec = catalog.BY_KEY[k]
-        append(ks, [k, spec.label, spec.unit, spec.table])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _scalar(v: Any) -> Any:
-    return v if isinstance(v, (int, float, str)) or v is None else str(v)
-
-
-def values_parquet(rows: Sequence[ExportRow]) -> bytes:
-    """Keys as column names (labels in each field's metadata); integers stay integers, blanks are null."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as exc:
-        raise ConfigError("parquet 导出需要 pyarrow / the parquet export needs `pip install 'xxgk[export]'`") from exc
-    keys = columns(rows)
-    arrays: list[Any] = []
-    fields: list[Any] = []
-    meta_types = {"year": pa.int32(), "errors": pa.int32(), "warnings": pa.int32()}
-    meta_values: dict[str, list[Any]] = {name: [] for name in META}
-    for r in rows:
-        sev = [f.get("severity") for f in r.findings]
-        for name, v in zip(META, (r.file, r.sha256, r.agency, r.year, r.template, r.extractor,
-                                  sev.count("error"), sev.count("warning"))):
-            meta_values[name].append(v)
-    for name in META:
-        typ = meta_types.get(name, pa.string())
-        fields.append(pa.field(name, typ, metadata={"label": META_LABELS[name]}))
-        arrays.append(pa.array(meta_values[name], type=typ))
-    for k in keys:
-        spec = catalog.BY_KEY[k]
-        vals = [r.values.get(k) for r in rows]
-        integral = not spec.decimal and all(v is None or float(v).is_integer() for v in vals)
-        typ = pa.int64() if integral else pa.float64()
-        vals = [None if v is None else (int(v) if integral else float(v)) for v in vals]
-        fields.append(pa.field(k, typ, metadata={"label": spec.label, "unit": spec.unit}))
-        arrays.append(pa.array(vals, type=typ))
-    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
-    buf = io.BytesIO()
-    pq.write_table(table, buf)
-    return buf.getvalue()
-
-
-def render(kind: str, rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
-    """One export as bytes (``kind`` ∈ jsonl, csv, xlsx, parquet, findings)."""
-    if kind == "jsonl":
-        return results_jsonl(rows)
-    if kind == "csv":
-        return values_csv(rows, labels=labels)
-    if kind == "xlsx":
-        return values_xlsx(rows, labels=labels)
-    if kind == "parquet":
-        return values_parquet(rows)
-    if kind == "findings":
-        return findings_csv(rows)
-    raise ConfigError(f"未知的导出格式 / unknown export {kind!r}: {', '.join(FORMATS)}")
-
-
 def _excel_csv(text: str) -> bytes:
     """CSV bytes with a UTF-8 BOM, so that Excel opens the Chinese text as UTF-8."""
     return ("\ufeff" + text).encode("utf-8")
 
 
-def write_exports(rows: Sequence[ExportRow], out_dir: str | Path, *, labels: bool = False,
-                  failures: Sequence[tuple[str, str]] = (), kinds: Sequence[str] = FORMATS,
-                  extra_csv: Mapping[str, str] | None = None, results: Iterable[str] | None = None) -> dict[str, Path]:
-    """Write every export into ``out_dir`` (created); returns kind → path. Written whole, then renamed.
+class ExportWriter:
+    """Every export of a folder written in one pass over the rows, each row dropped once written (a job of
+    any size in flat memory); each file written as ``.part`` and renamed when whole, by :meth:`close`.
+    ``extra_csv`` adds CSV exports made elsewhere: kind → CSV text, written as ``<kind>.csv`` for Excel."""
 
-    ``extra_csv`` adds CSV exports made elsewhere: kind → CSV text, written as ``<kind>.csv`` for Excel
-    like the others. ``results``: the lines of results.jsonl (the rows' results' JSON text, read as it is
-    written) for rows read without their text.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    names = dict(FILE_NAMES)
-    payloads: dict[str, Callable[[], bytes]] = {k: partial(render, k, rows, labels=labels) for k in kinds}
-    payloads["failed"] = partial(failed_csv, failures)
-    for kind, text in (extra_csv or {}).items():
-        names[kind] = f"{kind}.csv"
-        payloads[kind] = partial(_excel_csv, text)
-    for kind, make in payloads.items():
-        path = out / names[kind]
-        tmp = path.with_name(path.name + ".part")
-        if kind == "jsonl":  # the largest export: line by line, never one big string
-            with tmp.open("wb") as fh:
-                for text in (r.result_json for r in rows) if results is None else results:
-                    fh.write(text.strip().encode("utf-8") + b"\n")
-        else:
-            tmp.write_bytes(make())
-        tmp.replace(path)
-        paths[kind] = path
-    return paths
+    def __init__(self, out_dir: str | Path, layout: Layout, *, kinds: Sequence[str] = FORMATS) -> None:
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._open: list[tuple[str, Path, BinaryIO, Sink]] = []
+        try:
+            for kind in kinds:
+                if kind not in SINKS:
+                    raise ConfigError(f"未知的导出格式 / unknown export {kind!r}: {', '.join(FORMATS)}")
+                path = self.out / FILE_NAMES[kind]
+                fh = path.with_name(path.name + ".part").open("wb")
+                try:
+                    self._open.append((kind, path, fh, SINKS[kind](fh, layout)))
+                except BaseException:
+                    fh.close()
+                    raise
+        except BaseException:
+            self._abandon()
+            raise
+
+    def add(self, row: ExportRow) -> None:
+        for _, _, _, sink in self._open:
+            sink.add(row)
+
+    def close(self, *, failures: Sequence[tuple[str, str]] = (),
+              extra_csv: Mapping[str, str] | None = None) -> dict[str, Path]:
+        """Finish every export and write failed.csv and the extra CSVs; kind → path."""
+        paths: dict[str, Path] = {}
+        try:
+            for kind, path, fh, sink in self._open:
+                sink.close()
+                fh.close()
+                path.with_name(path.name + ".part").replace(path)
+                paths[kind] = path
+        except BaseException:
+            self._abandon()
+            raise
+        self._open = []
+        small = {"failed": (FILE_NAMES["failed"], failed_csv(failures))}
+        small.update({kind: (f"{kind}.csv", _excel_csv(text)) for kind, text in (extra_csv or {}).items()})
+        for kind, (name, body) in small.items():
+            path = self.out / name
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(body)
+            tmp.replace(path)
+            paths[kind] = path
+        return paths
+
+    def _abandon(self) -> None:
+        for _, path, fh, sink in self._open:
+            try:
+                sink.discard()
+            except Exception:  # already failing: the first error is the one raised
+                log.debug("export: discarding %s failed", path.name, exc_info=True)
+            finally:
+                fh.close()
+                path.with_name(path.name + ".part").unlink(missing_ok=True)
+        self._open = []
+
+
+def write_exports(rows: Iterable[ExportRow], out_dir: str | Path, *, layout: Layout | None = None,
+                  labels: bool = False, failures: Sequence[tuple[str, str]] = (), kinds: Sequence[str] = FORMATS,
+                  extra_csv: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Write every export into ``out_dir`` (created) in one pass over ``rows``; returns kind → path.
+    Without ``layout``, ``rows`` must be a sequence (its layout is read from it first)."""
+    if layout is None:
+        rows = list(rows)
+        layout = Layout.of_rows(rows, labels=labels)
+    writer = ExportWriter(out_dir, layout, kinds=kinds)
+    try:
+        for r in rows:
+            writer.add(r)
+    except BaseException:
+        writer._abandon()
+        raise
+    return writer.close(failures=failures, extra_csv=extra_csv)
 
 
 __all__ = [
     "FILE_NAMES",
     "FORMATS",
     "MEDIA_TYPES",
+    "SINKS",
     "ExportRow",
+    "ExportWriter",
+    "Layout",
+    "LayoutGatherer",
+    "Sink",
     "columns",
     "export_rows",
     "failed_csv",
     "findings_csv",
     "headers",
+    "iter_rows",
     "render",
     "results_jsonl",
     "values_csv",

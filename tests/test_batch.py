@@ -23,8 +23,8 @@ requirements.package("sqlalchemy", "store", module_level=True)
 
 from extractor import extract
 from extractor._errors import InputError
-from extractor.batch import inputs_from_bytes, iter_inputs, job_key
-from extractor.exports import ExportRow, columns, headers, values_csv
+from extractor.batch import inputs_from_bytes, iter_inputs, job_key, job_layout, job_reports, summarize
+from extractor.exports import ExportRow, Layout, columns, export_rows, headers, values_csv
 from extractor.store import open_store
 from schemas import catalog
 from tests import hostile_files as H
@@ -90,6 +90,12 @@ def test_batch_over_a_mixed_folder_extracts_each_report_once_and_lists_bad_files
         dups = {it.file_name: it.error for it in items if it.status == "skipped"}
         assert dups == {"reports/sub/copy-of-seed.txt": "重复文件 / duplicate of reports/2017-old-template-report.txt",
                         "reports/more.zip!dup.docx": "重复文件 / duplicate of reports/gen2019-s12-docx.docx"}
+        # the exports' columns come from the stored values alone, the same as from the rows held at once
+        held, _ = export_rows(job_reports(store, job.id))
+        assert job_layout(store, job.id) == Layout.of_rows(held) and len(held) == 8
+        summary = summarize(store, job.id)
+        assert summary.reports == 8 and summary.findings_by_rule == dict(
+            Counter(f["rule"] for r in held for f in r.findings).most_common())
     finally:
         store.close()
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from extractor.pool import Outcome, ProcessPool, Task
+from extractor.pool import STARTUP_LIMIT, Outcome, ProcessPool, Task
 
 
 def _length(task: Task) -> Outcome:
@@ -89,3 +89,21 @@ def test_a_task_too_big_to_wait_in_a_pipe_goes_only_to_a_free_worker() -> None:
         while pool.busy:
             got.update((o.task_id, o.result_json) for o, _ in pool.poll(0.5))
     assert got == {0: "1", 2: "2"}
+
+
+@pytest.mark.slow
+def test_a_warm_worker_given_a_hanging_task_later_times_out_on_the_task_budget_not_the_start_up_one() -> None:
+    """Only a fresh worker says when it starts its first task (its start-up may be slow); a worker that has
+    answered starts its next task the moment it is sent, so the task's own budget counts from then."""
+    with ProcessPool(1, timeout=2, fn=_behave) as pool:
+        pool.submit(Task(0, "ok", b"first"))
+        first: list[Outcome] = []
+        while not first:
+            first = [o for o, _ in pool.poll(0.5)]
+        pool.submit(Task(1, "hang", b""))
+        later: list[Outcome] = []
+        while not later:
+            later = [o for o, _ in pool.poll(0.5)]
+    assert first[0].result_json == "first"
+    assert later[0].kind == "timeout" and "2 s" in later[0].error
+    assert later[0].seconds < STARTUP_LIMIT / 4  # the 2 s budget, not the fresh worker's start-up allowance

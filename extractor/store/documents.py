@@ -224,12 +224,6 @@ class DocumentsMixin(StoreBase):
                 raise NotFoundError(f"no extraction {extraction_id}")
             return _extraction_row(*got)
 
-    def result_texts(self, extraction_ids: Sequence[int]) -> dict[int, str]:
-        """The stored result (its JSON text as stored) of each extraction, in one query: results.jsonl."""
-        E = m.ExtractionVersion
-        with self._ro() as s:
-            return dict(s.execute(select(E.id, cast(E.result, Text)).where(E.id.in_(list(extraction_ids)))).all())
-
     def latest_extraction(self, doc_id: int) -> ExtractionRow | None:
         E = m.ExtractionVersion
         with self._ro() as s:
@@ -248,6 +242,17 @@ class DocumentsMixin(StoreBase):
              .order_by(E.document_id))
         with self._ro() as s:
             return {r.document_id: _extraction_row(r, rj) for r, rj in s.execute(q)}
+
+    def latest_values(self, doc_ids: Sequence[int]) -> dict[int, tuple[str | None, dict[str, Number | None]]]:
+        """The template and values of each document's latest extraction, without its result: the columns an
+        export of many reports needs before its first row."""
+        E = m.ExtractionVersion
+        sub = (select(E.document_id, func.max(E.version).label("v")).where(E.document_id.in_(list(doc_ids)))
+               .group_by(E.document_id).subquery())
+        q = select(E.document_id, E.template, E.values).join(
+            sub, and_(E.document_id == sub.c.document_id, E.version == sub.c.v))
+        with self._ro() as s:
+            return {doc_id: (template, dict(values or {})) for doc_id, template, values in s.execute(q)}
 
     def extractions(self, doc_id: int) -> list[ExtractionRow]:
         """Every version of a document, oldest first."""
