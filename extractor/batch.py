@@ -57,7 +57,7 @@ HEARTBEAT_SECONDS = 10.0
 DROPPED_WAIT = 60.0  # seconds a running batch waits for its database to come back (a PostgreSQL restart)
 STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long belongs to a dead worker
 MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
-REPORTS_READ = 256  # stored results read from the store at a time for the summary and the exports
+REPORTS_READ = 64  # stored results read from the store at a time for the summary and the exports
 SAVE_EVERY, SAVE_MAX = 0.25, 64  # the parent saves its workers' answers this often (seconds), or this many at once
 CLAIM_AHEAD = 0.5  # seconds of the workers' recent pace a job's runner claims ahead of them, in one transaction
 MAX_CLAIM = 64  # items claimed ahead at most

@@ -341,7 +341,7 @@ class ParquetSink:
     """values.parquet: keys as column names (labels in each field's metadata); whole numbers stay integers,
     blanks are null. Written a row group at a time."""
 
-    GROUP = 1024  # rows per row group
+    GROUP = 256  # rows per row group (a group of values is held as Python objects until written)
 
     def __init__(self, fh: BinaryIO, layout: Layout) -> None:
         try:

@@ -214,7 +214,7 @@ def similar_in_store(store: Store, doc_ids: Collection[int] | None = None,
     found = find_alike([sketches[r.document_id] for r in kept], [agency_key(r.agency) for r in kept], threshold,
                        queries)
     involved = sorted({i for i, j, _ in found.pairs} | {j for _, j, _ in found.pairs})
-    results = dict(zip(involved, store_results(store, [kept[i] for i in involved], values=False)))
+    results = dict(zip(involved, store_results(store, [kept[i] for i in involved], metadata_only=True)))
     return [SimilarPair(results[i], results[j], score) for i, j, score in found.pairs]
 
 

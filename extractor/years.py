@@ -179,12 +179,13 @@ def check_years(results: Iterable[Result]) -> YearsReport:
 
 
 def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evidence: bool = False,
-                  values: bool = True) -> list[Result]:
+                  metadata_only: bool = False) -> list[Result]:
     """The latest result of each document in the store (all, or ``rows``) with the reviewers' edits applied.
 
     Without ``evidence`` only what the cross-year rules read is built (metadata, the narrative's sketch and
-    the current values, a non-number being blank to them), not each stored Result: twice as fast. Without
-    ``values``, metadata and sketches only (all that the search for copies needs).
+    the current values, a non-number being blank to them), not each stored Result: twice as fast. With
+    ``metadata_only``, the file and its metadata alone (a report that pairs with none, a side of a pair of
+    copies): nothing per report beyond what names it.
     """
     every = rows is None
     rows = list(store.list_reports() if rows is None else rows)
@@ -192,8 +193,8 @@ def store_results(store: Store, rows: Iterable[ReportRow] | None = None, *, evid
         return [store.get_extraction(r.extraction_id).result.with_values(store.current_values(r.document_id))
                 for r in rows]
     ids = None if every else [r.document_id for r in rows]
-    current = store.current_values_many(ids) if values else {}
-    sketches = store.text_sketches(ids)
+    current = store.current_values_many(ids) if not metadata_only else {}
+    sketches = store.text_sketches(ids) if not metadata_only else {}
     out = []
     for r in rows:
         numbers = {k: Value(key=k, value=v, status="number" if v is not None else "blank", raw="" if v is None else str(v))
@@ -223,7 +224,7 @@ def check_store(store: Store, doc_ids: Collection[int] | None = None) -> YearsRe
     several = {k for k, ys in years.items() if any(y + 1 in ys for y in ys)}
     paired = [r for r in rows if agency_key(r.agency) in several]
     alone = [r for r in rows if agency_key(r.agency) not in several]
-    checked = check_years([*store_results(store, paired), *store_results(store, alone, values=False)])
+    checked = check_years([*store_results(store, paired), *store_results(store, alone, metadata_only=True)])
     if doc_ids is None:
         return checked
     shas = {r.sha256 for r in mine}
