@@ -11,7 +11,11 @@ seconds per report splitting its digits, which would measure that one layout rat
 (add it with ``--layouts``). Generating the files is not timed.
 
 Measured: wall time of the whole command (start-up, storing the files, extraction, exports) and of
-the extraction phase alone (the figure the command prints), reports per second for both, and peak
+the extraction phase alone (the figure the command prints), reports per second for both, beside two
+comparators run right after it on the same files and workers: a plain ``multiprocessing.Pool`` calling
+``extract()``, and the same Pool with its workers set up as the batch's are (the extractor imported, then
+frozen out of the garbage collector's sight), so that what the batch adds is seen apart from what its
+workers' set-up saves; and peak
 memory: the largest sum of resident memory over the command's process tree (parent, forkserver and
 workers), sampled every 0.1 s from /proc, and the largest single process.
 """
@@ -81,16 +85,28 @@ def _extract_one(path: str) -> bool:
     return True
 
 
-def plain_pool(src: Path, workers: int) -> dict:
-    """The comparator: a multiprocessing Pool calling ``extract()`` on the same files, timed from its start."""
+def _frozen_worker() -> None:
+    """The second comparator's worker set-up, the batch's own: the extractor imported, then frozen out of the
+    garbage collector's sight (``gc.freeze``), so that a full collection walks one file's garbage only."""
+    import gc
+
+    import extractor.api  # noqa: F401 - imported before the freeze
+
+    gc.freeze()
+
+
+def plain_pool(src: Path, workers: int, frozen: bool = False) -> dict:
+    """The comparator: a multiprocessing Pool calling ``extract()`` on the same files, timed from its start
+    (``frozen``: its workers set up as the batch's are, see :func:`_frozen_worker`)."""
     import multiprocessing as mp
 
     files = sorted(str(p) for p in src.iterdir() if p.suffix != ".json" and not p.name.endswith(".jsonl"))
     t0 = time.perf_counter()
-    with mp.get_context("forkserver").Pool(workers) as pool:
+    with mp.get_context("forkserver").Pool(workers, initializer=_frozen_worker if frozen else None) as pool:
         done = sum(pool.imap_unordered(_extract_one, files, chunksize=1))
     wall = time.perf_counter() - t0
-    return {"pool_done": done, "pool_seconds": round(wall, 1), "pool_reports_per_second": round(done / wall, 2)}
+    key = "frozen_pool" if frozen else "pool"
+    return {f"{key}_done": done, f"{key}_seconds": round(wall, 1), f"{key}_reports_per_second": round(done / wall, 2)}
 
 
 @contextmanager
@@ -177,25 +193,30 @@ def run(n: int, seed: int, layouts: tuple[str, ...], workers: int, work: Path, s
     t0 = time.perf_counter()
     cases = generate_dataset(src, n, seed, layouts=layouts)
     generated = time.perf_counter() - t0
-    batches, pools = [], []
+    batches, pools, frozen = [], [], []
     for _ in range(repeat):
         with database(server, work) as db:
             batches.append(batch_once(src, workers, work, db))
         pools.append(plain_pool(src, workers))
+        frozen.append(plain_pool(src, workers, frozen=True))
     best = min(batches, key=lambda b: b["extraction_seconds"])
     pool = min(pools, key=lambda p: p["pool_seconds"])
+    frozen_pool = min(frozen, key=lambda p: p["frozen_pool_seconds"])
+    rounds = list(zip(batches, pools, frozen, strict=True))
     return {
         "reports": n, "layouts": list(layouts), "workers": workers, "repeat": repeat,
         "database": "postgresql" if server else "sqlite", "generate_seconds": round(generated, 1),
         "templates": sorted({c["template"] for c in cases}), "cpu_count": os.cpu_count(),
         "rounds": [{"batch_extraction_seconds": b["extraction_seconds"], "batch_wall_seconds": b["wall_seconds"],
-                    "pool_seconds": p["pool_seconds"]} for b, p in zip(batches, pools, strict=True)],
-        # each round's batch against the Pool run right after it (the machine's speed drifts between rounds)
+                    "pool_seconds": p["pool_seconds"], "frozen_pool_seconds": f["frozen_pool_seconds"]}
+                   for b, p, f in rounds],
+        # each round's batch against the Pools run right after it (the machine's speed drifts between rounds)
         "median_ratio_extraction": round(statistics.median(
-            p["pool_seconds"] / b["extraction_seconds"] for b, p in zip(batches, pools, strict=True)), 3),
-        "median_ratio_wall": round(statistics.median(
-            p["pool_seconds"] / b["wall_seconds"] for b, p in zip(batches, pools, strict=True)), 3),
-    } | best | pool
+            p["pool_seconds"] / b["extraction_seconds"] for b, p, _ in rounds), 3),
+        "median_ratio_wall": round(statistics.median(p["pool_seconds"] / b["wall_seconds"] for b, p, _ in rounds), 3),
+        "median_ratio_extraction_frozen": round(statistics.median(
+            f["frozen_pool_seconds"] / b["extraction_seconds"] for b, _, f in rounds), 3),
+    } | best | pool | frozen_pool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,11 +252,16 @@ def main(argv: list[str] | None = None) -> int:
               f"(extract() on the same files, same workers, nothing stored): whole command at "
               f"{res['reports_per_second_wall'] / res['pool_reports_per_second']:.2f}×, extraction at "
               f"{res['reports_per_second_extraction'] / res['pool_reports_per_second']:.2f}×")
+        print(f"  frozen Pool     {res['frozen_pool_seconds']:7.1f} s   {res['frozen_pool_reports_per_second']:6.2f} "
+              f"reports/s (its workers set up as the batch's: the extractor frozen out of the GC): extraction at "
+              f"{res['reports_per_second_extraction'] / res['frozen_pool_reports_per_second']:.2f}×")
         if res["repeat"] > 1:
-            print("  rounds (batch extraction / whole / Pool, s): " + ", ".join(
-                f"{r['batch_extraction_seconds']} / {r['batch_wall_seconds']} / {r['pool_seconds']}" for r in res["rounds"]))
+            print("  rounds (batch extraction / whole / Pool / frozen Pool, s): " + ", ".join(
+                f"{r['batch_extraction_seconds']} / {r['batch_wall_seconds']} / {r['pool_seconds']} / "
+                f"{r['frozen_pool_seconds']}" for r in res["rounds"]))
             print(f"  median of the rounds' ratios: extraction at {res['median_ratio_extraction']:.2f}×, whole command "
-                  f"at {res['median_ratio_wall']:.2f}× the Pool")
+                  f"at {res['median_ratio_wall']:.2f}× the Pool; extraction at "
+                  f"{res['median_ratio_extraction_frozen']:.2f}× the frozen Pool")
         print(f"  failed {res['failed']}, duplicates {res['duplicates']}, exit code {res['exit_code']}; "
               f"1-min load average {res['load_average_before']} before, {res['load_average_after']} after")
     return 0 if res["exit_code"] in (0, 1) else 1
