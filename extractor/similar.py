@@ -199,23 +199,20 @@ def similar_in_store(store: Store, doc_ids: Collection[int] | None = None,
     """Alike reports in the store (reviewers' edits do not matter here: the narrative is as read); with
     ``doc_ids``, only the pairs with at least one of those documents (a batch against the rest).
 
-    The database hands over the sketches and metadata only; results are built for the pairs found.
+    The database hands over the sketches and agencies only, laid end to end in arrays as they come; the
+    reports are read for the pairs found.
     """
-    rows = store.list_reports()
-    sketches = store.text_sketches()
-    seen: set[str] = set()
-    kept = []
-    for r in rows:
-        if not sketches.get(r.document_id) or (r.sha256 and r.sha256 in seen):
-            continue
-        seen.add(r.sha256)
-        kept.append(r)
-    queries = None if doc_ids is None else [i for i, r in enumerate(kept) if r.document_id in doc_ids]
-    found = find_alike([sketches[r.document_id] for r in kept], [agency_key(r.agency) for r in kept], threshold,
-                       queries)
-    involved = sorted({i for i, j, _ in found.pairs} | {j for _, j, _ in found.pairs})
-    results = dict(zip(involved, store_results(store, [kept[i] for i in involved], metadata_only=True)))
-    return [SimilarPair(results[i], results[j], score) for i, j, score in found.pairs]
+    import numpy as np
+
+    got = store.sketch_arrays()
+    ids = got.document_ids
+    queries = None if doc_ids is None else [i for i, d in enumerate(ids) if d in doc_ids]
+    found = find_alike_flat(np.frombuffer(got.flat, dtype=np.int64), np.frombuffer(got.lengths, dtype=np.int64),
+                            [agency_key(a) for a in got.agencies], threshold, queries)
+    involved = sorted({ids[i] for i, j, _ in found.pairs} | {ids[j] for _, j, _ in found.pairs})
+    rows = store.list_reports(document_ids=involved) if involved else []
+    results = dict(zip([r.document_id for r in rows], store_results(store, rows, metadata_only=True), strict=True))
+    return [SimilarPair(results[ids[i]], results[ids[j]], score) for i, j, score in found.pairs]
 
 
 def _side(r: Result) -> dict[str, Any]:

@@ -691,3 +691,23 @@ def test_text_sketches_come_back_exactly_from_the_databases_json(store: Store) -
     store.save_extraction(bare.id, make_result({K_TOTAL: 2}))
     assert store.text_sketches() == {doc.id: sketch, bare.id: []}
     assert store.text_sketches([bare.id]) == {bare.id: []}
+
+
+
+def test_sketch_arrays_lay_every_sketch_end_to_end_newest_first_leaving_out_none_and_damaged(store: Store) -> None:
+    from schemas.results import DocumentInfo
+
+    def sketched(data: bytes, sketch: list, agency: str) -> int:
+        doc = store.add_document(data, data.decode() + ".pdf")
+        result = make_result({K_TOTAL: 1})
+        store.save_extraction(doc.id, result.model_copy(update={
+            "document": DocumentInfo(text_sketch=sketch), "meta": result.meta.model_copy(update={"agency": agency})}))
+        return doc.id
+
+    first = sketched(b"one", [30, 10, 2**63 - 1], "甲局")
+    sketched(b"none", [], "乙局")
+    third = sketched(b"three", [5, 6], "丙局")
+    got = store.sketch_arrays()
+    assert got.document_ids == [third, first]  # newest upload first; no sketch: left out
+    assert got.agencies == ["丙局", "甲局"]
+    assert list(got.flat) == [5, 6, 10, 30, 2**63 - 1] and list(got.lengths) == [2, 3]  # each ascending, exact

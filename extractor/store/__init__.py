@@ -52,6 +52,7 @@ from extractor.store.types import (
     ReviewRow,
     ReviewState,
     SavedAnswer,
+    SketchArrays,
     StoredResult,
 )
 
@@ -107,6 +108,7 @@ __all__ = [
     "ReviewRow",
     "ReviewState",
     "SavedAnswer",
+    "SketchArrays",
     "Store",
     "StoreError",
     "StoreUnavailableError",

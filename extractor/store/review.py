@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import Label, Select, and_, func, or_, select
@@ -142,7 +142,8 @@ class ReviewMixin(StoreBase):
     def list_reports(self, *, state: ReviewState | Sequence[ReviewState] | None = None, agency: str | None = None,
                      year: int | None = None, template: str | None = None, extractor: str | None = None,
                      search: str | None = None, order_by: str = "uploaded_at", descending: bool = True,
-                     limit: int | None = None, offset: int = 0) -> list[ReportRow]:
+                     limit: int | None = None, offset: int = 0,
+                     document_ids: Collection[int] | None = None) -> list[ReportRow]:
         """The review queue: every extracted document with its latest version and review state.
 
         ``agency`` matches exactly; ``search`` is a substring of the file name or the agency.
@@ -172,6 +173,8 @@ class ReviewMixin(StoreBase):
         q = _of_reports(q, agency=agency, year=year, template=template)
         if extractor is not None:
             q = q.where(E.extractor == extractor)
+        if document_ids is not None:
+            q = q.where(D.id.in_(list(document_ids)))
         if search:
             like = f"%{search}%"
             q = q.where(or_(D.name.ilike(like), E.agency.ilike(like)))

@@ -6,6 +6,7 @@ They can cross threads, be cached by Streamlit and be returned by FastAPI as the
 from __future__ import annotations
 
 import json
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -239,6 +240,17 @@ class StoredResult:
 
 
 _FINDINGS = TypeAdapter(list[Finding])
+
+
+@dataclass(frozen=True)
+class SketchArrays:
+    """Stored narrative sketches laid end to end (see :meth:`Store.sketch_arrays`): document ``i``'s sketch is
+    ``flat[sum(lengths[:i]) : sum(lengths[:i + 1])]``, ascending."""
+
+    document_ids: list[int]
+    agencies: list[str | None]
+    flat: array  # int64 ('q')
+    lengths: array  # int64 ('q')
 
 
 @dataclass(frozen=True)
