@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from extractor import collector
 from extractor._errors import ConfigError, EmptyInputError, InputError, NotAReportError, UnsupportedFormatError
 from extractor.detect import detect, looks_like_report
 from extractor.document import Document
@@ -128,13 +130,16 @@ def extract(source: str | os.PathLike | bytes, *, name: str = "", extractor: str
     Raises an :class:`~extractor._errors.InputError` for a file that cannot be read as a report.
     """
     t0 = time.perf_counter()
-    doc, data, name = _load(source, name)
-    if not looks_like_report(doc):
-        raise NotAReportError(name)
+    with collector.paused():  # the reading's small objects need no cycle search (extractor.collector)
+        doc, data, name = _load(source, name)
+        if not looks_like_report(doc):
+            raise NotAReportError(name)
+        meta = detect(doc)
+        info = describe(doc, data, name, meta)
     backend = get_extractor(extractor) if isinstance(extractor, str) else extractor
-    meta = detect(doc)
-    info = describe(doc, data, name, meta)
-    extraction = backend.extract(doc, template or meta.template)
-    result = check_document(doc, extraction, info, meta)
+    local = isinstance(backend, TableReader)  # a model's extraction waits on its server for seconds: not paused
+    with collector.paused() if local else nullcontext():
+        extraction = backend.extract(doc, template or meta.template)
+        result = check_document(doc, extraction, info, meta)
     result.seconds = time.perf_counter() - t0
     return result
