@@ -48,23 +48,34 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_EXTRA_MAP)
 
 
-def normalize_with_offsets(raw: str) -> tuple[str, Sequence[int]]:
-    """Normalize ``raw`` and return, for each output character, the index of its raw character.
+class _CharMap(dict[int, str]):
+    """Each code point → its normalized text (:func:`normalize_char`; a carriage return → nothing), filled the
+    first time it is met: ``str.translate``'s table, so a whole string is mapped in C."""
 
-    Most text is already in normal form: checked in C for the whole string, it maps one to one and
-    skips the character loop (a character of an NFKC-normal string is its own NFKC form)."""
-    if "\r" not in raw and unicodedata.is_normalized("NFKC", raw) and raw.translate(_EXTRA_MAP) == raw:
-        return raw, range(len(raw))
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        norm = "" if ch == "\r" else normalize_char(ch)
+        if len(norm) != 1:
+            _IRREGULAR.add(ch)
+        self[code] = norm
+        return norm
+
+
+_IRREGULAR: set[str] = set()  # characters met so far whose normalized text is not one character
+_CHARS = _CharMap()
+
+
+def normalize_with_offsets(raw: str) -> tuple[str, Sequence[int]]:
+    """Normalize ``raw`` character by character and return, for each output character, the index of its raw
+    character. Almost every character becomes one character (full-width forms become half-width ones):
+    the string is then mapped in one ``translate`` and the offsets are the identity."""
+    mapped = raw.translate(_CHARS)
+    if _IRREGULAR.isdisjoint(raw):
+        return mapped, range(len(raw))
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(raw):
-        if ch.isascii():
-            if ch == "\r":
-                continue
-            out.append(ch)
-            offsets.append(i)
-            continue
-        norm = normalize_char(ch)
+        norm = _CHARS[ord(ch)]
         out.append(norm)
         offsets.extend([i] * len(norm))
     return "".join(out), offsets
