@@ -401,10 +401,6 @@ def render(kind: str, rows: Sequence[ExportRow], *, labels: bool = False) -> byt
     return buf.getvalue()
 
 
-def results_jsonl(rows: Iterable[ExportRow]) -> bytes:
-    return "".join(r.result_json.strip() + "\n" for r in rows).encode("utf-8")
-
-
 def values_csv_text(rows: Sequence[ExportRow], *, labels: bool = False) -> str:
     """The values as CSV text, one row per report (what ``xxgk extract --format csv`` prints: no BOM)."""
     buf = io.BytesIO()
@@ -419,16 +415,8 @@ def values_csv(rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
     return render("csv", rows, labels=labels)
 
 
-def findings_csv(rows: Sequence[ExportRow]) -> bytes:
-    return render("findings", rows)
-
-
 def values_xlsx(rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
     return render("xlsx", rows, labels=labels)
-
-
-def values_parquet(rows: Sequence[ExportRow]) -> bytes:
-    return render("parquet", rows)
 
 
 def failed_csv(failures: Sequence[tuple[str, str]]) -> bytes:
@@ -539,14 +527,11 @@ __all__ = [
     "columns",
     "export_rows",
     "failed_csv",
-    "findings_csv",
     "headers",
     "iter_rows",
     "render",
-    "results_jsonl",
     "values_csv",
     "values_csv_text",
-    "values_parquet",
     "values_xlsx",
     "write_exports",
 ]

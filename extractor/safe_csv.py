@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import Any, Protocol
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class TextSink(Protocol):
+    """Where CSV text goes: a text file, a StringIO, or anything with ``write``."""
+
+    def write(self, text: str, /) -> Any: ...
 
 
 def neutralize(value: Any) -> Any:
@@ -25,7 +31,7 @@ def neutralize(value: Any) -> Any:
 class SafeWriter:
     """``csv.writer`` whose every cell goes through :func:`neutralize`."""
 
-    def __init__(self, fh: IO[str], **options: Any) -> None:
+    def __init__(self, fh: TextSink, **options: Any) -> None:
         self._writer = csv.writer(fh, **options)
 
     def writerow(self, row: Iterable[Any]) -> None:
@@ -36,8 +42,8 @@ class SafeWriter:
             self.writerow(row)
 
 
-def writer(fh: IO[str], **options: Any) -> SafeWriter:
+def writer(fh: TextSink, **options: Any) -> SafeWriter:
     return SafeWriter(fh, **options)
 
 
-__all__ = ["FORMULA_STARTS", "SafeWriter", "neutralize", "writer"]
+__all__ = ["FORMULA_STARTS", "SafeWriter", "TextSink", "neutralize", "writer"]
