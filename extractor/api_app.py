@@ -31,6 +31,7 @@ from extractor.batch import (
     JobRunner,
     add_inputs,
     inputs_from_bytes,
+    job_failures,
     job_layout,
     job_reports,
     summarize,
@@ -305,8 +306,8 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         name = FILE_NAMES[kind]
         headers = {"Content-Disposition": f'attachment; filename="{job_id}-{name}"', "X-Job-Status": job.status}
         if kind == "failed":
-            failures = [(it.file_name, it.error or "") for it in s.job_items(job_id) if it.status == "failed"]
-            return Response(failed_csv(failures), media_type=MEDIA_TYPES[kind], headers={**headers, "X-Skipped-Rows": "0"})
+            return Response(failed_csv(job_failures(s.job_items(job_id))), media_type=MEDIA_TYPES[kind],
+                            headers={**headers, "X-Skipped-Rows": "0"})
         # written row by row to a temporary file and sent from there: a job of any size in flat memory
         unreadable: list[tuple[str, str]] = []
         folder = tempfile.mkdtemp(prefix="xxgk-export-")

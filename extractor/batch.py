@@ -837,6 +837,11 @@ class Tally:
             self.document_ids.add(row.document_id)
 
 
+def job_failures(items: Iterable[Any]) -> list[tuple[str, str]]:
+    """(file, reason) of each failed item of a job (failed.csv)."""
+    return [(it.file_name, it.error or "") for it in items if it.status == "failed"]
+
+
 def summarize(store: Store, job_id: str, tally: Tally | None = None) -> Summary:
     """The job's numbers; ``tally``: its exported rows counted (counted here, reading them, when not given)."""
     if tally is None:
@@ -851,7 +856,7 @@ def summarize(store: Store, job_id: str, tally: Tally | None = None) -> Summary:
     return Summary(job_id=job_id, status=job.status, files=c.total, done=c.done, failed=c.failed, duplicates=dup,
                    skipped=c.skipped - dup, queued=c.queued, running=c.running, reports=tally.reports,
                    findings_by_rule=dict(sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))),
-                   failures=[(it.file_name, it.error or "") for it in items if it.status == "failed"],
+                   failures=job_failures(items),
                    ocr_pages=tally.ocr_pages, ocr_doubtful=rules.get("extract.ocr_doubtful", 0))
 
 
@@ -867,6 +872,7 @@ __all__ = [
     "inputs_from_bytes",
     "iter_inputs",
     "iter_zip",
+    "job_failures",
     "job_key",
     "job_layout",
     "job_reports",

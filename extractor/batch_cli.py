@@ -92,17 +92,17 @@ def batch(paths: tuple[Path, ...], out_dir: Path, extractor_name: str, workers: 
         seconds = time.perf_counter() - t0
         unreadable: list[tuple[str, str]] = []
         tally = Tally()
-        writer = ExportWriter(out_dir, job_layout(store, job.id, labels=labels))  # every export in one pass
-        for row in iter_rows(job_reports(store, job.id), unreadable):
-            writer.add(row)
-            tally.add(row)
-        summary = summarize(store, job.id, tally)
-        for name, reason in unreadable:
-            console.print(f"导出 / export: {name}: {reason}", markup=False, highlight=False)
-        years = check_store(store, tally.document_ids)
-        alike = similar_in_store(store, tally.document_ids)
-        written = writer.close(failures=summary.failures,
-                               extra_csv={"years": to_csv(years), "similar": similar_csv(alike)})
+        with ExportWriter(out_dir, job_layout(store, job.id, labels=labels)) as writer:  # every export in one pass
+            for row in iter_rows(job_reports(store, job.id), unreadable):
+                writer.add(row)
+                tally.add(row)
+            summary = summarize(store, job.id, tally)
+            for name, reason in unreadable:
+                console.print(f"导出 / export: {name}: {reason}", markup=False, highlight=False)
+            years = check_store(store, tally.document_ids)
+            alike = similar_in_store(store, tally.document_ids)
+            written = writer.close(failures=summary.failures,
+                                   extra_csv={"years": to_csv(years), "similar": similar_csv(alike)})
         _print_summary(console, summary, seconds, written)
         console.print(f"跨年度 / cross-year: {years.findings} finding(s) in {len(years.pairs)} pair(s) of consecutive "
                       "years, against the reports already in the database (years.csv)", highlight=False)

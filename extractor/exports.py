@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, Self
 
 from extractor import safe_csv
 from extractor._errors import ConfigError
@@ -434,7 +434,8 @@ def _excel_csv(text: str) -> bytes:
 
 class ExportWriter:
     """Every export of a folder written in one pass over the rows, each row dropped once written (a job of
-    any size in flat memory); each file written as ``.part`` and renamed when whole, by :meth:`close`.
+    any size in flat memory); each file written as ``.part`` and renamed when whole, by :meth:`close` (a
+    writer left without it, in a ``with`` block that fails, deletes its ``.part`` files).
     ``extra_csv`` adds CSV exports made elsewhere: kind → CSV text, written as ``<kind>.csv`` for Excel."""
 
     def __init__(self, out_dir: str | Path, layout: Layout, *, kinds: Sequence[str] = FORMATS) -> None:
@@ -455,6 +456,12 @@ class ExportWriter:
         except BaseException:
             self._abandon()
             raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._abandon()  # left without close (an error on the way): no half-written export stays
 
     def add(self, row: ExportRow) -> None:
         for _, _, _, sink in self._open:
@@ -504,14 +511,10 @@ def write_exports(rows: Iterable[ExportRow], out_dir: str | Path, *, layout: Lay
     if layout is None:
         rows = list(rows)
         layout = Layout.of_rows(rows, labels=labels)
-    writer = ExportWriter(out_dir, layout, kinds=kinds)
-    try:
+    with ExportWriter(out_dir, layout, kinds=kinds) as writer:
         for r in rows:
             writer.add(r)
-    except BaseException:
-        writer._abandon()
-        raise
-    return writer.close(failures=failures, extra_csv=extra_csv)
+        return writer.close(failures=failures, extra_csv=extra_csv)
 
 
 __all__ = [
