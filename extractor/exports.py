@@ -240,14 +240,8 @@ class _Utf8:
         return len(text)
 
 
-class JsonlSink:
-    """results.jsonl: each row's result JSON text, one per line, as stored."""
-
-    def __init__(self, fh: BinaryIO, layout: Layout) -> None:
-        self.fh = fh
-
-    def add(self, row: ExportRow) -> None:
-        self.fh.write(row.result_json.strip().encode("utf-8") + b"\n")
+class _WrittenAsAdded:
+    """A sink whose rows are in the file as soon as they are added: nothing to finish, nothing to release."""
 
     def close(self) -> None:
         pass
@@ -256,7 +250,17 @@ class JsonlSink:
         pass
 
 
-class CsvSink:
+class JsonlSink(_WrittenAsAdded):
+    """results.jsonl: each row's result JSON text, one per line, as stored."""
+
+    def __init__(self, fh: BinaryIO, layout: Layout) -> None:
+        self.fh = fh
+
+    def add(self, row: ExportRow) -> None:
+        self.fh.write(row.result_json.strip().encode("utf-8") + b"\n")
+
+
+class CsvSink(_WrittenAsAdded):
     """values.csv: one row per report, one column per key."""
 
     def __init__(self, fh: BinaryIO, layout: Layout, bom: bool = True) -> None:
@@ -267,14 +271,8 @@ class CsvSink:
         values = row.values
         self.out.csv.writerow([*row.meta(), *(_cell(values.get(k)) for k in self.keys)])
 
-    def close(self) -> None:
-        pass
 
-    def discard(self) -> None:
-        pass
-
-
-class FindingsSink:
+class FindingsSink(_WrittenAsAdded):
     """findings.csv: one row per finding."""
 
     def __init__(self, fh: BinaryIO, layout: Layout) -> None:
@@ -284,12 +282,6 @@ class FindingsSink:
     def add(self, row: ExportRow) -> None:
         for f in row.findings:
             self.out.csv.writerow(_finding_cells(row.file, f, _cell))
-
-    def close(self) -> None:
-        pass
-
-    def discard(self) -> None:
-        pass
 
 
 class XlsxSink:
