@@ -331,7 +331,7 @@ def add_inputs(store: Store, job_id: str | None, inputs: Iterable[Input], *, ext
 
     def settle_chunk() -> None:
         stored = store.find_documents([sha for _, _, sha in chunk])
-        latest = {} if force else store.latest_extractions([d.id for d in stored.values()]) if stored else {}
+        latest = {} if force else store.latest_heads([d.id for d in stored.values()]) if stored else {}
         missing = [(inp.data or b"", _base_name(inp.name)) for _, inp, sha in chunk if sha not in stored]
         for doc in store.add_documents(missing, who=who) if missing else []:  # one transaction for the chunk
             stored.setdefault(doc.sha256, doc)
@@ -505,7 +505,7 @@ class JobRunner:
     def _checked(self, items: list[Any]) -> None:
         """The latest extraction of the claimed items' documents, asked once for all of them (see _prepare)."""
         docs = [it.document_id for it in items if it.document_id is not None]
-        latest = self.store.latest_extractions(docs) if docs else {}
+        latest = self.store.latest_heads(docs) if docs else {}
         for it in items:
             self._latest[it.id] = latest.get(it.document_id)
 

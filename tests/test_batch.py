@@ -317,7 +317,7 @@ def test_a_rerun_over_stored_files_asks_the_store_per_chunk_not_per_file(tmp_pat
         assert [it.status for it in again] == ["skipped"] * 5 + ["queued"] * 3
         assert [it.document_id for it in again] == [it.document_id for it in first]
         assert again[0].error == "已提取过（--force 重新提取）/ already extracted (--force to redo)"
-        assert counting.calls == {"find_documents": 1, "latest_extractions": 1}  # was 2 calls per file
+        assert counting.calls == {"find_documents": 1, "latest_heads": 1}  # was 2 calls per file
 
 
 def test_a_save_whose_answer_a_dropped_connection_lost_is_not_saved_again(tmp_path: Path) -> None:

@@ -270,6 +270,11 @@ def test_extractions_are_immutable_versions(store: Store) -> None:
     id3 = store.save_extraction(other.id, make_result({K_TOTAL: 7}))
     assert {d: e.id for d, e in store.latest_extractions().items()} == {doc.id: id2, other.id: id3}
     assert {d: e.id for d, e in store.latest_extractions([other.id, bare.id]).items()} == {other.id: id3}
+    heads = store.latest_heads([doc.id, other.id, bare.id])  # who and when, no result read
+    assert set(heads) == {doc.id, other.id}
+    assert (heads[doc.id].id, heads[doc.id].version, heads[doc.id].extractor, heads[doc.id].created_by) == (
+        id2, 2, "llm", "ui:张三")
+    assert heads[doc.id].created_at == v2.created_at and heads[other.id].id == id3
 
 
 def test_a_result_for_another_file_is_refused(store: Store) -> None:

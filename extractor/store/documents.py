@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     Dialect,
     Select,
+    Subquery,
     Table,
     Text,
     TypeDecorator,
@@ -28,7 +29,15 @@ from sqlalchemy.orm import Session, defer
 from extractor.store import models as m
 from extractor.store.base import NotFoundError, StoreBase, StoreError
 from extractor.store.models import utcnow
-from extractor.store.types import DocumentRow, ExtractionRow, JobAnswer, SavedAnswer, SketchArrays, StoredResult
+from extractor.store.types import (
+    DocumentRow,
+    ExtractionHead,
+    ExtractionRow,
+    JobAnswer,
+    SavedAnswer,
+    SketchArrays,
+    StoredResult,
+)
 from schemas.results import Number, Result, Usage
 
 
@@ -235,10 +244,7 @@ class DocumentsMixin(StoreBase):
     def latest_extractions(self, doc_ids: Sequence[int] | None = None) -> dict[int, ExtractionRow]:
         """The latest version of many documents (all when ``doc_ids`` is None) in one query: for exports."""
         E = m.ExtractionVersion
-        latest = select(E.document_id, func.max(E.version).label("v")).group_by(E.document_id)
-        if doc_ids is not None:
-            latest = latest.where(E.document_id.in_(list(doc_ids)))
-        sub = latest.subquery()
+        sub = _latest_versions(doc_ids)
         q = (self._extraction_query().join(sub, and_(E.document_id == sub.c.document_id, E.version == sub.c.v))
              .order_by(E.document_id))
         with self._ro() as s:
@@ -248,12 +254,21 @@ class DocumentsMixin(StoreBase):
         """The template and values of each document's latest extraction, without its result: the columns an
         export of many reports needs before its first row."""
         E = m.ExtractionVersion
-        sub = (select(E.document_id, func.max(E.version).label("v")).where(E.document_id.in_(list(doc_ids)))
-               .group_by(E.document_id).subquery())
+        sub = _latest_versions(doc_ids)
         q = select(E.document_id, E.template, E.values).join(
             sub, and_(E.document_id == sub.c.document_id, E.version == sub.c.v))
         with self._ro() as s:
             return {doc_id: (template, dict(values or {})) for doc_id, template, values in s.execute(q)}
+
+    def latest_heads(self, doc_ids: Sequence[int]) -> dict[int, ExtractionHead]:
+        """Who made each document's latest extraction, and when, without its result or values: what a batch
+        asks of every file it stores or claims (a rerun over extracted files reads no result)."""
+        E = m.ExtractionVersion
+        sub = _latest_versions(doc_ids)
+        q = select(E.id, E.document_id, E.version, E.extractor, E.created_at, E.created_by).join(
+            sub, and_(E.document_id == sub.c.document_id, E.version == sub.c.v))
+        with self._ro() as s:
+            return {r.document_id: ExtractionHead.model_validate(r) for r in s.execute(q)}
 
     def extractions(self, doc_id: int) -> list[ExtractionRow]:
         """Every version of a document, oldest first."""
@@ -358,6 +373,15 @@ def _filled(result: Result, doc: m.Document, name: str = "") -> Result:
 
 def _other_file(sha: str, doc_id: int, doc_sha: str) -> str:
     return f"result is for {sha[:12]}…, document {doc_id} is {doc_sha[:12]}…"
+
+
+def _latest_versions(doc_ids: Sequence[int] | None) -> Subquery:
+    """(document_id, v): the latest version of each of ``doc_ids`` (of every document when None) that has one."""
+    E = m.ExtractionVersion
+    latest = select(E.document_id, func.max(E.version).label("v")).group_by(E.document_id)
+    if doc_ids is not None:
+        latest = latest.where(E.document_id.in_(list(doc_ids)))
+    return latest.subquery()
 
 
 def _extraction_row(row: m.ExtractionVersion, result_json: str) -> ExtractionRow:

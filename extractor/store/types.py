@@ -43,6 +43,17 @@ class DocumentRow(_Row):
     created: bool = False  # True when this call stored the file; False when the hash was already there
 
 
+class ExtractionHead(_Row):
+    """Who made an extraction and when, without its result or values (:meth:`Store.latest_heads`)."""
+
+    id: int
+    document_id: int
+    version: int
+    extractor: str
+    created_at: datetime
+    created_by: str
+
+
 class ExtractionRow(_Row):
     id: int
     document_id: int
