@@ -148,7 +148,7 @@ def batch_once(src: Path, workers: int, work: Path, db: str) -> dict:
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "COLUMNS": "200"})
     peak_sum = peak_one = peak_parent = peak_worker = parent_extracting = 0
-    extracting, last_check = True, 0.0
+    extracting = True
     while proc.poll() is None:
         pids = _tree(proc.pid)
         sizes = {p: _rss_kib(p) for p in pids}
@@ -156,11 +156,10 @@ def batch_once(src: Path, workers: int, work: Path, db: str) -> dict:
         peak_one = max(peak_one, max(sizes.values(), default=0))
         peak_parent = max(peak_parent, sizes.get(proc.pid, 0))
         peak_worker = max(peak_worker, max((v for p, v in sizes.items() if p != proc.pid), default=0))
-        if extracting:
-            parent_extracting = max(parent_extracting, sizes.get(proc.pid, 0))
-            if time.perf_counter() - last_check > 0.5:
-                last_check = time.perf_counter()
-                extracting = _pending(engine) != 0
+        if extracting:  # asked after every sample: the exports' first imports must not count as extracting
+            extracting = _pending(engine) != 0
+            if extracting:
+                parent_extracting = max(parent_extracting, sizes.get(proc.pid, 0))
         time.sleep(0.1)
     _out, err = proc.communicate()
     wall = time.perf_counter() - t0

@@ -87,7 +87,7 @@ def add_report(store: Store, payload: bytes, values: dict[str, int | float | Non
 def test_migrations_build_the_schema_on_a_fresh_database(db_url: str) -> None:
     s = open_store(db_url)
     try:
-        assert current_revision(s.engine) == head_revision() == "0002"
+        assert current_revision(s.engine) == head_revision() == "0003"
         assert TABLES <= set(inspect(s.engine).get_table_names())
         with s.engine.connect() as conn:  # the migrations and the ORM models describe the same schema
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
@@ -98,6 +98,39 @@ def test_migrations_build_the_schema_on_a_fresh_database(db_url: str) -> None:
         assert TABLES <= set(inspect(s.engine).get_table_names())
     finally:
         s.close()
+
+
+def _compression(store: Store, table: str, column: str) -> str:
+    """PostgreSQL's compression method for a column's new values ('' the server's default)."""
+    with store.engine.connect() as conn:
+        return conn.execute(text("SELECT attcompression FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
+                                 "AND attname = :c"), {"t": table, "c": column}).scalar() or ""
+
+
+def test_postgresql_compresses_results_with_lz4_and_reads_them_back(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite stores the text as it is")
+    with open_store(db_url) as s:
+        with s.engine.connect() as conn:
+            offered = conn.execute(text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'"))
+            if "lz4" not in (offered.scalar() or []):
+                pytest.skip("this PostgreSQL server was built without lz4")
+        for table, column in (("extractions", "result"), ("extractions", "values"), ("extractions", "findings"),
+                              ("document_files", "data")):
+            assert _compression(s, table, column) == "l", (table, column)
+        big = make_result({K_TOTAL: 41, K_OPEN: 20, K_PERSON: None}, findings=[SUM_FINDING] * 100)  # > 2 KB: TOAST
+        doc = s.add_document(b"report " * 1000, "big.txt")
+        got = s.get_extraction(s.save_extraction(doc.id, big))
+        assert got.result.findings == big.findings and got.values == {K_TOTAL: 41, K_OPEN: 20, K_PERSON: None}
+        with s.engine.connect() as conn:  # the value was stored compressed, by lz4
+            method = conn.execute(text("SELECT pg_column_compression(result) FROM extractions WHERE id = :i"),
+                                  {"i": got.id}).scalar()
+        assert method == "lz4"
+        assert s.document_bytes(doc.id) == b"report " * 1000
+        downgrade(s.engine, "0002")
+        assert _compression(s, "extractions", "result") == ""
+        upgrade(s.engine)
+        assert _compression(s, "extractions", "result") == "l"
 
 
 def test_a_database_from_a_newer_version_is_refused_clearly(db_url: str) -> None:
