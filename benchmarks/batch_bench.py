@@ -17,7 +17,9 @@ comparators run right after it on the same files and workers: a plain ``multipro
 frozen out of the garbage collector's sight), so that what the batch adds is seen apart from what its
 workers' set-up saves; and peak
 memory: the largest sum of resident memory over the command's process tree (parent, forkserver and
-workers), sampled every 0.1 s from /proc, and the largest single process.
+workers), sampled every 0.1 s from /proc, and the largest single process; and the CPU seconds spent during
+the extraction phase by the parent, by the forkserver and workers and, when the database is a PostgreSQL
+server on this machine, by the server's processes (it shares the cores), beside the Pools' workers' CPU.
 """
 
 from __future__ import annotations
@@ -73,6 +75,32 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """A process's user + system CPU seconds (with ``reaped``: its waited-for children's too), 0 when gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+    return ticks / CLOCK_TICKS
+
+
+def _server_cpu() -> float:
+    """CPU seconds of a PostgreSQL server on this machine (its processes, and the backends it has reaped)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                    total += _cpu_seconds(int(entry), reaped=True)
+            except OSError:
+                continue
+    return total
+
+
 def _extract_one(path: str) -> bool:
     """The comparator's whole job per file: read, extract, check (nothing stored)."""
     from extractor import extract
@@ -103,10 +131,25 @@ def plain_pool(src: Path, workers: int, frozen: bool = False) -> dict:
     files = sorted(str(p) for p in src.iterdir() if p.suffix != ".json" and not p.name.endswith(".jsonl"))
     t0 = time.perf_counter()
     with mp.get_context("forkserver").Pool(workers, initializer=_frozen_worker if frozen else None) as pool:
+        _note_forkserver()
         done = sum(pool.imap_unordered(_extract_one, files, chunksize=1))
-    wall = time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+        me = os.getpid()  # the Pool's workers (fresh for each Pool) before they are stopped
+        worker_cpu = sum(_cpu_seconds(p) for p in _tree(me) if p != me and p not in _FORKSERVERS)
     key = "frozen_pool" if frozen else "pool"
-    return {f"{key}_done": done, f"{key}_seconds": round(wall, 1), f"{key}_reports_per_second": round(done / wall, 2)}
+    return {f"{key}_done": done, f"{key}_seconds": round(wall, 1), f"{key}_reports_per_second": round(done / wall, 2),
+            f"{key}_cpu_seconds": round(worker_cpu, 2)}
+
+
+_FORKSERVERS: set[int] = set()  # this process's forkserver: not one of a Pool's workers
+
+
+def _note_forkserver() -> None:
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)  # private: only to leave it out of the sums
+    if pid:
+        _FORKSERVERS.add(pid)
 
 
 @contextmanager
@@ -122,8 +165,9 @@ def database(server: str | None, work: Path) -> Iterator[str]:
         yield url
 
 
-def _pending(engine) -> int | None:
-    """Items of the batch still queued or running (None before the job exists): the extraction phase's end."""
+def _counts(engine) -> tuple[int, int] | None:
+    """(items, items still queued or running) of the batch (None before the job exists): the extraction phase
+    starts when the first item is taken, and ends when none is pending."""
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -133,7 +177,7 @@ def _pending(engine) -> int | None:
                 "SELECT count(*), sum(CASE WHEN status IN ('queued', 'running') THEN 1 ELSE 0 END) FROM job_items")).one()
     except SQLAlchemyError:
         return None  # the tables are not made yet
-    return int(pending or 0) if total else None
+    return (int(total), int(pending or 0)) if total else None
 
 
 def batch_once(src: Path, workers: int, work: Path, db: str) -> dict:
@@ -143,23 +187,35 @@ def batch_once(src: Path, workers: int, work: Path, db: str) -> dict:
     cmd = [sys.executable, "-m", "extractor.cli", "batch", str(src), "--db", db,
            "--out", str(work / "out"), "--workers", str(workers)]
     engine = create_engine(db if "://" in db else f"sqlite:///{db}")
+    server_local = "://" in db and _server_cpu() > 0  # a PostgreSQL server on this machine: its CPU is counted
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "COLUMNS": "200"})
     peak_sum = peak_one = peak_parent = peak_worker = parent_extracting = 0
     extracting = True
+    cpu: dict[int, float] = {}  # the last CPU seconds seen of every process of the tree (a worker replaced keeps its)
+    began: tuple[float, float, float] | None = None  # (parent, workers, server) CPU when the first item was taken
+    ended: tuple[float, float, float] | None = None  # … when none was pending any more
     while proc.poll() is None:
         pids = _tree(proc.pid)
         sizes = {p: _rss_kib(p) for p in pids}
+        cpu.update({p: c for p in pids if (c := _cpu_seconds(p))})
         peak_sum = max(peak_sum, sum(sizes.values()))
         peak_one = max(peak_one, max(sizes.values(), default=0))
         peak_parent = max(peak_parent, sizes.get(proc.pid, 0))
         peak_worker = max(peak_worker, max((v for p, v in sizes.items() if p != proc.pid), default=0))
         if extracting:  # asked after every sample: the exports' first imports must not count as extracting
-            extracting = _pending(engine) != 0
+            counts = _counts(engine)
+            now = (cpu.get(proc.pid, 0.0), sum(c for p, c in cpu.items() if p != proc.pid),
+                   _server_cpu() if server_local else 0.0)
+            if counts and began is None and counts[1] < counts[0]:
+                began = now
+            extracting = counts is None or counts[1] != 0
             if extracting:
                 parent_extracting = max(parent_extracting, sizes.get(proc.pid, 0))
+            else:
+                ended = now
         time.sleep(0.1)
     _out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -177,6 +233,10 @@ def batch_once(src: Path, workers: int, work: Path, db: str) -> dict:
         "peak_rss_parent_mib": round(peak_parent / 1024, 1),
         "peak_rss_parent_extracting_mib": round(parent_extracting / 1024, 1),
         "peak_rss_worker_mib": round(peak_worker / 1024, 1), "load_average_before": round(load_before, 2),
+        # CPU seconds spent while extracting, by the parent, by the forkserver and workers, by a local server
+        "cpu_extracting": None if began is None or ended is None else {
+            role: round(b - a, 2) for role, a, b in zip(("parent", "workers", "server"), began, ended, strict=True)
+            if role != "server" or server_local},
         "load_average_after": round(os.getloadavg()[0], 2),
         "stderr_tail": err.strip().splitlines()[-3:] if proc.returncode not in (0, 1) else [],
     }
@@ -254,6 +314,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  frozen Pool     {res['frozen_pool_seconds']:7.1f} s   {res['frozen_pool_reports_per_second']:6.2f} "
               f"reports/s (its workers set up as the batch's: the extractor frozen out of the GC): extraction at "
               f"{res['reports_per_second_extraction'] / res['frozen_pool_reports_per_second']:.2f}×")
+        if (c := res.get("cpu_extracting")) is not None:
+            server = f" + local PostgreSQL server {c['server']:.2f}" if "server" in c else ""
+            print(f"  CPU while extracting (s): parent {c['parent']:.2f} + workers {c['workers']:.2f}{server} = "
+                  f"{sum(c.values()):.2f}; plain Pool's workers {res['pool_cpu_seconds']:.2f}, frozen Pool's "
+                  f"{res['frozen_pool_cpu_seconds']:.2f} (their start-up included)")
         if res["repeat"] > 1:
             print("  rounds (batch extraction / whole / Pool / frozen Pool, s): " + ", ".join(
                 f"{r['batch_extraction_seconds']} / {r['batch_wall_seconds']} / {r['pool_seconds']} / "
