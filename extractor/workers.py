@@ -68,7 +68,7 @@ class JobTask(Task):
     file_name: str = ""  # the item's name, kept on the result
 
 
-_stores: dict[str, Any] = {}  # this worker process's open store per URL (workers live for many files)
+_readers: dict[str, Any] = {}  # this worker process's reader of stored files per store URL (workers live for many files)
 
 
 def _extract_job_item(task: JobTask) -> Outcome:
@@ -80,9 +80,9 @@ def _extract_job_item(task: JobTask) -> Outcome:
 
     t0 = time.perf_counter()
     try:
-        if task.store_url not in _stores:
-            _stores[task.store_url] = open_store(task.store_url, migrate=False)
-        data = _stores[task.store_url].document_bytes(task.document_id)
+        if task.store_url not in _readers:
+            _readers[task.store_url] = open_store(task.store_url, migrate=False).file_reader()
+        data = _readers[task.store_url].read(task.document_id)
     except (DBAPIError, StoreError) as err:
         return Outcome(task.id, False, error=f"{type(err).__name__}: {err}", kind="store")
     got = _extracted(task, data, t0)

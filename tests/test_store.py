@@ -310,6 +310,28 @@ def test_extractions_are_immutable_versions(store: Store) -> None:
     assert heads[doc.id].created_at == v2.created_at and heads[other.id].id == id3
 
 
+def test_a_file_reader_reads_file_after_file_on_one_connection_and_outlives_a_dropped_one(store: Store) -> None:
+    files = [b"%PDF-1.7 first" + bytes(range(256)) * 40, "第二份报告".encode() * 500, b"third"]
+    ids = [store.add_document(data, f"{i}.pdf").id for i, data in enumerate(files)]
+    reader = store.file_reader()
+    try:
+        assert [reader.read(i) for i in ids + ids[:1]] == files + files[:1]
+        with pytest.raises(NotFoundError, match="no document"):
+            reader.read(max(ids) + 1)
+        assert reader.read(ids[1]) == files[1]  # a missing file leaves the reader working
+        if store.engine.dialect.name == "postgresql":  # the server drops the reader's connection (a restart)
+            held = reader._conn  # the connection whose backend is killed
+            assert held is not None
+            pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with store.engine.connect() as other:
+                assert other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar() is True
+            assert reader.read(ids[2]) == files[2]  # opened again, once
+            assert reader._conn is not held
+    finally:
+        reader.close()
+    assert store.document_bytes(ids[0]) == files[0]
+
+
 def test_a_result_for_another_file_is_refused(store: Store) -> None:
     doc = store.add_document(b"report one", "one.txt")
     wrong = make_result({K_TOTAL: 1})

@@ -23,7 +23,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from extractor.store import models as m
@@ -121,12 +122,16 @@ class DocumentsMixin(StoreBase):
             return {d.sha256: DocumentRow.model_validate(d) for d in docs}
 
     def document_bytes(self, doc_id: int) -> bytes:
-        """The stored file (a connection, no session: a batch's workers read one per file)."""
-        with self.engine.connect() as c:
-            data = c.execute(_FILE_DATA, {"doc_id": doc_id}).scalar()
-        if data is None:
-            raise NotFoundError(f"no document {doc_id}")
-        return bytes(data)
+        """The stored file (a connection, no session)."""
+        reader = self.file_reader()
+        try:
+            return reader.read(doc_id)
+        finally:
+            reader.close()
+
+    def file_reader(self) -> FileReader:
+        """A reader of stored files one after another on one connection (a batch's worker reads one per file)."""
+        return FileReader(self.engine)
 
     def list_documents(self, *, limit: int | None = None, offset: int = 0) -> list[DocumentRow]:
         with self._ro() as s:
@@ -346,6 +351,36 @@ class DocumentsMixin(StoreBase):
 SKETCHES_READ = 2000  # rows the database hands over at a time for sketch_arrays
 _JSON_COLUMNS = ("result", "values", "findings", "usage")  # stored as the JSON text a StoredResult brings
 _FILE_DATA = select(m.DocumentFile.data).where(m.DocumentFile.document_id == bindparam("doc_id"))
+
+
+class FileReader:
+    """Stored files read on one connection held open in autocommit: no pool checkout, liveness ping or
+    transaction per file (on PostgreSQL those were three round trips and 0.25 ms of the server's CPU a file).
+    A connection the database dropped is opened again once. For one thread; :meth:`close` when done."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+
+    def read(self, doc_id: int) -> bytes:
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                data = self._conn.execute(_FILE_DATA, {"doc_id": doc_id}).scalar()
+                break
+            except DBAPIError as err:
+                self.close()
+                if attempt == 2 or not err.connection_invalidated:
+                    raise
+        if data is None:
+            raise NotFoundError(f"no document {doc_id}")
+        return bytes(data)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
 
 
 def _kind(name: str) -> str:
