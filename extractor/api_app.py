@@ -312,7 +312,8 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         unreadable: list[tuple[str, str]] = []
         folder = tempfile.mkdtemp(prefix="xxgk-export-")
         try:
-            path = write_exports(iter_rows(job_reports(s, job_id), unreadable), folder, kinds=[kind],
+            rows = iter_rows(job_reports(s, job_id, text=kind == "jsonl"), unreadable, keep_text=kind == "jsonl")
+            path = write_exports(rows, folder, kinds=[kind],
                                  layout=job_layout(s, job_id, labels=labels))[kind]
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

@@ -798,13 +798,14 @@ def _job_documents(store: Store, job_id: str) -> list[tuple[str, int]]:
     return order
 
 
-def job_reports(store: Store, job_id: str) -> Iterator[tuple[str, Any]]:
-    """(file name, latest extraction) of every report of the job, in input order, once per document, read
-    REPORTS_READ at a time: a job of any size is never in memory at once."""
+def job_reports(store: Store, job_id: str, *, text: bool = True) -> Iterator[tuple[str, Any]]:
+    """(file name, latest extraction's stored columns) of every report of the job, in input order, once per
+    document, read REPORTS_READ at a time: a job of any size is never in memory at once (``text``: with each
+    result's JSON text, for results.jsonl)."""
     order = _job_documents(store, job_id)
     for i in range(0, len(order), REPORTS_READ):
         part = order[i:i + REPORTS_READ]
-        latest = store.latest_extractions([d for _, d in part])
+        latest = store.latest_columns([d for _, d in part], text=text)
         yield from ((name, latest[d]) for name, d in part if d in latest)
 
 
@@ -846,7 +847,7 @@ def summarize(store: Store, job_id: str, tally: Tally | None = None) -> Summary:
     """The job's numbers; ``tally``: its exported rows counted (counted here, reading them, when not given)."""
     if tally is None:
         tally = Tally()
-        for row in iter_rows(job_reports(store, job_id), [], keep_text=False):
+        for row in iter_rows(job_reports(store, job_id, text=False), [], keep_text=False):
             tally.add(row)
     job = store.get_job(job_id)
     items = store.job_items(job_id)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, Self
+from typing import Any, BinaryIO, Protocol, Self, runtime_checkable
 
 from extractor import safe_csv
 from extractor._errors import ConfigError
@@ -34,6 +34,24 @@ MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "parquet": "application/vnd.apache.parquet", "findings": "text/csv; charset=utf-8",
                "failed": "text/csv; charset=utf-8"}
+
+
+@runtime_checkable
+class StoredColumnsLike(Protocol):
+    """A stored extraction's own columns with the result's text unparsed (the store's ``StoredColumns``)."""
+
+    id: int
+    document_id: int
+    sha256: str
+    extractor: str
+    agency: str | None
+    year: Any
+    template: str | None
+    values: Any
+    findings: Any
+    ocr_pages: Any
+    result_json: str
+    valid: bool
 
 
 @dataclass(frozen=True)
@@ -59,8 +77,11 @@ class ExportRow:
 
     @classmethod
     def of(cls, file: str, source: Any, *, keep_text: bool = True) -> ExportRow:
-        """From a store ``ExtractionRow`` (its JSON text, not re-validated) or a ``Result``; ``keep_text``: the
-        row keeps the result's JSON text (results.jsonl from the rows)."""
+        """From a store ``StoredColumns`` (its columns, the result's text kept as it is), a store
+        ``ExtractionRow`` (its JSON text, parsed, not re-validated) or a ``Result``; ``keep_text``: the row keeps
+        the result's JSON text (results.jsonl from the rows)."""
+        if isinstance(source, StoredColumnsLike):
+            return cls._of_columns(file, source, keep_text)
         if isinstance(source, Result):
             text = source.model_dump_json()
         else:
@@ -70,18 +91,37 @@ class ExportRow:
             raise ValueError("the stored result is not a JSON object")  # noqa: TRY004 - bad data, caught as such
         meta = _mapping(data.get("meta"), "meta")
         doc = _mapping(data.get("document"), "document")
-        values = {k: _number(_mapping(v, k).get("value"), k) for k, v in _mapping(data.get("values"), "values").items()}
-        findings = data.get("findings") or []
+        values = {k: _mapping(v, k).get("value") for k, v in _mapping(data.get("values"), "values").items()}
+        return cls._checked(file, sha256=doc.get("sha256"), agency=meta.get("agency"), year=meta.get("year"),
+                            template=meta.get("template"), extractor=data.get("extractor"), values=values,
+                            findings=data.get("findings"), result_json=text if keep_text else "",
+                            ocr_pages=doc.get("ocr_pages"), document_id=getattr(source, "document_id", None),
+                            extraction_id=getattr(source, "id", None))
+
+    @classmethod
+    def _of_columns(cls, file: str, source: StoredColumnsLike, keep_text: bool) -> ExportRow:
+        if not source.valid:
+            raise ValueError("the stored result is not JSON")
+        return cls._checked(file, sha256=source.sha256, agency=source.agency, year=source.year,
+                            template=source.template, extractor=source.extractor,
+                            values=_mapping(source.values, "values"), findings=source.findings,
+                            result_json=source.result_json if keep_text else "", ocr_pages=source.ocr_pages,
+                            document_id=source.document_id, extraction_id=source.id)
+
+    @classmethod
+    def _checked(cls, file: str, *, sha256: Any, agency: Any, year: Any, template: Any, extractor: Any,
+                 values: dict[str, Any], findings: Any, result_json: str, ocr_pages: Any, document_id: int | None,
+                 extraction_id: int | None) -> ExportRow:
+        """The row, its parts checked as the exports need them (numbers, a list of findings, a year, a count)."""
+        findings = findings or []
         if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
             raise ValueError("findings is not a list of objects")
-        year = meta.get("year")
         if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
             raise ValueError(f"year {year!r} is not a number")
-        return cls(file=file, sha256=str(doc.get("sha256") or ""), agency=meta.get("agency"), year=year,
-                   template=meta.get("template"), extractor=str(data.get("extractor") or ""), values=values,
-                   findings=findings, result_json=text if keep_text else "",
-                   ocr_pages=_count(doc.get("ocr_pages"), "ocr_pages"), document_id=getattr(source, "document_id", None),
-                   extraction_id=getattr(source, "id", None))
+        return cls(file=file, sha256=str(sha256 or ""), agency=agency, year=year, template=template,
+                   extractor=str(extractor or ""), values={k: _number(v, k) for k, v in values.items()},
+                   findings=findings, result_json=result_json, ocr_pages=_count(ocr_pages, "ocr_pages"),
+                   document_id=document_id, extraction_id=extraction_id)
 
     def meta_values(self) -> list[Any]:
         """The META columns' values, None where a report has none (parquet's nulls)."""

@@ -332,6 +332,42 @@ def test_a_file_reader_reads_file_after_file_on_one_connection_and_outlives_a_dr
     assert store.document_bytes(ids[0]) == files[0]
 
 
+def test_the_latest_columns_give_the_exports_the_rows_the_stored_results_give(store: Store) -> None:
+    from extractor.exports import ExportRow
+
+    one = store.add_document(b"report one", "one.txt")
+    store.save_extraction(one.id, make_result({K_TOTAL: 40}))
+    scanned = make_result({K_TOTAL: 41, K_OPEN: 20.5, K_PERSON: None}, findings=[SUM_FINDING, PROSE_FINDING])
+    scanned = scanned.model_copy(update={"document": scanned.document.model_copy(update={"ocr_pages": 2})})
+    store.save_extraction(one.id, scanned)  # version 2: the latest
+    two = store.add_document(b"report two", "two.txt")
+    store.save_extraction(two.id, make_result({K_REVIEW: 3}, agency="某县人民政府", year=2020, template="2019"))
+    bare = store.add_document(b"no extraction", "n.txt")
+    ids = [one.id, two.id, bare.id]
+    columns = store.latest_columns(ids)
+    assert set(columns) == {one.id, two.id} and all(c.valid for c in columns.values())
+    parsed = {d: ExportRow.of(f"{d}.txt", e) for d, e in store.latest_extractions(ids).items()}
+    from_columns = {d: ExportRow.of(f"{d}.txt", c) for d, c in columns.items()}
+    assert from_columns == parsed  # every field, the result's text included
+    row = from_columns[one.id]
+    assert (row.ocr_pages, row.sha256, row.values[K_PERSON], row.values[K_OPEN]) == (2, one.sha256, None, 20.5)
+    assert [f["rule"] for f in row.findings] == ["t3.办理结果总计", "prose.t4"]
+    lean = store.latest_columns(ids, text=False)  # without the results' text (every export but results.jsonl)
+    assert {d: ExportRow.of(f"{d}.txt", c, keep_text=False) for d, c in lean.items()} == {
+        d: ExportRow.of(f"{d}.txt", e, keep_text=False) for d, e in store.latest_extractions(ids).items()}
+    assert lean[one.id].result_json == ""
+    if store.backend == "sqlite":  # a result damaged by hand: that row says so, the others read on
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER extractions_immutable"))
+            conn.execute(text("UPDATE extractions SET result = '{\"values\": [1, 2' WHERE id = :i"),
+                         {"i": columns[two.id].id})
+        damaged = store.latest_columns(ids)
+        assert not damaged[two.id].valid and damaged[one.id].valid
+        with pytest.raises(ValueError, match="not JSON"):
+            ExportRow.of("two.txt", damaged[two.id])
+        assert ExportRow.of(f"{one.id}.txt", damaged[one.id]) == from_columns[one.id]
+
+
 def test_a_result_for_another_file_is_refused(store: Store) -> None:
     doc = store.add_document(b"report one", "one.txt")
     wrong = make_result({K_TOTAL: 1})

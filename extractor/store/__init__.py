@@ -54,6 +54,7 @@ from extractor.store.types import (
     ReviewState,
     SavedAnswer,
     SketchArrays,
+    StoredColumns,
     StoredResult,
 )
 
@@ -114,6 +115,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailableError",
+    "StoredColumns",
     "StoredResult",
     "current_revision",
     "data_dir",

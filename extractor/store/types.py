@@ -253,6 +253,26 @@ class StoredResult:
 _FINDINGS = TypeAdapter(list[Finding])
 
 
+@dataclass(frozen=True, slots=True)
+class StoredColumns:
+    """A document's latest extraction as the exports write it, from the stored columns (values, findings and
+    the metadata are kept beside the result) and the result's text as stored, unparsed (:meth:`Store.
+    latest_columns`). ``valid``: the stored result is JSON (a row damaged by hand is not)."""
+
+    id: int
+    document_id: int
+    sha256: str
+    extractor: str
+    agency: str | None
+    year: Any
+    template: str | None
+    values: Any
+    findings: Any
+    ocr_pages: Any
+    result_json: str
+    valid: bool
+
+
 @dataclass(frozen=True)
 class SketchArrays:
     """Stored narrative sketches laid end to end (see :meth:`Store.sketch_arrays`): document ``i``'s sketch is
