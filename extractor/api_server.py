@@ -3,7 +3,7 @@
 Upload one or many files or a zip (multipart) to start a job, follow its counts, fetch a report's
 Result as JSON and the job's exports. Jobs and their items live in the database: a background thread
 of the server claims queued items (``claim_next_item``), extracts them in worker processes, saves the
-results and heartbeats the items in flight (``touch_item``); on start-up, and every minute, items
+results and heartbeats the items in flight (``touch_items``); on start-up, and every minute, items
 whose heartbeat stopped go back in the queue (``requeue_running(older_than=…)``), so a restarted (or
 a second) server finishes what another left. Every write is one store transaction, so concurrent
 requests cannot corrupt a job.

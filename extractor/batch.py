@@ -59,6 +59,7 @@ STALE_AFTER = timedelta(minutes=2)  # a running item not touched for this long b
 MAX_ATTEMPTS = 2  # a file that crashes its worker this many times fails for good
 REPORTS_READ = 64  # stored results read from the store at a time for the summary and the exports
 SAVE_EVERY, SAVE_MAX = 0.25, 64  # the parent saves its workers' answers this often (seconds), or this many at once
+PROGRESS_EVERY = 1.0  # seconds between counts of the job for the progress bar (a count reads every item: 1 ms at 4,000)
 CLAIM_AHEAD = 0.5  # seconds of the workers' recent pace a job's runner claims ahead of them, in one transaction
 MAX_CLAIM = 64  # items claimed ahead at most
 
@@ -628,14 +629,13 @@ class JobRunner:
         if now - self._last_beat < every:
             return
         self._last_beat = now
-        for item in [meta for _task, meta in pool.busy] + list(self._claimed):
-            self.store.touch_item(item.id)
+        self.store.touch_items([meta.id for _task, meta in pool.busy] + [item.id for item in self._claimed])
 
     def _progress(self, force: bool = False) -> Progress | None:
         if self.job_id is None:
             return None
         now = time.monotonic()
-        if not force and now - self._last_progress < 0.25:
+        if not force and now - self._last_progress < PROGRESS_EVERY:
             return None
         self._last_progress = now
         c = self.store.job_counts(self.job_id)

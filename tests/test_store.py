@@ -676,8 +676,23 @@ def test_claim_from_any_job_skips_cancelled_jobs(store: Store) -> None:
     item = store.claim_next_item(worker="api")
     assert item is not None and (item.job_id, item.file_name) == (live.id, "l.pdf")
     assert store.claim_next_item(worker="api") is None
-    store.touch_item(item.id)
+    store.touch_items([item.id])
     assert store.get_job_item(item.id).updated_at >= item.updated_at
+
+
+def test_a_heartbeat_touches_the_running_items_only_in_one_call(store: Store) -> None:
+    import time
+
+    job = store.create_job({}, ["a.pdf", "b.pdf", "c.pdf"])
+    claimed = store.claim_next_items(job.id, 2, worker="w")
+    waiting = [it for it in store.job_items(job.id) if it.status == "queued"]
+    assert len(claimed) == 2 and len(waiting) == 1
+    time.sleep(0.01)
+    store.touch_items([it.id for it in claimed + waiting])
+    after = {it.id: it for it in store.job_items(job.id)}
+    assert all(after[it.id].updated_at > it.updated_at for it in claimed)
+    assert after[waiting[0].id].updated_at == waiting[0].updated_at  # a queued item has no heartbeat
+    store.touch_items([])  # nothing in flight: no transaction at all
 
 
 def _claim_all(store: Store, job_id: str, worker: str, out: list[int]) -> None:

@@ -231,8 +231,11 @@ class JobsMixin(StoreBase):
         with self._ro() as s:
             return {w for w in s.scalars(q) if w}
 
-    def touch_item(self, item_id: int) -> None:
-        """Heartbeat: a long-running worker says it is still alive (see ``requeue_running``)."""
+    def touch_items(self, item_ids: Collection[int]) -> None:
+        """Heartbeat: a long-running worker says it is still alive on these items, in one transaction (see
+        ``requeue_running``)."""
+        if not item_ids:
+            return
         with self._tx() as s:
-            s.execute(update(m.JobItem).where(m.JobItem.id == item_id, m.JobItem.status == "running")
+            s.execute(update(m.JobItem).where(m.JobItem.id.in_(list(item_ids)), m.JobItem.status == "running")
                       .values(updated_at=utcnow()))
