@@ -35,7 +35,7 @@ from extractor._errors import InputError, NotARegularFileError, XxgkError
 from extractor.api import refused_unread
 from extractor.exports import ExportRow, Layout, LayoutGatherer, iter_rows
 from extractor.ingest.budgets import check_regular, read_member, read_regular, zip_directory
-from extractor.pool import Outcome, Task
+from extractor.pool import QUEUED_BYTES, Outcome, Task
 from extractor.settings import Limits
 from extractor.settings import limits as current_limits
 from extractor.workers import JobTask, WorkerPool, hook_delay
@@ -462,6 +462,7 @@ class JobRunner:
     _answers_since: float = 0.0
     _claimed: deque[Any] = field(default_factory=deque)  # claimed for this run, not yet handed to a worker
     _latest: dict[int, Any] = field(default_factory=dict)  # item id → its document's latest extraction at the claim
+    _small: dict[int, bytes] = field(default_factory=dict)  # document id → its bytes, read with the claim (small files)
     _finished: deque[float] = field(default_factory=lambda: deque(maxlen=64))  # when the last files came back
     _last_beat: float = 0.0
     _last_requeue: float = 0.0
@@ -509,6 +510,8 @@ class JobRunner:
         latest = self.store.latest_heads(docs) if docs else {}
         for it in items:
             self._latest[it.id] = latest.get(it.document_id)
+        if docs and self._url is not None:  # a worker would wait on the database for each: read here in one query
+            self._small.update(self.store.small_files(docs, QUEUED_BYTES))
 
     def _job(self, job_id: str) -> Any:
         if job_id not in self._jobs:
@@ -522,6 +525,7 @@ class JobRunner:
         """A task for the item, or None when it is settled here (done by an earlier run of this job, bad)."""
         store = self.store
         latest = self._latest.pop(item.id, None)  # another job (another run) may have extracted it since
+        small = self._small.pop(item.document_id, b"") if item.document_id is not None else b""
         if item.document_id is None:
             store.fail_item(item.id, item.error or "文件未保存 / the file was not stored", worker=self.name)
             return None
@@ -538,9 +542,9 @@ class JobRunner:
                     else "已提取过（--force 重新提取）/ already extracted (--force to redo)"))
                 return None
         if self._url is not None:
-            return JobTask(item.id, _base_name(item.file_name), b"", extractor, hook_delay(),
+            return JobTask(item.id, _base_name(item.file_name), small, extractor, hook_delay(),
                            document_id=item.document_id, store_url=self._url, file_name=item.file_name)
-        data = store.document_bytes(item.document_id)
+        data = small or store.document_bytes(item.document_id)
         return Task(item.id, _base_name(item.file_name), data, extractor, hook_delay())
 
     def _saved_by_job(self, item: Any) -> int | None:

@@ -59,9 +59,10 @@ def _extracted(task: Task, source: str | bytes, t0: float) -> Result | Outcome:
 
 @dataclass(frozen=True)
 class JobTask(Task):
-    """A batch's job item for a worker that reads the document from the store itself and returns the Result
-    ready to save (:class:`~extractor.store.StoredResult`), so that the parent carries neither the bytes nor
-    a Result to parse (``id`` is the item's)."""
+    """A batch's job item for a worker that reads the document from the store itself (a small one comes with
+    its bytes, read by the parent with many others in one query) and returns the Result ready to save
+    (:class:`~extractor.store.StoredResult`), so that the parent carries no big file and no Result to parse
+    (``id`` is the item's)."""
 
     document_id: int = 0
     store_url: str = ""
@@ -80,9 +81,12 @@ def _extract_job_item(task: JobTask) -> Outcome:
 
     t0 = time.perf_counter()
     try:
-        if task.store_url not in _readers:
-            _readers[task.store_url] = open_store(task.store_url, migrate=False).file_reader()
-        data = _readers[task.store_url].read(task.document_id)
+        if task.data:  # small: the parent sent it with the task
+            data = task.data
+        else:
+            if task.store_url not in _readers:
+                _readers[task.store_url] = open_store(task.store_url, migrate=False).file_reader()
+            data = _readers[task.store_url].read(task.document_id)
     except (DBAPIError, StoreError) as err:
         return Outcome(task.id, False, error=f"{type(err).__name__}: {err}", kind="store")
     got = _extracted(task, data, t0)

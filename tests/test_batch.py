@@ -393,14 +393,39 @@ def test_workers_read_their_files_from_the_store_and_the_parent_saves_their_answ
             "old.收到申请数"].value
 
 
-@pytest.mark.slow
-def test_workers_that_cannot_reach_the_store_hand_reading_back_to_the_parent(tmp_path: Path) -> None:
-    """The URL the workers get leads nowhere (a port nothing listens on): the first file comes back unread, the
-    parent reads the files for them from then on, and every file is extracted exactly once."""
+def test_small_files_come_with_the_task_so_a_worker_never_reads_them(tmp_path: Path) -> None:
+    """The workers' URL leads nowhere, and it does not matter: files of up to QUEUED_BYTES are read by the parent
+    with the claim, in one query, and sent with the task."""
     from extractor.batch import JobRunner, start_job
+    from extractor.pool import QUEUED_BYTES
 
+    assert all(p.stat().st_size <= QUEUED_BYTES for p in GOOD[:3])
     with open_store(tmp_path / "x.sqlite") as store:
         job, _ = start_job(store, GOOD[:3])
+        parent = _Counting(store, url="postgresql+psycopg://nobody:x@127.0.0.1:9/none")
+        JobRunner(parent, workers=1, job_id=job.id).run()
+        items = store.job_items(job.id)
+        assert [(i.status, i.attempts) for i in items] == [("done", 1)] * 3
+        assert parent.calls["small_files"] == 1 and parent.calls["document_bytes"] == 0
+        assert store.small_files([i.document_id for i in items], QUEUED_BYTES) == {
+            i.document_id: store.document_bytes(i.document_id) for i in items}
+        assert store.small_files([i.document_id for i in items], 10) == {}
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_reach_the_store_hand_reading_back_to_the_parent(tmp_path: Path) -> None:
+    """The URL the workers get leads nowhere (a port nothing listens on): the first big file comes back unread,
+    the parent reads the files for them from then on, and every file is extracted exactly once."""
+    from extractor.batch import JobRunner, start_job
+    from extractor.pool import QUEUED_BYTES
+
+    big = []
+    for i in range(3):  # too big to travel with the task: the workers would read them
+        path = tmp_path / f"big{i}.txt"
+        path.write_bytes(SEED_TXT.read_bytes() + b"\n" * (QUEUED_BYTES + i + 1))
+        big.append(path)
+    with open_store(tmp_path / "x.sqlite") as store:
+        job, _ = start_job(store, big)
         parent = _Counting(store, url="postgresql+psycopg://nobody:x@127.0.0.1:9/none")
         JobRunner(parent, workers=1, job_id=job.id).run()
         items = store.job_items(job.id)

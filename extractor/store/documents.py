@@ -132,6 +132,14 @@ class DocumentsMixin(StoreBase):
         finally:
             reader.close()
 
+    def small_files(self, doc_ids: Sequence[int], max_bytes: int) -> dict[int, bytes]:
+        """The stored files of these documents that are at most ``max_bytes`` long, in one query: a batch's
+        parent hands them to its workers with the task, so that a worker never waits on the database for them."""
+        F = m.DocumentFile
+        q = select(F.document_id, F.data).where(F.document_id.in_(list(doc_ids)), func.length(F.data) <= max_bytes)
+        with self.engine.connect() as c:
+            return {doc_id: bytes(data) for doc_id, data in c.execute(q)}
+
     def file_reader(self) -> FileReader:
         """A reader of stored files one after another on one connection (a batch's worker reads one per file)."""
         return FileReader(self.engine)
