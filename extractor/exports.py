@@ -15,12 +15,15 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Self
 
 from extractor import safe_csv
 from extractor._errors import ConfigError
 from schemas import catalog
 from schemas.results import Result
+
+if TYPE_CHECKING:
+    from extractor.store import StoredColumns
 
 log = logging.getLogger("xxgk.exports")
 META = ("file", "sha256", "agency", "year", "template", "extractor", "errors", "warnings")
@@ -34,24 +37,6 @@ MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "parquet": "application/vnd.apache.parquet", "findings": "text/csv; charset=utf-8",
                "failed": "text/csv; charset=utf-8"}
-
-
-@runtime_checkable
-class StoredColumnsLike(Protocol):
-    """A stored extraction's own columns with the result's text unparsed (the store's ``StoredColumns``)."""
-
-    id: int
-    document_id: int
-    sha256: str
-    extractor: str
-    agency: str | None
-    year: Any
-    template: str | None
-    values: Any
-    findings: Any
-    ocr_pages: Any
-    result_json: str
-    valid: bool
 
 
 @dataclass(frozen=True)
@@ -80,7 +65,7 @@ class ExportRow:
         """From a store ``StoredColumns`` (its columns, the result's text kept as it is), a store
         ``ExtractionRow`` (its JSON text, parsed, not re-validated) or a ``Result``; ``keep_text``: the row keeps
         the result's JSON text (results.jsonl from the rows)."""
-        if isinstance(source, StoredColumnsLike):
+        if hasattr(source, "valid"):  # the store's StoredColumns (the store is an extra: not imported here)
             return cls._of_columns(file, source, keep_text)
         if isinstance(source, Result):
             text = source.model_dump_json()
@@ -99,7 +84,7 @@ class ExportRow:
                             extraction_id=getattr(source, "id", None))
 
     @classmethod
-    def _of_columns(cls, file: str, source: StoredColumnsLike, keep_text: bool) -> ExportRow:
+    def _of_columns(cls, file: str, source: StoredColumns, keep_text: bool) -> ExportRow:
         if not source.valid:
             raise ValueError("the stored result is not JSON")
         return cls._checked(file, sha256=source.sha256, agency=source.agency, year=source.year,

@@ -255,9 +255,10 @@ _FINDINGS = TypeAdapter(list[Finding])
 
 @dataclass(frozen=True, slots=True)
 class StoredColumns:
-    """A document's latest extraction as the exports write it, from the stored columns (values, findings and
-    the metadata are kept beside the result) and the result's text as stored, unparsed (:meth:`Store.
-    latest_columns`). ``valid``: the stored result is JSON (a row damaged by hand is not)."""
+    """A document's latest extraction as the exports write it (:meth:`Store.latest_columns`): the stored
+    columns (values, findings and the metadata are kept beside the result) and the result's text as stored,
+    unparsed. ``valid``: the stored result is JSON (a row damaged by hand is not); the exports tell this row
+    from others by that field."""
 
     id: int
     document_id: int
