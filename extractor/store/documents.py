@@ -202,9 +202,11 @@ class DocumentsMixin(StoreBase):
                     good.append(a)
             saved = self._insert_extractions(s, [(items[a.item_id].document_id, a.result, a.created_by) for a in good])
             now = utcnow()
-            if good:
-                s.execute(update(Item), [{"id": a.item_id, "status": "done", "error": None, "extraction_id": e,
-                                          "updated_at": now} for a, e in zip(good, saved, strict=True)])
+            if good:  # one statement for all (not one per item): each is a round of the server's work
+                s.execute(update(Item).where(Item.id.in_([a.item_id for a in good]))
+                          .values(status="done", error=None, updated_at=now, extraction_id=case(
+                              {a.item_id: e for a, e in zip(good, saved, strict=True)}, value=Item.id))
+                          .execution_options(synchronize_session=False))
             for a, e in zip(good, saved, strict=True):
                 out[a.item_id] = SavedAnswer(a.item_id, e)
         return [out[i] for i in ids]

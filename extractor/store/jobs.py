@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, exists, func, select, update
+from sqlalchemy import CursorResult, Table, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -153,14 +153,15 @@ class JobsMixin(StoreBase):
                     if not picked:
                         return []
                     now = utcnow()
-                    ids = [r.id for r in picked]
-                    s.execute(update(Item).where(Item.id.in_(ids))
-                              .values(status="running", attempts=Item.attempts + 1, worker=worker, updated_at=now))
+                    # the claimed rows as the update leaves them, returned by it (no ORM objects, no second select)
+                    items: Table = Item.__table__  # type: ignore[assignment]  # the mapped class's Table
+                    rows = s.execute(update(items).where(items.c.id.in_([r.id for r in picked]))
+                                     .values(status="running", attempts=items.c.attempts + 1, worker=worker,
+                                             updated_at=now).returning(*items.c))
+                    claimed = sorted((JobItemRow.model_validate(r) for r in rows), key=lambda r: r.id)
                     s.execute(update(J).where(J.id.in_({r.job_id for r in picked}), J.status == "queued")
                               .values(status="running", updated_at=now))
-                    rows = s.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)
-                                     .execution_options(populate_existing=True))
-                    return [JobItemRow.model_validate(r) for r in rows]
+                    return claimed
             except IntegrityError:  # PostgreSQL: another worker claimed the same document a moment ago
                 continue
         return []
