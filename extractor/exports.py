@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Self
 from extractor import safe_csv
 from extractor._errors import ConfigError
 from schemas import catalog
+from schemas.labels import COLUMN_LABELS
 from schemas.results import Result
 
 if TYPE_CHECKING:
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("xxgk.exports")
 META = ("file", "sha256", "agency", "year", "template", "extractor", "errors", "warnings")
-META_LABELS = {"file": "文件", "sha256": "SHA-256", "agency": "发布机关", "year": "年度", "template": "模板",
-               "extractor": "提取方式", "errors": "错误数", "warnings": "警告数"}
 FINDING_COLUMNS = ("file", "rule", "category", "severity", "keys", "expected", "actual", "message")
 FORMATS = ("jsonl", "csv", "xlsx", "parquet", "findings")
 FILE_NAMES = {"jsonl": "results.jsonl", "csv": "values.csv", "xlsx": "values.xlsx", "parquet": "values.parquet",
@@ -220,7 +219,7 @@ def headers(keys: Sequence[str], labels: bool) -> list[str]:
     if not labels:
         return [*META, *keys]
     seen: dict[str, int] = {}
-    out = [META_LABELS[m] for m in META]
+    out = [COLUMN_LABELS[m] for m in META]
     for k in keys:
         label = catalog.BY_KEY[k].label
         seen[label] = seen.get(label, 0) + 1
@@ -368,7 +367,7 @@ class ParquetSink:
             raise ConfigError("parquet 导出需要 pyarrow / the parquet export needs `pip install 'xxgk[export]'`") from exc
         self.pa, self.keys = pa, layout.keys
         meta_types = {"year": pa.int32(), "errors": pa.int32(), "warnings": pa.int32()}
-        fields = [pa.field(name, meta_types.get(name, pa.string()), metadata={"label": META_LABELS[name]})
+        fields = [pa.field(name, meta_types.get(name, pa.string()), metadata={"label": COLUMN_LABELS[name]})
                   for name in META]
         self.integral = [not catalog.BY_KEY[k].decimal and k not in layout.fractional for k in self.keys]
         fields += [pa.field(k, pa.int64() if whole else pa.float64(),

@@ -227,7 +227,7 @@ def test_force_extracts_again_and_a_new_command_is_a_new_job(tmp_path: Path) -> 
     finally:
         s.close()
     header = (tmp_path / "o2" / "values.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
-    assert header[:3] == ["文件", "SHA-256", "发布机关"]
+    assert header[:3] == ["文件", "SHA-256", "机关"]
     assert catalog.BY_KEY["old.主动公开数"].label in header
     assert job_key([src], "rules", True) != job_key([src], "rules", False)
 

@@ -19,8 +19,9 @@ from sqlalchemy import and_, func, or_, select
 
 from extractor.store import Store, finding_key
 from extractor.store import models as m
+from schemas.labels import COLUMN_LABELS
 
-ORDERS: dict[str, str] = {"uploaded_at": "上传时间", "document_id": "编号", "agency": "机关", "year": "年度",
+ORDERS: dict[str, str] = {**{c: COLUMN_LABELS[c] for c in ("uploaded_at", "document_id", "agency", "year")},
                           "n_error": "错误数（提取时）", "reviewed_at": "最近审核"}
 ErrorFilter = Literal["any", "open", "none"]
 ERROR_FILTERS: dict[str, str] = {"any": "不限", "open": "有未处理的错误", "none": "没有未处理的错误"}

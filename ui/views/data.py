@@ -22,7 +22,7 @@ from extractor.store import CONFIRMED_META_COLUMNS, Store
 from extractor.years import check_store
 from extractor.years import to_csv as years_csv
 from schemas import catalog
-from schemas.labels import SEVERITY_LABELS, template_label
+from schemas.labels import COLUMN_LABELS, SEVERITY_LABELS, template_label
 from ui import queries as q
 from ui import state
 from ui.findings import rule_title
@@ -32,15 +32,7 @@ from ui.views.common import local_time
 ALL = "全部"
 PAGE_SIZE = 50
 TABLES: dict[str, str] = {"t3": "表三 · 依申请公开", "t2": "表二 · 主动公开", "t4": "表四 · 复议诉讼", "old": "统计表（2008–2018）"}
-META_LABELS: dict[str, str] = {
-    "document_id": "编号", "sha256": "SHA-256", "name": "文件", "agency": "机关", "year": "年度", "template": "模板",
-    "extractor": "提取方式", "extraction_id": "提取版本", "reviewer": "审核人", "confirmed_at": "确认时间",
-}
-YEARS_LABELS = {"agency": "机关", "previous_year": "上一年度", "year": "年度", "previous_file": "上一年度文件",
-                "file": "文件", "rule": "规则", "severity": "级别", "message": "说明", "keys": "涉及字段",
-                "expected": "应为", "actual": "实为"}
-SIMILAR_LABELS = {"similarity": "相同比例", "file": "文件", "agency": "机关", "year": "年度", "other_file": "另一文件",
-                  "other_agency": "另一机关", "other_year": "另一年度"}
+
 
 
 # -- one page of the table (cached under the store's version) ---------------------------------------------
@@ -53,7 +45,7 @@ def _rows(url: str, version: tuple[int, ...], doc_ids: tuple[int, ...], table: s
     frame["confirmed_at"] = [local_time(t) for t in frame["confirmed_at"]]
     frame["template"] = [template_label(t) for t in frame["template"]]
     frame["year"] = ["" if pd.isna(y) else str(int(y)) for y in frame["year"]]
-    return frame.rename(columns={**META_LABELS, **{k: cell_name(k) for k in keys}})
+    return frame.rename(columns={**COLUMN_LABELS, **{k: cell_name(k) for k in keys}})
 
 
 def _table_keys(table: str) -> list[str]:
@@ -222,9 +214,9 @@ def _across_reports(store: Store, version: tuple[int, ...]) -> None:
         shown = years.copy()
         shown["rule"] = [rule_title(r) for r in shown["rule"]]
         shown["severity"] = shown["severity"].map(SEVERITY_LABELS).fillna("")
-        st.dataframe(shown.rename(columns=YEARS_LABELS), hide_index=True, width="stretch", key="data_years")
+        st.dataframe(shown.rename(columns=COLUMN_LABELS), hide_index=True, width="stretch", key="data_years")
         st.download_button("下载跨年度核对 CSV", years.to_csv(index=False).encode("utf-8-sig"), "xxgk-years.csv",
                            "text/csv", key="data_years_csv", on_click="ignore")
     st.markdown(f"**不同机关正文雷同：{len(alike)} 对**（正文字符四元组相同 85% 以上，不计数字）")
     if not alike.empty:
-        st.dataframe(alike.rename(columns=SIMILAR_LABELS), hide_index=True, width="stretch", key="data_similar")
+        st.dataframe(alike.rename(columns=COLUMN_LABELS), hide_index=True, width="stretch", key="data_similar")

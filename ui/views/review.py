@@ -23,6 +23,7 @@ from extractor._errors import XxgkError
 from extractor.ingest.crops import ocr_crop
 from extractor.ocr_review import MIN_ALTERNATIVE
 from extractor.store import (
+    REVIEW_LABELS,
     DocumentRow,
     EditRow,
     ExtractionRow,
@@ -66,7 +67,6 @@ from ui.views.common import (
 
 TABLE_SHORT: dict[str, str] = {"t2": "表二 · 主动公开", "t3": "表三 · 依申请公开", "t4": "表四 · 复议诉讼", "old": "统计表",
                                "all": "全部表格"}
-REVIEW_LABELS = {"pending": "待审核", "confirmed": "已确认", "returned": "已退回"}
 SCALE = 2.0
 ACTIONS = {"j": "next_finding", "k": "prev_finding", "a": "accept", "n": "next_pending", "ctrl+enter": "confirm_next",
            "alt+arrowright": "next_report", "alt+arrowleft": "prev_report"}
