@@ -59,8 +59,10 @@ class Value(BaseModel):
     status: ValueStatus = "number"
     unit: str | None = None
     evidence: list[Evidence] = Field(default_factory=list)
-    candidates: list[list[Number | None]] = Field(default_factory=list)  # ambiguous splits, for a person
-    choices: list[Number | None] = Field(default_factory=list)  # what this cell is in those splits
+    # a cell held back for a person (no value): the readings to pick from — a row's ambiguous splits, or the
+    # one number a model gave that is printed nowhere in the row — and what this cell is in each
+    candidates: list[list[Number | None]] = Field(default_factory=list)
+    choices: list[Number | None] = Field(default_factory=list)
     grounded: bool = True
     extractor: str = "rules"
     agreement: Agreement | None = None

@@ -101,15 +101,18 @@ def test_fake_server_reread_quotes_the_failed_rule_once():
     assert len(labels) == 2  # the read rows of each rule, together (five calls when the blank rows went too)
 
 
-def test_fake_server_invented_number_is_reasked_then_marked_ungrounded():
+def test_fake_server_invented_number_is_reasked_then_held_back_for_a_person():
     path = FMT2021
     with FakeOpenAIServer("invent") as srv:
         ext = LLMExtractor(_cfg(srv.base_url))
         result = extract(path, extractor=ext)
-    v = result.values["t2.行政许可.处理决定数量"]
-    assert v.value == 987654 and v.grounded is False
-    assert any(f.rule == "extract.ungrounded" and "t2.行政许可.处理决定数量" in f.keys
-               for f in result.extraction_findings())
+    key = "t2.行政许可.处理决定数量"
+    v = result.values[key]
+    # a wrong value is worse than a missing one: no value, the model's number kept as the reading to pick
+    assert v.value is None and v.grounded is False and v.status == "text" and v.choices == [987654]
+    assert key not in result.flat()
+    (doubt,) = [f for f in result.extraction_findings() if f.rule == "extract.ungrounded" and key in f.keys]
+    assert doubt.detail["reading"] == 987654 and "未作为数值采用" in doubt.message
     # each read was sent twice: the answer, then the re-ask quoting the grounding error
     first = [c for c in ext.last_calls if c.purpose == "read"]
     assert all(c.completions == 2 for c in first)
@@ -229,6 +232,20 @@ def test_fake_server_hybrid_llm_alone_where_the_reader_finds_no_table(tmp_path):
     assert any(f.rule == "extract.llm_only" and f.detail["table"] == "t2" for f in result.extraction_findings())
 
 
+def test_fake_server_hybrid_keeps_the_readers_value_where_the_model_gives_a_number_printed_nowhere():
+    key = "t2.行政许可.处理决定数量"
+    reader = extract(FMT2021)
+    with FakeOpenAIServer("invent") as srv:
+        result = extract(FMT2021, extractor=HybridExtractor(_cfg(srv.base_url)))
+    v = result.values[key]
+    assert v.value == reader.values[key].value is not None and v.agreement == "conflict" and v.other == 987654
+    (conflict,) = [f for f in result.extraction_findings() if f.rule == "extract.conflict" and key in f.keys]
+    assert conflict.actual == 987654 and "模型读取为 987654" in conflict.message
+    assert conflict.detail["llm_grounded"] is False
+    # the reader's value stands there: nothing is held back, so no doubt asks a person to pick the model's number
+    assert not [f for f in result.extraction_findings() if f.rule == "extract.ungrounded" and key in f.keys]
+
+
 def test_fake_server_500_is_retried_with_backoff_then_reported():
     from extractor.llm.client import LLMClient
     from extractor.llm.extractor import run_sync
@@ -267,5 +284,6 @@ def test_a_number_printed_nowhere_in_its_row_is_the_one_row_read_again_behind_th
         result = extract(FMT2021, extractor=ext)
     assert [c.label for c in ext.last_calls if c.purpose == "reread"] == ["（七）总计"]
     total = result.values["t3.办理结果总计.总计"]
-    assert total.value == 987654 and total.grounded is False  # the re-read misread it again: flagged, not hidden
+    # the re-read misread it again: held back for a person, not hidden (the number is the reading offered)
+    assert total.value is None and total.grounded is False and total.choices == [987654]
     assert result.values["t3.予以公开.总计"].value == extract(FMT2021).values["t3.予以公开.总计"].value

@@ -53,6 +53,15 @@ def test_a_doubtful_digit_offers_its_readings_with_their_probabilities():
     assert not picks.settled_by_pick(f, set()) and picks.settled_by_pick(f, {"t4.复议.纠正"})
 
 
+def test_a_models_number_printed_nowhere_in_its_row_is_offered_as_its_one_reading():
+    f = Finding(rule="extract.ungrounded", kind="extraction", category="extraction", severity="warning",
+                message="…", keys=["t2.行政许可.处理决定数量"], actual=987654, detail={"reading": 987654})
+    assert picks.held_keys(f) == ["t2.行政许可.处理决定数量"]
+    assert [(c.label, c.values) for c in picks.choices(f)] == [
+        ("模型读数 987654（原文该行中找不到）", (("t2.行政许可.处理决定数量", 987654),))]
+    assert not picks.settled_by_pick(f, set()) and picks.settled_by_pick(f, {"t2.行政许可.处理决定数量"})
+
+
 def test_a_split_is_settled_only_when_every_held_cell_has_a_persons_value(split_result):
     f = _split(split_result)
     values = split_result.flat()

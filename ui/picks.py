@@ -1,7 +1,8 @@
 """The readings a person picks from when the extractor held a cell back, and when that is settled.
 
-A cell the extractor held back — an OCR digit it doubts (``extract.ocr_doubtful``) or a row of digits
-with several splits (``extract.ambiguous_split``) — has no value; its finding offers the readings as
+A cell the extractor held back — an OCR digit it doubts (``extract.ocr_doubtful``), a row of digits
+with several splits (``extract.ambiguous_split``) or a model's number printed nowhere in its row
+(``extract.ungrounded``) — has no value; its finding offers the readings as
 :class:`Choice` s. Picking one writes an ordinary edit (who, when, why), and the finding counts as
 settled once every held cell has a value a person gave — picked or typed. Kept free of Streamlit.
 """
@@ -14,7 +15,7 @@ from schemas.results import Finding, Number
 from ui.form_view import cell_name, number_text
 from ui.ocr_view import percent
 
-CHOICE_RULES = ("extract.ocr_doubtful", "extract.ambiguous_split")
+CHOICE_RULES = ("extract.ocr_doubtful", "extract.ambiguous_split", "extract.ungrounded")
 MAX_CHOICES = 12  # splits beyond these are typed in, not picked
 
 
@@ -31,7 +32,7 @@ def held_keys(f: Finding) -> list[str]:
     """The cells the finding left without a value until a person picks one."""
     if f.rule == "extract.ambiguous_split":
         return list(f.detail.get("undecided") or f.keys)
-    if f.rule == "extract.ocr_doubtful":
+    if f.rule in ("extract.ocr_doubtful", "extract.ungrounded"):
         return list(f.keys)
     return []
 
@@ -47,6 +48,9 @@ def choices(f: Finding) -> list[Choice]:
             out.append(Choice(f"“{r.get('text', '')}”{prob}", ((key, r.get("value")),),
                               f"对照原图，采用扫描识读“{r.get('text', '')}”"))
         return out
+    if f.rule == "extract.ungrounded" and f.keys and isinstance(n := f.detail.get("reading"), (int, float)):
+        shown = number_text(n)
+        return [Choice(f"模型读数 {shown}（原文该行中找不到）", ((f.keys[0], n),), f"对照原文，采用模型读数 {shown}")]
     if f.rule == "extract.ambiguous_split":
         held = held_keys(f)
         out, seen = [], set()

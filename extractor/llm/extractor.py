@@ -4,7 +4,9 @@
 (``client``, concurrently, cached; easy rows several to a call, ``chunks``), grounds every number in the row's text (``grounding``) and runs
 the template's table identities: rows behind a failed identity are re-read ONCE with the rule quoted;
 grounded re-read values stand, and an inconsistency that remains is the report's own (the validators
-report it). ``HybridExtractor`` runs the table reader and the model and reconciles them per field.
+report it). A number still printed nowhere in its row is held back for a person (no value; the model's
+number offered as the reading to pick). ``HybridExtractor`` runs the table reader and the model and
+reconciles them per field.
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ class LLMExtractor:
                 self._apply(document, task, answer, values, failures)
             await self._reread(client, document, template, asked, values)  # rows read without it are certain
             doubts = _doubts(values, failures)
-            return values, doubts, list(client.records)
+            return _held(values), doubts, list(client.records)
         finally:
             await client.close()
 
@@ -230,14 +232,23 @@ def _usage(calls: list[CallUsage]) -> Usage:
     return u
 
 
+def _held(values: dict[str, Value]) -> dict[str, Value]:
+    """The values with every number printed nowhere in its row held back for a person: no value (a wrong value
+    is worse than a missing one), the model's number kept as the one reading to pick (``choices``)."""
+    return {k: v if v.grounded or v.value is None else v.model_copy(update={
+        "value": None, "raw": "", "status": "text", "candidates": [[v.value]], "choices": [v.value]})
+        for k, v in values.items()}
+
+
 def _doubts(values: dict[str, Value], failures: dict[str, tuple[str, list[str]]]) -> list[Finding]:
     out: list[Finding] = []
     for key, v in values.items():
-        if not v.grounded:
+        if not v.grounded and v.value is not None:
             out.append(Finding(
                 rule="extract.ungrounded", kind="extraction", category="extraction", severity="warning",
-                message=f"模型给出的“{catalog.BY_KEY[key].label}” = {v.value} 在原文该行中找不到，不能作为有据数值",
-                keys=[key], actual=v.value, evidence={key: v.evidence}))
+                message=(f"模型给出的“{catalog.BY_KEY[key].label}” = {v.value} 在原文该行中找不到，未作为数值采用；"
+                         "请对照原文选用或填写"),
+                keys=[key], actual=v.value, evidence={key: v.evidence}, detail={"reading": v.value}))
     for kind, (message, keys) in failures.items():
         out.append(Finding(
             rule="extract.llm_failed", kind="extraction", category="extraction", severity="error",
@@ -271,6 +282,8 @@ class HybridExtractor:
                               values=values, prose_values=reading.prose_values, doubts=[*reading.doubts, doubt],
                               seconds=time.perf_counter() - t0)
         values, findings = reconcile(reading, llm)
+        held = [d for d in llm.doubts if d.rule == "extract.ungrounded"
+                and not any(values[k].agreement == "llm_only" for k in d.keys)]  # the reader's value stands there
         alone = lone_tables(reading, llm)
         reader_doubts = [d for d in reading.doubts
                          if not (d.rule == "extract.table_missing" and d.detail.get("table") in alone)]
@@ -282,7 +295,8 @@ class HybridExtractor:
                 detail={"table": table}))
         return Extraction(
             extractor=self.name, model=llm.model, template=template,  # type: ignore[arg-type]
-            values=values, prose_values=reading.prose_values, doubts=[*reader_doubts, *llm.doubts, *findings],
+            values=values, prose_values=reading.prose_values,
+            doubts=[*reader_doubts, *[d for d in llm.doubts if d not in held], *findings],
             usage=llm.usage, seconds=time.perf_counter() - t0,
         )
 

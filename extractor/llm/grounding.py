@@ -5,7 +5,8 @@ among the numeric tokens of the row's printed text (after its label, so the "1" 
 of an enumerator never grounds anything), columns claimed left to right so that repeated numbers get
 the cell in their own position. A number that is not there is not grounded: the response model's
 validator rejects it through instructor's validation context (one re-ask), and if the re-ask does not
-fix it the value is kept but marked ``grounded=False`` with an extraction finding.
+fix it the cell is marked ``grounded=False`` and held back for a person (no value, the number offered as
+the reading to pick, an extraction finding).
 """
 
 from __future__ import annotations
