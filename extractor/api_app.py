@@ -36,7 +36,7 @@ from extractor.batch import (
     job_reports,
     summarize,
 )
-from extractor.exports import FILE_NAMES, MEDIA_TYPES, failed_csv, iter_rows, write_exports
+from extractor.exports import FILE_NAMES, MEDIA_TYPES, confirmed_export, failed_csv, iter_rows, write_exports
 from extractor.settings import settings
 from extractor.similar import similar_in_store, to_csv, to_json
 from extractor.sketch import COPIED
@@ -336,6 +336,28 @@ def build_app(store_url: str | None = None, api_key: str | None = None, *, worke
         if ext is None:
             raise ApiError(404, "not_extracted", f"文档 {document_id} 尚未提取 / document {document_id} has no result yet")
         return Response(ext.result_json, media_type="application/json")
+
+    @app.get("/confirmed", dependencies=auth, tags=["results"],
+             summary="The confirmed data: every report a reviewer confirmed, the values as confirmed",
+             responses={**ERRORS, 200: {
+                 "description": "a row per confirmed report (json: the report, the extraction confirmed, who and "
+                                "when, its values; csv, xlsx, parquet: as the review page's download)",
+                 "content": {"application/json": {"schema": {"type": "array"}}, "text/csv": {},
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                             "application/vnd.apache.parquet": {}}}})
+    def confirmed(
+        agency: Annotated[str | None, Query(description="Only this agency's reports")] = None,
+        year: Annotated[int | None, Query(description="Only the reports of this year")] = None,
+        template: Annotated[Literal["2008", "2019", "2021"] | None, Query(description="Only this template")] = None,
+        format: Annotated[Literal["json", "csv", "xlsx", "parquet"], Query(description="json, csv, xlsx or parquet")]
+        = "json",
+        labels: Annotated[bool, Query(description="Chinese labels as headers (csv, xlsx)")] = False,
+    ) -> Response:
+        rows = store().confirmed_values(agency=agency, year=year, template=template)
+        if format == "json":
+            return JSONResponse([r.model_dump(mode="json") for r in rows])
+        return Response(confirmed_export(format, rows, labels=labels), media_type=MEDIA_TYPES[format],
+                        headers={"Content-Disposition": f'attachment; filename="xxgk-confirmed.{format}"'})
 
     @app.get("/years", dependencies=auth, tags=["results"],
              summary="Each agency's reports in the store against its report of the year before (cross-year rules)",

@@ -301,6 +301,34 @@ def years_cmd(files: tuple[Path, ...], use_store: bool, db_url: str | None, fmt:
         sys.exit(1)
 
 
+@main.command("confirmed")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write: .csv, .xlsx or .parquet (the format follows the suffix).")
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="Database URL or SQLite path (default: $XXGK_DATABASE_URL, else the data directory).")
+@click.option("--agency", default=None, metavar="NAME", help="Only this agency's reports.")
+@click.option("--year", type=int, default=None, help="Only the reports of this year.")
+@click.option("--template", type=click.Choice(["2008", "2019", "2021"]), default=None, help="Only this template.")
+@click.option("--labels", is_flag=True, help="Chinese labels as column headers (and sheet names in .xlsx).")
+def confirmed_cmd(out: Path, db_url: str | None, agency: str | None, year: int | None, template: str | None,
+                  labels: bool) -> None:
+    """Write the confirmed data: a row per report a reviewer confirmed, the values as confirmed (their edits
+    included), who confirmed it and when — the review page's download, from the command line."""
+    from extractor.exports import CONFIRMED_FORMATS, confirmed_export  # lazy: start-up
+
+    kind = out.suffix.lower().lstrip(".")
+    if kind not in CONFIRMED_FORMATS:
+        raise click.BadParameter(f"the file must end in .{', .'.join(CONFIRMED_FORMATS)}", param_hint="--out")
+    with _database(db_url) as store:
+        rows = store.confirmed_values(agency=agency, year=year, template=template)
+    body = confirmed_export(kind, rows, labels=labels)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    part.write_bytes(body)
+    part.replace(out)
+    click.echo(f"已确认数据 / confirmed data: {len(rows)} report(s) → {out}", err=True)
+
+
 @main.command("similar")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--store", "use_store", is_flag=True, help=_STORE_HELP)

@@ -1,4 +1,5 @@
-"""Exports of many reports: results.jsonl, values.csv / .xlsx / .parquet, findings.csv, failed.csv.
+"""Exports of many reports: results.jsonl, values.csv / .xlsx / .parquet, findings.csv, failed.csv; and the
+confirmed data (the values reviewers confirmed, with who confirmed them and when) as .csv / .xlsx / .parquet.
 
 One row per report and one column per catalog key of the templates present, in catalog order (the
 order of the official forms); ``labels`` puts the catalog's Chinese labels in the header instead of
@@ -13,7 +14,8 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Self
 
@@ -24,10 +26,14 @@ from schemas.labels import COLUMN_LABELS
 from schemas.results import Result
 
 if TYPE_CHECKING:
-    from extractor.store import StoredColumns
+    from extractor.store import ConfirmedRow, StoredColumns
 
 log = logging.getLogger("xxgk.exports")
 META = ("file", "sha256", "agency", "year", "template", "extractor", "errors", "warnings")
+# the confirmed data's columns before the values: the report, the extraction confirmed, who and when
+CONFIRMED_META = ("file", "sha256", "agency", "year", "template", "extractor", "document_id", "extraction_id",
+                  "reviewer", "confirmed_at")
+CONFIRMED_FORMATS = ("csv", "xlsx", "parquet")
 FINDING_COLUMNS = ("file", "rule", "category", "severity", "keys", "expected", "actual", "message")
 FORMATS = ("jsonl", "csv", "xlsx", "parquet", "findings")
 FILE_NAMES = {"jsonl": "results.jsonl", "csv": "values.csv", "xlsx": "values.xlsx", "parquet": "values.parquet",
@@ -58,6 +64,8 @@ class ExportRow:
     ocr_pages: int = 0  # pages and pictures read by OCR
     document_id: int | None = None  # the stored document and version (a row read from the store)
     extraction_id: int | None = None
+    reviewer: str | None = None  # confirmed data: who confirmed the values, and when
+    confirmed_at: datetime | None = None
 
     @classmethod
     def of(cls, file: str, source: Any, *, keep_text: bool = True) -> ExportRow:
@@ -107,15 +115,28 @@ class ExportRow:
                    findings=findings, result_json=result_json, ocr_pages=_count(ocr_pages, "ocr_pages"),
                    document_id=document_id, extraction_id=extraction_id)
 
-    def meta_values(self) -> list[Any]:
-        """The META columns' values, None where a report has none (parquet's nulls)."""
-        sev = [f.get("severity") for f in self.findings]
-        return [self.file, self.sha256, self.agency, self.year, self.template, self.extractor, sev.count("error"),
-                sev.count("warning")]
+    @classmethod
+    def confirmed(cls, source: ConfirmedRow) -> ExportRow:
+        """A confirmed report (the store's ``ConfirmedRow``): its values as confirmed, who confirmed it and when."""
+        got = cls._checked(source.name, sha256=source.sha256, agency=source.agency, year=source.year,
+                           template=source.template, extractor=source.extractor, values=dict(source.values),
+                           findings=[], result_json="", ocr_pages=0, document_id=source.document_id,
+                           extraction_id=source.extraction_id)
+        return replace(got, reviewer=source.reviewer, confirmed_at=source.confirmed_at)
 
-    def meta(self) -> list[Any]:
-        """The META columns as spreadsheet cells (an empty cell where a report has none)."""
-        return [_cell(v) for v in self.meta_values()]
+    def meta_values(self, names: Sequence[str] = META) -> list[Any]:
+        """The meta columns' values, None where a report has none (parquet's nulls)."""
+        sev = [f.get("severity") for f in self.findings]
+        known = {"file": self.file, "sha256": self.sha256, "agency": self.agency, "year": self.year,
+                 "template": self.template, "extractor": self.extractor, "errors": sev.count("error"),
+                 "warnings": sev.count("warning"), "document_id": self.document_id,
+                 "extraction_id": self.extraction_id, "reviewer": self.reviewer, "confirmed_at": self.confirmed_at}
+        return [known[n] for n in names]
+
+    def meta(self, names: Sequence[str] = META) -> list[Any]:
+        """The meta columns as spreadsheet cells (an empty cell where a report has none; a time with its offset)."""
+        return [v.isoformat(sep=" ", timespec="seconds") if isinstance(v, datetime) else _cell(v)
+                for v in self.meta_values(names)]
 
 
 def _mapping(value: Any, what: str) -> dict[str, Any]:
@@ -172,6 +193,8 @@ class Layout:
     keys: tuple[str, ...]
     labels: bool = False
     fractional: frozenset[str] = frozenset()
+    meta: tuple[str, ...] = META  # the columns before the values (CONFIRMED_META for the confirmed data)
+    findings: bool = True  # the findings go with the values (xlsx's findings sheet); not for the confirmed data
 
     @classmethod
     def of(cls, templates: Iterable[str], present: Iterable[str], fractional: Iterable[str] = (), *,
@@ -189,6 +212,11 @@ class Layout:
         for r in rows:
             gathered.add(r.template, r.values)
         return gathered.layout(labels=labels)
+
+    @classmethod
+    def confirmed(cls, rows: Iterable[ExportRow], *, labels: bool = False) -> Layout:
+        """The confirmed data's layout: its meta columns, no findings."""
+        return replace(cls.of_rows(rows, labels=labels), meta=CONFIRMED_META, findings=False)
 
 
 class LayoutGatherer:
@@ -215,11 +243,11 @@ def columns(rows: Sequence[ExportRow]) -> list[str]:
     return list(Layout.of_rows(rows).keys)
 
 
-def headers(keys: Sequence[str], labels: bool) -> list[str]:
+def headers(keys: Sequence[str], labels: bool, meta: Sequence[str] = META) -> list[str]:
     if not labels:
-        return [*META, *keys]
+        return [*meta, *keys]
     seen: dict[str, int] = {}
-    out = [COLUMN_LABELS[m] for m in META]
+    out = [COLUMN_LABELS[m] for m in meta]
     for k in keys:
         label = catalog.BY_KEY[k].label
         seen[label] = seen.get(label, 0) + 1
@@ -288,12 +316,12 @@ class CsvSink(_WrittenAsAdded):
     """values.csv: one row per report, one column per key."""
 
     def __init__(self, fh: BinaryIO, layout: Layout, bom: bool = True) -> None:
-        self.out, self.keys = _Utf8(fh, bom), layout.keys
-        self.out.csv.writerow(headers(self.keys, layout.labels))
+        self.out, self.keys, self.meta = _Utf8(fh, bom), layout.keys, layout.meta
+        self.out.csv.writerow(headers(self.keys, layout.labels, self.meta))
 
     def add(self, row: ExportRow) -> None:
         values = row.values
-        self.out.csv.writerow([*row.meta(), *(_cell(values.get(k)) for k in self.keys)])
+        self.out.csv.writerow([*row.meta(self.meta), *(_cell(values.get(k)) for k in self.keys)])
 
 
 class FindingsSink(_WrittenAsAdded):
@@ -317,28 +345,30 @@ class XlsxSink:
             from openpyxl.utils import get_column_letter
         except ImportError as exc:
             raise ConfigError("xlsx 导出需要 openpyxl / the xlsx export needs `pip install 'xxgk[export]'`") from exc
-        self.fh, self.keys = fh, layout.keys
+        self.fh, self.keys, self.meta, self.sheets = fh, layout.keys, layout.meta, _SHEETS[layout.labels]
         self.wb = Workbook(write_only=True)
-        self.values = self.wb.create_sheet("values")
+        self.values = self.wb.create_sheet(self.sheets["values"])
         self.values.freeze_panes = "B2"
-        hdr = headers(self.keys, layout.labels)
+        hdr = headers(self.keys, layout.labels, self.meta)
         for i in range(1, len(hdr) + 1):
             self.values.column_dimensions[get_column_letter(i)].width = 28 if i <= 3 else 12
-        self.findings = self.wb.create_sheet("findings")
         self._append(self.values, hdr)
-        self._append(self.findings, list(FINDING_COLUMNS))
+        self.findings = self.wb.create_sheet(self.sheets["findings"]) if layout.findings else None
+        if self.findings is not None:
+            self._append(self.findings, list(FINDING_COLUMNS))
 
     @staticmethod
     def _append(sheet: Any, row: Sequence[Any]) -> None:
         sheet.append([safe_csv.neutralize(v) for v in row])  # text like =HYPERLINK(…) stays text
 
     def add(self, row: ExportRow) -> None:
-        self._append(self.values, [*row.meta(), *(row.values.get(k) for k in self.keys)])  # None → an empty cell
-        for f in row.findings:
-            self._append(self.findings, _finding_cells(row.file, f, _scalar))
+        self._append(self.values, [*row.meta(self.meta), *(row.values.get(k) for k in self.keys)])  # None → empty
+        if self.findings is not None:
+            for f in row.findings:
+                self._append(self.findings, _finding_cells(row.file, f, _scalar))
 
     def close(self) -> None:
-        ks = self.wb.create_sheet("keys")
+        ks = self.wb.create_sheet(self.sheets["keys"])
         self._append(ks, ["key", "label", "unit", "table"])
         for k in self.keys:
             spec = catalog.BY_KEY[k]
@@ -347,6 +377,10 @@ class XlsxSink:
 
     def discard(self) -> None:
         self.wb.save(io.BytesIO())  # the way openpyxl closes its sheets' writers and removes their temporary files
+
+
+_SHEETS = {False: {"values": "values", "findings": "findings", "keys": "keys"},  # labels: the sheets' names too
+           True: {"values": "数值", "findings": "问题", "keys": "字段说明"}}
 
 
 def _scalar(v: Any) -> Any:
@@ -365,10 +399,11 @@ class ParquetSink:
             import pyarrow.parquet as pq
         except ImportError as exc:
             raise ConfigError("parquet 导出需要 pyarrow / the parquet export needs `pip install 'xxgk[export]'`") from exc
-        self.pa, self.keys = pa, layout.keys
-        meta_types = {"year": pa.int32(), "errors": pa.int32(), "warnings": pa.int32()}
+        self.pa, self.keys, self.meta = pa, layout.keys, layout.meta
+        meta_types = {"year": pa.int32(), "errors": pa.int32(), "warnings": pa.int32(), "document_id": pa.int64(),
+                      "extraction_id": pa.int64(), "confirmed_at": pa.timestamp("us", tz="UTC")}
         fields = [pa.field(name, meta_types.get(name, pa.string()), metadata={"label": COLUMN_LABELS[name]})
-                  for name in META]
+                  for name in self.meta]
         self.integral = [not catalog.BY_KEY[k].decimal and k not in layout.fractional for k in self.keys]
         fields += [pa.field(k, pa.int64() if whole else pa.float64(),
                             metadata={"label": catalog.BY_KEY[k].label, "unit": catalog.BY_KEY[k].unit})
@@ -380,7 +415,7 @@ class ParquetSink:
 
     def add(self, row: ExportRow) -> None:
         values = row.values
-        self.rows.append([*row.meta_values(), *(None if (v := values.get(k)) is None else int(v) if whole else float(v)
+        self.rows.append([*row.meta_values(self.meta), *(None if (v := values.get(k)) is None else int(v) if whole else float(v)
                                          for k, whole in zip(self.keys, self.integral, strict=True))])
         if len(self.rows) >= self.GROUP:
             self._flush()
@@ -405,12 +440,12 @@ SINKS: dict[str, Callable[[BinaryIO, Layout], Sink]] = {
     "jsonl": JsonlSink, "csv": CsvSink, "xlsx": XlsxSink, "parquet": ParquetSink, "findings": FindingsSink}
 
 
-def render(kind: str, rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
-    """One export as bytes (``kind`` ∈ jsonl, csv, xlsx, parquet, findings)."""
+def render(kind: str, rows: Sequence[ExportRow], *, labels: bool = False, layout: Layout | None = None) -> bytes:
+    """One export as bytes (``kind`` ∈ jsonl, csv, xlsx, parquet, findings; ``layout``: the rows' own by default)."""
     if kind not in SINKS:
         raise ConfigError(f"未知的导出格式 / unknown export {kind!r}: {', '.join(FORMATS)}")
     buf = io.BytesIO()
-    sink = SINKS[kind](buf, Layout.of_rows(rows, labels=labels))
+    sink = SINKS[kind](buf, layout or Layout.of_rows(rows, labels=labels))
     for r in rows:
         sink.add(r)
     sink.close()
@@ -425,6 +460,16 @@ def values_csv_text(rows: Sequence[ExportRow], *, labels: bool = False) -> str:
         sink.add(r)
     sink.close()
     return buf.getvalue().decode("utf-8")
+
+
+def confirmed_export(kind: str, confirmed: Sequence[ConfirmedRow], *, labels: bool = False) -> bytes:
+    """The confirmed data as one file (``kind`` ∈ CONFIRMED_FORMATS): a row per confirmed report (the store's
+    ``confirmed_values``), the report's columns, who confirmed it and when, then the values as confirmed (a
+    person's edits included) — what the review page, ``xxgk confirmed`` and the HTTP API hand out."""
+    if kind not in CONFIRMED_FORMATS:
+        raise ConfigError(f"未知的导出格式 / unknown export {kind!r}: {', '.join(CONFIRMED_FORMATS)}")
+    rows = [ExportRow.confirmed(r) for r in confirmed]
+    return render(kind, rows, layout=Layout.confirmed(rows, labels=labels))
 
 
 def values_csv(rows: Sequence[ExportRow], *, labels: bool = False) -> bytes:
@@ -534,6 +579,8 @@ def write_exports(rows: Iterable[ExportRow], out_dir: str | Path, *, layout: Lay
 
 
 __all__ = [
+    "CONFIRMED_FORMATS",
+    "CONFIRMED_META",
     "FILE_NAMES",
     "FORMATS",
     "MEDIA_TYPES",
@@ -544,6 +591,7 @@ __all__ = [
     "LayoutGatherer",
     "Sink",
     "columns",
+    "confirmed_export",
     "export_rows",
     "failed_csv",
     "headers",

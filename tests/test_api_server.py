@@ -315,3 +315,35 @@ def test_years_endpoint_checks_the_stores_reports_year_against_year(tmp_path: Pa
         rows = list(csv.DictReader(io.StringIO(c.get("/years", params={"format": "csv"}).text)))
         assert [(r["file"], r["rule"]) for r in rows] == [("a2022.pdf", "years.t3_carry_over")]
         assert c.get("/years", headers={"X-API-Key": "wrong"}).status_code == 401
+
+
+def test_confirmed_endpoint_gives_the_reviewers_values_as_json_and_as_files(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from extractor.api_server import create_app
+    from schemas.results import DocumentInfo, ReportMeta, Result, Value
+
+    db = str(tmp_path / "x.sqlite")
+    with open_store(db) as store:
+        ids = []
+        for name, agency, n in (("a.pdf", "甲区人民政府", 5), ("b.pdf", "乙局", 7)):
+            doc = store.add_document(name.encode(), name)
+            store.save_extraction(doc.id, Result(document=DocumentInfo(name=name), meta=ReportMeta(
+                agency=agency, year=2023, template="2021"), values={"t3.本年新收.总计": Value(
+                    key="t3.本年新收.总计", value=n, raw=str(n))}))
+            ids.append(doc.id)
+        store.record_edit(ids[0], "t3.本年新收.总计", 6, reason="核对", who="张三")
+        store.set_review_state(ids[0], "confirmed", who="张三")  # b.pdf stays pending: not in the data
+    with TestClient(create_app(db, KEY, run_worker=False), headers={"X-API-Key": KEY}) as c:
+        (only,) = c.get("/confirmed").json()
+        assert (only["document_id"], only["name"], only["reviewer"]) == (ids[0], "a.pdf", "张三")
+        assert only["values"] == {"t3.本年新收.总计": 6}
+        assert c.get("/confirmed", params={"agency": "乙局"}).json() == []
+        got = c.get("/confirmed", params={"format": "csv", "labels": "true"})
+        assert got.headers["content-type"].startswith("text/csv")
+        assert "xxgk-confirmed.csv" in got.headers["content-disposition"]
+        (header, row) = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+        assert dict(zip(header, row, strict=True))["审核人"] == "张三"
+        assert c.get("/confirmed", params={"format": "xlsx"}).content[:2] == b"PK"
+        assert c.get("/confirmed", params={"format": "jsonl"}).status_code == 422
+        assert c.get("/confirmed", headers={"X-API-Key": "wrong"}).status_code == 401

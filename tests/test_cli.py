@@ -169,3 +169,29 @@ def test_help_lists_a_command_whose_extra_is_missing_with_what_to_install(monkey
     _without(monkeypatch, "ui.launch", "streamlit")
     r = CliRunner().invoke(main, ["--help"])
     assert r.exit_code == 0 and "pip install 'xxgk[ui]'" in r.output and "  extract " in r.output
+
+
+def test_confirmed_writes_the_reviewers_values_with_who_and_when(tmp_path) -> None:
+    from extractor import extract
+    from extractor.store import open_store
+
+    db = str(tmp_path / "x.sqlite")
+    with open_store(db) as store:
+        doc = store.add_document(SEED_TXT.read_bytes(), SEED_TXT.name)
+        store.save_extraction(doc.id, extract(SEED_TXT))
+        store.record_edit(doc.id, "old.收到申请数", 234, reason="核对原件", who="张三")
+        store.set_review_state(doc.id, "confirmed", who="张三")
+        other = store.add_document(b"not confirmed", "other.txt")  # stored, never confirmed: not in the data
+        assert other.id != doc.id
+    out = tmp_path / "out" / "confirmed.csv"
+    r = CliRunner().invoke(main, ["confirmed", "--db", db, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    (row,) = csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))
+    assert (row["file"], row["reviewer"], row["document_id"]) == (SEED_TXT.name, "张三", str(doc.id))
+    assert row["old.收到申请数"] == "234"  # the edit, not the extraction's 233
+    assert row["confirmed_at"].endswith("+00:00") and "1 report" in r.output
+    r = CliRunner().invoke(main, ["confirmed", "--db", db, "--out", str(tmp_path / "c.xlsx"), "--labels",
+                                  "--year", "1999"])
+    assert r.exit_code == 0 and "0 report" in r.output and (tmp_path / "c.xlsx").stat().st_size > 0
+    r = CliRunner().invoke(main, ["confirmed", "--db", db, "--out", str(tmp_path / "c.json")])
+    assert r.exit_code == 2 and ".csv, .xlsx, .parquet" in r.output and not (tmp_path / "c.json").exists()

@@ -8,19 +8,24 @@ import gc
 import io
 import weakref
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from extractor._errors import ConfigError
 from extractor.exports import (
+    CONFIRMED_META,
     FORMATS,
     ExportRow,
     ExportWriter,
     Layout,
     ParquetSink,
+    confirmed_export,
     render,
     write_exports,
 )
+from extractor.store import ConfirmedRow
 from schemas import catalog
 from schemas.results import Finding, ReportMeta, Result, Value
 from tests import requirements
@@ -120,3 +125,41 @@ def test_a_failing_export_leaves_no_part_file_and_no_half_written_export(tmp_pat
     with pytest.raises(Boom):
         write_exports(stream(), tmp_path, layout=Layout.of_rows(rows))
     assert list(tmp_path.iterdir()) == []
+
+
+def _confirmed(i: int, **kw: object) -> ConfirmedRow:
+    values = {"t3.本年新收.自然人": i, "t3.本年新收.商业企业": None, "t3.本年新收.总计": 7 + i}
+    return ConfirmedRow(**{"document_id": 10 + i, "sha256": f"{i:064x}", "name": f"某县{i}局.pdf",
+                           "agency": f"某县{i}局", "year": 2023, "template": "2021", "extractor": "rules",
+                           "extraction_id": 100 + i, "reviewer": "张三",
+                           "confirmed_at": datetime(2026, 12, 7, 9, 30, tzinfo=UTC), "values": values, **kw})
+
+
+def test_the_confirmed_data_is_the_values_as_confirmed_with_who_and_when_in_every_format() -> None:
+    rows = [_confirmed(1), _confirmed(2, reviewer="=HYPERLINK(\"http://x\")")]
+    (header, first, second) = list(csv.reader(io.StringIO(confirmed_export("csv", rows).decode("utf-8-sig"))))
+    assert header == [*CONFIRMED_META, *Layout.confirmed([ExportRow.confirmed(r) for r in rows]).keys]
+    assert "errors" not in header and "t3.本年新收.总计" in header
+    got = dict(zip(header, first, strict=True))
+    assert (got["file"], got["document_id"], got["extraction_id"], got["reviewer"]) == ("某县1局.pdf", "11", "101", "张三")
+    assert got["confirmed_at"] == "2026-12-07 09:30:00+00:00"  # a time with its offset, never a bare local time
+    assert (got["t3.本年新收.自然人"], got["t3.本年新收.商业企业"], got["t3.本年新收.总计"]) == ("1", "", "8")  # blank ≠ 0
+    assert dict(zip(header, second, strict=True))["reviewer"].startswith("'=")  # never a formula
+    labelled = next(csv.reader(io.StringIO(confirmed_export("csv", rows, labels=True).decode("utf-8-sig"))))
+    assert labelled[:3] == ["文件", "SHA-256", "机关"] and "审核人" in labelled and "确认时间" in labelled
+
+
+def test_the_confirmed_data_as_xlsx_and_parquet_keeps_the_types_and_has_no_findings() -> None:
+    pq = requirements.package("pyarrow.parquet", "export")
+    load_workbook = requirements.package("openpyxl", "export").load_workbook
+    rows = [_confirmed(1), _confirmed(2)]
+    wb = load_workbook(io.BytesIO(confirmed_export("xlsx", rows)))
+    assert wb.sheetnames == ["values", "keys"]
+    table = pq.read_table(io.BytesIO(confirmed_export("parquet", rows)))
+    assert str(table.schema.field("confirmed_at").type) == "timestamp[us, tz=UTC]"
+    assert str(table.schema.field("document_id").type) == "int64"
+    assert table.column("t3.本年新收.自然人").to_pylist() == [1, 2]
+    assert table.column("t3.本年新收.商业企业").to_pylist() == [None, None]
+    assert table.column("reviewer").to_pylist() == ["张三", "张三"]
+    with pytest.raises(ConfigError, match="unknown export"):
+        confirmed_export("jsonl", rows)

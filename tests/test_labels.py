@@ -9,7 +9,6 @@ import typing
 from extractor import exports
 from extractor.rules import validate
 from extractor.similar import to_csv as similar_csv
-from extractor.store import CONFIRMED_META_COLUMNS
 from extractor.years import YearsReport
 from extractor.years import to_csv as years_csv
 from schemas import catalog
@@ -45,6 +44,6 @@ def test_every_column_xxgk_writes_or_shows_has_one_header() -> None:
     years_header = next(csv.reader(io.StringIO(years_csv(YearsReport((), ())))))
     similar_header = next(csv.reader(io.StringIO(similar_csv([]))))
     columns = {*exports.META, *exports.FINDING_COLUMNS, *years_header, *similar_header, *ui_queries.META,
-               *CONFIRMED_META_COLUMNS}
+               *exports.CONFIRMED_META}
     assert columns - set(COLUMN_LABELS) == set()
     assert COLUMN_LABELS["agency"] == "机关" and COLUMN_LABELS["file"] == COLUMN_LABELS["name"] == "文件"

@@ -447,11 +447,10 @@ def test_review_states_and_confirmed_values(store: Store) -> None:
     assert (conf.state, conf.label, conf.reviewer) == ("confirmed", "已确认", "张三")
     assert conf.confirmed_extraction_id == ext_id
     assert conf.confirmed_values == {K_TOTAL: 40, K_OPEN: 20}
-    rows = store.confirmed_values()
-    assert len(rows) == 1
-    assert {k: rows[0][k] for k in ("document_id", "agency", "year", "template", "reviewer", K_TOTAL, K_OPEN)} == {
-        "document_id": doc_id, "agency": "某市人民政府办公室", "year": 2021, "template": "2021", "reviewer": "张三",
-        K_TOTAL: 40, K_OPEN: 20}
+    (row,) = store.confirmed_values()
+    assert (row.document_id, row.agency, row.year, row.template, row.reviewer, row.extraction_id) == (
+        doc_id, "某市人民政府办公室", 2021, "2021", "张三", ext_id)
+    assert row.values == {K_TOTAL: 40, K_OPEN: 20} and row.confirmed_at == conf.confirmed_at
     # an edit after confirmation sends the report back to pending
     store.record_edit(doc_id, K_OPEN, 19, reason="再核", who="李四")
     assert store.get_review(doc_id).state == "pending"
@@ -509,9 +508,9 @@ def test_list_reports_filters_and_counts(store: Store) -> None:
     with pytest.raises(StoreError, match="order by"):
         store.list_reports(order_by="result")
     store.set_review_state(a, "confirmed", who="李四")
-    assert [r["document_id"] for r in store.confirmed_values(agency="甲市人民政府")] == [a]
-    assert {r["document_id"] for r in store.confirmed_values()} == {a, b}
-    assert [r["document_id"] for r in store.confirmed_values(template="2019", year=2020)] == [b]
+    assert [r.document_id for r in store.confirmed_values(agency="甲市人民政府")] == [a]
+    assert {r.document_id for r in store.confirmed_values()} == {a, b}
+    assert [r.document_id for r in store.confirmed_values(template="2019", year=2020)] == [b]
 
 
 # -- jobs ---------------------------------------------------------------------------------------------

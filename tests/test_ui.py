@@ -340,6 +340,7 @@ def test_data_page_shows_confirmed_values_charts_and_downloads(ui_env: Path, sto
 
 
 def test_data_downloads_neutralise_formulas_and_keep_the_legend(store: Store) -> None:
+    import csv
     import io
 
     from openpyxl import load_workbook
@@ -348,15 +349,16 @@ def test_data_downloads_neutralise_formulas_and_keep_the_legend(store: Store) ->
 
     (doc,) = _upload(store, SEED_TXT)
     store.set_review_state(doc, "confirmed", who="=HYPERLINK(\"http://x\")")
-    frame = data_view.confirmed_frame(store)
-    text = data_view.csv_bytes(frame).decode("utf-8-sig")
+    text = data_view.confirmed_download(store, "csv").decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
-    wb = load_workbook(io.BytesIO(data_view.excel_bytes(frame)))
-    assert wb.sheetnames == ["已确认数据", "字段说明"]
-    sheet = wb["已确认数据"]
+    (header, line) = list(csv.reader(io.StringIO(text)))
+    assert header[:3] == ["文件", "SHA-256", "机关"] and line[header.index("确认时间")].endswith("+08:00")
+    wb = load_workbook(io.BytesIO(data_view.confirmed_download(store, "xlsx")))
+    assert wb.sheetnames == ["数值", "字段说明"]  # the confirmed data has no findings sheet
+    sheet = wb["数值"]
     header = [c.value for c in sheet[1]]
     row = [c.value for c in sheet[2]]
-    assert row[header.index("reviewer")].startswith("'=") and row[header.index("old.收到申请数")] == 233
+    assert row[header.index("审核人")].startswith("'=") and row[header.index("（一）收到申请数")] == 233
     legend = {r[0]: r[1] for r in wb["字段说明"].iter_rows(min_row=2, values_only=True)}
     assert legend["old.收到申请数"] == "（一）收到申请数"
 

@@ -29,11 +29,11 @@ from extractor.store.engine import current_revision, head_revision, make_engine,
 from extractor.store.jobs import JOB_STATUSES
 from extractor.store.llm_batches import LLM_BATCH_CLOSED
 from extractor.store.repository import Store
-from extractor.store.review import CONFIRMED_META_COLUMNS
 from extractor.store.types import (
     DECISION_LABELS,
     REVIEW_LABELS,
     REVIEW_STATES,
+    ConfirmedRow,
     Decision,
     DocumentRow,
     EditRow,
@@ -85,12 +85,12 @@ def open_store(url: str | os.PathLike[str] | None = None, *, migrate: bool = Tru
 
 
 __all__ = [
-    "CONFIRMED_META_COLUMNS",
     "DECISION_LABELS",
     "JOB_STATUSES",
     "LLM_BATCH_CLOSED",
     "REVIEW_LABELS",
     "REVIEW_STATES",
+    "ConfirmedRow",
     "Decision",
     "DocumentRow",
     "EditRow",

@@ -12,6 +12,7 @@ from extractor.store.base import StoreBase, StoreError, finding_key, number
 from extractor.store.models import utcnow
 from extractor.store.types import (
     REVIEW_STATES,
+    ConfirmedRow,
     Decision,
     EditRow,
     FindingDecisionRow,
@@ -24,10 +25,6 @@ from schemas.catalog import BY_KEY
 from schemas.results import Number
 
 Ts = TypeVarTuple("Ts")
-CONFIRMED_META_COLUMNS: tuple[str, ...] = (
-    "document_id", "sha256", "name", "agency", "year", "template", "extractor", "extraction_id", "reviewer",
-    "confirmed_at",
-)
 
 
 class ReviewMixin(StoreBase):
@@ -185,22 +182,19 @@ class ReviewMixin(StoreBase):
             return [ReportRow.model_validate(dict(r._mapping)) for r in s.execute(q)]
 
     def confirmed_values(self, *, agency: str | None = None, year: int | None = None,
-                         template: str | None = None) -> list[dict[str, Any]]:
-        """One flat dict per confirmed report: the CONFIRMED_META_COLUMNS, then ``{key: value}`` as confirmed."""
+                         template: str | None = None) -> list[ConfirmedRow]:
+        """Every confirmed report (of an agency, year, template), by agency and year: the confirmed data."""
         E, D, R = m.ExtractionVersion, m.Document, m.Review
         q = (select(D.id, D.sha256, D.name, E.agency, E.year, E.template, E.extractor, E.id.label("extraction_id"),
                     R.reviewer, R.confirmed_at, R.confirmed_values)
              .join(R, R.document_id == D.id).join(E, E.id == R.confirmed_extraction_id)
              .where(R.state == "confirmed"))
         q = _of_reports(q, agency=agency, year=year, template=template)
-        out: list[dict[str, Any]] = []
         with self._ro() as s:
-            for r in s.execute(q.order_by(E.agency, E.year, D.id)):
-                row = dict(zip(CONFIRMED_META_COLUMNS, (r.id, r.sha256, r.name, r.agency, r.year, r.template,
-                                                        r.extractor, r.extraction_id, r.reviewer, r.confirmed_at)))
-                row.update(r.confirmed_values or {})
-                out.append(row)
-        return out
+            return [ConfirmedRow(document_id=r.id, sha256=r.sha256, name=r.name, agency=r.agency, year=r.year,
+                                 template=r.template, extractor=r.extractor, extraction_id=r.extraction_id,
+                                 reviewer=r.reviewer, confirmed_at=r.confirmed_at, values=r.confirmed_values or {})
+                    for r in s.execute(q.order_by(E.agency, E.year, D.id))]
 
 
 def _of_reports(q: Select[*Ts], *, agency: str | None, year: int | None,

@@ -129,6 +129,23 @@ class FindingDecisionRow(_Row):
     created_at: datetime
 
 
+class ConfirmedRow(_Row):
+    """A confirmed report as the confirmed data gives it: the report, the extraction confirmed, who confirmed
+    it and when, and the values as confirmed (a person's edits included)."""
+
+    document_id: int
+    sha256: str
+    name: str
+    agency: str | None
+    year: int | None
+    template: str | None
+    extractor: str
+    extraction_id: int
+    reviewer: str | None
+    confirmed_at: datetime | None
+    values: dict[str, Number | None]
+
+
 class ReportRow(_Row):
     """One line of the review queue: a document with its latest extraction and review state."""
 

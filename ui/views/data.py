@@ -15,10 +15,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from extractor.safe_csv import neutralize
+from extractor.exports import MEDIA_TYPES, confirmed_export
 from extractor.similar import similar_in_store
 from extractor.similar import to_csv as similar_csv
-from extractor.store import CONFIRMED_META_COLUMNS, Store
+from extractor.store import Store
 from extractor.years import check_store
 from extractor.years import to_csv as years_csv
 from schemas import catalog
@@ -27,7 +27,7 @@ from ui import queries as q
 from ui import state
 from ui.findings import rule_title
 from ui.form_view import cell_name
-from ui.views.common import local_time
+from ui.views.common import local_time, timezone
 
 ALL = "全部"
 PAGE_SIZE = 50
@@ -53,40 +53,13 @@ def _table_keys(table: str) -> list[str]:
 
 
 # -- exports -------------------------------------------------------------------------------------------
-def confirmed_frame(store: Store, *, agency: str | None = None, year: int | None = None,
-                    template: str | None = None) -> pd.DataFrame:
-    """One row per confirmed report: meta columns, then every key in catalog order (for the downloads)."""
-    rows = store.confirmed_values(agency=agency, year=year, template=template)
-    order = {f.key: i for i, f in enumerate(catalog.FIELDS)}
-    keys = sorted({k for r in rows for k in r if k not in CONFIRMED_META_COLUMNS}, key=lambda k: order.get(k, 10**6))
-    return pd.DataFrame(rows, columns=[*CONFIRMED_META_COLUMNS, *keys])
-
-
-def _for_download(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    if "confirmed_at" in out:
-        out["confirmed_at"] = [local_time(t, "%Y-%m-%d %H:%M:%S") for t in out["confirmed_at"]]
-    for col in ("name", "agency", "reviewer", "sha256", "template", "extractor"):
-        if col in out:
-            out[col] = [neutralize(v) for v in out[col]]
-    return out
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM (Excel opens the Chinese right); times local; text cells never formulas."""
-    return _for_download(frame).to_csv(index=False).encode("utf-8-sig")
-
-
-def excel_bytes(frame: pd.DataFrame) -> bytes:
-    """The values sheet plus a 字段说明 sheet with each key's official label and unit."""
-    buf = io.BytesIO()
-    keys = [c for c in frame.columns if c in catalog.BY_KEY]
-    legend = pd.DataFrame({"字段": keys, "名称": [catalog.BY_KEY[k].label for k in keys],
-                           "单位": [catalog.BY_KEY[k].unit for k in keys]})
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        _for_download(frame).to_excel(xw, sheet_name="已确认数据", index=False)
-        legend.to_excel(xw, sheet_name="字段说明", index=False)
-    return buf.getvalue()
+def confirmed_download(store: Store, kind: str, *, agency: str | None = None, year: int | None = None,
+                       template: str | None = None) -> bytes:
+    """The confirmed data of the filters as every confirmed-data export writes it (``confirmed_export``: the
+    headers the official labels, text cells never formulas), the times in the office's zone."""
+    rows = [r.model_copy(update={"confirmed_at": r.confirmed_at.astimezone(timezone())}) if r.confirmed_at else r
+            for r in store.confirmed_values(agency=agency, year=year, template=template)]
+    return confirmed_export(kind, rows, labels=True)
 
 
 # -- page ----------------------------------------------------------------------------------------------
@@ -120,13 +93,12 @@ def render(store: Store) -> None:
     if pages > 1:
         st.pagination(pages, key="data_page", max_visible_pages=9)
     d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("下载 CSV（全部筛选结果）", lambda: csv_bytes(confirmed_frame(
-        store, agency=f.agency, year=f.year, template=f.template)), "xxgk-confirmed.csv", "text/csv", key="data_csv",
-        width="stretch", on_click="ignore")  # a download needs no rerun of the page
-    d2.download_button("下载 Excel（全部筛选结果）", lambda: excel_bytes(confirmed_frame(
-        store, agency=f.agency, year=f.year, template=f.template)), "xxgk-confirmed.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="data_xlsx", width="stretch",
-        on_click="ignore")
+    d1.download_button("下载 CSV（全部筛选结果）", lambda: confirmed_download(
+        store, "csv", agency=f.agency, year=f.year, template=f.template), "xxgk-confirmed.csv", MEDIA_TYPES["csv"],
+        key="data_csv", width="stretch", on_click="ignore")  # a download needs no rerun of the page
+    d2.download_button("下载 Excel（全部筛选结果）", lambda: confirmed_download(
+        store, "xlsx", agency=f.agency, year=f.year, template=f.template), "xxgk-confirmed.xlsx",
+        MEDIA_TYPES["xlsx"], key="data_xlsx", width="stretch", on_click="ignore")
     # one year's outcomes per agency: the chosen year, else the latest (summing years would mean nothing)
     outcomes_year = f.year if f.year is not None else facets["year"][0] if facets["year"] else None
     _charts_section(summaries, f, outcomes_year)
