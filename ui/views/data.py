@@ -34,7 +34,6 @@ PAGE_SIZE = 50
 TABLES: dict[str, str] = {"t3": "表三 · 依申请公开", "t2": "表二 · 主动公开", "t4": "表四 · 复议诉讼", "old": "统计表（2008–2018）"}
 
 
-
 # -- one page of the table (cached under the store's version) ---------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=128)
 def _rows(url: str, version: tuple[int, ...], doc_ids: tuple[int, ...], table: str) -> pd.DataFrame:
