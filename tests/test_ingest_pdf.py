@@ -175,6 +175,25 @@ def test_page_split_header_cell_is_recovered_and_empty_rows_dropped():
     assert all(any(c.text for c in r) for t in doc.tables() for r in t.rows)
 
 
+def test_a_table_whose_last_row_is_drawn_and_left_empty_reads_it_as_blanks(tmp_path: Path) -> None:
+    """表四 printed flat with nothing to report: its value row drawn, every cell empty (as some agencies print
+    it). The row is kept — the table's last, drawn whole — so its fifteen cells read as blanks; it was dropped
+    with the page-split artefacts before, and the whole table went missing."""
+    requirements.package("reportlab", "eval")
+    from evals.generator import generate, write_case
+    from extractor import extract
+
+    report = generate(1100064, "2021")
+    assert {"t4_flat", "t4_blank"} <= set(report.style.quirks("pdf"))
+    src, gold = write_case(report, "pdf", tmp_path)
+    t4 = read_pdf(src.read_bytes(), src.name).tables()[-1]
+    assert t4.texts()[-1] == [""] * 15 and all(c.span.bbox is not None for c in t4.rows[-1])
+    result = extract(src)
+    keys = [k for k in json.loads(gold.read_text(encoding="utf-8"))["values"] if k.startswith("t4.")]
+    assert len(keys) == 15 and all((result.values[k].status, result.values[k].value) == ("blank", None) for k in keys)
+    assert not [f for f in result.findings if f.rule == "extract.table_missing"]
+
+
 def test_prose_lines_merge_into_paragraphs_with_clean_spacing(real):
     doc, gold = real
     paras = doc.paragraphs()

@@ -620,7 +620,7 @@ def _fill_table(
             claimed.update(mine_k)
             texts.append(_cell_text([inside[k] for k in mine_k], cb))
             boxes.append(cb)
-        if any(t for t in texts):  # fully empty rows (a page-split artefact) are dropped
+        if any(t for t in texts) or _printed_empty(table, ri, row):
             grid.append(texts)
             bboxes.append(boxes)
             kept.append(ri)
@@ -629,6 +629,12 @@ def _fill_table(
     origins, spans = _merges(table, tb, grid, bboxes, kept)
     orphans = [c for k, c in enumerate(inside) if k not in claimed]
     return _TableGrid(grid, bboxes, tb, origins, spans), orphans, rest  # type: ignore[arg-type]
+
+
+def _printed_empty(table: RuledTable, ri: int, row: list[Any]) -> bool:
+    """A table's last row drawn whole and left empty: a value row with nothing to report (a 表四 printed blank),
+    kept so that its cells read as blanks. Other fully empty rows are dropped (a page-split artefact)."""
+    return ri == len(table.rows) - 1 and ri > 0 and all(cb is not None for cb in row)
 
 
 def _merges(
